@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Libraries in dependency order, each knowing only those below it:
+//   RLHFEngine     tensors, autodiff, GPT-2, tokenizer, sampling, Adam, checkpoints
+//   RLHFStages     data formats, SFT, reward model, PPO, the built-in world
+//   RLHFSimulator  session state, the command interpreter, rendering, lessons
+//   rlhf           the thin executable and the libedit front end
+let package = Package(
+    name: "rlhf",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "rlhf", targets: ["rlhf"]),
+        .library(name: "RLHFEngine", targets: ["RLHFEngine"]),
+        .library(name: "RLHFStages", targets: ["RLHFStages"]),
+        .library(name: "RLHFSimulator", targets: ["RLHFSimulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "RLHFEngine"),
+        .target(name: "RLHFStages", dependencies: ["RLHFEngine"]),
+        .target(name: "RLHFSimulator", dependencies: ["RLHFStages", "RLHFEngine"]),
+        // libedit, found through pkg-config; Debian's package is libedit-dev.
+        .systemLibrary(
+            name: "CLibEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"]), .brew(["libedit"])]
+        ),
+        // Non-variadic C shims for the parts of libedit Swift cannot call directly
+        // (C globals such as rl_attempted_completion_function, variadic functions).
+        .target(name: "LineEditShims", dependencies: ["CLibEdit"]),
+        .executableTarget(
+            name: "rlhf",
+            dependencies: [
+                "RLHFSimulator",
+                "LineEditShims",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "RLHFEngineTests", dependencies: ["RLHFEngine"]),
+        .testTarget(name: "RLHFStagesTests", dependencies: ["RLHFStages"]),
+        .testTarget(
+            name: "RLHFSimulatorTests",
+            dependencies: ["RLHFSimulator"],
+            resources: []
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

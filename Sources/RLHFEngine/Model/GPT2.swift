@@ -1,0 +1,89 @@
+/// GPT-2: token and position embeddings, a stack of transformer blocks, a final
+/// layer norm, and a language-model head tied to the token embedding.
+///
+/// Exactly the architecture of Hugging Face's `GPT2LMHeadModel` (no dropout), so
+/// its parameters, saved under `namedParameters()`'s names, load there unchanged.
+public final class GPT2 {
+    public let config: GPT2Config
+    public let tokenEmbedding: Tensor     // transformer.wte.weight (V, C)
+    public let positionEmbedding: Tensor  // transformer.wpe.weight (P, C)
+    public let blocks: [TransformerBlock]
+    public let finalNorm: LayerNormParameters  // transformer.ln_f
+
+    /// A freshly initialised model: weights ~ N(0, initializerRange), biases 0, norms 1 and 0.
+    public init(config: GPT2Config, random: inout RandomGenerator) {
+        self.config = config
+        func normalTable(_ rows: Int) -> [Float] {
+            (0..<(rows * config.embeddingWidth)).map { _ in Float(random.nextNormal()) * config.initializerRange }
+        }
+        tokenEmbedding = Tensor(shape: [config.vocabularySize, config.embeddingWidth],
+                                data: normalTable(config.vocabularySize), requiresGrad: true)
+        positionEmbedding = Tensor(shape: [config.contextLength, config.embeddingWidth],
+                                   data: normalTable(config.contextLength), requiresGrad: true)
+        var made: [TransformerBlock] = []
+        for _ in 0..<config.layerCount { made.append(TransformerBlock(config: config, random: &random)) }
+        blocks = made
+        finalNorm = LayerNormParameters(width: config.embeddingWidth, epsilon: config.layerNormEpsilon)
+    }
+
+    /// The last hidden states (after the final layer norm) for a batch of equally long
+    /// token rows: (B, T) ids -> (B, T, C). Causal attention means position t depends
+    /// only on tokens 0...t, so rows may be right-padded freely.
+    public func hiddenStates(_ tokens: [[Int]]) -> Tensor {
+        let batch = tokens.count
+        let length = tokens.first?.count ?? 0
+        precondition(batch > 0 && length > 0, "hiddenStates needs at least one non-empty row")
+        precondition(tokens.allSatisfy { $0.count == length }, "hiddenStates: rows of different lengths")
+        precondition(length <= config.contextLength, "sequence of \(length) tokens exceeds the context of \(config.contextLength)")
+        let tokenVectors = tokenEmbedding.embedding(tokens.flatMap { $0 }, shape: [batch, length])  // (B, T, C)
+        let positionVectors = positionEmbedding.embedding(Array(0..<length), shape: [length])      // (T, C)
+        var hidden = tokenVectors + positionVectors                                                 // (B, T, C)
+        for block in blocks { hidden = block(hidden) }
+        return finalNorm(hidden)
+    }
+
+    /// Next-token logits from hidden states, through the tied head: h wte^T.
+    /// (B, T, C) -> (B, T, V)
+    public func logits(fromHidden hidden: Tensor) -> Tensor {
+        hidden.matmul(tokenEmbedding.transposed(0, 1))
+    }
+
+    /// Next-token logits for a batch of equally long rows: (B, T) -> (B, T, V).
+    public func logits(_ tokens: [[Int]]) -> Tensor {
+        logits(fromHidden: hiddenStates(tokens))
+    }
+
+    /// Every parameter under the name `GPT2LMHeadModel` gives it in Hugging Face
+    /// (`lm_head.weight` is tied to `transformer.wte.weight` and not listed twice).
+    public func namedParameters() -> [(String, Tensor)] {
+        var result: [(String, Tensor)] = [
+            ("transformer.wte.weight", tokenEmbedding),
+            ("transformer.wpe.weight", positionEmbedding),
+        ]
+        for (index, block) in blocks.enumerated() { result += block.namedParameters("transformer.h.\(index)") }
+        result += finalNorm.namedParameters("transformer.ln_f")
+        return result
+    }
+
+    /// All parameters, in `namedParameters()` order.
+    public var parameters: [Tensor] { namedParameters().map { $0.1 } }
+
+    /// Number of scalar parameters.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// A deep copy with the same values (for a frozen reference or a fresh policy).
+    public func copy() -> GPT2 {
+        var scratch = RandomGenerator(seed: 0)
+        let twin = GPT2(config: config, random: &scratch)
+        twin.copyValues(from: self)
+        return twin
+    }
+
+    /// Overwrites every parameter with the values of `other`, which must have the same config.
+    public func copyValues(from other: GPT2) {
+        precondition(other.config == config, "copyValues: configs differ")
+        for ((_, target), (_, source)) in zip(namedParameters(), other.namedParameters()) {
+            target.data = source.data
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/// The two parameterised building blocks of GPT-2: an affine map and a layer norm.
+
+/// y = x W + b with W stored (in, out), the layout of GPT-2's `Conv1D`
+/// (so the weight is saved exactly as Hugging Face stores it).
+public final class Affine {
+    public let weight: Tensor  // (in, out)
+    public let bias: Tensor    // (out)
+
+    public init(inputWidth: Int, outputWidth: Int, standardDeviation: Float, random: inout RandomGenerator) {
+        var values = [Float](repeating: 0, count: inputWidth * outputWidth)
+        for index in values.indices { values[index] = Float(random.nextNormal()) * standardDeviation }
+        weight = Tensor(shape: [inputWidth, outputWidth], data: values, requiresGrad: true)
+        bias = Tensor(zeros: [outputWidth], requiresGrad: true)
+    }
+
+    /// (..., in) -> (..., out)
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        input.matmul(weight) + bias
+    }
+
+    /// The parameters under Hugging Face names, e.g. `prefix.weight`, `prefix.bias`.
+    public func namedParameters(_ prefix: String) -> [(String, Tensor)] {
+        [("\(prefix).weight", weight), ("\(prefix).bias", bias)]
+    }
+}
+
+/// Layer norm's learned scale (`weight`, initially 1) and shift (`bias`, initially 0).
+public final class LayerNormParameters {
+    public let weight: Tensor  // (C)
+    public let bias: Tensor    // (C)
+    public let epsilon: Float
+
+    public init(width: Int, epsilon: Float) {
+        weight = Tensor(shape: [width], data: [Float](repeating: 1, count: width), requiresGrad: true)
+        bias = Tensor(zeros: [width], requiresGrad: true)
+        self.epsilon = epsilon
+    }
+
+    /// (..., C) -> (..., C)
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        input.layerNorm(weight: weight, bias: bias, epsilon: epsilon)
+    }
+
+    public func namedParameters(_ prefix: String) -> [(String, Tensor)] {
+        [("\(prefix).weight", weight), ("\(prefix).bias", bias)]
+    }
+}

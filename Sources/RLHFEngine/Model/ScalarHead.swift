@@ -1,0 +1,56 @@
+/// A scalar read-out of the last hidden state: s = h w^T (+ b).
+///
+/// PPO's critic is TRL's value head `v_head.summary` (an nn.Linear(C, 1) with bias);
+/// the reward model's head is `score` of `GPT2ForSequenceClassification`
+/// (an nn.Linear(C, 1) without bias). The weight is stored (1, C), as PyTorch stores it.
+public final class ScalarHead {
+    public let weight: Tensor  // (1, C)
+    public let bias: Tensor?   // (1) or none
+    public let weightName: String
+    public let biasName: String?
+
+    public init(width: Int, hasBias: Bool, weightName: String, biasName: String?,
+                standardDeviation: Float, random: inout RandomGenerator) {
+        let values = (0..<width).map { _ in Float(random.nextNormal()) * standardDeviation }
+        weight = Tensor(shape: [1, width], data: values, requiresGrad: true)
+        bias = hasBias ? Tensor(zeros: [1], requiresGrad: true) : nil
+        self.weightName = weightName
+        self.biasName = biasName
+    }
+
+    /// TRL's value head: `v_head.summary.weight` and `.bias`.
+    public static func valueHead(width: Int, random: inout RandomGenerator) -> ScalarHead {
+        ScalarHead(width: width, hasBias: true, weightName: "v_head.summary.weight",
+                   biasName: "v_head.summary.bias", standardDeviation: 0.02, random: &random)
+    }
+
+    /// The sequence-classification head of a reward model: `score.weight`, no bias.
+    public static func rewardHead(width: Int, random: inout RandomGenerator) -> ScalarHead {
+        ScalarHead(width: width, hasBias: false, weightName: "score.weight", biasName: nil,
+                   standardDeviation: 0.02, random: &random)
+    }
+
+    /// (B, T, C) -> (B, T): one scalar per position.
+    public func callAsFunction(_ hidden: Tensor) -> Tensor {
+        var output = hidden.matmul(weight.transposed(0, 1))  // (B, T, 1)
+        if let bias { output = output + bias }
+        return output.reshaped(Array(hidden.shape.dropLast()))
+    }
+
+    public func namedParameters() -> [(String, Tensor)] {
+        var result = [(weightName, weight)]
+        if let bias, let biasName { result.append((biasName, bias)) }
+        return result
+    }
+
+    public var parameters: [Tensor] { namedParameters().map { $0.1 } }
+
+    public func copy() -> ScalarHead {
+        var scratch = RandomGenerator(seed: 0)
+        let twin = ScalarHead(width: weight.shape[1], hasBias: bias != nil, weightName: weightName,
+                              biasName: biasName, standardDeviation: 0, random: &scratch)
+        twin.weight.data = weight.data
+        if let bias { twin.bias!.data = bias.data }
+        return twin
+    }
+}

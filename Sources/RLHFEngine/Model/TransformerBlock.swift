@@ -1,0 +1,64 @@
+/// One GPT-2 block: pre-LayerNorm causal self-attention, then a pre-LayerNorm MLP,
+/// each added back onto the residual stream.
+///
+///   x = x + attn(ln_1(x))
+///   x = x + mlp(ln_2(x))
+public final class TransformerBlock {
+    public let config: GPT2Config
+    public let attentionNorm: LayerNormParameters   // ln_1
+    public let attentionInput: Affine               // attn.c_attn: (C, 3C), fused q, k, v
+    public let attentionOutput: Affine              // attn.c_proj: (C, C)
+    public let mlpNorm: LayerNormParameters         // ln_2
+    public let mlpInput: Affine                     // mlp.c_fc: (C, 4C)
+    public let mlpOutput: Affine                    // mlp.c_proj: (4C, C)
+
+    public init(config: GPT2Config, random: inout RandomGenerator) {
+        self.config = config
+        let width = config.embeddingWidth
+        let std = config.initializerRange
+        // GPT-2 scales the weights of layers that write into the residual stream by
+        // 1/sqrt(2 * layers), so the stream's variance does not grow with depth.
+        let residualStd = std / (2 * Float(config.layerCount)).squareRoot()
+        attentionNorm = LayerNormParameters(width: width, epsilon: config.layerNormEpsilon)
+        attentionInput = Affine(inputWidth: width, outputWidth: 3 * width, standardDeviation: std, random: &random)
+        attentionOutput = Affine(inputWidth: width, outputWidth: width, standardDeviation: residualStd, random: &random)
+        mlpNorm = LayerNormParameters(width: width, epsilon: config.layerNormEpsilon)
+        mlpInput = Affine(inputWidth: width, outputWidth: config.innerWidth, standardDeviation: std, random: &random)
+        mlpOutput = Affine(inputWidth: config.innerWidth, outputWidth: width, standardDeviation: residualStd, random: &random)
+    }
+
+    /// (B, T, C) -> (B, T, C)
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        let afterAttention = input + attention(attentionNorm(input))
+        return afterAttention + mlpOutput(mlpInput(mlpNorm(afterAttention)).gelu())
+    }
+
+    /// Multi-head causal self-attention. Each position attends to itself and earlier
+    /// positions only: softmax(q k^T / sqrt(d) + causal mask) v, per head.
+    func attention(_ input: Tensor) -> Tensor {
+        let (batch, length) = (input.shape[0], input.shape[1])
+        let (width, heads, headWidth) = (config.embeddingWidth, config.headCount, config.headWidth)
+        let fused = attentionInput(input)  // (B, T, 3C)
+        func splitHeads(_ part: Int) -> Tensor {
+            fused.sliceLastAxis((part * width)..<((part + 1) * width))  // (B, T, C)
+                .reshaped([batch, length, heads, headWidth])           // (B, T, nh, hs)
+                .transposed(1, 2)                                       // (B, nh, T, hs)
+        }
+        let (query, key, value) = (splitHeads(0), splitHeads(1), splitHeads(2))
+        let scores = query.matmul(key.transposed(2, 3)) * (1 / Float(headWidth).squareRoot())  // (B, nh, T, T)
+        let weights = scores.causalMasked().softmax()                                           // (B, nh, T, T)
+        let mixed = weights.matmul(value)                                                       // (B, nh, T, hs)
+            .transposed(1, 2)                                                                   // (B, T, nh, hs)
+            .reshaped([batch, length, width])                                                   // (B, T, C)
+        return attentionOutput(mixed)
+    }
+
+    public func namedParameters(_ prefix: String) -> [(String, Tensor)] {
+        attentionNorm.namedParameters("\(prefix).ln_1")
+            + attentionInput.namedParameters("\(prefix).attn.c_attn")
+            + attentionOutput.namedParameters("\(prefix).attn.c_proj")
+            + mlpNorm.namedParameters("\(prefix).ln_2")
+            + mlpInput.namedParameters("\(prefix).mlp.c_fc")
+            + mlpOutput.namedParameters("\(prefix).mlp.c_proj")
+    }
+}

@@ -1,0 +1,65 @@
+/// Matrix product, with leading batch dimensions.
+///
+/// `a` is (..., M, K). `b` is either a (K, N) weight shared by every batch entry, or
+/// (..., K, N) with the same leading dimensions as `a`. The result is (..., M, N).
+/// For C = A B: dA = dC B^T and dB = A^T dC (summed over the batch for a shared B).
+extension Tensor {
+    public func matmul(_ other: Tensor) -> Tensor {
+        precondition(shape.count >= 2 && other.shape.count >= 2, "matmul: shapes \(shape) and \(other.shape)")
+        let (m, k) = (shape[shape.count - 2], shape[shape.count - 1])
+        let (otherK, n) = (other.shape[other.shape.count - 2], other.shape[other.shape.count - 1])
+        precondition(k == otherK, "matmul: inner sizes differ, \(shape) times \(other.shape)")
+        let batchShape = Array(shape.dropLast(2))
+        let sharedRight = other.shape.count == 2
+        precondition(sharedRight || Array(other.shape.dropLast(2)) == batchShape,
+                     "matmul: batch dimensions differ, \(shape) times \(other.shape)")
+        let batches = Tensor.elementCount(batchShape)
+        let rightStride = sharedRight ? 0 : k * n
+        var output = [Float](repeating: 0, count: batches * m * n)
+        data.withUnsafeBufferPointer { a in
+            other.data.withUnsafeBufferPointer { b in
+                output.withUnsafeMutableBufferPointer { c in
+                    if sharedRight {
+                        // One product of (batches*M, K) by (K, N).
+                        MatrixKernels.multiply(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: batches * m, k: k, n: n)
+                    } else {
+                        for batch in 0..<batches {
+                            MatrixKernels.multiply(a.baseAddress! + batch * m * k, b.baseAddress! + batch * rightStride,
+                                                   c.baseAddress! + batch * m * n, m: m, k: k, n: n)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: batchShape + [m, n], data: output, parents: [self, other]) { result in
+            let upstream = result.grad!
+            var leftGradient = [Float](repeating: 0, count: self.count)
+            var rightGradient = [Float](repeating: 0, count: other.count)
+            upstream.withUnsafeBufferPointer { g in
+                self.data.withUnsafeBufferPointer { a in
+                    other.data.withUnsafeBufferPointer { b in
+                        leftGradient.withUnsafeMutableBufferPointer { da in
+                            rightGradient.withUnsafeMutableBufferPointer { db in
+                                let rows = sharedRight ? batches * m : m
+                                let loops = sharedRight ? 1 : batches
+                                for batch in 0..<loops {
+                                    let gBase = g.baseAddress! + batch * m * n
+                                    let aBase = a.baseAddress! + batch * m * k
+                                    let bBase = b.baseAddress! + batch * rightStride
+                                    // dA (rows x K) += dC (rows x N) * B^T
+                                    MatrixKernels.multiplyTransposedRight(gBase, bBase, da.baseAddress! + batch * m * k,
+                                                                          m: rows, n: n, k: k)
+                                    // dB (K x N) += A^T (K x rows) * dC (rows x N)
+                                    MatrixKernels.multiplyTransposedLeft(aBase, gBase, db.baseAddress! + batch * rightStride,
+                                                                         m: rows, k: k, n: n)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            self.accumulateGrad(leftGradient)
+            other.accumulateGrad(rightGradient)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+/// Adam (Kingma and Ba, 2015) as PyTorch's `torch.optim.Adam` computes it, with
+/// optional gradient-norm clipping first (`torch.nn.utils.clip_grad_norm_`).
+///
+/// For each parameter p with gradient g, at step t = 1, 2, ...:
+///   m = beta1 m + (1 - beta1) g
+///   v = beta2 v + (1 - beta2) g^2
+///   m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
+///   p = p - lr * m_hat / (sqrt(v_hat) + eps)
+/// Epsilon is added *after* the square root of the bias-corrected v, where PyTorch
+/// puts it. Clipping: when the global norm ||g|| = sqrt(sum of all g^2) exceeds
+/// `maxGradNorm`, every gradient is scaled by maxGradNorm / (||g|| + 1e-6).
+public final class Adam {
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    /// Clip the global gradient norm to this; nil for no clipping.
+    public var maxGradNorm: Float?
+    public private(set) var stepCount = 0
+    public let parameters: [Tensor]
+    private var firstMoments: [[Float]]
+    private var secondMoments: [[Float]]
+
+    public init(parameters: [Tensor], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, maxGradNorm: Float? = 1.0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.maxGradNorm = maxGradNorm
+        firstMoments = parameters.map { [Float](repeating: 0, count: $0.count) }
+        secondMoments = parameters.map { [Float](repeating: 0, count: $0.count) }
+    }
+
+    /// The global L2 norm of all current gradients (missing gradients count as zero).
+    public func gradientNorm() -> Float {
+        var total = 0.0
+        for parameter in parameters {
+            guard let grad = parameter.grad else { continue }
+            for value in grad { total += Double(value) * Double(value) }
+        }
+        return Float(total.squareRoot())
+    }
+
+    /// Clips, takes one Adam step on every parameter, and clears the gradients.
+    /// - Returns: the gradient norm before clipping.
+    @discardableResult
+    public func step() -> Float {
+        let norm = gradientNorm()
+        var scale: Float = 1
+        if let maxGradNorm, norm > maxGradNorm { scale = maxGradNorm / (norm + 1e-6) }
+        stepCount += 1
+        // beta^t by repeated multiplication in Double: exact enough and the same everywhere.
+        var power1 = 1.0, power2 = 1.0
+        for _ in 0..<stepCount { power1 *= Double(beta1); power2 *= Double(beta2) }
+        let correction1 = Float(1 - power1)
+        let correction2 = Float(1 - power2)
+        for (index, parameter) in parameters.enumerated() {
+            guard let grad = parameter.grad else { continue }
+            for position in 0..<grad.count {
+                let g = grad[position] * scale
+                firstMoments[index][position] = beta1 * firstMoments[index][position] + (1 - beta1) * g
+                secondMoments[index][position] = beta2 * secondMoments[index][position] + (1 - beta2) * g * g
+                let mHat = firstMoments[index][position] / correction1
+                let vHat = secondMoments[index][position] / correction2
+                parameter.data[position] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+            }
+            parameter.grad = nil
+        }
+        return norm
+    }
+
+    /// Clears every gradient without stepping.
+    public func zeroGrad() {
+        for parameter in parameters { parameter.grad = nil }
+    }
+
+    /// Adam's state, for saving or for restoring after an interrupted command.
+    public struct State: Equatable, Sendable {
+        public let stepCount: Int
+        public let firstMoments: [[Float]]
+        public let secondMoments: [[Float]]
+    }
+
+    public var state: State {
+        State(stepCount: stepCount, firstMoments: firstMoments, secondMoments: secondMoments)
+    }
+
+    public func restore(_ saved: State) {
+        stepCount = saved.stepCount
+        firstMoments = saved.firstMoments
+        secondMoments = saved.secondMoments
+    }
+}

@@ -1,0 +1,81 @@
+/// Exponential, logarithm and hyperbolic tangent written out in plain arithmetic.
+///
+/// The C library's `expf`/`logf`/`tanhf` differ between platforms in the last bit,
+/// and a last-bit difference in one logit can change a sampled token and, from
+/// there, every number a lesson prints. These functions use only IEEE-754 addition,
+/// multiplication, division and exact bit manipulation on `Double`, so they give the
+/// same bits on every machine. Each is accurate to well under one `Float` ulp.
+public enum PortableMath {
+    private static let ln2 = 0.693_147_180_559_945_3
+    private static let inverseLn2 = 1.442_695_040_888_963_4
+
+    /// e^x. Range reduction x = k ln2 + r with |r| <= ln2/2, then a degree-10
+    /// Taylor polynomial for e^r (error below 2e-10), then scaling by 2^k.
+    public static func exp(_ x: Double) -> Double {
+        if x.isNaN { return x }
+        if x > 709.7 { return .infinity }
+        if x < -745.0 { return 0 }
+        let k = (x * inverseLn2).rounded(.toNearestOrEven)
+        let r = x - k * ln2
+        // Horner form of sum_{n=0}^{10} r^n / n!
+        var p = 1.0 / 3_628_800.0
+        p = p * r + 1.0 / 362_880.0
+        p = p * r + 1.0 / 40_320.0
+        p = p * r + 1.0 / 5_040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        return scaleByPowerOfTwo(p, Int(k))
+    }
+
+    /// ln x. Writes x = m * 2^e with m in [sqrt(1/2), sqrt(2)), then
+    /// ln m = 2 atanh(s) with s = (m - 1)/(m + 1), |s| < 0.172, summed to s^13.
+    public static func log(_ x: Double) -> Double {
+        if x.isNaN || x < 0 { return .nan }
+        if x == 0 { return -.infinity }
+        if x.isInfinite { return x }
+        var exponent = Int(x.exponent)
+        var mantissa = x.significand  // in [1, 2)
+        if mantissa > 1.414_213_562_373_095 {
+            mantissa *= 0.5
+            exponent += 1
+        }
+        let s = (mantissa - 1) / (mantissa + 1)
+        let s2 = s * s
+        var series = 1.0 / 13.0
+        series = series * s2 + 1.0 / 11.0
+        series = series * s2 + 1.0 / 9.0
+        series = series * s2 + 1.0 / 7.0
+        series = series * s2 + 1.0 / 5.0
+        series = series * s2 + 1.0 / 3.0
+        series = series * s2 + 1.0
+        return 2 * s * series + Double(exponent) * ln2
+    }
+
+    /// tanh x = (1 - e^{-2|x|}) / (1 + e^{-2|x|}), with the sign of x.
+    public static func tanh(_ x: Double) -> Double {
+        if x.isNaN { return x }
+        let magnitude = Swift.abs(x)
+        if magnitude > 20 { return x > 0 ? 1 : -1 }
+        if magnitude < 1e-4 { return x - x * x * x / 3 }
+        let e = exp(-2 * magnitude)
+        let t = (1 - e) / (1 + e)
+        return x < 0 ? -t : t
+    }
+
+    /// x * 2^k, exact, in two steps so that neither factor overflows.
+    private static func scaleByPowerOfTwo(_ x: Double, _ k: Int) -> Double {
+        let half = k / 2
+        return x * Double(sign: .plus, exponent: half, significand: 1)
+                 * Double(sign: .plus, exponent: k - half, significand: 1)
+    }
+
+    /// `Float` versions, computed in `Double` and rounded once.
+    public static func exp(_ x: Float) -> Float { Float(exp(Double(x))) }
+    public static func log(_ x: Float) -> Float { Float(log(Double(x))) }
+    public static func tanh(_ x: Float) -> Float { Float(tanh(Double(x))) }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// A dense, row-major array of `Float` that remembers how it was computed.
+///
+/// A tensor holds its values (`data`), its shape, and, when it takes part in a
+/// differentiable computation, the tensors it was computed from (`parents`) and a
+/// closure that pushes its gradient back into theirs. `backward()` on a scalar
+/// visits the graph in reverse topological order and runs those closures: this is
+/// reverse-mode automatic differentiation, as in micrograd, but on whole arrays.
+///
+/// Gradients *accumulate*: a leaf (a model parameter) keeps adding into `grad`
+/// until `zeroGrad()` clears it, so several losses can be summed before a step.
+public final class Tensor {
+    /// Sizes of each dimension, outermost first. A scalar has shape `[]`.
+    public let shape: [Int]
+    /// The values, row-major: the last dimension varies fastest.
+    public var data: [Float]
+    /// d(loss)/d(self), the same size as `data`; nil until a backward pass reaches it.
+    public var grad: [Float]?
+    /// Whether gradients flow into this tensor.
+    public let requiresGrad: Bool
+    /// A name for messages and checkpoints (parameters carry their Hugging Face name).
+    public var name: String?
+
+    let parents: [Tensor]
+    /// Adds this node's `grad`, pushed through the op that made it, into each parent's `grad`.
+    let backwardClosure: ((Tensor) -> Void)?
+
+    /// A leaf tensor: a constant, or a parameter when `requiresGrad` is true.
+    public init(shape: [Int], data: [Float], requiresGrad: Bool = false, name: String? = nil) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
+        precondition(
+            Tensor.elementCount(shape) == data.count,
+            "shape \(shape) holds \(Tensor.elementCount(shape)) values but \(data.count) were given")
+        self.shape = shape
+        self.data = data
+        self.requiresGrad = requiresGrad
+        self.name = name
+        self.parents = []
+        self.backwardClosure = nil
+    }
+
+    /// The result of an op. It records its parents only while gradients are being
+    /// recorded and at least one parent needs a gradient.
+    init(shape: [Int], data: [Float], parents: [Tensor], backward: @escaping (Tensor) -> Void) {
+        let recording = GradientMode.isRecording && parents.contains { $0.requiresGrad }
+        self.shape = shape
+        self.data = data
+        self.requiresGrad = recording
+        self.name = nil
+        self.parents = recording ? parents : []
+        self.backwardClosure = recording ? backward : nil
+    }
+
+    /// A tensor of zeros.
+    public convenience init(zeros shape: [Int], requiresGrad: Bool = false, name: String? = nil) {
+        self.init(shape: shape, data: [Float](repeating: 0, count: Tensor.elementCount(shape)),
+                  requiresGrad: requiresGrad, name: name)
+    }
+
+    /// A scalar constant.
+    public convenience init(scalar: Float) {
+        self.init(shape: [], data: [scalar])
+    }
+
+    /// The number of values.
+    public var count: Int { data.count }
+
+    /// The single value of a one-element tensor.
+    public var item: Float {
+        precondition(data.count == 1, "item needs one value, tensor has shape \(shape)")
+        return data[0]
+    }
+
+    static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    /// Clears the accumulated gradient.
+    public func zeroGrad() { grad = nil }
+
+    /// A copy of the values that is cut off from the graph (PyTorch's `detach`).
+    public func detached() -> Tensor { Tensor(shape: shape, data: data) }
+
+    /// Adds `values` into `grad`, allocating it on first use.
+    func accumulateGrad(_ values: [Float]) {
+        guard requiresGrad else { return }
+        precondition(values.count == data.count, "gradient size \(values.count) for shape \(shape)")
+        if grad == nil {
+            grad = values
+        } else {
+            values.withUnsafeBufferPointer { source in
+                grad!.withUnsafeMutableBufferPointer { target in
+                    for index in 0..<target.count { target[index] += source[index] }
+                }
+            }
+        }
+    }
+
+    /// Reverse-mode differentiation from this scalar: afterwards every tensor that
+    /// requires a gradient and took part holds d(self)/d(it) added into its `grad`.
+    public func backward() {
+        precondition(data.count == 1, "backward() starts from a scalar; this tensor has shape \(shape)")
+        guard requiresGrad else { return }
+        let order = topologicalOrder()
+        accumulateGrad([1])
+        for node in order.reversed() where node.grad != nil {
+            node.backwardClosure?(node)
+        }
+        // Intermediate gradients are no longer needed; leaves keep theirs.
+        for node in order where node.backwardClosure != nil && node !== self { node.grad = nil }
+    }
+
+    /// Every node reachable from this one, each after all of its parents.
+    private func topologicalOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        // Iterative depth-first search: (node, whether its parents are done).
+        var stack: [(Tensor, Bool)] = [(self, false)]
+        while let (node, parentsDone) = stack.popLast() {
+            if parentsDone { order.append(node); continue }
+            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            stack.append((node, true))
+            for parent in node.parents where parent.requiresGrad && !visited.contains(ObjectIdentifier(parent)) {
+                stack.append((parent, false))
+            }
+        }
+        return order
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let preview = data.prefix(8).map { String(format: "%.4f", $0) }.joined(separator: ", ")
+        return "Tensor(shape: \(shape), [\(preview)\(data.count > 8 ? ", ..." : "")])"
+    }
+}

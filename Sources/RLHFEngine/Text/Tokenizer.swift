@@ -1,0 +1,107 @@
+/// A word-level tokenizer, normalising text as Hugging Face `tokenizers` does with a
+/// `Lowercase` normaliser and a `Whitespace` pre-tokenizer followed by a `WordLevel`
+/// model:
+///
+///  1. lower-case the text;
+///  2. split it into runs of word characters (letters, digits, `_`) and runs of other
+///     non-space characters (punctuation), the regex `\w+|[^\w\s]+`;
+///  3. map each piece to its id; a piece that is not in the vocabulary is an error.
+///
+/// Special tokens (padding, end of sequence) are never produced from text: they are
+/// added by the code that builds model inputs.
+public struct Tokenizer: Sendable, Equatable {
+    /// Token strings, indexed by id.
+    public let tokens: [String]
+    /// The id of the padding token.
+    public let padID: Int
+    /// The id of the end-of-sequence token.
+    public let eosID: Int
+    private let idsByToken: [String: Int]
+
+    public init(tokens: [String], padToken: String, eosToken: String) {
+        precondition(Set(tokens).count == tokens.count, "vocabulary has repeated tokens")
+        self.tokens = tokens
+        var index: [String: Int] = [:]
+        for (id, token) in tokens.enumerated() { index[token] = id }
+        idsByToken = index
+        guard let pad = index[padToken], let eos = index[eosToken] else {
+            preconditionFailure("vocabulary lacks \(padToken) or \(eosToken)")
+        }
+        padID = pad
+        eosID = eos
+    }
+
+    public var vocabularySize: Int { tokens.count }
+
+    /// The id of a token string, if it is in the vocabulary.
+    public func id(of token: String) -> Int? { idsByToken[token] }
+
+    /// Splits text into normalised pieces (steps 1 and 2 above).
+    public static func pieces(_ text: String) -> [String] {
+        enum Kind { case word, punctuation }
+        var result: [String] = []
+        var current = ""
+        var currentKind: Kind? = nil
+        for character in text.lowercased() {
+            if character.isWhitespace {
+                if !current.isEmpty { result.append(current) }
+                current = ""
+                currentKind = nil
+                continue
+            }
+            let kind: Kind = (character.isLetter || character.isNumber || character == "_") ? .word : .punctuation
+            if kind != currentKind && !current.isEmpty {
+                result.append(current)
+                current = ""
+            }
+            current.append(character)
+            currentKind = kind
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
+
+    /// The ids of `text`.
+    /// - Parameter source: where the text came from, for the error message
+    ///   (for example `prefs.jsonl:3 field "chosen"`).
+    /// - Throws: `TokenizerError.unknownWord` naming the first piece not in the vocabulary.
+    public func encode(_ text: String, source: String) throws -> [Int] {
+        try Tokenizer.pieces(text).map { piece in
+            guard let id = idsByToken[piece], id != padID, id != eosID else {
+                throw TokenizerError.unknownWord(piece, source: source)
+            }
+            return id
+        }
+    }
+
+    /// Readable text for ids: words separated by spaces, punctuation attached to the word
+    /// before it, special tokens dropped unless `keepSpecial`.
+    public func decode(_ ids: [Int], keepSpecial: Bool = false) -> String {
+        var text = ""
+        for id in ids {
+            if !keepSpecial && (id == padID || id == eosID) { continue }
+            let token = tokens[id]
+            let isPunctuation = token.first.map { !($0.isLetter || $0.isNumber || $0 == "_") } ?? false
+            if !text.isEmpty && !(isPunctuation && !Tokenizer.isSpecial(token)) { text += " " }
+            text += token
+        }
+        return text
+    }
+
+    /// The token strings for ids, one per id (for tables).
+    public func strings(_ ids: [Int]) -> [String] { ids.map { tokens[$0] } }
+
+    private static func isSpecial(_ token: String) -> Bool { token.hasPrefix("<") && token.hasSuffix(">") && token.count > 2 }
+}
+
+/// A problem with text that a user supplied.
+public enum TokenizerError: Error, Equatable, CustomStringConvertible {
+    case unknownWord(String, source: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownWord(word, source):
+            return "\(source): unknown word \"\(word)\" (not in the vocabulary; `vocab` lists the words)"
+        }
+    }
+}

@@ -1,0 +1,2 @@
+import RLHFStages
+public enum Simulator {}
