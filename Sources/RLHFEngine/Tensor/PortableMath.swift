@@ -13,8 +13,8 @@ public enum PortableMath {
     /// Taylor polynomial for e^r (error below 2e-10), then scaling by 2^k.
     public static func exp(_ x: Double) -> Double {
         if x.isNaN { return x }
-        if x > 709.7 { return .infinity }
-        if x < -745.0 { return 0 }
+        if x > 709.79 { return .infinity }
+        if x < -745.2 { return 0 }
         let k = (x * inverseLn2).rounded(.toNearestOrEven)
         let r = x - k * ln2
         // Horner form of sum_{n=0}^{10} r^n / n!
@@ -33,7 +33,7 @@ public enum PortableMath {
     }
 
     /// ln x. Writes x = m * 2^e with m in [sqrt(1/2), sqrt(2)), then
-    /// ln m = 2 atanh(s) with s = (m - 1)/(m + 1), |s| < 0.172, summed to s^13.
+    /// ln m = 2 atanh(s) with s = (m - 1)/(m + 1), |s| < 0.172, summed to s^15.
     public static func log(_ x: Double) -> Double {
         if x.isNaN || x < 0 { return .nan }
         if x == 0 { return -.infinity }
@@ -46,7 +46,8 @@ public enum PortableMath {
         }
         let s = (mantissa - 1) / (mantissa + 1)
         let s2 = s * s
-        var series = 1.0 / 13.0
+        var series = 1.0 / 15.0
+        series = series * s2 + 1.0 / 13.0
         series = series * s2 + 1.0 / 11.0
         series = series * s2 + 1.0 / 9.0
         series = series * s2 + 1.0 / 7.0
