@@ -1,0 +1,167 @@
+import Foundation
+
+/// A JSON value written with a fixed layout: keys in the order given, numbers in their
+/// shortest exact form, two-space indentation. The same value always gives the same
+/// bytes, so saving a checkpoint twice gives identical files.
+indirect enum JSONText {
+    case object([(String, JSONText)])
+    case array([JSONText])
+    case string(String)
+    case integer(Int)
+    /// Written as the shortest decimal that reads back as the same Float (`1e-05`, `0.02`).
+    case float(Float)
+    case bool(Bool)
+    case null
+
+    /// The text, on one line (`compact`) or indented by two spaces per level, as Python's
+    /// `json.dumps(indent=2)` writes it; pretty text ends with a newline.
+    func rendered(compact: Bool = false) -> String {
+        var output = ""
+        write(into: &output, indent: compact ? nil : 0)
+        if !compact { output += "\n" }
+        return output
+    }
+
+    private func write(into output: inout String, indent: Int?) {
+        switch self {
+        case let .object(members):
+            writeContainer(members.map { ($0.0, $0.1) }, open: "{", close: "}", into: &output, indent: indent)
+        case let .array(elements):
+            writeContainer(elements.map { (nil, $0) }, open: "[", close: "]", into: &output, indent: indent)
+        case let .string(text):
+            output += JSONText.quoted(text)
+        case let .integer(value):
+            output += String(value)
+        case let .float(value):
+            precondition(value.isFinite, "JSON cannot hold \(value)")
+            output += "\(value)"
+        case let .bool(value):
+            output += value ? "true" : "false"
+        case .null:
+            output += "null"
+        }
+    }
+
+    private func writeContainer(_ items: [(String?, JSONText)], open: String, close: String,
+                                into output: inout String, indent: Int?) {
+        output += open
+        guard !items.isEmpty else { output += close; return }
+        let inner = indent.map { $0 + 2 }
+        for (index, (key, value)) in items.enumerated() {
+            if index > 0 { output += "," }
+            if let inner { output += "\n" + String(repeating: " ", count: inner) }
+            if let key { output += JSONText.quoted(key) + (indent == nil ? ":" : ": ") }
+            value.write(into: &output, indent: inner)
+        }
+        if let indent { output += "\n" + String(repeating: " ", count: indent) }
+        output += close
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
+
+/// The top-level object of a JSON file, read with `JSONSerialization`, with typed
+/// accessors whose errors name the file and the field.
+struct JSONFields {
+    let file: String
+    let values: [String: Any]
+
+    /// Parses `data` (the contents of `file`) as a JSON object.
+    init(parsing data: Data, file: String) throws {
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw CheckpointError.malformed(file: file, detail: "not valid JSON (\(error.localizedDescription))")
+        }
+        guard let object = parsed as? [String: Any] else {
+            throw CheckpointError.malformed(file: file, detail: "expected a JSON object at the top level")
+        }
+        self.init(file: file, values: object)
+    }
+
+    init(file: String, values: [String: Any]) {
+        self.file = file
+        self.values = values
+    }
+
+    func has(_ field: String) -> Bool { values[field] != nil && !(values[field] is NSNull) }
+
+    private func required(_ field: String) throws -> Any {
+        guard let value = values[field], !(value is NSNull) else {
+            throw CheckpointError.missingField(file: file, field: field)
+        }
+        return value
+    }
+
+    func int(_ field: String) throws -> Int {
+        let value = try required(field)
+        guard let number = JSONFields.integer(value) else {
+            throw CheckpointError.invalidField(file: file, field: field, detail: "expected an integer, found \(value)")
+        }
+        return number
+    }
+
+    func float(_ field: String) throws -> Float {
+        let value = try required(field)
+        guard !JSONFields.isBoolean(value), let number = value as? NSNumber else {
+            throw CheckpointError.invalidField(file: file, field: field, detail: "expected a number, found \(value)")
+        }
+        return Float(number.doubleValue)
+    }
+
+    func string(_ field: String) throws -> String {
+        let value = try required(field)
+        guard let text = value as? String else {
+            throw CheckpointError.invalidField(file: file, field: field, detail: "expected a string, found \(value)")
+        }
+        return text
+    }
+
+    func object(_ field: String) throws -> JSONFields {
+        let value = try required(field)
+        guard let object = value as? [String: Any] else {
+            throw CheckpointError.invalidField(file: file, field: field, detail: "expected an object")
+        }
+        return JSONFields(file: file, values: object)
+    }
+
+    func array(_ field: String) throws -> [Any] {
+        let value = try required(field)
+        guard let array = value as? [Any] else {
+            throw CheckpointError.invalidField(file: file, field: field, detail: "expected an array")
+        }
+        return array
+    }
+
+    /// An exact integer (not true/false, not a fraction), or nil.
+    static func integer(_ value: Any) -> Int? {
+        guard !isBoolean(value), let number = value as? NSNumber else { return nil }
+        let double = number.doubleValue
+        guard double == double.rounded(), abs(double) < 9.0e15 else { return nil }
+        return number.intValue
+    }
+
+    /// Whether a parsed value is JSON `true` or `false`. (`value is Bool` will not do:
+    /// Foundation bridges the numbers 0 and 1 to Bool too.)
+    static func isBoolean(_ value: Any) -> Bool {
+        guard let number = value as? NSNumber else { return value is Bool }
+        return type(of: number) == type(of: NSNumber(value: true))
+    }
+}

@@ -1,0 +1,71 @@
+/// How the next token is chosen from the model's logits.
+///
+/// - greedy: the highest logit (the lowest id on a tie);
+/// - temperature t: sample from softmax(logits / t);
+/// - top-k: keep the k highest logits, then sample as above.
+/// Probabilities are summed in token-id order and compared with one uniform draw,
+/// so the same generator state picks the same token everywhere.
+public struct Sampler: Sendable, Equatable {
+    /// 0 means greedy.
+    public var temperature: Float
+    /// Keep only the k most likely tokens; nil or 0 keeps all.
+    public var topK: Int?
+
+    public init(temperature: Float = 1.0, topK: Int? = nil) {
+        precondition(temperature >= 0, "temperature must be >= 0")
+        self.temperature = temperature
+        self.topK = topK
+    }
+
+    public static let greedy = Sampler(temperature: 0)
+
+    /// The distribution the sampler draws from: softmax(logits / t) over the kept tokens,
+    /// zero elsewhere. For greedy, all mass on the argmax.
+    public func probabilities(logits: [Float]) -> [Double] {
+        var result = [Double](repeating: 0, count: logits.count)
+        if temperature == 0 {
+            result[Sampler.argmax(logits)] = 1
+            return result
+        }
+        let kept = keptIndices(logits)
+        let scaled = kept.map { Double(logits[$0]) / Double(temperature) }
+        let largest = scaled.max() ?? 0
+        var total = 0.0
+        for (position, index) in kept.enumerated() {
+            let weight = PortableMath.exp(scaled[position] - largest)
+            result[index] = weight
+            total += weight
+        }
+        for index in kept { result[index] /= total }
+        return result
+    }
+
+    /// One token drawn from `probabilities(logits:)`.
+    public func sample(logits: [Float], random: inout RandomGenerator) -> Int {
+        if temperature == 0 { return Sampler.argmax(logits) }
+        let distribution = probabilities(logits: logits)
+        let draw = random.nextUniform()
+        var cumulative = 0.0
+        var last = 0
+        for (index, probability) in distribution.enumerated() where probability > 0 {
+            cumulative += probability
+            last = index
+            if draw < cumulative { return index }
+        }
+        return last  // rounding left the draw just above the total
+    }
+
+    /// Indices of the tokens top-k keeps, in id order (ties at the k-th logit favour lower ids).
+    func keptIndices(_ logits: [Float]) -> [Int] {
+        guard let k = topK, k > 0, k < logits.count else { return Array(logits.indices) }
+        let ranked = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
+        return ranked.prefix(k).sorted()
+    }
+
+    /// The index of the largest value; the first on a tie.
+    public static func argmax(_ values: [Float]) -> Int {
+        var best = 0
+        for index in values.indices where values[index] > values[best] { best = index }
+        return best
+    }
+}

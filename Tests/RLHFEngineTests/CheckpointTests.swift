@@ -1,0 +1,377 @@
+import Foundation
+import RLHFEngine
+import Testing
+
+/// Saving and loading Hugging Face model folders.
+@Suite("Checkpoint: Hugging Face folders")
+struct CheckpointTests {
+    // MARK: fixtures
+
+    private static let vocabulary = [
+        "<pad>", "<|endoftext|>", "create", "a", "description", "for", "plantation", "palms", ".",
+        "write", "short", "poem", "about", "the", "sea", ",", "!", "hotel", "garden", "with", "views", "of", "and", "?",
+    ]
+
+    static func makeTokenizer() -> Tokenizer {
+        Tokenizer(tokens: vocabulary, padToken: "<pad>", eosToken: "<|endoftext|>")
+    }
+
+    /// A small model from a fixed seed, with every bias and layer-norm parameter moved
+    /// away from its initial 0 or 1, so that a wrong mapping of names would show. Weights
+    /// are ~N(0, 0.25) rather than GPT-2's 0.02 so that logits are large enough for a
+    /// comparison with transformers to mean something.
+    static func makeModel(seed: UInt64 = 7) -> (GPT2, ScalarHead, ScalarHead) {
+        var random = RandomGenerator(seed: seed)
+        let config = GPT2Config(vocabularySize: vocabulary.count, contextLength: 16, embeddingWidth: 32,
+                                layerCount: 2, headCount: 4, initializerRange: 0.25)
+        let model = GPT2(config: config, random: &random)
+        for (name, parameter) in model.namedParameters() where name.hasSuffix(".bias") || name.contains(".ln_") {
+            let center: Float = name.contains(".ln_") && name.hasSuffix(".weight") ? 1 : 0
+            parameter.data = parameter.data.map { _ in center + 0.3 * Float(random.nextNormal()) }
+        }
+        let valueHead = ScalarHead.valueHead(width: config.embeddingWidth, random: &random)
+        valueHead.weight.data = valueHead.weight.data.map { _ in 0.5 * Float(random.nextNormal()) }
+        valueHead.bias!.data = [0.37]
+        let rewardHead = ScalarHead.rewardHead(width: config.embeddingWidth, random: &random)
+        rewardHead.weight.data = rewardHead.weight.data.map { _ in 0.5 * Float(random.nextNormal()) }
+        return (model, valueHead, rewardHead)
+    }
+
+    /// A fresh empty folder, removed by `cleanUp`.
+    private static func temporaryFolder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-checkpoint-\(UUID().uuidString)")
+    }
+
+    private static func cleanUp(_ folder: URL) { try? FileManager.default.removeItem(at: folder) }
+
+    private static func bits(_ tensor: Tensor) -> [UInt32] { tensor.data.map(\.bitPattern) }
+
+    private static func sentenceIDs(_ tokenizer: Tokenizer) throws -> [Int] {
+        try tokenizer.encode("Create a description for Plantation Palms.", source: "test")
+    }
+
+    // MARK: round trips
+
+    @Test("a language model with its value head comes back bit for bit")
+    func languageModelRoundTrip() throws {
+        let (model, valueHead, _) = Self.makeModel()
+        let tokenizer = Self.makeTokenizer()
+        let folder = Self.temporaryFolder()
+        defer { Self.cleanUp(folder) }
+        try CheckpointFolder.save(model: model, tokenizer: tokenizer, valueHead: valueHead, to: folder)
+
+        let loaded = try CheckpointFolder.load(from: folder)
+        #expect(loaded.kind == .languageModel)
+        #expect(loaded.model.config == model.config)
+        #expect(loaded.tokenizer == tokenizer)
+        #expect(loaded.rewardHead == nil)
+        let original = model.namedParameters()
+        let restored = loaded.model.namedParameters()
+        #expect(original.map(\.0) == restored.map(\.0))
+        for ((name, before), (_, after)) in zip(original, restored) {
+            #expect(Self.bits(before) == Self.bits(after), "\(name) differs")
+        }
+        let head = try #require(loaded.valueHead)
+        #expect(Self.bits(head.weight) == Self.bits(valueHead.weight))
+        #expect(Self.bits(head.bias!) == Self.bits(valueHead.bias!))
+
+        let ids = try Self.sentenceIDs(tokenizer) + [tokenizer.eosID]
+        let logits = GradientMode.withoutRecording { model.logits([ids]) }
+        let reloadedLogits = GradientMode.withoutRecording { loaded.model.logits([ids]) }
+        #expect(logits.shape == reloadedLogits.shape)
+        #expect(Self.bits(logits) == Self.bits(reloadedLogits))
+    }
+
+    @Test("a reward model comes back with its score head")
+    func rewardModelRoundTrip() throws {
+        let (model, _, rewardHead) = Self.makeModel(seed: 11)
+        let tokenizer = Self.makeTokenizer()
+        let folder = Self.temporaryFolder()
+        defer { Self.cleanUp(folder) }
+        try CheckpointFolder.saveRewardModel(model: model, rewardHead: rewardHead, tokenizer: tokenizer, to: folder)
+
+        let loaded = try CheckpointFolder.load(from: folder)
+        #expect(loaded.kind == .rewardModel)
+        #expect(loaded.valueHead == nil)
+        let head = try #require(loaded.rewardHead)
+        #expect(head.bias == nil)
+        #expect(Self.bits(head.weight) == Self.bits(rewardHead.weight))
+        for ((name, before), (_, after)) in zip(model.namedParameters(), loaded.model.namedParameters()) {
+            #expect(Self.bits(before) == Self.bits(after), "\(name) differs")
+        }
+        let weights = try Safetensors.read(from: folder.appendingPathComponent(CheckpointFolder.weightsFile))
+        #expect(weights.names.contains("score.weight"))
+        #expect(!weights.names.contains("lm_head.weight"))
+    }
+
+    @Test("saving twice gives identical bytes, and no temporary files are left")
+    func savingIsDeterministic() throws {
+        let (model, valueHead, _) = Self.makeModel()
+        let tokenizer = Self.makeTokenizer()
+        let (first, second) = (Self.temporaryFolder(), Self.temporaryFolder())
+        defer { Self.cleanUp(first); Self.cleanUp(second) }
+        try CheckpointFolder.save(model: model, tokenizer: tokenizer, valueHead: valueHead, to: first)
+        try CheckpointFolder.save(model: model.copy(), tokenizer: tokenizer, valueHead: valueHead.copy(), to: second)
+        try CheckpointFolder.save(model: model, tokenizer: tokenizer, valueHead: valueHead, to: second)  // over itself
+
+        let names = try FileManager.default.contentsOfDirectory(atPath: first.path).sorted()
+        #expect(names == ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                          "value_head.safetensors"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: second.path).sorted() == names)
+        for name in names {
+            let a = try Data(contentsOf: first.appendingPathComponent(name))
+            let b = try Data(contentsOf: second.appendingPathComponent(name))
+            #expect(a == b, "\(name) differs between two saves")
+        }
+    }
+
+    @Test("saving without a value head removes a stale one")
+    func staleValueHeadRemoved() throws {
+        let (model, valueHead, _) = Self.makeModel()
+        let tokenizer = Self.makeTokenizer()
+        let folder = Self.temporaryFolder()
+        defer { Self.cleanUp(folder) }
+        try CheckpointFolder.save(model: model, tokenizer: tokenizer, valueHead: valueHead, to: folder)
+        try CheckpointFolder.save(model: model, tokenizer: tokenizer, to: folder)
+        #expect(try CheckpointFolder.load(from: folder).valueHead == nil)
+    }
+
+    @Test("config.json carries what transformers needs")
+    func configContents() throws {
+        let (model, _, rewardHead) = Self.makeModel()
+        let tokenizer = Self.makeTokenizer()
+        let folder = Self.temporaryFolder()
+        defer { Self.cleanUp(folder) }
+        try CheckpointFolder.saveRewardModel(model: model, rewardHead: rewardHead, tokenizer: tokenizer, to: folder)
+        let data = try Data(contentsOf: folder.appendingPathComponent("config.json"))
+        let config = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(config["model_type"] as? String == "gpt2")
+        #expect(config["architectures"] as? [String] == ["GPT2ForSequenceClassification"])
+        #expect(config["activation_function"] as? String == "gelu_new")
+        #expect(config["n_embd"] as? Int == 32)
+        #expect(config["n_head"] as? Int == 4)
+        #expect(config["n_layer"] as? Int == 2)
+        #expect(config["n_positions"] as? Int == 16)
+        #expect(config["vocab_size"] as? Int == Self.vocabulary.count)
+        #expect(config["eos_token_id"] as? Int == 1)
+        #expect(config["bos_token_id"] as? Int == 1)
+        #expect(config["pad_token_id"] as? Int == 0)
+        #expect(config["n_inner"] is NSNull)
+        #expect(config["id2label"] as? [String: String] == ["0": "LABEL_0"])
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"layer_norm_epsilon\": 1e-05,"))
+        #expect(text.contains("\"initializer_range\": 0.25,"))
+        #expect(text.contains("\"tie_word_embeddings\": true,"))
+    }
+
+    // MARK: errors
+
+    /// Saves a good language model folder, lets `damage` break it, and expects loading to
+    /// fail with a message mentioning each of `parts`.
+    private static func expectLoadError(mentions parts: [String], damage: (URL) throws -> Void) throws {
+        let (model, valueHead, _) = makeModel()
+        let folder = temporaryFolder()
+        defer { cleanUp(folder) }
+        try CheckpointFolder.save(model: model, tokenizer: makeTokenizer(), valueHead: valueHead, to: folder)
+        try damage(folder)
+        let error = #expect(throws: CheckpointError.self) { _ = try CheckpointFolder.load(from: folder) }
+        let message = error?.description ?? ""
+        for part in parts {
+            #expect(message.contains(part), "\"\(message)\" should mention \(part)")
+        }
+    }
+
+    /// Rewrites one safetensors file of the folder after changing its tensors.
+    private static func edit(_ folder: URL, _ file: String, _ change: (inout [String: StoredTensor]) -> Void) throws {
+        let url = folder.appendingPathComponent(file)
+        var tensors = try Safetensors.read(from: url).tensors
+        change(&tensors)
+        try Safetensors.write(tensors, to: url)
+    }
+
+    /// Rewrites config.json after changing its fields.
+    private static func editConfig(_ folder: URL, _ change: (inout [String: Any]) -> Void) throws {
+        let url = folder.appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+        change(&config)
+        try JSONSerialization.data(withJSONObject: config).write(to: url)
+    }
+
+    @Test("a missing file is named", arguments: ["config.json", "model.safetensors", "tokenizer.json"])
+    func missingFile(name: String) throws {
+        try Self.expectLoadError(mentions: [name, "no such file"]) { folder in
+            try FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
+    }
+
+    @Test("a missing tensor is named with its file")
+    func missingTensor() throws {
+        try Self.expectLoadError(mentions: ["model.safetensors", "\"transformer.h.1.mlp.c_fc.bias\"", "missing"]) { folder in
+            try Self.edit(folder, "model.safetensors") { $0["transformer.h.1.mlp.c_fc.bias"] = nil }
+        }
+        try Self.expectLoadError(mentions: ["value_head.safetensors", "\"v_head.summary.bias\"", "missing"]) { folder in
+            try Self.edit(folder, "value_head.safetensors") { $0["v_head.summary.bias"] = nil }
+        }
+    }
+
+    @Test("a wrong shape names the file, the tensor, and both shapes")
+    func wrongShape() throws {
+        try Self.expectLoadError(mentions: ["model.safetensors", "\"transformer.h.0.attn.c_attn.weight\"",
+                                            "has shape [96, 32], expected [32, 96]"]) { folder in
+            try Self.edit(folder, "model.safetensors") { tensors in
+                let weight = tensors["transformer.h.0.attn.c_attn.weight"]!
+                tensors["transformer.h.0.attn.c_attn.weight"] = StoredTensor(shape: [96, 32], values: weight.values)
+            }
+        }
+        try Self.expectLoadError(mentions: ["value_head.safetensors", "\"v_head.summary.weight\"",
+                                            "has shape [32], expected [1, 32]"]) { folder in
+            try Self.edit(folder, "value_head.safetensors") { tensors in
+                tensors["v_head.summary.weight"] = StoredTensor(shape: [32], values: tensors["v_head.summary.weight"]!.values)
+            }
+        }
+    }
+
+    @Test("an unexpected tensor is named")
+    func unexpectedTensor() throws {
+        try Self.expectLoadError(mentions: ["model.safetensors", "unexpected tensor \"transformer.h.2.ln_1.weight\""]) { folder in
+            try Self.edit(folder, "model.safetensors") { $0["transformer.h.2.ln_1.weight"] = StoredTensor(shape: [1], values: [1]) }
+        }
+    }
+
+    @Test("a truncated model.safetensors is reported with the tensor that runs past the end")
+    func truncatedWeights() throws {
+        try Self.expectLoadError(mentions: ["model.safetensors", "truncated", "\"transformer.wte.weight\""]) { folder in
+            let url = folder.appendingPathComponent("model.safetensors")
+            // wte is the last tensor in name order: cutting 4 bytes leaves only it incomplete.
+            try Data(contentsOf: url).dropLast(4).write(to: url)
+        }
+        try Self.expectLoadError(mentions: ["model.safetensors", "truncated", "header length"]) { folder in
+            let url = folder.appendingPathComponent("model.safetensors")
+            try Data(contentsOf: url).prefix(100).write(to: url)
+        }
+    }
+
+    @Test("a tensor of another dtype is named with the dtype")
+    func unknownDType() throws {
+        try Self.expectLoadError(mentions: ["model.safetensors", "\"transformer.h.0.attn.c_attn.bias\"", "BF16"]) { folder in
+            let url = folder.appendingPathComponent("model.safetensors")
+            var bytes = try Data(contentsOf: url)
+            // "F32" -> "BF16" lengthens the header by one byte: drop a padding space (or pad
+            // anew) so the header stays a multiple of 8 long; the data offsets are unchanged.
+            let length = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+            var header = String(decoding: bytes[8..<(8 + length)], as: UTF8.self)
+            let target = #""transformer.h.0.attn.c_attn.bias":{"dtype":"F32""#
+            header = header.replacingOccurrences(of: target, with: target.replacingOccurrences(of: "F32", with: "BF16"))
+            header = header.hasSuffix(" ") ? String(header.dropLast()) : header + "       "
+            var newLength = UInt64(header.utf8.count).littleEndian
+            bytes.replaceSubrange(0..<(8 + length), with: Data(bytes: &newLength, count: 8) + Data(header.utf8))
+            try bytes.write(to: url)
+        }
+    }
+
+    @Test("a config.json without a field names the field", arguments: ["n_head", "vocab_size", "layer_norm_epsilon", "eos_token_id"])
+    func configMissingField(field: String) throws {
+        try Self.expectLoadError(mentions: ["config.json", "\"\(field)\"", "missing"]) { folder in
+            try Self.editConfig(folder) { $0[field] = nil }
+        }
+    }
+
+    @Test("a config.json asking for something our GPT-2 does not do is refused")
+    func configUnsupported() throws {
+        try Self.expectLoadError(mentions: ["config.json", "\"activation_function\"", "relu"]) { folder in
+            try Self.editConfig(folder) { $0["activation_function"] = "relu" }
+        }
+        try Self.expectLoadError(mentions: ["config.json", "\"n_head\"", "5 heads"]) { folder in
+            try Self.editConfig(folder) { $0["n_head"] = 5 }
+        }
+        try Self.expectLoadError(mentions: ["config.json", "\"tie_word_embeddings\""]) { folder in
+            try Self.editConfig(folder) { $0["tie_word_embeddings"] = false }
+        }
+    }
+
+    @Test("a config.json that is not JSON is named")
+    func configNotJSON() throws {
+        try Self.expectLoadError(mentions: ["config.json", "not valid JSON"]) { folder in
+            try Data("{\"n_embd\": ".utf8).write(to: folder.appendingPathComponent("config.json"))
+        }
+    }
+
+    @Test("a tokenizer.json whose vocabulary disagrees with config.json is named")
+    func tokenizerMismatch() throws {
+        try Self.expectLoadError(mentions: ["tokenizer.json", "vocab_size"]) { folder in
+            try Self.editConfig(folder) { $0["vocab_size"] = 30 }
+        }
+    }
+
+    // MARK: export for the Python cross-check
+
+    /// With RLHF_HF_EXPORT_DIR set, writes `lm/` (with value head) and `rm/` folders and
+    /// `swift_outputs.json` (ids, logits, value and reward scores computed here) into it,
+    /// for /tmp/hfcheck/check.py to compare with transformers. A no-op otherwise.
+    @Test("export folders for the transformers cross-check",
+          .enabled(if: ProcessInfo.processInfo.environment["RLHF_HF_EXPORT_DIR"] != nil))
+    func exportForTransformers() throws {
+        let root = URL(fileURLWithPath: ProcessInfo.processInfo.environment["RLHF_HF_EXPORT_DIR"]!)
+        let (model, valueHead, rewardHead) = Self.makeModel()
+        let tokenizer = Self.makeTokenizer()
+        try CheckpointFolder.save(model: model, tokenizer: tokenizer, valueHead: valueHead,
+                                  to: root.appendingPathComponent("lm"))
+        try CheckpointFolder.saveRewardModel(model: model, rewardHead: rewardHead, tokenizer: tokenizer,
+                                             to: root.appendingPathComponent("rm"))
+
+        let sentence = "Create a description for Plantation Palms."
+        let sentenceIDs = try tokenizer.encode(sentence, source: "export")
+        let length = 12
+        var random = RandomGenerator(seed: 99)
+        let rows = [
+            sentenceIDs + [Int](repeating: tokenizer.eosID, count: length - sentenceIDs.count),
+            (0..<length).map { _ in 2 + random.nextInt(below: tokenizer.vocabularySize - 2) },
+        ]
+        // Reward rows: right-padded, scored at the last non-pad token.
+        let rewardRows = [
+            sentenceIDs + [tokenizer.eosID] + [Int](repeating: tokenizer.padID, count: length - sentenceIDs.count - 1),
+            Array(rows[1].prefix(5)) + [Int](repeating: tokenizer.padID, count: length - 5),
+            rows[1],
+        ]
+        let (logits, values, rewards) = GradientMode.withoutRecording { () -> (Tensor, Tensor, [Float]) in
+            let hidden = model.hiddenStates(rows)
+            let scores = rewardHead(model.hiddenStates(rewardRows))  // (B, T)
+            let rewards = rewardRows.enumerated().map { index, row in
+                let last = row.lastIndex { $0 != tokenizer.padID }!
+                return scores.data[index * length + last]
+            }
+            return (model.logits(fromHidden: hidden), valueHead(hidden), rewards)
+        }
+        func list(_ values: [Float]) -> String { "[" + values.map { "\($0)" }.joined(separator: ",") + "]" }
+        func ints(_ values: [[Int]]) -> String { "[" + values.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]" }
+        let json = """
+            {"sentence": "\(sentence)", "sentence_ids": \(ints([sentenceIDs])),
+             "rows": \(ints(rows)), "logits_shape": [\(logits.shape.map(String.init).joined(separator: ","))],
+             "logits": \(list(logits.data)), "values": \(list(values.data)),
+             "reward_rows": \(ints(rewardRows)), "rewards": \(list(rewards))}
+            """
+        try Data(json.utf8).write(to: root.appendingPathComponent("swift_outputs.json"))
+    }
+
+    /// With RLHF_HF_IMPORT_DIR set (after check.py ran on the export), loads the `hf_lm/`
+    /// and `hf_rm/` folders that transformers' own `save_pretrained` wrote and expects the
+    /// export's model back bit for bit. A no-op otherwise.
+    @Test("load folders written by transformers",
+          .enabled(if: ProcessInfo.processInfo.environment["RLHF_HF_IMPORT_DIR"] != nil))
+    func importFromTransformers() throws {
+        let root = URL(fileURLWithPath: ProcessInfo.processInfo.environment["RLHF_HF_IMPORT_DIR"]!)
+        let (model, _, rewardHead) = Self.makeModel()
+        let languageModel = try CheckpointFolder.load(from: root.appendingPathComponent("hf_lm"))
+        let rewardModel = try CheckpointFolder.load(from: root.appendingPathComponent("hf_rm"))
+        #expect(languageModel.kind == .languageModel)
+        #expect(rewardModel.kind == .rewardModel)
+        for loaded in [languageModel, rewardModel] {
+            #expect(loaded.model.config == model.config)
+            #expect(loaded.tokenizer == Self.makeTokenizer())
+            for ((name, before), (_, after)) in zip(model.namedParameters(), loaded.model.namedParameters()) {
+                #expect(Self.bits(before) == Self.bits(after), "\(name) differs")
+            }
+        }
+        #expect(Self.bits(try #require(rewardModel.rewardHead).weight) == Self.bits(rewardHead.weight))
+    }
+}
