@@ -1,0 +1,128 @@
+import LineEditShims
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads command lines from the terminal with libedit: cursor movement and
+/// emacs-style editing keys, history (up/down arrows, ^R search) kept in a
+/// file across runs, and TAB completion driven by a Swift closure.
+///
+/// Behaviour at the prompt:
+/// - TAB: a unique candidate is inserted followed by a space; with several
+///   candidates their common prefix is inserted (or the terminal beeps) and a
+///   second TAB lists them, as GNU readline does.
+/// - Ctrl-C abandons the half-typed line, echoes `^C` and shows a fresh prompt.
+/// - Ctrl-D on an empty line ends input (`readLine` returns nil).
+/// - The terminal settings are restored after every line.
+///
+/// When standard input is not a terminal, libedit is not used at all:
+/// `readLine(prompt:)` reads plain lines with the standard library's
+/// `readLine()`, prints no prompt and records no history.
+///
+/// Use from one thread only (the one that owns the terminal).
+final class LineEditor {
+    /// Computes completion candidates: given the text of the line before the
+    /// cursor and the word being completed (its last whitespace-separated
+    /// part), returns full replacement words, e.g. `["help", "history"]` for
+    /// the word `"h"`. Candidates need not be sorted or unique.
+    typealias Completer = (_ lineBeforeCursor: String, _ word: String) -> [String]
+
+    /// Whether standard input is an interactive terminal.
+    static var standardInputIsTerminal: Bool { isatty(STDIN_FILENO) != 0 }
+
+    /// The history file given at creation.
+    let historyFile: String
+
+    /// The libedit session, or nil when stdin is not a terminal (or libedit
+    /// failed to start), in which case plain `Swift.readLine()` is used.
+    private let session: OpaquePointer?
+
+    /// Holds the completer; the C side keeps an unretained pointer to it as
+    /// the completion context, valid as long as this editor lives.
+    private let completerBox: CompleterBox
+
+    /// Creates an editor.
+    ///
+    /// - Parameters:
+    ///   - historyFile: path of the history file, loaded now if it exists and
+    ///     rewritten after every entered line (libedit's format, mode 0600).
+    ///   - historyLimit: how many lines of history to keep.
+    ///   - completer: computes TAB-completion candidates; see `Completer`.
+    init(historyFile: String, historyLimit: Int = 1000, completer: @escaping Completer) {
+        self.historyFile = historyFile
+        self.completerBox = CompleterBox(completer)
+        guard LineEditor.standardInputIsTerminal,
+              let session = line_edit_open("rlhf", historyFile, Int32(clamping: historyLimit))
+        else {
+            self.session = nil
+            return
+        }
+        self.session = session
+        // A capture-free closure converts to a C function pointer; it finds
+        // the Swift completer through the context pointer, so no global Swift
+        // state is involved.
+        let context = Unmanaged.passUnretained(completerBox).toOpaque()
+        line_edit_set_completer(session, { context, lineBeforeCursor, word, sink in
+            guard let context else { return }
+            let box = Unmanaged<CompleterBox>.fromOpaque(context).takeUnretainedValue()
+            let candidates = box.completer(String(cString: lineBeforeCursor), String(cString: word))
+            for candidate in candidates {
+                line_edit_candidates_add(sink, candidate)
+            }
+        }, context)
+    }
+
+    deinit {
+        line_edit_close(session)
+    }
+
+    /// Characters that separate words for completion (default: space, tab,
+    /// newline). ASCII only.
+    func setWordBreakCharacters(_ characters: String) {
+        guard let session else { return }
+        line_edit_set_word_break_characters(session, characters)
+    }
+
+    /// Shows `prompt` and reads one line, without its newline.
+    ///
+    /// Ctrl-C at the prompt does not return: the line is dropped and the
+    /// prompt shown again. Non-blank lines are added to history (and saved).
+    /// ANSI colour sequences in `prompt` are fine; they are not counted
+    /// towards its width.
+    ///
+    /// - Returns: the line, or nil at end of input (Ctrl-D on an empty line,
+    ///   end of piped input, or the terminal going away).
+    func readLine(prompt: String) -> String? {
+        guard let session else {
+            return Swift.readLine(strippingNewline: true)
+        }
+        while true {
+            var status = LINE_EDIT_EOF
+            let raw = line_edit_read_line(session, prompt, &status)
+            if status == LINE_EDIT_INTERRUPTED {
+                continue
+            }
+            guard status == LINE_EDIT_LINE, let raw else {
+                return nil
+            }
+            let line = String(cString: raw)
+            free(raw)
+            if line.contains(where: { !$0.isWhitespace }) {
+                _ = line_edit_history_add(session, line)
+            }
+            return line
+        }
+    }
+}
+
+/// Reference wrapper so the completer closure has a stable address that can
+/// travel through C as a `void *` context.
+private final class CompleterBox {
+    let completer: LineEditor.Completer
+    init(_ completer: @escaping LineEditor.Completer) { self.completer = completer }
+}
