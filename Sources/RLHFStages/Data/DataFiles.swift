@@ -1,0 +1,82 @@
+import RLHFEngine
+
+/// Loading the three data formats of the seed article and TRL.
+///
+/// Every loader reads and checks the whole file first: a bad line anywhere means an
+/// error naming the file, the line and the problem, and no examples at all.
+public enum DataFiles {
+    /// Supervised fine-tuning data: `{"prompt": "...", "completion": "..."}` per line.
+    public static func loadSFT(path: String, tokenizer: Tokenizer) throws -> [SFTExample] {
+        try sftExamples(JSONLines.read(path: path), tokenizer: tokenizer)
+    }
+
+    public static func sftExamples(_ records: [JSONLinesRecord], tokenizer: Tokenizer) throws -> [SFTExample] {
+        try records.map { record in
+            let prompt = try record.string("prompt")
+            let completion = try record.string("completion")
+            let promptIDs = try encode(prompt, record, "prompt", tokenizer)
+            let completionIDs = try encode(completion, record, "completion", tokenizer)
+            guard !completionIDs.isEmpty else { throw record.error("field \"completion\" is empty") }
+            return SFTExample(promptText: prompt, completionText: completion,
+                              tokens: PromptResponse(prompt: promptIDs, response: completionIDs))
+        }
+    }
+
+    /// Preference data, either the seed's format
+    /// `{"input_text", "candidate_0", "candidate_1", "choice": 0 or 1}`
+    /// or TRL's `{"prompt", "chosen", "rejected"}`, decided line by line.
+    public static func loadPreferences(path: String, tokenizer: Tokenizer) throws -> [PreferencePair] {
+        try preferencePairs(JSONLines.read(path: path), tokenizer: tokenizer)
+    }
+
+    public static func preferencePairs(_ records: [JSONLinesRecord], tokenizer: Tokenizer) throws -> [PreferencePair] {
+        try records.map { record in
+            let prompt: String, chosen: String, rejected: String
+            let promptField: String, chosenField: String, rejectedField: String
+            if record.fields["input_text"] != nil || record.fields["candidate_0"] != nil {
+                prompt = try record.string("input_text")
+                let candidates = [try record.string("candidate_0"), try record.string("candidate_1")]
+                let choice = try record.integer("choice")
+                guard choice == 0 || choice == 1 else {
+                    throw record.error("field \"choice\" must be 0 or 1, found \(choice)")
+                }
+                (chosen, rejected) = (candidates[choice], candidates[1 - choice])
+                (promptField, chosenField, rejectedField) = ("input_text", "candidate_\(choice)", "candidate_\(1 - choice)")
+            } else if record.fields["chosen"] != nil || record.fields["rejected"] != nil {
+                prompt = try record.string("prompt")
+                chosen = try record.string("chosen")
+                rejected = try record.string("rejected")
+                (promptField, chosenField, rejectedField) = ("prompt", "chosen", "rejected")
+            } else {
+                throw record.error("expected the fields input_text, candidate_0, candidate_1, choice " +
+                                   "or prompt, chosen, rejected; found \(record.fields.keys.sorted().joined(separator: ", "))")
+            }
+            let promptIDs = try encode(prompt, record, promptField, tokenizer)
+            let chosenIDs = try encode(chosen, record, chosenField, tokenizer)
+            let rejectedIDs = try encode(rejected, record, rejectedField, tokenizer)
+            return PreferencePair(promptText: prompt, chosenText: chosen, rejectedText: rejected,
+                                  chosen: PromptResponse(prompt: promptIDs, response: chosenIDs),
+                                  rejected: PromptResponse(prompt: promptIDs, response: rejectedIDs))
+        }
+    }
+
+    /// Prompts for rollouts: `{"prompt": ...}` or the seed's `{"input_text": ...}` per line.
+    public static func loadPrompts(path: String, tokenizer: Tokenizer) throws -> [PromptExample] {
+        try JSONLines.read(path: path).map { record in
+            let field = record.fields["prompt"] != nil ? "prompt" : "input_text"
+            let text = try record.string(field)
+            let ids = try encode(text, record, field, tokenizer)
+            guard !ids.isEmpty else { throw record.error("field \"\(field)\" is empty") }
+            return PromptExample(text: text, tokens: ids)
+        }
+    }
+
+    private static func encode(_ text: String, _ record: JSONLinesRecord, _ field: String,
+                               _ tokenizer: Tokenizer) throws -> [Int] {
+        do {
+            return try tokenizer.encode(text, source: "\(record.location) field \"\(field)\"")
+        } catch let error as TokenizerError {
+            throw record.error(error.description.replacingOccurrences(of: "\(record.location) ", with: ""))
+        }
+    }
+}

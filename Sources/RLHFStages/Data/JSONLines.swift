@@ -1,0 +1,121 @@
+import Foundation
+
+/// Reading JSON Lines: one JSON object per line.
+///
+/// The whole file is read and checked before anything is returned, so a caller never
+/// trains on part of a file. Blank lines are skipped; every other line must be an
+/// object. Each record remembers its line number for later messages.
+public struct JSONLinesRecord: Sendable {
+    public let file: String
+    public let line: Int
+    public let fields: [String: JSONValue]
+
+    /// Where this record came from, as `file:line`.
+    public var location: String { "\(file):\(line)" }
+
+    /// An error at this record.
+    public func error(_ message: String) -> DataError {
+        DataError(file: file, line: line, message: message)
+    }
+
+    /// The string field `name`.
+    /// - Throws: `DataError` when it is missing or not a string.
+    public func string(_ name: String) throws -> String {
+        guard let value = fields[name] else {
+            throw error("missing field \"\(name)\" (fields here: \(fields.keys.sorted().joined(separator: ", ")))")
+        }
+        guard case let .string(text) = value else {
+            throw error("field \"\(name)\" should be a string, found \(value.typeName)")
+        }
+        return text
+    }
+
+    /// The integer field `name`.
+    public func integer(_ name: String) throws -> Int {
+        guard let value = fields[name] else { throw error("missing field \"\(name)\"") }
+        guard case let .integer(number) = value else {
+            throw error("field \"\(name)\" should be an integer, found \(value.typeName)")
+        }
+        return number
+    }
+}
+
+public enum JSONLines {
+    /// Every record of the file at `path`.
+    /// - Throws: `DataError` for a missing or unreadable file, an empty file, or a line
+    ///   that is not a JSON object.
+    public static func read(path: String) throws -> [JSONLinesRecord] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw DataError(file: path, line: nil, message: "no such file")
+        }
+        guard let data = FileManager.default.contents(atPath: path),
+              let text = String(data: data, encoding: .utf8) else {
+            throw DataError(file: path, line: nil, message: "cannot read the file as UTF-8 text")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Every record of `text`, named `file` in messages.
+    public static func parse(_ text: String, file: String) throws -> [JSONLinesRecord] {
+        var records: [JSONLinesRecord] = []
+        let decoder = JSONDecoder()
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty { continue }
+            let value: JSONValue
+            do {
+                value = try decoder.decode(JSONValue.self, from: Data(trimmed.utf8))
+            } catch {
+                throw DataError(file: file, line: index + 1, message: "not valid JSON: \(abbreviated(trimmed))")
+            }
+            guard case let .object(fields) = value else {
+                throw DataError(file: file, line: index + 1, message: "expected a JSON object, found \(value.typeName)")
+            }
+            records.append(JSONLinesRecord(file: file, line: index + 1, fields: fields))
+        }
+        if records.isEmpty { throw DataError(file: file, line: nil, message: "the file holds no records") }
+        return records
+    }
+
+    /// Writes one JSON object per line, keys sorted, to a temporary file renamed into place.
+    public static func write(_ objects: [[String: Any]], to path: String) throws {
+        var text = ""
+        for object in objects {
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            text += String(decoding: data, as: UTF8.self) + "\n"
+        }
+        try AtomicFile.write(Data(text.utf8), to: path)
+    }
+
+    private static func abbreviated(_ line: String) -> String {
+        line.count > 60 ? String(line.prefix(57)) + "..." : line
+    }
+}
+
+/// Writing a file so that it is either the old version or the whole new one.
+public enum AtomicFile {
+    /// Writes to a temporary file next to `path`, then renames it over `path`.
+    public static func write(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        try data.write(to: temporary)
+        if FileManager.default.fileExists(atPath: path) {
+            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        } else {
+            try FileManager.default.moveItem(at: temporary, to: url)
+        }
+    }
+
+    /// Appends one line of text to `path`, creating it if needed, then syncs it to disk.
+    public static func appendLine(_ line: String, to path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((line + "\n").utf8))
+        try handle.synchronize()
+    }
+}

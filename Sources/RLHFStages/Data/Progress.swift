@@ -1,0 +1,54 @@
+/// How training loops report: they call back after each step and never print.
+
+/// One named number, under TRL's metric name (`loss`, `eval_loss`, `objective/kl`, ...).
+public struct Metric: Equatable, Sendable {
+    public let name: String
+    public let value: Double
+
+    public init(_ name: String, _ value: Double) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// What a loop reports after a step.
+public struct TrainingEvent: Sendable {
+    /// 1-based number of the step just finished.
+    public let step: Int
+    public let totalSteps: Int
+    /// The step's metrics; held-out ones appear on evaluation steps only.
+    public let metrics: [Metric]
+
+    public init(step: Int, totalSteps: Int, metrics: [Metric]) {
+        self.step = step
+        self.totalSteps = totalSteps
+        self.metrics = metrics
+    }
+
+    /// The value of the metric called `name`, if reported.
+    public func value(_ name: String) -> Double? { metrics.first { $0.name == name }?.value }
+}
+
+/// The callback's answer: go on, or stop after the step just reported.
+public enum TrainingControl: Sendable {
+    case proceed
+    case stop
+}
+
+/// Called after every step. Returning `.stop` ends training with the model as it is
+/// after that whole step.
+public typealias ProgressCallback = (TrainingEvent) -> TrainingControl
+
+/// A run's history: every event, in order.
+public struct TrainingHistory: Sendable {
+    public private(set) var events: [TrainingEvent] = []
+    public private(set) var stoppedEarly = false
+
+    public init() {}
+
+    mutating func record(_ event: TrainingEvent) { events.append(event) }
+    mutating func markStopped() { stoppedEarly = true }
+
+    /// The series of one metric over the steps that reported it.
+    public func series(_ name: String) -> [Double] { events.compactMap { $0.value(name) } }
+}

@@ -1,0 +1,46 @@
+/// Credit assignment: Generalised Advantage Estimation, and whitening.
+public enum Advantages {
+    /// GAE (Schulman et al., 2016) for one response, with the value after the last token 0:
+    ///   delta_t = r_t + gamma V(s_{t+1}) - V(s_t)
+    ///   A_t     = delta_t + gamma lambda A_{t+1}
+    ///   R_t     = A_t + V(s_t)   (the return the critic is trained towards)
+    /// - Returns: the deltas, the advantages and the returns, one per token.
+    public static func gae(rewards: [Double], values: [Double], gamma: Double, lambda: Double)
+        -> (deltas: [Double], advantages: [Double], returns: [Double]) {
+        precondition(rewards.count == values.count, "GAE: \(rewards.count) rewards for \(values.count) values")
+        let count = rewards.count
+        var deltas = [Double](repeating: 0, count: count)
+        var advantages = [Double](repeating: 0, count: count)
+        var next = 0.0  // A_{t+1}
+        for t in stride(from: count - 1, through: 0, by: -1) {
+            let nextValue = t + 1 < count ? values[t + 1] : 0
+            deltas[t] = rewards[t] + gamma * nextValue - values[t]
+            next = deltas[t] + gamma * lambda * next
+            advantages[t] = next
+        }
+        let returns = zip(advantages, values).map { $0 + $1 }
+        return (deltas, advantages, returns)
+    }
+
+    /// Whitening over every token of a batch, as TRL's `masked_whiten`:
+    ///   mean = the mean of all values; var = sum((x - mean)^2) / (n - 1)  (Bessel);
+    ///   x' = (x - mean) / sqrt(var + 1e-8), plus the mean again when `shiftMean` is false.
+    /// - Throws: `WhiteningError` for fewer than two values, where the variance is undefined.
+    public static func whiten(_ groups: [[Double]], shiftMean: Bool = true) throws -> [[Double]] {
+        let all = groups.flatMap { $0 }
+        guard all.count >= 2 else { throw WhiteningError(tokenCount: all.count) }
+        let mean = all.reduce(0, +) / Double(all.count)
+        let variance = all.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(all.count - 1)
+        let scale = 1 / (variance + 1e-8).squareRoot()
+        return groups.map { group in group.map { (($0 - mean) * scale) + (shiftMean ? 0 : mean) } }
+    }
+}
+
+/// Whitening needs at least two tokens.
+public struct WhiteningError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let tokenCount: Int
+    public var description: String {
+        "cannot whiten advantages over \(tokenCount) token\(tokenCount == 1 ? "" : "s"): the variance needs at least 2; " +
+            "collect more or longer rollouts (batch N)"
+    }
+}

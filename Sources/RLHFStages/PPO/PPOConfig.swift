@@ -1,0 +1,82 @@
+/// Every PPO setting, under the names of TRL's `PPOConfig` where one exists.
+public struct PPOConfig: Sendable, Equatable, Codable {
+    /// What to do with the score of a response that hit the length limit without EOS.
+    public enum MissingEOSMode: String, Sendable, Codable, CaseIterable {
+        /// TRL: score - missing_eos_penalty.
+        case subtract
+        /// lm-human-preferences: the score becomes -missing_eos_penalty.
+        case replace
+    }
+
+    /// How the per-token KL is estimated.
+    public enum KLEstimator: String, Sendable, Codable, CaseIterable {
+        /// k1 = log p - log p_ref: unbiased, can be negative for one token.
+        case k1
+        /// k3 = (r - 1) - log r with r = p_ref / p: unbiased, never negative, lower variance.
+        case k3
+    }
+
+    /// beta, the weight of the KL penalty (`kl_coef`). With `adaptiveKL` it is the start value.
+    public var klCoef: Double = 0.05
+    public var klEstimator: KLEstimator = .k1
+    /// Ziegler et al.'s adaptive controller: target KL and horizon; nil keeps beta fixed.
+    public var adaptiveKLTarget: Double? = nil
+    public var adaptiveKLHorizon: Double = 10_000
+    /// Discount (`gamma`).
+    public var gamma: Double = 1.0
+    /// GAE's lambda (`lam`).
+    public var lam: Double = 0.95
+    /// epsilon of the clipped surrogate (`cliprange`).
+    public var cliprange: Double = 0.2
+    /// Clip range of the value prediction (`cliprange_value`).
+    public var cliprangeValue: Double = 0.2
+    /// Weight of the value loss (`vf_coef`).
+    public var vfCoef: Double = 0.1
+    /// Weight of an entropy bonus subtracted from the loss (not in TRL; 0 turns it off).
+    public var entropyCoef: Double = 0
+    /// Passes over each batch (`num_ppo_epochs`).
+    public var numPPOEpochs: Int = 4
+    /// Minibatches per pass (`num_mini_batches`).
+    public var numMiniBatches: Int = 2
+    /// Rollouts per PPO iteration (`batch_size` / `local_rollout_forward_batch_size`).
+    public var batchSize: Int = 16
+    /// Whiten the shaped rewards before GAE (`whiten_rewards`).
+    public var whitenRewards: Bool = false
+    /// Penalty for a response without EOS (`missing_eos_penalty`); nil for none.
+    public var missingEOSPenalty: Double? = 1.0
+    public var missingEOSMode: MissingEOSMode = .subtract
+    /// Adam's settings (`learning_rate`, `adam_beta1`, `adam_beta2`, `adam_epsilon`, `max_grad_norm`).
+    public var learningRate: Double = 1e-3
+    public var adamBeta1: Double = 0.9
+    public var adamBeta2: Double = 0.999
+    public var adamEpsilon: Double = 1e-8
+    public var maxGradNorm: Double = 1.0
+    /// Sampling temperature; log-probabilities use logits / (temperature + 1e-7) as TRL does.
+    public var temperature: Double = 1.0
+    /// Top-k for sampling rollouts (0 keeps every token, as TRL's PPO does).
+    public var topK: Int = 0
+    /// Longest response in tokens, EOS included (`response_length`).
+    public var responseLength: Int = 16
+
+    public init() {}
+
+    /// TRL's name of every setting with its current value, for `show` and for exports.
+    public var namedValues: [(String, String)] {
+        [
+            ("kl_coef", "\(klCoef)"), ("kl_estimator", klEstimator.rawValue),
+            ("adaptive_kl_target", adaptiveKLTarget.map { "\($0)" } ?? "none"),
+            ("adaptive_kl_horizon", "\(adaptiveKLHorizon)"),
+            ("gamma", "\(gamma)"), ("lam", "\(lam)"), ("cliprange", "\(cliprange)"),
+            ("cliprange_value", "\(cliprangeValue)"), ("vf_coef", "\(vfCoef)"),
+            ("entropy_coef", "\(entropyCoef)"), ("num_ppo_epochs", "\(numPPOEpochs)"),
+            ("num_mini_batches", "\(numMiniBatches)"), ("batch_size", "\(batchSize)"),
+            ("whiten_rewards", "\(whitenRewards)"),
+            ("missing_eos_penalty", missingEOSPenalty.map { "\($0)" } ?? "none"),
+            ("missing_eos_mode", missingEOSMode.rawValue),
+            ("learning_rate", "\(learningRate)"), ("adam_beta1", "\(adamBeta1)"),
+            ("adam_beta2", "\(adamBeta2)"), ("adam_epsilon", "\(adamEpsilon)"),
+            ("max_grad_norm", "\(maxGradNorm)"), ("temperature", "\(temperature)"),
+            ("top_k", "\(topK)"), ("response_length", "\(responseLength)"),
+        ]
+    }
+}

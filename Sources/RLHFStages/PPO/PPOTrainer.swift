@@ -1,0 +1,174 @@
+import RLHFEngine
+
+/// Proximal Policy Optimisation for a language model, following TRL's PPO trainer:
+/// collect rollouts, shape rewards with the KL penalty, assign credit with GAE,
+/// then several epochs of clipped updates over shuffled minibatches.
+public final class PPOTrainer {
+    public let policy: ActorCritic
+    public let reference: GPT2
+    public let rewardModel: RewardModel
+    public let annotator: Annotator?
+    public let tokenizer: Tokenizer
+    public private(set) var config: PPOConfig
+    public let optimizer: Adam
+    /// Current beta (changes only with the adaptive controller).
+    public private(set) var klCoef: Double
+    private var controller: AdaptiveKLController?
+
+    public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
+                tokenizer: Tokenizer, config: PPOConfig) {
+        self.policy = policy
+        self.reference = reference
+        self.rewardModel = rewardModel
+        self.annotator = annotator
+        self.tokenizer = tokenizer
+        self.config = config
+        klCoef = config.klCoef
+        controller = config.adaptiveKLTarget.map {
+            AdaptiveKLController(initialValue: config.klCoef, target: $0, horizon: config.adaptiveKLHorizon)
+        }
+        optimizer = Adam(parameters: policy.parameters, learningRate: Float(config.learningRate),
+                         beta1: Float(config.adamBeta1), beta2: Float(config.adamBeta2),
+                         epsilon: Float(config.adamEpsilon), maxGradNorm: Float(config.maxGradNorm))
+    }
+
+    public var collector: RolloutCollector {
+        RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel, annotator: annotator,
+                         tokenizer: tokenizer, config: config)
+    }
+
+    // MARK: - The batch
+
+    /// Samples one rollout per prompt and computes every per-token quantity.
+    public func collectBatch(prompts: [[Int]], random: inout RandomGenerator) throws -> RolloutBatch {
+        try prepare(collector.collect(prompts: prompts, random: &random))
+    }
+
+    /// KL, shaped rewards, GAE and whitening for recorded rollouts.
+    /// - Throws: `WhiteningError` when the batch has fewer than two tokens.
+    public func prepare(_ rollouts: [Rollout]) throws -> RolloutBatch {
+        try PPOTrainer.prepare(rollouts, config: config, klCoef: klCoef)
+    }
+
+    public static func prepare(_ rollouts: [Rollout], config: PPOConfig, klCoef: Double) throws -> RolloutBatch {
+        var prepared = rollouts
+        for index in prepared.indices {
+            var rollout = prepared[index]
+            rollout.kl = KLPenalty.perToken(logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs,
+                                            estimator: config.klEstimator)
+            rollout.nonScoreRewards = rollout.kl.map { -klCoef * $0 }
+            rollout.rewards = KLPenalty.shapedRewards(kl: rollout.kl, score: rollout.score, beta: klCoef)
+            prepared[index] = rollout
+        }
+        if config.whitenRewards {
+            // TRL whitens rewards without shifting their mean.
+            let whitened = try Advantages.whiten(prepared.map(\.rewards), shiftMean: false)
+            for index in prepared.indices { prepared[index].rewards = whitened[index] }
+        }
+        for index in prepared.indices {
+            let gae = Advantages.gae(rewards: prepared[index].rewards, values: prepared[index].values,
+                                     gamma: config.gamma, lambda: config.lam)
+            prepared[index].deltas = gae.deltas
+            prepared[index].rawAdvantages = gae.advantages
+            prepared[index].returns = gae.returns
+        }
+        let whitened = try Advantages.whiten(prepared.map(\.rawAdvantages))
+        for index in prepared.indices { prepared[index].advantages = whitened[index] }
+        return RolloutBatch(rollouts: prepared, klCoef: klCoef)
+    }
+
+    // MARK: - The update
+
+    /// The order of an update: for each epoch, the batch shuffled and cut into
+    /// `num_mini_batches` minibatches. Each entry is one optimiser step.
+    public func updatePlan(batchSize: Int, random: inout RandomGenerator) -> [(epoch: Int, minibatch: Int, indices: [Int])] {
+        let minibatchSize = max(1, (batchSize + config.numMiniBatches - 1) / config.numMiniBatches)
+        var plan: [(Int, Int, [Int])] = []
+        for epoch in 0..<config.numPPOEpochs {
+            let groups = Batching.shuffledGroups(count: batchSize, size: minibatchSize, random: &random)
+            for (minibatch, indices) in groups.enumerated() { plan.append((epoch, minibatch, indices)) }
+        }
+        return plan
+    }
+
+    /// One optimiser step on the rollouts at `indices`: clipped policy loss plus
+    /// vf_coef times the clipped value loss (minus an optional entropy bonus).
+    public func step(batch: RolloutBatch, epoch: Int, minibatch: Int, indices: [Int]) -> MinibatchRecord {
+        let rollouts = indices.map { batch.rollouts[$0] }
+        let layout = EpisodeReadout.Layout(rollouts.map(\.episode), padID: tokenizer.padID)
+        let (logits, values) = policy.forward(layout.rows)
+        let (newLogprobs, scaledLogits) = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature)
+        let newValues = EpisodeReadout.values(values, layout: layout)
+        let policyLoss = ClippedLosses.policy(newLogprobs: newLogprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
+                                              advantages: rollouts.flatMap(\.advantages), cliprange: config.cliprange)
+        let valueLoss = ClippedLosses.value(newValues: newValues, oldValues: rollouts.flatMap(\.values),
+                                            returns: rollouts.flatMap(\.returns), cliprange: config.cliprangeValue)
+        var loss = policyLoss.loss + valueLoss.loss * Float(config.vfCoef)
+        if config.entropyCoef != 0 {
+            // Entropy bonus: H_t = -sum_a pi(a|s_t) log pi(a|s_t), averaged over tokens.
+            let entropy = -(scaledLogits.softmax() * scaledLogits.logSoftmax()).sumLastAxis().mean()
+            loss = loss - entropy * Float(config.entropyCoef)
+        }
+        loss.backward()
+        let gradNorm = optimizer.step()
+
+        let entropies = EpisodeReadout.entropies(scaledLogits: scaledLogits)
+        let old = rollouts.flatMap(\.logprobs)
+        func perRollout(_ flat: [Float]) -> [[Double]] { split(flat.map(Double.init), rollouts) }
+        return MinibatchRecord(
+            epoch: epoch, minibatch: minibatch, rolloutIndices: indices,
+            newLogprobs: perRollout(newLogprobs.data), newValues: perRollout(newValues.data),
+            ratio: perRollout(policyLoss.ratio.data),
+            pgLossesUnclipped: perRollout(policyLoss.unclipped.data), pgLossesClipped: perRollout(policyLoss.clipped.data),
+            vfLossesUnclipped: perRollout(valueLoss.unclipped.data), vfLossesClipped: perRollout(valueLoss.clipped.data),
+            entropy: split(entropies, rollouts),
+            pgLoss: Double(policyLoss.loss.item), vfLoss: Double(valueLoss.loss.item), loss: Double(loss.item),
+            clipfrac: ClippedLosses.clipFraction(unclipped: policyLoss.unclipped.data, clipped: policyLoss.clipped.data),
+            vfClipfrac: ClippedLosses.clipFraction(unclipped: valueLoss.unclipped.data, clipped: valueLoss.clipped.data),
+            approxkl: ClippedLosses.approxKL(newLogprobs: newLogprobs.data, oldLogprobs: old),
+            entropyMean: entropies.reduce(0, +) / Double(max(entropies.count, 1)),
+            ratioMean: policyLoss.ratio.data.reduce(0.0) { $0 + Double($1) } / Double(max(policyLoss.ratio.count, 1)),
+            gradNorm: Double(gradNorm))
+    }
+
+    /// Every step of the update, then the metrics; also updates the adaptive beta.
+    /// `progress` is told after each step and may stop the update there.
+    public func update(batch: RolloutBatch, random: inout RandomGenerator,
+                       progress: (MinibatchRecord) -> TrainingControl = { _ in .proceed }) -> PPOIteration {
+        var records: [MinibatchRecord] = []
+        for entry in updatePlan(batchSize: batch.rollouts.count, random: &random) {
+            let record = step(batch: batch, epoch: entry.epoch, minibatch: entry.minibatch, indices: entry.indices)
+            records.append(record)
+            if progress(record) == .stop { break }
+        }
+        return finish(batch: batch, updates: records)
+    }
+
+    /// Closes an update: log-probs after it, the iteration's metrics, the adaptive beta.
+    public func finish(batch: RolloutBatch, updates: [MinibatchRecord]) -> PPOIteration {
+        let after = GradientMode.withoutRecording { collector.read(batch.rollouts.map(\.episode)).logprobs }
+        let metrics = PPOMetrics.iteration(batch: batch, updates: updates, klCoef: klCoef)
+        if var controller {
+            controller.update(currentKL: metrics.first { $0.name == "objective/kl" }!.value, steps: batch.rollouts.count)
+            self.controller = controller
+            klCoef = controller.value
+        }
+        return PPOIteration(batch: batch, updates: updates, logprobsAfter: after, metrics: metrics)
+    }
+
+    /// One whole iteration: rollouts for `prompts`, then the update.
+    public func iterate(prompts: [[Int]], random: inout RandomGenerator) throws -> PPOIteration {
+        let batch = try collectBatch(prompts: prompts, random: &random)
+        return update(batch: batch, random: &random)
+    }
+
+    private func split(_ flat: [Double], _ rollouts: [Rollout]) -> [[Double]] {
+        var result: [[Double]] = []
+        var offset = 0
+        for rollout in rollouts {
+            result.append(Array(flat[offset..<(offset + rollout.tokenCount)]))
+            offset += rollout.tokenCount
+        }
+        return result
+    }
+}

@@ -1,0 +1,54 @@
+import RLHFEngine
+
+/// One episode and everything PPO computes about it, token by token.
+///
+/// Token arrays run over the response, up to and including EOS when there is one:
+/// entry t describes the action a_t taken in state s_t = prompt + response[..<t].
+public struct Rollout: Sendable, Equatable {
+    public let promptTokens: [Int]
+    public let responseTokens: [Int]
+    public let endedWithEOS: Bool
+    /// log pi_old(a_t | s_t), logits / temperature.
+    public let logprobs: [Double]
+    /// log pi_ref(a_t | s_t) under the frozen SFT model.
+    public let refLogprobs: [Double]
+    /// V_old(s_t) from the critic.
+    public let values: [Double]
+    /// The reward model's score of the whole response, before any missing-EOS rule.
+    public let rewardModelScore: Double
+    /// The score PPO uses (after the missing-EOS rule).
+    public let score: Double
+    /// The annotator's gold score, where the world has an annotator.
+    public let goldScore: Double?
+    /// Per-token KL estimate (k1 or k3).
+    public internal(set) var kl: [Double] = []
+    /// Shaped reward: -beta kl_t, plus the score at the last token.
+    public internal(set) var rewards: [Double] = []
+    /// The KL part alone: -beta kl_t (TRL's non_score_reward).
+    public internal(set) var nonScoreRewards: [Double] = []
+    /// GAE's TD residuals delta_t.
+    public internal(set) var deltas: [Double] = []
+    /// GAE advantages before whitening.
+    public internal(set) var rawAdvantages: [Double] = []
+    /// Advantages whitened over the batch: what the policy loss uses.
+    public internal(set) var advantages: [Double] = []
+    /// Returns A_t + V(s_t): what the value loss aims at.
+    public internal(set) var returns: [Double] = []
+
+    public var tokenCount: Int { responseTokens.count }
+
+    /// The prompt and response as one episode (EOS, when present, is the response's last token).
+    public var episode: PromptResponse { PromptResponse(prompt: promptTokens, response: responseTokens) }
+
+    /// The response without its closing EOS: the text the reward model and annotator judge.
+    public var responseText: [Int] { endedWithEOS ? Array(responseTokens.dropLast()) : responseTokens }
+}
+
+/// The batch of one PPO iteration.
+public struct RolloutBatch: Sendable, Equatable {
+    public internal(set) var rollouts: [Rollout]
+    /// beta used for the shaped rewards.
+    public let klCoef: Double
+
+    public var tokenCount: Int { rollouts.reduce(0) { $0 + $1.tokenCount } }
+}

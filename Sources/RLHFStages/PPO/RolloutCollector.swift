@@ -1,0 +1,80 @@
+import RLHFEngine
+
+/// Plays episodes with the policy and records what PPO needs about each token.
+///
+/// Sampling picks tokens one at a time. Afterwards one batched forward pass of the
+/// policy, the reference and the critic over the finished episodes gives the
+/// log-probs and values, the same computation the update will repeat.
+public struct RolloutCollector {
+    public let policy: ActorCritic
+    public let reference: GPT2
+    public let rewardModel: RewardModel
+    public let annotator: Annotator?
+    public let tokenizer: Tokenizer
+    public let config: PPOConfig
+
+    public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
+                tokenizer: Tokenizer, config: PPOConfig) {
+        self.policy = policy
+        self.reference = reference
+        self.rewardModel = rewardModel
+        self.annotator = annotator
+        self.tokenizer = tokenizer
+        self.config = config
+    }
+
+    /// The sampler rollouts use: the configured temperature and top-k.
+    public var sampler: Sampler {
+        Sampler(temperature: Float(config.temperature), topK: config.topK == 0 ? nil : config.topK)
+    }
+
+    /// Samples one response to each prompt and records it.
+    public func collect(prompts: [[Int]], random: inout RandomGenerator) -> [Rollout] {
+        let responses = prompts.map { prompt -> Continuation in
+            let room = min(config.responseLength, policy.model.config.contextLength - prompt.count)
+            return policy.model.generate(prompt: prompt, maxNewTokens: room, eosID: tokenizer.eosID,
+                                         sampler: sampler, random: &random)
+        }
+        return record(prompts: prompts, responses: responses)
+    }
+
+    /// Records given episodes (sampled, or typed by a learner one step at a time).
+    public func record(prompts: [[Int]], responses: [Continuation]) -> [Rollout] {
+        let episodes = zip(prompts, responses).map { PromptResponse(prompt: $0, response: $1.tokens) }
+        let readouts = GradientMode.withoutRecording { read(episodes) }
+        return episodes.indices.map { index in
+            let episode = episodes[index]
+            let ended = responses[index].endedWithEOS
+            let text = ended ? Array(episode.response.dropLast()) : episode.response
+            let rmScore = rewardModel.score(PromptResponse(prompt: episode.prompt, response: text))
+            let score = KLPenalty.score(rewardModelScore: rmScore, endedWithEOS: ended,
+                                        penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
+            let gold = annotator?.goldScore(prompt: episode.prompt, response: text, endedWithEOS: ended)
+            return Rollout(promptTokens: episode.prompt, responseTokens: episode.response, endedWithEOS: ended,
+                           logprobs: readouts.logprobs[index], refLogprobs: readouts.refLogprobs[index],
+                           values: readouts.values[index], rewardModelScore: rmScore, score: score, goldScore: gold)
+        }
+    }
+
+    /// Policy log-probs, reference log-probs and values per response token, per episode.
+    func read(_ episodes: [PromptResponse]) -> (logprobs: [[Double]], refLogprobs: [[Double]], values: [[Double]]) {
+        let layout = EpisodeReadout.Layout(episodes, padID: tokenizer.padID)
+        let (logits, values) = policy.forward(layout.rows)
+        let logprobs = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature).logprobs
+        let refLogits = reference.logits(layout.rows)
+        let refLogprobs = EpisodeReadout.logprobs(logits: refLogits, layout: layout, temperature: config.temperature).logprobs
+        let tokenValues = EpisodeReadout.values(values, layout: layout)
+        return (split(logprobs.data, episodes), split(refLogprobs.data, episodes), split(tokenValues.data, episodes))
+    }
+
+    /// Cuts a flat per-token array into one array per episode.
+    func split(_ flat: [Float], _ episodes: [PromptResponse]) -> [[Double]] {
+        var result: [[Double]] = []
+        var offset = 0
+        for episode in episodes {
+            result.append(flat[offset..<(offset + episode.response.count)].map(Double.init))
+            offset += episode.response.count
+        }
+        return result
+    }
+}

@@ -1,0 +1,77 @@
+import RLHFEngine
+
+/// Settings of a reward-model run (TRL's RewardConfig names in comments).
+public struct RewardConfig: Sendable, Equatable {
+    public var learningRate: Float = 1e-3          // learning_rate
+    public var batchSize: Int = 16                 // per_device_train_batch_size
+    public var maxGradNorm: Float = 1.0            // max_grad_norm
+    public var centerRewardsCoefficient: Float? = 0.01  // center_rewards_coefficient
+    public var evaluationInterval: Int = 25        // eval_steps
+
+    public init() {}
+}
+
+/// Trains a reward model on preference pairs with the Bradley-Terry loss.
+public final class RewardTrainer {
+    public let model: RewardModel
+    public let config: RewardConfig
+    public let optimizer: Adam
+
+    public init(model: RewardModel, config: RewardConfig = RewardConfig()) {
+        self.model = model
+        self.config = config
+        optimizer = Adam(parameters: model.parameters, learningRate: config.learningRate,
+                         maxGradNorm: config.maxGradNorm)
+    }
+
+    /// Rewards of chosen and rejected responses, differentiable: two (B) tensors.
+    private func rewards(_ pairs: [PreferencePair]) -> (chosen: Tensor, rejected: Tensor) {
+        // One forward pass over chosen and rejected together, then split.
+        let all = model.scores(pairs.map(\.chosen) + pairs.map(\.rejected))  // (2B)
+        let count = pairs.count
+        return (all.selectRows(Array(0..<count)), all.selectRows(Array(count..<(2 * count))))
+    }
+
+    /// TRL's metrics on `pairs` with no graph: accuracy, margin, mean/min/max reward.
+    public func evaluate(_ pairs: [PreferencePair], prefix: String = "eval_") -> [Metric] {
+        GradientMode.withoutRecording {
+            let (chosen, rejected) = rewards(pairs)
+            return BradleyTerryLoss.metrics(chosen: chosen.data, rejected: rejected.data, prefix: prefix)
+        }
+    }
+
+    /// Runs `steps` Adam steps on shuffled minibatches of `training`, reporting `loss`,
+    /// `accuracy` and `margin` each step and the held-out metrics every `evaluationInterval`.
+    public func train(
+        training: [PreferencePair], heldOut: [PreferencePair], steps: Int,
+        random: inout RandomGenerator, progress: ProgressCallback = { _ in .proceed }
+    ) -> TrainingHistory {
+        precondition(!training.isEmpty, "no preference pairs")
+        var history = TrainingHistory()
+        guard steps > 0 else { return history }
+        var queue: [[Int]] = []
+        for step in 1...steps {
+            if queue.isEmpty {
+                queue = Batching.shuffledGroups(count: training.count, size: config.batchSize, random: &random)
+            }
+            let batch = queue.removeFirst().map { training[$0] }
+            let (chosen, rejected) = rewards(batch)
+            let loss = BradleyTerryLoss.loss(chosen: chosen, rejected: rejected,
+                                             centerCoefficient: config.centerRewardsCoefficient)
+            loss.backward()
+            let gradientNorm = optimizer.step()
+            var metrics = [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]
+            metrics += BradleyTerryLoss.metrics(chosen: chosen.data, rejected: rejected.data).prefix(2)
+            if !heldOut.isEmpty && (step % config.evaluationInterval == 0 || step == steps) {
+                metrics += evaluate(heldOut)
+            }
+            let event = TrainingEvent(step: step, totalSteps: steps, metrics: metrics)
+            history.record(event)
+            if progress(event) == .stop {
+                history.markStopped()
+                break
+            }
+        }
+        return history
+    }
+}

@@ -1,0 +1,73 @@
+import RLHFEngine
+
+/// Settings of a supervised run (TRL's SFTConfig names in comments).
+public struct SupervisedConfig: Sendable, Equatable {
+    /// Adam's learning rate (`learning_rate`).
+    public var learningRate: Float = 3e-3
+    /// Examples per step (`per_device_train_batch_size`).
+    public var batchSize: Int = 16
+    /// Gradient-norm clipping (`max_grad_norm`).
+    public var maxGradNorm: Float = 1.0
+    /// Evaluate the held-out loss every this many steps, and at the last step (`eval_steps`).
+    public var evaluationInterval: Int = 25
+
+    public init() {}
+}
+
+/// Supervised fine-tuning: next-token cross-entropy on completions, minimised with Adam.
+/// Also pre-trains a base model, with each corpus sentence's first word as its "prompt".
+public final class SupervisedTrainer {
+    public let model: GPT2
+    public let config: SupervisedConfig
+    public let optimizer: Adam
+    private let eosID: Int
+    private let padID: Int
+
+    public init(model: GPT2, tokenizer: Tokenizer, config: SupervisedConfig = SupervisedConfig()) {
+        self.model = model
+        self.config = config
+        eosID = tokenizer.eosID
+        padID = tokenizer.padID
+        optimizer = Adam(parameters: model.parameters, learningRate: config.learningRate,
+                         maxGradNorm: config.maxGradNorm)
+    }
+
+    /// Mean next-token loss on `examples`, with no gradient recorded.
+    public func evaluate(_ examples: [PromptResponse]) -> Double {
+        GradientMode.withoutRecording {
+            Double(LanguageModelLoss.loss(model: model, batch: examples, eosID: eosID, padID: padID).item)
+        }
+    }
+
+    /// Runs `steps` Adam steps on shuffled minibatches of `training`, reporting `loss`
+    /// each step and `eval_loss` on `heldOut` every `evaluationInterval` steps.
+    /// The callback may stop the run after any whole step.
+    public func train(
+        training: [PromptResponse], heldOut: [PromptResponse], steps: Int,
+        random: inout RandomGenerator, progress: ProgressCallback = { _ in .proceed }
+    ) -> TrainingHistory {
+        precondition(!training.isEmpty, "no training examples")
+        var history = TrainingHistory()
+        var queue: [[Int]] = []
+        for step in 1...max(steps, 1) where steps > 0 {
+            if queue.isEmpty {
+                queue = Batching.shuffledGroups(count: training.count, size: config.batchSize, random: &random)
+            }
+            let batch = queue.removeFirst().map { training[$0] }
+            let loss = LanguageModelLoss.loss(model: model, batch: batch, eosID: eosID, padID: padID)
+            loss.backward()
+            let gradientNorm = optimizer.step()
+            var metrics = [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]
+            if !heldOut.isEmpty && (step % config.evaluationInterval == 0 || step == steps) {
+                metrics.append(Metric("eval_loss", evaluate(heldOut)))
+            }
+            let event = TrainingEvent(step: step, totalSteps: steps, metrics: metrics)
+            history.record(event)
+            if progress(event) == .stop {
+                history.markStopped()
+                break
+            }
+        }
+        return history
+    }
+}

@@ -1,0 +1,32 @@
+import RLHFEngine
+
+/// Everything that decides the built-in world: model size, seeds, and how long each
+/// stage trains. `WorldBuilder.build(recipe:)` turns it into models and data, the
+/// same bytes every time.
+public struct WorldRecipe: Sendable, Equatable {
+    public var model = GPT2Config(vocabularySize: WorldVocabulary.tokens.count)
+    public var seed: UInt64 = 2024
+    public var pretrainingSteps = 400
+    public var pretraining: SupervisedConfig = {
+        var config = SupervisedConfig()
+        config.learningRate = 3e-3
+        return config
+    }()
+    public var sftSteps = 300
+    public var sft: SupervisedConfig = {
+        var config = SupervisedConfig()
+        config.learningRate = 1e-3
+        return config
+    }()
+    /// Fraction of (prompt, response) combinations kept out of SFT training.
+    public var sftHeldOutFraction = 0.2
+    /// Preference pairs labelled by the annotator, before the held-out split.
+    public var preferencePairCount = 600
+    public var preferenceHeldOutFraction = 0.2
+    /// Longest response sampled for labelling.
+    public var maxResponseLength = 16
+    public var rewardSteps = 400
+    public var reward = RewardConfig()
+
+    public init() {}
+}
