@@ -56,7 +56,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Reading and writing whole files, with `CheckpointError`s.
-enum CheckpointFiles {
+public enum CheckpointFiles {
     /// The contents of a file; a missing file is `.missingFile`.
     static func read(_ url: URL) throws -> Data {
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -71,7 +71,7 @@ enum CheckpointFiles {
 
     /// Writes `data` to a temporary file in the same folder, flushes it, and renames it
     /// over `url`, so `url` holds either its old contents or all of the new ones.
-    static func writeAtomically(_ data: Data, to url: URL) throws {
+    public static func writeAtomically(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do {

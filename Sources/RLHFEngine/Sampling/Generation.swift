@@ -4,6 +4,11 @@ public struct Continuation: Equatable, Sendable {
     public let tokens: [Int]
     /// Whether generation stopped at EOS rather than at the length limit.
     public let endedWithEOS: Bool
+
+    public init(tokens: [Int], endedWithEOS: Bool) {
+        self.tokens = tokens
+        self.endedWithEOS = endedWithEOS
+    }
 }
 
 extension GPT2 {

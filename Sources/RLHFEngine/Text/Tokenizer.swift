@@ -74,16 +74,19 @@ public struct Tokenizer: Sendable, Equatable {
         }
     }
 
-    /// Readable text for ids: words separated by spaces, punctuation attached to the word
-    /// before it, special tokens dropped unless `keepSpecial`.
+    /// Readable text for ids: words separated by spaces, a punctuation token attached to
+    /// the word before it, special tokens dropped unless `keepSpecial`. Two punctuation
+    /// tokens in a row stay apart (". ." not ".."), so encoding the text gives the ids back.
     public func decode(_ ids: [Int], keepSpecial: Bool = false) -> String {
         var text = ""
+        var previousWasWord = false
         for id in ids {
             if !keepSpecial && (id == padID || id == eosID) { continue }
             let token = tokens[id]
-            let isPunctuation = token.first.map { !($0.isLetter || $0.isNumber || $0 == "_") } ?? false
-            if !text.isEmpty && !(isPunctuation && !Tokenizer.isSpecial(token)) { text += " " }
+            let isWord = Tokenizer.isSpecial(token) || (token.first.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? true)
+            if !text.isEmpty && !(previousWasWord && !isWord) { text += " " }
             text += token
+            previousWasWord = isWord
         }
         return text
     }

@@ -1,4 +1,5 @@
 import Foundation
+import RLHFEngine
 
 /// Reading JSON Lines: one JSON object per line.
 ///
@@ -96,15 +97,7 @@ public enum JSONLines {
 public enum AtomicFile {
     /// Writes to a temporary file next to `path`, then renames it over `path`.
     public static func write(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        try data.write(to: temporary)
-        if FileManager.default.fileExists(atPath: path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
-        }
+        try CheckpointFiles.writeAtomically(data, to: URL(fileURLWithPath: path))
     }
 
     /// Appends one line of text to `path`, creating it if needed, then syncs it to disk.

@@ -46,8 +46,8 @@ public struct TrainingHistory: Sendable {
 
     public init() {}
 
-    mutating func record(_ event: TrainingEvent) { events.append(event) }
-    mutating func markStopped() { stoppedEarly = true }
+    public mutating func record(_ event: TrainingEvent) { events.append(event) }
+    public mutating func markStopped() { stoppedEarly = true }
 
     /// The series of one metric over the steps that reported it.
     public func series(_ name: String) -> [Double] { events.compactMap { $0.value(name) } }

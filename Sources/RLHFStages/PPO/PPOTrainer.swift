@@ -9,7 +9,21 @@ public final class PPOTrainer {
     public let rewardModel: RewardModel
     public let annotator: Annotator?
     public let tokenizer: Tokenizer
-    public private(set) var config: PPOConfig
+    /// The settings; changing them takes effect from the next rollout or step
+    /// (a new learning rate reaches Adam, a new kl_coef or adaptive target resets beta).
+    public var config: PPOConfig {
+        didSet {
+            optimizer.learningRate = Float(config.learningRate)
+            optimizer.maxGradNorm = Float(config.maxGradNorm)
+            if config.klCoef != oldValue.klCoef || config.adaptiveKLTarget != oldValue.adaptiveKLTarget
+                || config.adaptiveKLHorizon != oldValue.adaptiveKLHorizon {
+                klCoef = config.klCoef
+                controller = config.adaptiveKLTarget.map {
+                    AdaptiveKLController(initialValue: config.klCoef, target: $0, horizon: config.adaptiveKLHorizon)
+                }
+            }
+        }
+    }
     public let optimizer: Adam
     /// Current beta (changes only with the adaptive controller).
     public private(set) var klCoef: Double

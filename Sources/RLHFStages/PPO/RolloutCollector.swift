@@ -57,7 +57,7 @@ public struct RolloutCollector {
     }
 
     /// Policy log-probs, reference log-probs and values per response token, per episode.
-    func read(_ episodes: [PromptResponse]) -> (logprobs: [[Double]], refLogprobs: [[Double]], values: [[Double]]) {
+    public func read(_ episodes: [PromptResponse]) -> (logprobs: [[Double]], refLogprobs: [[Double]], values: [[Double]]) {
         let layout = EpisodeReadout.Layout(episodes, padID: tokenizer.padID)
         let (logits, values) = policy.forward(layout.rows)
         let logprobs = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature).logprobs

@@ -1,0 +1,78 @@
+import RLHFEngine
+import RLHFStages
+
+/// A PPO iteration by hand: collect a batch, then update on it (all at once or one
+/// minibatch at a time).
+enum BatchCommands {
+    static let all: [Command] = [batch, update]
+
+    static let batch = Command(
+        "batch", usage: "batch [N]",
+        summary: "collect N rollouts (default batch_size) from the training prompts",
+        details: "Each rollout is sampled from the policy; then one pass of the policy, the reference and the\ncritic gives log-probs and values, the reward model scores each response, and the advantages\nare computed and whitened over the whole batch. `reward N`, `advantages N`, `credit N` inspect one."
+    ) { call in
+        let session = call.session
+        try call.expectAtMost(1, usage: "batch [N]")
+        let count = try call.integer(0, name: "N", default: session.config.batchSize, range: 1...256)
+        let prompts = (0..<count).map { _ in session.randomTrainingPrompt() }
+        let batch = try session.trainer.collectBatch(prompts: prompts, random: &session.random)
+        session.batch = batch
+        session.pendingUpdate = nil
+        call.console.line("Collected \(count) rollout\(count == 1 ? "" : "s") (\(batch.tokenCount) response tokens), beta = \(Format.fixed(batch.klCoef, 4)):")
+        var table = Table([.init("#"), .init("prompt", .left), .init("response", .left), .init("score"),
+                           .init("gold"), .init("sum kl"), .init("tokens")])
+        for (index, rollout) in batch.rollouts.enumerated() {
+            table.add(["\(index)", session.tokenizer.decode(rollout.promptTokens),
+                       session.tokenizer.decode(rollout.responseText) + (rollout.endedWithEOS ? "" : " [no EOS]"),
+                       Format.signed(rollout.score, 2), rollout.goldScore.map { Format.signed($0, 1) } ?? "-",
+                       Format.signed(rollout.kl.reduce(0, +), 3), "\(rollout.tokenCount)"])
+        }
+        call.console.line(table.render())
+        let metrics = PPOMetrics.iteration(batch: batch, updates: [], klCoef: batch.klCoef)
+        let shown = ["objective/scores", "objective/kl", "objective/non_score_reward", "objective/rlhf_reward", "gold/score"]
+        call.console.line("  " + metrics.filter { shown.contains($0.name) }.map { "\($0.name) \(Format.signed($0.value))" }.joined(separator: "   "))
+        call.console.line("`update` runs PPO on this batch; `update step` walks through it one minibatch at a time.")
+    }
+
+    static let update = Command(
+        "update", aliases: ["u"], usage: "update [step]",
+        summary: "one PPO update on the last batch (`update step`: one minibatch at a time)",
+        details: "num_ppo_epochs passes, each over num_mini_batches shuffled minibatches; each minibatch is one Adam\nstep on pg_loss + vf_coef * vf_loss. `update step` shows, per token, the ratio, whether it was clipped\nand its loss term; after the last step, how the probability of each taken token moved.",
+        complete: { _, arguments in arguments.isEmpty ? ["step"] : [] }
+    ) { call in
+        let session = call.session
+        try call.expectAtMost(1, usage: "update [step]")
+        if let word = call.arguments.first, word != "step" { throw CommandError("expected `update` or `update step`, not \"update \(word)\"") }
+        if session.pendingUpdate == nil {
+            guard let batch = session.batch else { throw CommandError("no batch to update on: `batch N` collects one") }
+            if session.lastIteration?.batch == batch {
+                throw CommandError("this batch has already been used for an update; `batch N` collects a fresh one")
+            }
+            let plan = session.trainer.updatePlan(batchSize: batch.rollouts.count, random: &session.random)
+            session.pendingUpdate = PendingUpdate(batch: batch, plan: plan)
+            call.console.line("PPO update: \(session.config.numPPOEpochs) epoch\(session.config.numPPOEpochs == 1 ? "" : "s") x \(plan.count / max(session.config.numPPOEpochs, 1)) minibatch\(plan.count / max(session.config.numPPOEpochs, 1) == 1 ? "" : "es") = \(plan.count) Adam steps.")
+        }
+        let stepping = call.arguments.first == "step"
+        while var pending = session.pendingUpdate, !pending.isFinished {
+            if !stepping && call.console.interruptRequested() { return }
+            let entry = pending.plan[pending.records.count]
+            let record = session.trainer.step(batch: pending.batch, epoch: entry.epoch, minibatch: entry.minibatch, indices: entry.indices)
+            pending.records.append(record)
+            session.pendingUpdate = pending
+            if stepping {
+                UpdateReport.minibatchDetail(record, batch: pending.batch, session: session, style: call.style, console: call.console)
+                if !pending.isFinished {
+                    call.console.line("Step \(pending.records.count) of \(pending.plan.count) done. `update step` for the next, `update` for all the rest.")
+                    return
+                }
+            } else {
+                call.console.line(UpdateReport.minibatchLine(record))
+            }
+        }
+        guard let pending = session.pendingUpdate else { return }
+        let iteration = session.trainer.finish(batch: pending.batch, updates: pending.records)
+        session.lastIteration = iteration
+        session.pendingUpdate = nil
+        UpdateReport.summary(iteration, session: session, style: call.style, console: call.console)
+    }
+}

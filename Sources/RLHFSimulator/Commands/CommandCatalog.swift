@@ -1,0 +1,7 @@
+/// Every command, in the order `help` lists them.
+enum CommandCatalog {
+    static var all: [Command] {
+        EpisodeCommands.all + InspectCommands.all + BatchCommands.all + TrainCommands.all + LabelCommands.all + SettingsCommands.all
+            + FileCommands.all + HelpCommands.all
+    }
+}

@@ -1,0 +1,177 @@
+import RLHFEngine
+import RLHFStages
+
+/// Stepping through one episode: the state is the prompt plus the tokens so far, an
+/// action is the next token.
+enum EpisodeCommands {
+    static let all: [Command] = [prompt, state, logits, step, back, finish]
+
+    static let prompt = Command(
+        "prompt", aliases: ["p"], usage: "prompt TEXT",
+        summary: "start a new episode from TEXT (or a random training prompt)",
+        details: "The prompt is the first state s0. Without TEXT a prompt is drawn from PPO's training prompts.",
+        complete: { session, _ in session.tokenizer.tokens.filter { !$0.hasPrefix("<") } }
+    ) { call in
+        let session = call.session
+        let tokens = call.rest.isEmpty ? session.randomTrainingPrompt() : try session.encode(call.rest, source: "prompt")
+        guard !tokens.isEmpty else { throw CommandError("the prompt has no words") }
+        let room = session.policy.model.config.contextLength - tokens.count
+        guard room >= 2 else {
+            throw CommandError("the prompt has \(tokens.count) tokens; it must leave room in the context of \(session.policy.model.config.contextLength)")
+        }
+        session.episode = Episode(prompt: tokens, eosID: session.tokenizer.eosID)
+        call.console.line("New episode. State s0 is the prompt (\(tokens.count) tokens):")
+        call.console.line("  \(call.style.bold(session.tokenizer.decode(tokens)))")
+        call.console.line("The policy now picks one token at a time: `logits` shows its options, `step` takes one.")
+    }
+
+    static let state = Command("state", usage: "state", summary: "show the prompt and the tokens generated so far") { call in
+        let (session, episode) = try current(call)
+        let t = episode.response.count
+        call.console.line("State s\(t) = prompt + \(t) response token\(t == 1 ? "" : "s"):")
+        call.console.line("  prompt   : \(session.tokenizer.decode(episode.prompt))")
+        call.console.line("  response : \(responseText(session, episode))")
+        if episode.endedWithEOS {
+            call.console.line("The episode has ended with EOS: `reward` shows its score.")
+        } else if atLimit(session, episode) {
+            call.console.line("The response reached response_length (\(session.config.responseLength)) without EOS.")
+        } else {
+            call.console.line("Next action: token a\(t), chosen from pi(. | s\(t)).")
+        }
+    }
+
+    static let logits = Command(
+        "logits", aliases: ["l"], usage: "logits [K]",
+        summary: "the K most likely next tokens: logit, policy and reference probability",
+        details: "p(policy) is the distribution `step` samples from (softmax of logits / temperature, after top_k);\np(ref) is the frozen SFT model's, at the same temperature."
+    ) { call in
+        let (session, episode) = try current(call)
+        try call.expectAtMost(1, usage: "logits [K]")
+        let k = try call.integer(0, name: "K", default: 10, range: 1...session.tokenizer.vocabularySize)
+        let logits = session.policy.model.nextTokenLogits(episode.state)
+        let probabilities = sampler(session).probabilities(logits: logits)
+        let refProbabilities = Sampler(temperature: Float(session.config.temperature))
+            .probabilities(logits: session.sft.nextTokenLogits(episode.state))
+        let ranked = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }.prefix(k)
+        call.console.line("Next token after s\(episode.response.count) (\"\(tail(session, episode))\"), top \(k) of \(logits.count):")
+        var table = Table([.init("token", .left), .init("logit"), .init("p(policy)"), .init("", .left), .init("p(ref)")])
+        for id in ranked {
+            table.add([Format.token(session.tokenizer.tokens[id]), Format.fixed(Double(logits[id])),
+                       Format.fixed(probabilities[id], 4), Bars.bar(probabilities[id], width: 20),
+                       Format.fixed(refProbabilities[id], 4)])
+        }
+        call.console.line(table.render())
+    }
+
+    static let step = Command(
+        "step", aliases: ["s", "n", "next"], usage: "step [WORD]",
+        summary: "take one action: sample the next token, or force WORD",
+        details: "Prints the token, its probability and log-probability under the policy, the reference\nlog-probability, the per-token KL estimate and the critic's value V(s_t) of the state it was taken in.\nAn empty line repeats `step`.",
+        complete: { session, arguments in arguments.isEmpty ? session.tokenizer.tokens.filter { $0 != "<pad>" } + ["eos"] : [] }
+    ) { call in
+        let (session, episode) = try current(call)
+        try call.expectAtMost(1, usage: "step [WORD]")
+        try requireRoom(session, episode)
+        let token = try call.arguments.first.map { try word($0, session) }
+        let record = takeStep(session, forcing: token)
+        call.console.line(describe(record, session: session, style: call.style))
+        afterStep(call)
+    }
+
+    static let back = Command("back", aliases: ["b", "undo"], usage: "back", summary: "undo the last step") { call in
+        let (session, episode) = try current(call)
+        guard let last = episode.response.last else { throw CommandError("nothing to undo: the state is the prompt alone") }
+        session.episode!.response.removeLast()
+        call.console.line("Undid a\(episode.response.count - 1) = \"\(Format.token(session.tokenizer.tokens[last]))\"; back in state s\(episode.response.count - 1).")
+    }
+
+    static let finish = Command("finish", aliases: ["f"], usage: "finish", summary: "step until EOS or the maximum length") { call in
+        let (session, episode) = try current(call)
+        try requireRoom(session, episode)
+        while let current = session.episode, !current.endedWithEOS, !atLimit(session, current) {
+            if call.console.interruptRequested() { break }
+            call.console.line(describe(takeStep(session, forcing: nil), session: session, style: call.style))
+        }
+        afterStep(call)
+    }
+
+    // MARK: - Shared helpers
+
+    struct StepRecord {
+        let t: Int
+        let token: Int
+        let forced: Bool
+        let probability: Double
+        let logprob: Double
+        let refLogprob: Double
+        let kl: Double
+        let value: Double
+    }
+
+    /// Samples (or forces) one token and reads its numbers through the same batched pass rollouts use.
+    static func takeStep(_ session: Session, forcing forced: Int?) -> StepRecord {
+        let episode = session.episode!
+        let logits = session.policy.model.nextTokenLogits(episode.state)
+        let token = forced ?? sampler(session).sample(logits: logits, random: &session.random)
+        session.episode!.response.append(token)
+        let readout = session.trainer.collector.read([PromptResponse(prompt: episode.prompt, response: session.episode!.response)])
+        let t = episode.response.count
+        let logprob = readout.logprobs[0][t], refLogprob = readout.refLogprobs[0][t]
+        let kl = KLPenalty.perToken(logprobs: [logprob], refLogprobs: [refLogprob], estimator: session.config.klEstimator)[0]
+        return StepRecord(t: t, token: token, forced: forced != nil, probability: PortableMath.exp(logprob),
+                          logprob: logprob, refLogprob: refLogprob, kl: kl, value: readout.values[0][t])
+    }
+
+    static func describe(_ record: StepRecord, session: Session, style: Style) -> String {
+        let name = Format.token(session.tokenizer.tokens[record.token])
+        let how = record.forced ? "forced" : "sampled"
+        return "s\(record.t) -> a\(record.t) = \(style.bold("\"\(name)\""))  (\(how), p = \(Format.fixed(record.probability, 4)))\n"
+            + "  log p = \(Format.fixed(record.logprob))   log p_ref = \(Format.fixed(record.refLogprob))   "
+            + "kl(\(session.config.klEstimator.rawValue)) = \(Format.signed(record.kl))   V(s\(record.t)) = \(Format.signed(record.value))"
+    }
+
+    static func afterStep(_ call: Invocation) {
+        guard let episode = call.session.episode else { return }
+        if episode.endedWithEOS {
+            call.console.line("EOS: the episode is over. Its reward arrives now, at this last token: try `reward`.")
+        } else if atLimit(call.session, episode) {
+            call.console.line("Reached response_length (\(call.session.config.responseLength)) without EOS: `reward` applies the missing-EOS rule.")
+        }
+    }
+
+    static func current(_ call: Invocation) throws -> (Session, Episode) {
+        guard let episode = call.session.episode else { throw CommandError("no episode yet: start one with `prompt TEXT`") }
+        return (call.session, episode)
+    }
+
+    static func requireRoom(_ session: Session, _ episode: Episode) throws {
+        if episode.endedWithEOS { throw CommandError("the episode has ended with EOS; `back` undoes it, `prompt` starts another") }
+        if atLimit(session, episode) { throw CommandError("the response is at response_length (\(session.config.responseLength)); `back` or `prompt`") }
+    }
+
+    static func atLimit(_ session: Session, _ episode: Episode) -> Bool {
+        episode.response.count >= min(session.config.responseLength,
+                                      session.policy.model.config.contextLength - episode.prompt.count)
+    }
+
+    static func sampler(_ session: Session) -> Sampler { session.trainer.collector.sampler }
+
+    static func word(_ text: String, _ session: Session) throws -> Int {
+        let lowered = text.lowercased()
+        if ["eos", "<eos>", "<|endoftext|>"].contains(lowered) { return session.tokenizer.eosID }
+        guard let id = session.tokenizer.id(of: lowered), id != session.tokenizer.padID else {
+            throw CommandError("unknown word \"\(text)\" (not in the vocabulary; `vocab` lists the words)")
+        }
+        return id
+    }
+
+    static func responseText(_ session: Session, _ episode: Episode) -> String {
+        episode.response.isEmpty ? "(nothing yet)" : session.tokenizer.decode(episode.response, keepSpecial: true)
+            .replacingOccurrences(of: "<|endoftext|>", with: "<eos>")
+    }
+
+    static func tail(_ session: Session, _ episode: Episode) -> String {
+        let words = episode.state.suffix(4).map { Format.token(session.tokenizer.tokens[$0]) }
+        return (episode.state.count > 4 ? "... " : "") + words.joined(separator: " ")
+    }
+}

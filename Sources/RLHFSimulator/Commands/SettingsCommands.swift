@@ -1,0 +1,57 @@
+import RLHFEngine
+import RLHFStages
+
+/// Settings, the random seed, and starting over.
+enum SettingsCommands {
+    static let all: [Command] = [set, show, seed, reset]
+
+    static let set = Command(
+        "set", usage: "set NAME VALUE", summary: "change a setting (PPO hyperparameters under TRL's names, sampling)",
+        details: "`show` lists every setting with its value and meaning.",
+        complete: { _, arguments in arguments.isEmpty ? Setting.all.map(\.name) : [] }
+    ) { call in
+        guard call.arguments.count == 2 else { throw CommandError("usage: set NAME VALUE (`show` lists the names)") }
+        guard let setting = Setting.named(call.arguments[0]) else {
+            let nearest = Setting.all.map(\.name).min { EditDistance.between($0, call.arguments[0]) < EditDistance.between($1, call.arguments[0]) }!
+            throw CommandError("unknown setting \"\(call.arguments[0])\"; did you mean \"\(nearest)\"? (`show` lists them)")
+        }
+        try setting.write(call.session, call.arguments[1])
+        call.console.line("\(setting.name) = \(setting.read(call.session))")
+    }
+
+    static let show = Command(
+        "show", usage: "show [NAME]", summary: "show the settings, or one of them",
+        complete: { _, arguments in arguments.isEmpty ? Setting.all.map(\.name) : [] }
+    ) { call in
+        try call.expectAtMost(1, usage: "show [NAME]")
+        let chosen: [Setting]
+        if let name = call.arguments.first {
+            guard let setting = Setting.named(name) else { throw CommandError("unknown setting \"\(name)\" (`show` lists them)") }
+            chosen = [setting]
+        } else {
+            chosen = Setting.all
+        }
+        var table = Table([.init("setting", .left), .init("value", .left), .init("meaning", .left)])
+        for setting in chosen { table.add([setting.name, setting.read(call.session), setting.meaning]) }
+        call.console.line(table.render())
+        if call.arguments.isEmpty {
+            call.console.line("  seed \(call.session.seed); current beta \(Format.fixed(call.session.trainer.klCoef, 4))")
+        }
+    }
+
+    static let seed = Command("seed", usage: "seed N", summary: "restart the random stream from seed N") { call in
+        guard call.arguments.count == 1, let value = UInt64(call.arguments[0]) else {
+            throw CommandError("usage: seed N, with N a whole number from 0")
+        }
+        call.session.reseed(value)
+        call.console.line("Random stream restarted from seed \(value) (xoshiro256**).")
+    }
+
+    static let reset = Command(
+        "reset", usage: "reset", summary: "put the policy back to the SFT model with a fresh value head"
+    ) { call in
+        try call.expectAtMost(0, usage: "reset")
+        call.session.resetPolicy()
+        call.console.line("The policy is the SFT model again; its value head starts afresh. Settings are kept.")
+    }
+}

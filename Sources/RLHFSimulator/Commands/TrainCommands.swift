@@ -1,0 +1,150 @@
+import Foundation
+import RLHFEngine
+import RLHFStages
+
+/// Running a whole stage: supervised fine-tuning, the reward model, or PPO.
+enum TrainCommands {
+    static let all: [Command] = [train, evaluate]
+
+    static let train = Command(
+        "train", aliases: ["t"], usage: "train sft|rm|ppo N [FILE]",
+        summary: "run a stage for N steps (sft, rm: on the built-in data or a JSONL FILE; ppo: N iterations)",
+        details: """
+            train sft N [FILE]  fine-tune a fresh copy of the base model for N steps on FILE ({"prompt", "completion"}
+                                lines) or the built-in SFT set; it becomes the SFT model, the reference and the policy.
+            train rm N [FILE]   go on training the reward model for N steps on FILE (the seed's or TRL's preference
+                                format, e.g. your `label` file) or the built-in pairs.
+            train ppo N         N PPO iterations of batch_size rollouts each.
+            Held-out metrics use the built-in held-out splits. Ctrl-C stops after the last whole step.
+            """,
+        complete: { _, arguments in arguments.isEmpty ? ["sft", "rm", "ppo"] : [] }
+    ) { call in
+        guard let stage = call.arguments.first else { throw CommandError("usage: train sft|rm|ppo N [FILE]") }
+        let steps = try call.integer(1, name: "N", range: 1...100_000)
+        let file = call.arguments.count > 2 ? call.arguments[2] : nil
+        if call.arguments.count > 3 { throw CommandError("too many arguments; usage: train sft|rm|ppo N [FILE]") }
+        switch stage {
+        case "sft": try trainSFT(call, steps: steps, file: file)
+        case "rm": try trainReward(call, steps: steps, file: file)
+        case "ppo":
+            if file != nil { throw CommandError("train ppo takes no file; prompts come from the world (usage: train ppo N)") }
+            try trainPPO(call, iterations: steps)
+        default: throw CommandError("unknown stage \"\(stage)\": expected sft, rm or ppo")
+        }
+    }
+
+    static let evaluate = Command(
+        "evaluate", aliases: ["eval"], usage: "evaluate [N]",
+        summary: "policy vs SFT on the held-out prompts: reward-model score, gold score, KL (N samples each)"
+    ) { call in
+        let session = call.session
+        let samples = try call.integer(0, name: "N", default: 8, range: 1...64)
+        let prompts = Array(repeating: session.data.heldOutPrompts.map(\.tokens), count: samples).flatMap { $0 }
+        var random = RandomGenerator(seed: session.seed &+ 7)  // the same draws every time
+        let policyRollouts = session.trainer.collector.collect(prompts: prompts, random: &random)
+        let sftCollector = RolloutCollector(policy: ActorCritic(model: session.sft, valueHead: session.policy.valueHead),
+                                            reference: session.sft, rewardModel: session.reward, annotator: session.annotator,
+                                            tokenizer: session.tokenizer, config: session.config)
+        random = RandomGenerator(seed: session.seed &+ 7)
+        let sftRollouts = sftCollector.collect(prompts: prompts, random: &random)
+        call.console.line("\(prompts.count) samples on the \(session.data.heldOutPrompts.count) held-out prompts:")
+        var table = Table([.init("model", .left), .init("rm score"), .init("gold score"), .init("kl to SFT"), .init("example", .left)])
+        for (name, rollouts) in [("sft", sftRollouts), ("policy", policyRollouts)] {
+            let count = Double(rollouts.count)
+            table.add([name, Format.signed(rollouts.reduce(0) { $0 + $1.rewardModelScore } / count),
+                       Format.signed(rollouts.reduce(0) { $0 + ($1.goldScore ?? 0) } / count),
+                       Format.signed(rollouts.reduce(0) { $0 + zip($1.logprobs, $1.refLogprobs).reduce(0) { $0 + $1.0 - $1.1 } } / count),
+                       session.tokenizer.decode(rollouts[0].responseText)])
+        }
+        call.console.line(table.render())
+    }
+
+    // MARK: - Stages
+
+    static func trainSFT(_ call: Invocation, steps: Int, file: String?) throws {
+        let session = call.session
+        let training = try file.map { try DataFiles.loadSFT(path: $0, tokenizer: session.tokenizer) } ?? session.data.sftTraining
+        let model = session.base.copy()
+        let trainer = SupervisedTrainer(model: model, tokenizer: session.tokenizer)
+        call.console.line("Fine-tuning a copy of the base model on \(training.count) examples\(file.map { " from \($0)" } ?? "") for \(steps) steps.")
+        let before = ["eval_loss": trainer.evaluate(session.data.sftHeldOut.map(\.tokens))]
+        let history = trainer.train(training: training.map(\.tokens), heldOut: session.data.sftHeldOut.map(\.tokens),
+                                    steps: steps, random: &session.random, progress: reporter(call, "train sft"))
+        report(call, history, names: ["loss", "eval_loss"], before: before)
+        session.replaceSFT(model)
+        session.lastHistory = ("sft", history.events)
+        call.console.line("This is now the SFT model: the reference for the KL, and the policy restarts from it.")
+    }
+
+    static func trainReward(_ call: Invocation, steps: Int, file: String?) throws {
+        let session = call.session
+        let training = try file.map { try DataFiles.loadPreferences(path: $0, tokenizer: session.tokenizer) } ?? session.data.preferenceTraining
+        let model = session.reward.copy()
+        let trainer = RewardTrainer(model: model)
+        let shown = Array(training.prefix(5))
+        let before = shown.map { (model.score($0.chosen), model.score($0.rejected)) }
+        call.console.line("Training the reward model on \(training.count) pair\(training.count == 1 ? "" : "s")\(file.map { " from \($0)" } ?? "") for \(steps) steps.")
+        let initial = trainer.evaluate(session.data.preferenceHeldOut)
+        let history = trainer.train(training: training, heldOut: session.data.preferenceHeldOut, steps: steps,
+                                    random: &session.random, progress: reporter(call, "train rm"))
+        report(call, history, names: ["loss", "accuracy", "eval_accuracy", "eval_margin"],
+               before: Dictionary(uniqueKeysWithValues: initial.map { ($0.name, $0.value) }))
+        call.console.line("Scores of the first pairs trained on, before -> after:")
+        var table = Table([.init("prompt", .left), .init("chosen", .left), .init("r(chosen)"), .init("rejected", .left), .init("r(rejected)")])
+        for (pair, old) in zip(shown, before) {
+            table.add([pair.promptText, pair.chosenText, "\(Format.signed(old.0, 2)) -> \(Format.signed(model.score(pair.chosen), 2))",
+                       pair.rejectedText, "\(Format.signed(old.1, 2)) -> \(Format.signed(model.score(pair.rejected), 2))"])
+        }
+        call.console.line(table.render())
+        session.replaceReward(model)
+        session.lastHistory = ("rm", history.events)
+    }
+
+    static func trainPPO(_ call: Invocation, iterations: Int) throws {
+        let session = call.session
+        call.console.line("PPO: \(iterations) iteration\(iterations == 1 ? "" : "s") of \(session.config.batchSize) rollouts each.")
+        var history = TrainingHistory()
+        let progress = reporter(call, "train ppo")
+        for iteration in 1...iterations {
+            let prompts = (0..<session.config.batchSize).map { _ in session.randomTrainingPrompt() }
+            let result = try session.trainer.iterate(prompts: prompts, random: &session.random)
+            session.batch = result.batch
+            session.lastIteration = result
+            let event = TrainingEvent(step: iteration, totalSteps: iterations, metrics: result.metrics)
+            history.record(event)
+            if progress(event) == .stop {
+                history.markStopped()
+                break
+            }
+        }
+        report(call, history, names: ["objective/scores", "gold/score", "objective/kl", "objective/entropy",
+                                      "policy/approxkl_avg", "policy/clipfrac_avg", "loss/value_avg"])
+        session.lastHistory = ("ppo", history.events)
+    }
+
+    // MARK: - Progress and summaries
+
+    /// A progress callback: a bar on a terminal, and Ctrl-C stops after the current step.
+    static func reporter(_ call: Invocation, _ label: String) -> ProgressCallback {
+        { event in
+            let fraction = Double(event.step) / Double(max(event.totalSteps, 1))
+            let loss = event.metrics.first.map { "  \($0.name) \(Format.fixed($0.value, 4))" } ?? ""
+            call.console.showProgress("\(label) [\(Format.padRight(Bars.bar(fraction, width: 20), 20))] \(event.step)/\(event.totalSteps)\(loss)")
+            return call.console.interruptRequested() ? .stop : .proceed
+        }
+    }
+
+    /// First and last value and a sparkline of each metric; `before` holds values measured
+    /// before the first step (held-out metrics), which then open their series.
+    static func report(_ call: Invocation, _ history: TrainingHistory, names: [String], before: [String: Double] = [:]) {
+        if history.stoppedEarly { call.console.line("Stopped after step \(history.events.count).") }
+        var table = Table([.init("metric", .left), .init("first"), .init("last"), .init("", .left)])
+        for name in names {
+            let series = (before[name].map { [$0] } ?? []) + history.series(name)
+            guard let first = series.first, let last = series.last else { continue }
+            table.add([name + (before[name] != nil ? " (from before training)" : ""), Format.signed(first, 4),
+                       Format.signed(last, 4), Bars.sparkline(series, width: 40)])
+        }
+        call.console.line(table.render())
+    }
+}

@@ -1,0 +1,62 @@
+import RLHFEngine
+import RLHFStages
+
+/// How a PPO update is shown: one line per step, the per-token detail of a step, and
+/// the summary with TRL's metrics and how each token's probability moved.
+enum UpdateReport {
+    static func minibatchLine(_ record: MinibatchRecord) -> String {
+        "  epoch \(record.epoch) minibatch \(record.minibatch): rollouts \(record.rolloutIndices.map(String.init).joined(separator: ","))"
+            + "  pg_loss \(Format.signed(record.pgLoss, 4))  vf_loss \(Format.fixed(record.vfLoss, 4))"
+            + "  clipfrac \(Format.fixed(record.clipfrac))  approxkl \(Format.fixed(record.approxkl, 4))"
+    }
+
+    static func minibatchDetail(_ record: MinibatchRecord, batch: RolloutBatch, session: Session, style: Style, console: Console) {
+        console.line("Epoch \(record.epoch), minibatch \(record.minibatch): rollouts \(record.rolloutIndices.map(String.init).joined(separator: ", ")).")
+        console.line("ratio = exp(log p_new - log p_old); term = max(-A ratio, -A clip(ratio, \(Format.fixed(1 - session.config.cliprange, 2)), \(Format.fixed(1 + session.config.cliprange, 2))))")
+        var table = Table([.init("roll"), .init("t"), .init("token", .left), .init("A_t"), .init("log p_old"),
+                           .init("log p_new"), .init("ratio"), .init("clipped", .left), .init("term")])
+        for (position, index) in record.rolloutIndices.enumerated() {
+            let rollout = batch.rollouts[index]
+            for t in 0..<rollout.tokenCount {
+                let clipped = record.policyClipped(position, t)
+                table.add(["\(index)", "\(t)", Format.token(session.tokenizer.tokens[rollout.responseTokens[t]]),
+                           Format.signed(rollout.advantages[t]), Format.fixed(rollout.logprobs[t]),
+                           Format.fixed(record.newLogprobs[position][t]), Format.fixed(record.ratio[position][t], 4),
+                           clipped ? style.yellow("yes") : "", Format.signed(record.policyTerm(position, t), 4)])
+            }
+        }
+        console.line(table.render())
+        console.line("  pg_loss \(Format.signed(record.pgLoss, 4)) (mean of the terms)  vf_loss \(Format.fixed(record.vfLoss, 4))"
+            + "  loss \(Format.signed(record.loss, 4))  clipfrac \(Format.fixed(record.clipfrac))  approxkl \(Format.fixed(record.approxkl, 5))"
+            + "  grad_norm \(Format.fixed(record.gradNorm))")
+        console.line("  (these are from the forward pass before this step; the Adam step then moved the parameters)")
+    }
+
+    static func summary(_ iteration: PPOIteration, session: Session, style: Style, console: Console) {
+        console.line("Update finished. TRL's metrics for this iteration:")
+        var table = Table([.init("metric", .left), .init("value")])
+        for metric in iteration.metrics { table.add([metric.name, Format.signed(metric.value, 4)]) }
+        console.line(table.render())
+        console.line("How the probability of each taken token moved (largest changes first):")
+        var moves: [(rollout: Int, t: Int, before: Double, after: Double, advantage: Double)] = []
+        for (index, rollout) in iteration.batch.rollouts.enumerated() {
+            for t in 0..<rollout.tokenCount {
+                moves.append((index, t, PortableMath.exp(rollout.logprobs[t]), PortableMath.exp(iteration.logprobsAfter[index][t]),
+                              rollout.advantages[t]))
+            }
+        }
+        moves.sort { abs($0.after - $0.before) != abs($1.after - $1.before) ? abs($0.after - $0.before) > abs($1.after - $1.before)
+                                                                          : ($0.rollout, $0.t) < ($1.rollout, $1.t) }
+        var moved = Table([.init("roll"), .init("t"), .init("token", .left), .init("A_t"), .init("p before"),
+                           .init("p after"), .init("change")])
+        for move in moves.prefix(10) {
+            let token = iteration.batch.rollouts[move.rollout].responseTokens[move.t]
+            moved.add(["\(move.rollout)", "\(move.t)", Format.token(session.tokenizer.tokens[token]), Format.signed(move.advantage),
+                       Format.fixed(move.before, 4), Format.fixed(move.after, 4),
+                       style.signColored(Format.signed(move.after - move.before, 4), move.after - move.before)])
+        }
+        console.line(moved.render())
+        let agreeing = moves.filter { ($0.after - $0.before) * $0.advantage > 0 }.count
+        console.line("  \(agreeing) of \(moves.count) tokens moved in the direction of their advantage (up if A_t > 0, down if A_t < 0).")
+    }
+}

@@ -1,0 +1,32 @@
+/// Fixed-precision numbers, so every transcript prints the same characters.
+public enum Format {
+    /// `value` with `decimals` digits after the point; never "-0.000".
+    public static func fixed(_ value: Double, _ decimals: Int = 3) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        var text = String(format: "%.\(decimals)f", value)
+        if text.hasPrefix("-") && text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) { text.removeFirst() }
+        return text
+    }
+
+    /// Like `fixed`, with an explicit "+" on positive values.
+    public static func signed(_ value: Double, _ decimals: Int = 3) -> String {
+        let text = fixed(value, decimals)
+        return text.hasPrefix("-") || text.allSatisfy({ $0 == "0" || $0 == "." }) ? text : "+" + text
+    }
+
+    /// `text` padded with spaces on the right to `width` characters.
+    public static func padRight(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    /// `text` padded with spaces on the left to `width` characters.
+    public static func padLeft(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+
+    /// A token as shown in tables: quoted specials stay readable (`<eos>` for the end token).
+    public static func token(_ text: String) -> String {
+        text == "<|endoftext|>" ? "<eos>" : text
+    }
+}

@@ -1,0 +1,39 @@
+/// A plain-text table with aligned columns.
+public struct Table {
+    public enum Alignment { case left, right }
+
+    public struct Column {
+        public let title: String
+        public let alignment: Alignment
+        public init(_ title: String, _ alignment: Alignment = .right) {
+            self.title = title
+            self.alignment = alignment
+        }
+    }
+
+    public let columns: [Column]
+    public private(set) var rows: [[String]] = []
+
+    public init(_ columns: [Column]) { self.columns = columns }
+
+    public mutating func add(_ cells: [String]) {
+        precondition(cells.count == columns.count, "table row has \(cells.count) cells for \(columns.count) columns")
+        rows.append(cells)
+    }
+
+    /// The table as lines, each indented by `indent` spaces; columns two spaces apart.
+    public func render(indent: Int = 2) -> String {
+        let widths = columns.indices.map { column in
+            max(columns[column].title.count, rows.map { $0[column].count }.max() ?? 0)
+        }
+        func line(_ cells: [String]) -> String {
+            let padded = cells.indices.map { column -> String in
+                columns[column].alignment == .left ? Format.padRight(cells[column], widths[column])
+                                                   : Format.padLeft(cells[column], widths[column])
+            }
+            let text = String(repeating: " ", count: indent) + padded.joined(separator: "  ")
+            return String(text.reversed().drop(while: { $0 == " " }).reversed())
+        }
+        return ([line(columns.map(\.title))] + rows.map(line)).joined(separator: "\n")
+    }
+}

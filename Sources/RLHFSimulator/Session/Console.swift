@@ -1,0 +1,41 @@
+/// Where the interpreter writes, and how it learns that the user pressed Ctrl-C.
+///
+/// The terminal front end, script replays and tests each provide one; the interpreter
+/// never prints directly.
+public protocol Console: AnyObject {
+    /// True on an interactive terminal: progress bars are drawn only then.
+    var isTerminal: Bool { get }
+    /// Whether to colour text (a terminal without NO_COLOR).
+    var usesColor: Bool { get }
+    /// Writes text as it is (add "\n" for a line).
+    func write(_ text: String)
+    /// Shows a transient status line (a progress bar); cleared by the next `write`.
+    func showProgress(_ text: String)
+    /// True once the user asked to stop the running command (Ctrl-C).
+    func interruptRequested() -> Bool
+}
+
+extension Console {
+    /// Writes `text` followed by a newline.
+    public func line(_ text: String = "") { write(text + "\n") }
+}
+
+/// A console that keeps everything written, for scripts and tests.
+public final class TextConsole: Console {
+    public private(set) var text = ""
+    public let isTerminal = false
+    public let usesColor = false
+    private let interrupt: () -> Bool
+
+    public init(interrupt: @escaping () -> Bool = { false }) { self.interrupt = interrupt }
+
+    public func write(_ text: String) { self.text += text }
+    public func showProgress(_ text: String) {}
+    public func interruptRequested() -> Bool { interrupt() }
+
+    /// Returns what was written since the last call and forgets it.
+    public func take() -> String {
+        defer { text = "" }
+        return text
+    }
+}

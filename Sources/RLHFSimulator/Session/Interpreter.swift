@@ -1,0 +1,142 @@
+import Foundation
+import RLHFEngine
+import RLHFStages
+
+/// The one command interpreter: the terminal, scripts, lessons and tests all feed it
+/// lines and read what it writes to their `Console`.
+public final class Interpreter {
+    public let session: Session
+    public private(set) var commands: [Command] = []
+    /// The last command that ran successfully (an empty line repeats `step`).
+    private var sourceDepth = 0
+
+    /// What became of a line.
+    public enum Outcome: Equatable {
+        case done
+        case failed(String)
+        case quit
+    }
+
+    public init(session: Session) {
+        self.session = session
+        commands = CommandCatalog.all
+    }
+
+    /// The command called `name` (or with that alias).
+    public func command(named name: String) -> Command? {
+        commands.first { $0.name == name || $0.aliases.contains(name) }
+    }
+
+    /// Runs one line. Errors are returned, not printed, so the caller can say where they
+    /// happened (a script adds FILE:LINE).
+    public func execute(_ line: String, console: Console) -> Outcome {
+        var trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("#") { return .done }
+        if trimmed.isEmpty {
+            // As in a debugger, an empty line repeats the step command while an episode runs.
+            guard session.episode != nil, session.pendingLabel == nil else { return .done }
+            trimmed = "step"
+        }
+        if session.pendingLabel != nil, let answer = LabelCommands.answerWord(trimmed) {
+            trimmed = "label \(answer)"
+        }
+        let name = String(trimmed.prefix { !$0.isWhitespace })
+        let rest = trimmed.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
+        if ["quit", "exit", "q"].contains(name) { return .quit }
+        guard let command = command(named: name) else {
+            return .failed(unknownCommandMessage(name))
+        }
+        let arguments = rest.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        do {
+            try command.run(Invocation(session: session, console: console, interpreter: self,
+                                       arguments: arguments, rest: rest))
+            return .done
+        } catch {
+            return .failed(String(describing: error))
+        }
+    }
+
+    /// "unknown command" with the nearest command name as a suggestion.
+    func unknownCommandMessage(_ name: String) -> String {
+        let names = commands.flatMap { [$0.name] + $0.aliases } + ["quit"]
+        let ranked = names.map { ($0, EditDistance.between($0, name)) }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+        if let best = ranked.first, best.1 <= max(2, name.count / 2) {
+            let canonical = command(named: best.0)?.name ?? best.0
+            return "unknown command \"\(name)\"; did you mean \"\(canonical)\"? (`help` lists the commands)"
+        }
+        return "unknown command \"\(name)\" (`help` lists the commands)"
+    }
+
+    /// Runs the lines of a file, as `source` does: stops at the first error, which is
+    /// reported as FILE:LINE: message.
+    public func runScript(lines: [String], name: String, console: Console, keepGoing: Bool = false) -> ScriptResult {
+        var errors: [String] = []
+        for (index, line) in lines.enumerated() {
+            switch execute(line, console: console) {
+            case .done: continue
+            case .quit: return ScriptResult(errors: errors, quit: true)
+            case .failed(let message):
+                let located = message.hasPrefix("\(name):") ? message : "\(name):\(index + 1): \(message)"
+                errors.append(located)
+                if !keepGoing { return ScriptResult(errors: errors, quit: false) }
+                console.line("error: \(located)")
+            }
+        }
+        return ScriptResult(errors: errors, quit: false)
+    }
+
+    /// Reads and runs a script file (the `source` command).
+    func source(path: String, console: Console) throws {
+        guard sourceDepth < 8 else { throw CommandError("source: files include each other too deeply (\(path))") }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw CommandError("\(path): no such file, or not readable text")
+        }
+        sourceDepth += 1
+        defer { sourceDepth -= 1 }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let result = runScript(lines: lines.last == "" ? Array(lines.dropLast()) : lines, name: path, console: console)
+        if let first = result.errors.first { throw CommandError(first) }
+    }
+
+    /// Tab completion: candidates for `word`, the word being typed, given the line before it.
+    public func completions(lineBeforeCursor: String, word: String) -> [String] {
+        let before = lineBeforeCursor.dropLast(word.count).split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        let pool: [String]
+        if before.isEmpty {
+            pool = commands.map(\.name) + ["quit"]
+        } else if let command = command(named: before[0]) {
+            pool = command.complete(session, Array(before.dropFirst()))
+        } else {
+            pool = []
+        }
+        return Array(Set(pool.filter { $0.hasPrefix(word.lowercased()) })).sorted()
+    }
+}
+
+/// What a script run did: every error (FILE:LINE: message), and whether it asked to quit.
+public struct ScriptResult: Equatable {
+    public let errors: [String]
+    public let quit: Bool
+}
+
+/// Edit distance with adjacent transpositions (optimal string alignment), for "did you mean":
+/// "stpe" is one edit from "step".
+enum EditDistance {
+    static func between(_ a: String, _ b: String) -> Int {
+        let (x, y) = (Array(a), Array(b))
+        if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in 0...x.count { d[i][0] = i }
+        for j in 0...y.count { d[0][j] = j }
+        for i in 1...x.count {
+            for j in 1...y.count {
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
+            }
+        }
+        return d[x.count][y.count]
+    }
+}

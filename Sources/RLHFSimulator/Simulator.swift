@@ -1,2 +1,0 @@
-import RLHFStages
-public enum Simulator {}

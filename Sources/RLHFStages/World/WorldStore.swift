@@ -1,0 +1,71 @@
+import Foundation
+import RLHFEngine
+
+/// The built-in world on disk, under `lessons/world/`:
+///
+///     corpus.txt                      the pre-training sentences, one per line
+///     sft-train.jsonl, sft-heldout.jsonl              {"prompt", "completion"}
+///     preferences-train.jsonl, preferences-heldout.jsonl
+///                                     the seed's {"input_text", "candidate_0", "candidate_1", "choice"}
+///     prompts-train.jsonl, prompts-heldout.jsonl      {"prompt"} for PPO
+///     base/, sft/, reward/            Hugging Face model folders
+///
+/// `WorldBuilder` makes it; `rlhf world build` writes it; `rlhf` loads it at start-up
+/// through the same loaders a learner's own files go through.
+public enum WorldStore {
+    public static let modelFolders = (base: "base", sft: "sft", reward: "reward")
+
+    /// Writes every file of `world` into `folder`.
+    public static func save(_ world: World, to folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+        try AtomicFile.write(Data((WorldText.corpus.joined(separator: "\n") + "\n").utf8), to: path("corpus.txt"))
+        let sft: ([SFTExample]) -> [[String: Any]] = { $0.map { ["prompt": $0.promptText, "completion": $0.completionText] } }
+        try JSONLines.write(sft(world.sftTraining), to: path("sft-train.jsonl"))
+        try JSONLines.write(sft(world.sftHeldOut), to: path("sft-heldout.jsonl"))
+        // The seed's format; the chosen candidate alternates between positions 0 and 1.
+        let preferences: ([PreferencePair]) -> [[String: Any]] = { pairs in
+            pairs.enumerated().map { index, pair in
+                let choice = index % 2
+                let candidates = choice == 0 ? (pair.chosenText, pair.rejectedText) : (pair.rejectedText, pair.chosenText)
+                return ["input_text": pair.promptText, "candidate_0": candidates.0, "candidate_1": candidates.1, "choice": choice]
+            }
+        }
+        try JSONLines.write(preferences(world.preferenceTraining), to: path("preferences-train.jsonl"))
+        try JSONLines.write(preferences(world.preferenceHeldOut), to: path("preferences-heldout.jsonl"))
+        try JSONLines.write(WorldText.trainingPrompts.map { ["prompt": $0] }, to: path("prompts-train.jsonl"))
+        try JSONLines.write(WorldText.heldOutPrompts.map { ["prompt": $0] }, to: path("prompts-heldout.jsonl"))
+        try CheckpointFolder.save(model: world.base, tokenizer: world.tokenizer,
+                                  to: folder.appendingPathComponent(modelFolders.base))
+        try CheckpointFolder.save(model: world.sft, tokenizer: world.tokenizer,
+                                  to: folder.appendingPathComponent(modelFolders.sft))
+        try CheckpointFolder.saveRewardModel(model: world.reward.backbone, rewardHead: world.reward.head,
+                                             tokenizer: world.tokenizer, to: folder.appendingPathComponent(modelFolders.reward))
+    }
+
+    /// Reads a world written by `save`.
+    /// - Throws: `DataError` or `CheckpointError` naming the file at fault.
+    public static func load(from folder: URL) throws -> World {
+        func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+        let base = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.base))
+        let sft = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.sft))
+        let reward = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.reward))
+        guard let rewardHead = reward.rewardHead else {
+            throw DataError(file: path(modelFolders.reward), line: nil, message: "not a reward model folder (no score head)")
+        }
+        let tokenizer = sft.tokenizer
+        return World(
+            tokenizer: tokenizer, annotator: Annotator(tokenizer: tokenizer), base: base.model, sft: sft.model,
+            reward: RewardModel(backbone: reward.model, head: rewardHead, eosID: tokenizer.eosID, padID: tokenizer.padID),
+            sftTraining: try DataFiles.loadSFT(path: path("sft-train.jsonl"), tokenizer: tokenizer),
+            sftHeldOut: try DataFiles.loadSFT(path: path("sft-heldout.jsonl"), tokenizer: tokenizer),
+            preferenceTraining: try DataFiles.loadPreferences(path: path("preferences-train.jsonl"), tokenizer: tokenizer),
+            preferenceHeldOut: try DataFiles.loadPreferences(path: path("preferences-heldout.jsonl"), tokenizer: tokenizer))
+    }
+
+    /// The prompts PPO trains on and the held-out ones, from a world folder.
+    public static func loadPrompts(from folder: URL, tokenizer: Tokenizer) throws -> (training: [PromptExample], heldOut: [PromptExample]) {
+        (try DataFiles.loadPrompts(path: folder.appendingPathComponent("prompts-train.jsonl").path, tokenizer: tokenizer),
+         try DataFiles.loadPrompts(path: folder.appendingPathComponent("prompts-heldout.jsonl").path, tokenizer: tokenizer))
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import RLHFSimulator
+
+/// The `rlhf` executable: a thin shell around the RLHFSimulator library.
+@main
+struct RLHFCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rlhf",
+        abstract: "Step through Reinforcement Learning from Human Feedback on a tiny GPT-2.",
+        subcommands: [REPLCommand.self, WorldCommand.self],
+        defaultSubcommand: REPLCommand.self)
+}
+
+/// Options shared by the commands that start a session.
+struct SessionOptions: ParsableArguments {
+    @Option(help: "Seed of the session's random stream.")
+    var seed: UInt64 = 0
+
+    @Option(help: "A world folder to load instead of the built-in lessons/world.")
+    var world: String?
+
+    func startSession() throws -> Session {
+        let folder = world.map { URL(fileURLWithPath: $0) } ?? WorldLocation.worldFolder
+        do {
+            return try WorldLocation.startSession(folder: folder, seed: seed)
+        } catch {
+            throw StartupError(message: "cannot load the world: \(error)\n(`rlhf world build` makes lessons/world)")
+        }
+    }
+}
+
+/// `rlhf` and `rlhf --script FILE`: the REPL, or a script replay.
+struct REPLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl", abstract: "Start the REPL on the built-in world (the default).")
+
+    @OptionGroup var options: SessionOptions
+
+    @Option(help: "Run the commands in FILE instead of reading a terminal.")
+    var script: String?
+
+    @Flag(help: "In a script, report each error and go on instead of stopping at the first.")
+    var keepGoing = false
+
+    func run() throws {
+        let session = try options.startSession()
+        let interpreter = Interpreter(session: session)
+        if let script {
+            guard let data = FileManager.default.contents(atPath: script), let text = String(data: data, encoding: .utf8) else {
+                throw StartupError(message: "\(script): no such file, or not readable text")
+            }
+            try ScriptMode.run(text: text, name: script, interpreter: interpreter, keepGoing: keepGoing)
+        } else if !LineEditor.standardInputIsTerminal {
+            var text = ""
+            while let line = readLine(strippingNewline: false) { text += line }
+            try ScriptMode.run(text: text, name: "<stdin>", interpreter: interpreter, keepGoing: keepGoing)
+        } else {
+            InteractiveMode.run(interpreter: interpreter)
+        }
+    }
+}
+
+/// `rlhf world build`: regenerate lessons/world from the recipe.
+struct WorldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "world", abstract: "Build the built-in world (models and data) from its recipe.",
+        subcommands: [Build.self])
+
+    struct Build: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pre-train, fine-tune, label and train the reward model; write lessons/world.")
+
+        @Option(help: "Where to write the world (default: lessons/world).")
+        var output: String?
+
+        func run() throws {
+            let folder = output.map { URL(fileURLWithPath: $0) } ?? WorldLocation.worldFolder
+            try WorldBuildReport.build(to: folder)
+        }
+    }
+}
+
+/// A failure before the session starts: printed as one message, exit status 1.
+struct StartupError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import RLHFStages
+import RLHFSimulator
+
+/// `rlhf world build`: runs the world's recipe and reports each stage's progress.
+enum WorldBuildReport {
+    static func build(to folder: URL) throws {
+        let start = Date()
+        var lastStage: WorldBuilder.Stage?
+        let world = WorldBuilder.build { stage, event in
+            if stage != lastStage {
+                print("\(stage.rawValue):")
+                lastStage = stage
+            }
+            if event.step % 50 == 0 || event.step == event.totalSteps {
+                let metrics = event.metrics.map { "\($0.name) \(Format.fixed($0.value, 4))" }.joined(separator: "  ")
+                print("  step \(event.step)/\(event.totalSteps)  \(metrics)")
+            }
+            return .proceed
+        }
+        try WorldStore.save(world, to: folder)
+        print("wrote \(folder.path) in \(Format.fixed(Date().timeIntervalSince(start), 1)) s")
+    }
+}
