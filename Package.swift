@@ -41,11 +41,9 @@ let package = Package(
         ),
         .testTarget(name: "RLHFEngineTests", dependencies: ["RLHFEngine"]),
         .testTarget(name: "RLHFStagesTests", dependencies: ["RLHFStages"]),
-        .testTarget(
-            name: "RLHFSimulatorTests",
-            dependencies: ["RLHFSimulator"],
-            resources: []
-        ),
+        // Depends on the executable too, so that `swift test` builds `rlhf` for the
+        // tests that run it as a process.
+        .testTarget(name: "RLHFSimulatorTests", dependencies: ["RLHFSimulator", "rlhf"]),
     ],
     swiftLanguageModes: [.v6]
 )

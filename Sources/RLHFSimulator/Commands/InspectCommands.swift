@@ -113,18 +113,18 @@ enum InspectCommands {
 
 /// The exact split of each GAE advantage into the part that came from the terminal
 /// score, from the KL penalties, and from the critic's value estimates.
-enum CreditAssignment {
-    struct Parts {
-        let score: Double
-        let kl: Double
-        let critic: Double
-        var total: Double { score + kl + critic }
+public enum CreditAssignment {
+    public struct Parts: Equatable, Sendable {
+        public let score: Double
+        public let kl: Double
+        public let critic: Double
+        public var total: Double { score + kl + critic }
     }
 
     /// With c = gamma lambda and the score s at the last token:
     ///   score_t = sum_l c^l s_{t+l},  kl_t = sum_l c^l (r_{t+l} - s_{t+l}),
     ///   critic_t = sum_l c^l (gamma V_{t+l+1} - V_{t+l}),  V_T = 0.
-    static func split(_ rollout: Rollout, gamma: Double, lambda: Double) -> [Parts] {
+    public static func split(_ rollout: Rollout, gamma: Double, lambda: Double) -> [Parts] {
         let count = rollout.tokenCount
         let last = count - 1
         let scoreAtLast = rollout.rewards[last] - rollout.nonScoreRewards[last]

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import RLHFEngine
+import RLHFSimulator
+
+@Suite("Bad input never ends the session")
+struct RobustnessTests {
+    static let malformed = [
+        "step step step", "logits -3", "logits 99999999999999999999", "batch 0", "batch x", "update sideways",
+        "train", "train sft", "train sft x", "train dpo 3", "train ppo 1 extra.jsonl", "train rm 1 /nonexistent.jsonl",
+        "set", "set gamma", "set gamma 0.5 0.6", "set kl_estimator k2", "set top_k -1", "show nothing",
+        "seed -1", "seed", "help nothing", "reward 5", "advantages x", "credit 99", "label 3", "score",
+        "score unknownword", "load", "load /nonexistent", "source", "source /nonexistent", "back", "finish",
+        "prompt", "prompt !!!", "state", "\u{7F}\u{01}", "日本語", "step \"quoted\"", "   ", "#comment",
+    ]
+
+    @Test("each malformed line fails with one message, or does nothing harmful", arguments: malformed)
+    func malformedLine(_ line: String) throws {
+        let fixture = try SessionFixture()
+        let outcome = fixture.outcome(line)
+        if case .failed(let message) = outcome {
+            #expect(!message.isEmpty)
+            #expect(!message.contains("\n"), "one line: \(message)")
+        }
+        // The session still works afterwards.
+        #expect(fixture.run("prompt describe gulf shores .").contains("New episode"))
+    }
+
+    @Test("hundreds of random lines: the session survives every one")
+    func randomLines() throws {
+        let fixture = try SessionFixture(seed: 2)
+        _ = fixture.run("set batch_size 2")
+        _ = fixture.run("set num_ppo_epochs 1")
+        var random = RandomGenerator(seed: 1234)
+        let commands = fixture.interpreter.commands.map(\.name).filter { !["save", "load", "source", "train"].contains($0) }
+            + ["train sft", "train rm", "train ppo", "set", "show", "0", "1", "skip", "xyzzy", ""]
+        let words = fixture.session.tokenizer.tokens + Self.settingNames + ["-1", "0", "1", "2", "3", "1e309", "nan", "-0", "abc", "!!", ".."]
+        var failures = 0
+        for _ in 0..<400 {
+            var parts = [commands[random.nextInt(below: commands.count)]]
+            for _ in 0..<random.nextInt(below: 4) { parts.append(words[random.nextInt(below: words.count)]) }
+            if case .failed = fixture.outcome(parts.joined(separator: " ")) { failures += 1 }
+            _ = fixture.console.take()
+        }
+        #expect(failures > 0)
+        #expect(fixture.run("prompt describe gulf shores .").contains("New episode"))
+        #expect(fixture.run("step").contains("s0 -> a0"))
+    }
+
+    static let settingNames = ["kl_coef", "gamma", "lam", "top_k", "temperature", "response_length", "num_mini_batches", "batch_size"]
+}
