@@ -8,7 +8,7 @@ struct RLHFCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rlhf",
         abstract: "Step through Reinforcement Learning from Human Feedback on a tiny GPT-2.",
-        subcommands: [REPLCommand.self, WorldCommand.self],
+        subcommands: [REPLCommand.self, LessonCommand.self, WorldCommand.self],
         defaultSubcommand: REPLCommand.self)
 }
 
@@ -57,6 +57,50 @@ struct REPLCommand: ParsableCommand {
             try ScriptMode.run(text: text, name: "<stdin>", interpreter: interpreter, keepGoing: keepGoing)
         } else {
             InteractiveMode.run(interpreter: interpreter)
+        }
+    }
+}
+
+/// `rlhf lesson [N]`: list the lessons, play one, or re-record the transcripts.
+struct LessonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lesson", abstract: "List the lessons, play lesson N, or re-record their transcripts.")
+
+    @Argument(help: "The lesson to play.")
+    var number: Int?
+
+    @Flag(help: "Replay the lesson (or every lesson) and write its transcript under lessons/transcripts.")
+    var record = false
+
+    @OptionGroup var options: SessionOptions
+
+    func run() throws {
+        let lessons = Lessons.all()
+        if record {
+            let chosen = number.map { n in lessons.filter { $0.number == n } } ?? lessons
+            if chosen.isEmpty { throw StartupError(message: "no lesson \(number ?? 0); `rlhf lesson` lists them") }
+            for lesson in chosen {
+                let transcript = try Lessons.replay(lesson)
+                try FileManager.default.createDirectory(at: lesson.transcript.deletingLastPathComponent(),
+                                                        withIntermediateDirectories: true)
+                try transcript.write(to: lesson.transcript, atomically: true, encoding: .utf8)
+                print("recorded \(lesson.transcript.path)")
+            }
+            return
+        }
+        guard let number else {
+            print("Lessons (`rlhf lesson N` plays one; inside the REPL, `lesson N`):")
+            print(Lessons.listing(lessons))
+            return
+        }
+        guard lessons.contains(where: { $0.number == number }) else {
+            throw StartupError(message: "no lesson \(number); `rlhf lesson` lists them")
+        }
+        let interpreter = Interpreter(session: try options.startSession())
+        if LineEditor.standardInputIsTerminal {
+            InteractiveMode.run(interpreter: interpreter, firstLine: "lesson \(number)")
+        } else {
+            try ScriptMode.run(text: "lesson \(number)\n", name: "<lesson>", interpreter: interpreter, keepGoing: false)
         }
     }
 }

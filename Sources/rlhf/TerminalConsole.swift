@@ -29,6 +29,12 @@ final class TerminalConsole: Console {
 
     func interruptRequested() -> Bool { line_edit_interrupted() }
 
+    func waitForEnter() {
+        guard isTerminal else { return }
+        write(Style(enabled: usesColor).dim("(press Enter to go on)"))
+        _ = readLine()
+    }
+
     private func clearProgress() {
         guard progressShown else { return }
         FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))
@@ -52,13 +58,19 @@ enum ScriptMode {
 
 /// The REPL on a terminal, through libedit.
 enum InteractiveMode {
-    static func run(interpreter: Interpreter) {
+    static func run(interpreter: Interpreter, firstLine: String? = nil) {
         let environment = ProcessInfo.processInfo.environment
         let historyFile = environment["RLHF_HISTORY"] ?? (NSHomeDirectory() as NSString).appendingPathComponent(".rlhf_history")
         let editor = LineEditor(historyFile: historyFile) { interpreter.completions(lineBeforeCursor: $0, word: $1) }
         let console = TerminalConsole(isTerminal: true)
         line_edit_install_interrupt_flag()
         console.line(Banner.text(style: Style(enabled: console.usesColor)))
+        if let firstLine {
+            if case .failed(let message) = interpreter.execute(firstLine, console: console) {
+                console.line(Style(enabled: console.usesColor).red("error: ") + message)
+            }
+            console.line("The lesson is over; the session is yours (`help` lists the commands).")
+        }
         while let line = editor.readLine(prompt: console.usesColor ? "\u{1B}[1;32mrlhf\u{1B}[0m> " : "rlhf> ") {
             line_edit_clear_interrupted()
             let outcome = interpreter.execute(line, console: console)

@@ -2,6 +2,6 @@
 enum CommandCatalog {
     static var all: [Command] {
         EpisodeCommands.all + InspectCommands.all + BatchCommands.all + TrainCommands.all + LabelCommands.all + SettingsCommands.all
-            + FileCommands.all + HelpCommands.all
+            + FileCommands.all + LessonCommands.all + HelpCommands.all
     }
 }

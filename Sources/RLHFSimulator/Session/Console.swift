@@ -13,6 +13,8 @@ public protocol Console: AnyObject {
     func showProgress(_ text: String)
     /// True once the user asked to stop the running command (Ctrl-C).
     func interruptRequested() -> Bool
+    /// A lesson's pause: waits for Enter on a terminal, does nothing in a replay.
+    func waitForEnter()
 }
 
 extension Console {
@@ -32,6 +34,7 @@ public final class TextConsole: Console {
     public func write(_ text: String) { self.text += text }
     public func showProgress(_ text: String) {}
     public func interruptRequested() -> Bool { interrupt() }
+    public func waitForEnter() {}
 
     /// Returns what was written since the last call and forgets it.
     public func take() -> String {

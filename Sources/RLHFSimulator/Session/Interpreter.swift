@@ -7,8 +7,10 @@ import RLHFStages
 public final class Interpreter {
     public let session: Session
     public private(set) var commands: [Command] = []
-    /// The last command that ran successfully (an empty line repeats `step`).
     private var sourceDepth = 0
+    /// In scripts and lessons, print each command as `rlhf> command` before its output
+    /// (the `echo on` command), so a replay reads like a session at the terminal.
+    public var echoesCommands = false
 
     /// What became of a line.
     public enum Outcome: Equatable {
@@ -32,6 +34,11 @@ public final class Interpreter {
     public func execute(_ line: String, console: Console) -> Outcome {
         var trimmed = line.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("#") { return .done }
+        if trimmed.hasPrefix(">") {
+            // Narration: a lesson's text, printed as it is written.
+            console.line(String(trimmed.dropFirst(trimmed.hasPrefix("> ") ? 2 : 1)))
+            return .done
+        }
         if trimmed.isEmpty {
             // As in a debugger, an empty line repeats the step command while an episode runs.
             guard session.episode != nil, session.pendingLabel == nil else { return .done }
@@ -72,6 +79,13 @@ public final class Interpreter {
     public func runScript(lines: [String], name: String, console: Console, keepGoing: Bool = false) -> ScriptResult {
         var errors: [String] = []
         for (index, line) in lines.enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            // In a file a blank line is only spacing (at the terminal it repeats `step`).
+            if trimmed.isEmpty { continue }
+            let word = trimmed.prefix { !$0.isWhitespace }
+            if echoesCommands && !trimmed.hasPrefix("#") && !trimmed.hasPrefix(">") && word != "pause" && word != "echo" {
+                console.line("rlhf> \(trimmed)")
+            }
             switch execute(line, console: console) {
             case .done: continue
             case .quit: return ScriptResult(errors: errors, quit: true)

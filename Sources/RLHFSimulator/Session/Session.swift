@@ -9,14 +9,16 @@ import RLHFStages
 /// reference the KL is measured against), `reward` (the reward model) and `policy`
 /// (the SFT model plus a value head, the only model PPO changes).
 public final class Session {
-    public let tokenizer: Tokenizer
-    public let annotator: Annotator
-    public let base: GPT2
+    public private(set) var tokenizer: Tokenizer
+    public private(set) var annotator: Annotator
+    public private(set) var base: GPT2
     public private(set) var sft: GPT2
     public private(set) var reward: RewardModel
     public private(set) var policy: ActorCritic
     public private(set) var trainer: PPOTrainer
-    public let data: WorldData
+    public private(set) var data: WorldData
+    /// The folder the world was loaded from (`restart` reloads it).
+    public var worldFolder: URL?
     public var random: RandomGenerator
     /// The seed `random` last started from.
     public private(set) var seed: UInt64
@@ -61,6 +63,22 @@ public final class Session {
         data = WorldData(sftTraining: world.sftTraining, sftHeldOut: world.sftHeldOut,
                          preferenceTraining: world.preferenceTraining, preferenceHeldOut: world.preferenceHeldOut,
                          trainingPrompts: prompts.training, heldOutPrompts: prompts.heldOut)
+    }
+
+    /// Starts over on `world`: its models, default settings, the random stream from `seed`,
+    /// and no episode, batch or pending label.
+    public func restart(world: World, prompts: (training: [PromptExample], heldOut: [PromptExample]), seed: UInt64) {
+        let fresh = Session(world: world, prompts: prompts, seed: seed)
+        tokenizer = fresh.tokenizer
+        annotator = fresh.annotator
+        base = fresh.base
+        data = fresh.data
+        self.seed = seed
+        random = fresh.random
+        pendingLabel = nil
+        lastHistory = nil
+        install(policy: fresh.policy, sft: fresh.sft, reward: fresh.reward)
+        trainer.config = PPOConfig()
     }
 
     /// The PPO settings (also the sampling temperature, top-k and response length).

@@ -24,6 +24,8 @@ public enum WorldLocation {
     public static func startSession(folder: URL = worldFolder, seed: UInt64 = 0) throws -> Session {
         let world = try WorldStore.load(from: folder)
         let prompts = try WorldStore.loadPrompts(from: folder, tokenizer: world.tokenizer)
-        return Session(world: world, prompts: prompts, seed: seed)
+        let session = Session(world: world, prompts: prompts, seed: seed)
+        session.worldFolder = folder
+        return session
     }
 }

@@ -1,0 +1,318 @@
+import Foundation
+import RLHFEngine
+import RLHFStages
+
+/// Timing of the engine on the default model: throughput of the batched forward and
+/// backward passes, the latency of one next-token step, and one whole PPO iteration
+/// split by phase.
+///
+/// `run()` only measures and returns a `BenchmarkReport`; printing (and filling in
+/// `startupMs` and `pipelineSeconds`, which only the caller can time) is left to the
+/// executable. Every figure is the median over `repetitions` runs after one warm-up.
+/// The models are randomly initialised from a fixed seed: the time taken hardly depends
+/// on the weights, and generation is forced to run to `responseLength` tokens (no stop at
+/// EOS), so every run does the same amount of work.
+public struct Benchmark: Sendable {
+    /// Model size (the world's default: vocab 62, width 48, 2 layers, 4 heads, context 32).
+    public var model: GPT2Config
+    /// PPO settings (batch size, epochs, minibatches, response length are read from here).
+    public var ppo: PPOConfig
+    /// Rows of the throughput batches and of the pre-training step.
+    public var batchSize: Int
+    /// Tokens per row of the throughput batches.
+    public var sequenceLength: Int
+    /// Tokens of every PPO prompt (random tokens, never pad or EOS).
+    public var promptLength: Int
+    /// Context of the next-token latency measurements.
+    public var contextLength: Int
+    /// Timed runs per figure (the median is reported).
+    public var repetitions: Int
+    /// Seed of the weights, prompts and sampling.
+    public var seed: UInt64
+
+    public init(model: GPT2Config = GPT2Config(vocabularySize: WorldVocabulary.tokens.count),
+                ppo: PPOConfig = PPOConfig(), batchSize: Int = 16, sequenceLength: Int = 24,
+                promptLength: Int = 8, contextLength: Int = 12, repetitions: Int = 5, seed: UInt64 = 7) {
+        self.model = model
+        self.ppo = ppo
+        self.batchSize = batchSize
+        self.sequenceLength = sequenceLength
+        self.promptLength = promptLength
+        self.contextLength = contextLength
+        self.repetitions = repetitions
+        self.seed = seed
+    }
+
+    /// Runs every measurement and returns the report.
+    public func run() -> BenchmarkReport {
+        precondition(repetitions > 0, "repetitions must be positive")
+        precondition(sequenceLength <= model.contextLength && contextLength < model.contextLength
+                     && promptLength + ppo.responseLength <= model.contextLength,
+                     "benchmark sequences exceed the model's context")
+        let tokenizer = WorldVocabulary.tokenizer
+        var random = RandomGenerator(seed: seed)
+        let gpt = GPT2(config: model, random: &random)
+        let vocabulary = model.vocabularySize
+        // Random ids that are neither pad (0) nor EOS (1).
+        func randomTokens(_ count: Int) -> [Int] {
+            (0..<count).map { _ in 2 + random.nextInt(below: vocabulary - 2) }
+        }
+
+        // Throughput: forward only, and forward + backward of the next-token loss.
+        let rows = (0..<batchSize).map { _ in randomTokens(sequenceLength) }
+        let targets = rows.flatMap { Array($0.dropFirst()) + [0] }
+        let forwardSeconds = median {
+            _ = GradientMode.withoutRecording { gpt.logits(rows) }
+        }
+        let trainSeconds = median {
+            let loss = gpt.logits(rows).crossEntropy(targets: targets)
+            loss.backward()
+            for parameter in gpt.parameters { parameter.zeroGrad() }
+        }
+        let batchTokens = Double(batchSize * sequenceLength)
+
+        // One pre-training step as the world builder takes it: 16 corpus sentences,
+        // loss, backward, Adam.
+        let corpus = WorldText.corpus.map { sentence -> PromptResponse in
+            let ids = try! tokenizer.encode(sentence, source: "the benchmark")
+            return PromptResponse(prompt: [ids[0]], response: Array(ids.dropFirst()))
+        }
+        let pretrained = gpt.copy()
+        let optimizer = Adam(parameters: pretrained.parameters, learningRate: 3e-3, maxGradNorm: 1)
+        var stepIndex = 0
+        let stepSeconds = median {
+            let batch = (0..<batchSize).map { corpus[(stepIndex * batchSize + $0) % corpus.count] }
+            stepIndex += 1
+            let loss = LanguageModelLoss.loss(model: pretrained, batch: batch, eosID: tokenizer.eosID,
+                                              padID: tokenizer.padID)
+            loss.backward()
+            optimizer.step()
+        }
+
+        // Latency of one next-token call and of one sampled step on a short context.
+        let context = randomTokens(contextLength)
+        let logitsSeconds = median(repeats: 20 * repetitions) { _ = gpt.nextTokenLogits(context) }
+        var samplingRandom = RandomGenerator(seed: seed &+ 1)
+        let sampleSeconds = median(repeats: 20 * repetitions) {
+            _ = Sampler().sample(logits: gpt.nextTokenLogits(context), random: &samplingRandom)
+        }
+        let generateSeconds = median {
+            _ = gpt.generate(prompt: Array(context.prefix(promptLength)), maxNewTokens: ppo.responseLength,
+                             eosID: -1, sampler: Sampler(), random: &samplingRandom)
+        }
+
+        // One PPO iteration: generation, the scoring forward passes, the update.
+        let ppoTimes = ppoIteration(sft: gpt, tokenizer: tokenizer, random: &random)
+
+        let config = BenchmarkReport.Configuration(
+            vocabSize: model.vocabularySize, nEmbd: model.embeddingWidth, nLayer: model.layerCount,
+            nHead: model.headCount, nPositions: model.contextLength, batchSize: ppo.batchSize,
+            promptLength: promptLength, responseLength: ppo.responseLength, epochs: ppo.numPPOEpochs,
+            minibatches: ppo.numMiniBatches)
+        let flop = BenchmarkReport.ppoIterationFlop(config: config, parameters: gpt.parameterCount,
+                                                    rewardHeadWidth: model.embeddingWidth)
+        return BenchmarkReport(
+            config: config, startupMs: nil, stepMs: stepSeconds * 1000, logitsMs: logitsSeconds * 1000,
+            sampleStepMs: sampleSeconds * 1000,
+            generationTokenMs: generateSeconds * 1000 / Double(ppo.responseLength),
+            ppoIterationMs: ppoTimes.total * 1000, ppoGenerationMs: ppoTimes.generation * 1000,
+            ppoScoringMs: ppoTimes.scoring * 1000, ppoUpdateMs: ppoTimes.update * 1000,
+            ppoFirstRatioExact: ppoTimes.firstRatioExact, pipelineSeconds: nil,
+            ppoIterationGflop: flop / 1e9, gflops: flop / ppoTimes.total / 1e9,
+            peakRSSMegabytes: BenchmarkReport.peakResidentMegabytes(),
+            forwardTokensPerSecond: batchTokens / forwardSeconds, trainTokensPerSecond: batchTokens / trainSeconds,
+            parameters: gpt.parameterCount)
+    }
+
+    private struct PPOTimes {
+        var generation: Double, scoring: Double, update: Double, total: Double
+        var firstRatioExact: Bool
+    }
+
+    /// Median phase times of PPO iterations on fresh copies of the models.
+    private func ppoIteration(sft: GPT2, tokenizer: Tokenizer, random: inout RandomGenerator) -> PPOTimes {
+        var generation: [Double] = [], scoring: [Double] = [], update: [Double] = [], total: [Double] = []
+        var exact = true
+        let clock = ContinuousClock()
+        for repetition in 0...repetitions {  // repetition 0 is the warm-up
+            var local = RandomGenerator(seed: seed &+ 100 &+ UInt64(repetition))
+            let reward = RewardModel(initialisedFrom: sft, tokenizer: tokenizer, random: &local)
+            let policy = ActorCritic(initialisedFrom: sft, random: &local)
+            let trainer = PPOTrainer(policy: policy, reference: sft.copy(), rewardModel: reward,
+                                     annotator: Annotator(tokenizer: tokenizer), tokenizer: tokenizer, config: ppo)
+            let prompts = (0..<ppo.batchSize).map { _ in
+                (0..<promptLength).map { _ in 2 + local.nextInt(below: model.vocabularySize - 2) }
+            }
+            let sampler = trainer.collector.sampler
+            let start = clock.now
+            // EOS id -1 never matches: every response runs to `responseLength` tokens.
+            let responses = prompts.map { prompt in
+                policy.model.generate(prompt: prompt, maxNewTokens: ppo.responseLength, eosID: -1,
+                                      sampler: sampler, random: &local)
+            }
+            let generated = clock.now
+            let batch = try! trainer.prepare(trainer.collector.record(prompts: prompts, responses: responses))
+            let scored = clock.now
+            let iteration = trainer.update(batch: batch, random: &local)
+            let end = clock.now
+            if let first = iteration.updates.first, !first.ratio.allSatisfy({ $0.allSatisfy { $0 == 1 } }) {
+                exact = false
+            }
+            guard repetition > 0 else { continue }
+            generation.append(seconds(generated - start))
+            scoring.append(seconds(scored - generated))
+            update.append(seconds(end - scored))
+            total.append(seconds(end - start))
+        }
+        return PPOTimes(generation: Self.median(generation), scoring: Self.median(scoring),
+                        update: Self.median(update), total: Self.median(total), firstRatioExact: exact)
+    }
+
+    /// The median time of `body` in seconds over `repeats` runs, after one warm-up run.
+    private func median(repeats: Int? = nil, _ body: () -> Void) -> Double {
+        let clock = ContinuousClock()
+        body()
+        var times: [Double] = []
+        for _ in 0..<(repeats ?? repetitions) {
+            let start = clock.now
+            body()
+            times.append(seconds(clock.now - start))
+        }
+        return Self.median(times)
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        let (whole, attoseconds) = duration.components
+        return Double(whole) + Double(attoseconds) * 1e-18
+    }
+
+    private static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}
+
+/// What `Benchmark.run()` measured. Times are medians; `json` renders it.
+public struct BenchmarkReport: Sendable, Equatable {
+    public struct Configuration: Sendable, Equatable {
+        public var vocabSize: Int, nEmbd: Int, nLayer: Int, nHead: Int, nPositions: Int
+        public var batchSize: Int, promptLength: Int, responseLength: Int, epochs: Int, minibatches: Int
+    }
+
+    public var config: Configuration
+    /// Time from launch to a ready simulator: the caller measures and fills it in.
+    public var startupMs: Double?
+    /// One pre-training step: 16 corpus rows, next-token loss, backward, Adam.
+    public var stepMs: Double
+    /// One `nextTokenLogits` call on a `contextLength`-token context.
+    public var logitsMs: Double
+    /// One sampled step: `nextTokenLogits` on the same context, then `Sampler.sample`.
+    public var sampleStepMs: Double
+    /// Per token of one `generate` call of `responseLength` tokens after a `promptLength` prompt.
+    public var generationTokenMs: Double
+    /// One PPO iteration (generation + scoring + update) and its phases.
+    public var ppoIterationMs: Double
+    public var ppoGenerationMs: Double
+    /// The batched policy, reference and critic passes, one reward-model pass per rollout, GAE.
+    public var ppoScoringMs: Double
+    /// Every minibatch step (forward, backward, Adam) and the closing log-prob pass.
+    public var ppoUpdateMs: Double
+    /// Whether the first minibatch's ratio was exactly 1 for every token (it must be).
+    public var ppoFirstRatioExact: Bool
+    /// The whole world build, in seconds: the caller measures and fills it in.
+    public var pipelineSeconds: Double?
+    /// `ppoIterationFlop(...)` in units of 10^9.
+    public var ppoIterationGflop: Double
+    /// Achieved rate over the PPO iteration: GFLOP / ppo_iteration seconds.
+    public var gflops: Double
+    /// Peak resident memory of the process, in MiB.
+    public var peakRSSMegabytes: Double
+    public var forwardTokensPerSecond: Double
+    public var trainTokensPerSecond: Double
+    public var parameters: Int
+
+    /// Estimated floating-point operations (a multiply and an add count as two) of one
+    /// PPO iteration as `Benchmark` runs it, with P parameters, L layers, width C,
+    /// prompt length p, response length r, T = p + r, batch B and E epochs:
+    ///
+    ///   forward(t) = 2 P + 4 L t C      one token at context length t: every weight is
+    ///                                   used once in a multiply-add (the tied LM head
+    ///                                   counts through wte), plus q k^T and weights v
+    ///                                   over t positions in each layer;
+    ///   dense(T)   = T (2 P + 4 L T C)  a batched pass over T tokens (the batched path
+    ///                                   computes the full T x T score matrix);
+    ///   generation = B * sum_{t=p}^{T-1} forward(t)  (with earlier keys and values reused);
+    ///   scoring    = B * (2 dense(T) + dense(T + 1))  policy + critic, reference, and the
+    ///                                   reward model (which also reads the closing EOS);
+    ///   update     = B * (E * 3 dense(T) + 2 dense(T))  forward + backward costs ~3 forward
+    ///                                   passes; then the closing policy + reference pass.
+    /// Layer norms, softmax, GELU and Adam are left out (they are O(P + L T^2) per row,
+    /// small next to the terms above).
+    public static func ppoIterationFlop(config: Configuration, parameters: Int, rewardHeadWidth: Int) -> Double {
+        let p = Double(parameters)
+        let (l, c) = (Double(config.nLayer), Double(config.nEmbd))
+        func forward(_ t: Double) -> Double { 2 * p + 4 * l * t * c }
+        func dense(_ t: Double) -> Double { t * forward(t) }
+        let total = config.promptLength + config.responseLength
+        var generation = 0.0
+        for t in config.promptLength..<total { generation += forward(Double(t)) }
+        let b = Double(config.batchSize), t = Double(total)
+        let scoring = 2 * dense(t) + dense(t + 1)
+        let update = Double(config.epochs) * 3 * dense(t) + 2 * dense(t)
+        return b * (generation + scoring + update)
+    }
+
+    /// Peak resident set size: VmHWM from /proc/self/status, else getrusage's ru_maxrss.
+    public static func peakResidentMegabytes() -> Double {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) {
+            for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+                let digits = line.dropFirst("VmHWM:".count).split(separator: " ").first.flatMap { Double($0) }
+                if let kilobytes = digits { return kilobytes / 1024 }
+            }
+        }
+        var usage = rusage()
+        #if os(Linux)
+        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+        return Double(usage.ru_maxrss) / 1024  // kilobytes
+        #else
+        guard getrusage(RUSAGE_SELF, &usage) == 0 else { return 0 }
+        return Double(usage.ru_maxrss) / (1024 * 1024)  // bytes
+        #endif
+    }
+
+    /// The report as one JSON object (keys in a fixed order; nil fields become null).
+    public var json: String {
+        func number(_ value: Double?) -> String {
+            guard let value, value.isFinite else { return "null" }
+            return String(format: "%.4f", value)
+        }
+        let configuration = [
+            ("vocab_size", config.vocabSize), ("n_embd", config.nEmbd), ("n_layer", config.nLayer),
+            ("n_head", config.nHead), ("n_positions", config.nPositions), ("batch_size", config.batchSize),
+            ("prompt_length", config.promptLength), ("response_length", config.responseLength),
+            ("epochs", config.epochs), ("minibatches", config.minibatches),
+        ].map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ")
+        let fields: [(String, String)] = [
+            ("config", "{\(configuration)}"),
+            ("startup_ms", number(startupMs)),
+            ("step_ms", number(stepMs)),
+            ("logits_ms", number(logitsMs)),
+            ("sample_step_ms", number(sampleStepMs)),
+            ("generation_token_ms", number(generationTokenMs)),
+            ("ppo_iteration_ms", number(ppoIterationMs)),
+            ("ppo_phases_ms", "{\"generation\": \(number(ppoGenerationMs)), \"scoring\": \(number(ppoScoringMs)), "
+                + "\"update\": \(number(ppoUpdateMs))}"),
+            ("ppo_first_ratio_exact", ppoFirstRatioExact ? "true" : "false"),
+            ("pipeline_s", number(pipelineSeconds)),
+            ("ppo_iteration_gflop", number(ppoIterationGflop)),
+            ("gflops", number(gflops)),
+            ("peak_rss_mb", number(peakRSSMegabytes)),
+            ("forward_tokens_per_s", number(forwardTokensPerSecond)),
+            ("train_tokens_per_s", number(trainTokensPerSecond)),
+            ("parameters", "\(parameters)"),
+        ]
+        return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}"
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import RLHFStages
+
+/// What lessons are made of: narration (`> text`, handled by the interpreter), `echo`,
+/// `pause` and `restart`; and `lesson` to list and play them.
+enum LessonCommands {
+    static let all: [Command] = [lesson, pause, echo, restart]
+
+    static let lesson = Command(
+        "lesson", usage: "lesson [N]", summary: "list the lessons, or play lesson N",
+        details: "A lesson starts from a fresh copy of the built-in world (`restart`), so it shows the same\nnumbers every time; afterwards the session is yours to explore."
+    ) { call in
+        try call.expectAtMost(1, usage: "lesson [N]")
+        let lessons = Lessons.all()
+        guard !call.arguments.isEmpty else {
+            call.console.line("Lessons (`lesson N` plays one):")
+            call.console.line(Lessons.listing(lessons))
+            return
+        }
+        let number = try call.integer(0, name: "N", range: 0...99)
+        guard let chosen = lessons.first(where: { $0.number == number }) else {
+            throw CommandError("no lesson \(number); `lesson` lists them")
+        }
+        let wasEchoing = call.interpreter.echoesCommands
+        defer { call.interpreter.echoesCommands = wasEchoing }
+        try call.interpreter.source(path: chosen.file.path, console: call.console)
+    }
+
+    static let pause = Command("pause", usage: "pause", summary: "in a lesson: wait for Enter (skipped in replays)") { call in
+        try call.expectAtMost(0, usage: "pause")
+        call.console.waitForEnter()
+    }
+
+    static let echo = Command(
+        "echo", usage: "echo on|off", summary: "in scripts, print each command before its output",
+        complete: { _, arguments in arguments.isEmpty ? ["on", "off"] : [] }
+    ) { call in
+        guard call.arguments.count == 1, ["on", "off"].contains(call.arguments[0]) else { throw CommandError("usage: echo on|off") }
+        call.interpreter.echoesCommands = call.arguments[0] == "on"
+    }
+
+    static let restart = Command(
+        "restart", usage: "restart", summary: "start over: reload the world's models, default settings, seed 0"
+    ) { call in
+        try call.expectAtMost(0, usage: "restart")
+        let session = call.session
+        let folder = session.worldFolder ?? WorldLocation.worldFolder
+        let world = try WorldStore.load(from: folder)
+        let prompts = try WorldStore.loadPrompts(from: folder, tokenizer: world.tokenizer)
+        session.restart(world: world, prompts: prompts, seed: 0)
+        call.console.line("Fresh start: the built-in world's models, default settings, seed 0.")
+    }
+}
