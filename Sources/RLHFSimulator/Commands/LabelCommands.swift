@@ -13,12 +13,18 @@ enum LabelCommands {
     }
 
     static let label = Command(
-        "label", usage: "label [0|1|skip]",
+        "label", usage: "label [0|1|skip|clear]",
         summary: "compare two sampled responses and pick the better one; saved to label_file",
-        details: "Shows a prompt and two responses sampled from the policy. Answer 0 or 1 (or skip). Each choice is\nappended to label_file (`show label_file`) as {\"input_text\", \"candidate_0\", \"candidate_1\", \"choice\"};\n`train rm N FILE` then trains the reward model on your labels.",
-        complete: { session, arguments in arguments.isEmpty && session.pendingLabel != nil ? ["0", "1", "skip"] : [] }
+        details: "Shows a prompt and two responses sampled from the policy. Answer 0 or 1 (or skip). Each choice is\nappended to label_file (`show label_file`) as {\"input_text\", \"candidate_0\", \"candidate_1\", \"choice\"};\n`train rm N FILE` then trains the reward model on your labels. `label clear` empties label_file.",
+        complete: { session, arguments in arguments.isEmpty ? (session.pendingLabel != nil ? ["0", "1", "skip"] : ["clear"]) : [] }
     ) { call in
         let session = call.session
+        if call.arguments.first == "clear" {
+            try AtomicFile.write(Data(), to: session.labelFile)
+            session.pendingLabel = nil
+            call.console.line("Emptied \(session.labelFile).")
+            return
+        }
         if let answer = call.arguments.first {
             guard let pending = session.pendingLabel else { throw CommandError("no pair is waiting: `label` shows one") }
             try record(answer: answer, pending: pending, call: call)
