@@ -19,14 +19,15 @@ struct LessonTests {
     @Test("replay matches the golden transcript", arguments: lessons)
     func replay(_ lesson: Lesson) throws {
         let actual = try Lessons.replay(lesson)
-        #expect(!actual.contains("error:"), "lesson \(lesson.number) stopped with an error:\n\(actual.suffix(400))")
+        #expect(!actual.contains("error:"), "lesson \(lesson.number) stopped with an error:\n\(String(actual.suffix(400)))")
         guard let expected = try? String(contentsOf: lesson.transcript, encoding: .utf8) else {
             Issue.record("no transcript at \(lesson.transcript.path); record it with `swift run -c release rlhf lesson --record`")
             return
         }
         if let difference = TranscriptDiff.firstDifference(expected: expected, actual: actual) {
-            Issue.record("lesson \(lesson.number) (\(lesson.file.lastPathComponent)) no longer replays as recorded:\n\(difference)\n"
-                + "If the change is intended: swift run -c release rlhf lesson \(lesson.number) --record")
+            let message = "lesson \(lesson.number) (\(lesson.file.lastPathComponent)) no longer replays as recorded:\n\(difference)\n"
+                + "If the change is intended: swift run -c release rlhf lesson \(lesson.number) --record"
+            Issue.record(Comment(rawValue: message))
         }
     }
 }
@@ -36,7 +37,7 @@ enum TranscriptDiff {
     static func firstDifference(expected: String, actual: String) -> String? {
         if expected == actual { return nil }
         let (old, new) = (expected.components(separatedBy: "\n"), actual.components(separatedBy: "\n"))
-        let index = zip(old, new).firstIndex { $0 != $1 } ?? min(old.count, new.count)
+        let index = zip(old, new).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(old.count, new.count)
         let context = max(0, index - 2)
         var report = "first difference at line \(index + 1):\n"
         for line in context..<index { report += "    \(old[line])\n" }

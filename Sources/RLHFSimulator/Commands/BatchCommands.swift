@@ -7,14 +7,15 @@ enum BatchCommands {
     static let all: [Command] = [batch, update]
 
     static let batch = Command(
-        "batch", usage: "batch [N]",
-        summary: "collect N rollouts (default batch_size) from the training prompts",
-        details: "Each rollout is sampled from the policy; then one pass of the policy, the reference and the\ncritic gives log-probs and values, the reward model scores each response, and the advantages\nare computed and whitened over the whole batch. `reward N`, `advantages N`, `credit N` inspect one."
+        "batch", usage: "batch [N] [FILE]",
+        summary: "collect N rollouts (default batch_size) from the training prompts, or from a prompt FILE",
+        details: "Each rollout is sampled from the policy; then one pass of the policy, the reference and the\ncritic gives log-probs and values, the reward model scores each response, and the advantages\nare computed and whitened over the whole batch. `reward N`, `advantages N`, `credit N` inspect one.\nFILE is JSONL with {\"prompt\": ...} or the seed's {\"input_text\": ...} per line; prompts are drawn from it at random."
     ) { call in
         let session = call.session
-        try call.expectAtMost(1, usage: "batch [N]")
+        try call.expectAtMost(2, usage: "batch [N] [FILE]")
         let count = try call.integer(0, name: "N", default: session.config.batchSize, range: 1...256)
-        let prompts = (0..<count).map { _ in session.randomTrainingPrompt() }
+        let pool = try PromptFiles.pool(call.arguments.count > 1 ? call.arguments[1] : nil, session: session)
+        let prompts = (0..<count).map { _ in pool[session.random.nextInt(below: pool.count)] }
         let batch = try session.trainer.collectBatch(prompts: prompts, random: &session.random)
         session.batch = batch
         session.pendingUpdate = nil
@@ -74,5 +75,14 @@ enum BatchCommands {
         session.lastIteration = iteration
         session.pendingUpdate = nil
         UpdateReport.summary(iteration, session: session, style: call.style, console: call.console)
+    }
+}
+
+/// Where rollouts' prompts come from: the world's training prompts, or a file.
+enum PromptFiles {
+    static func pool(_ file: String?, session: Session) throws -> [[Int]] {
+        guard let file else { return session.data.trainingPrompts.map(\.tokens) }
+        let limit = session.policy.model.config.contextLength - 2
+        return try DataFiles.loadPrompts(path: file, tokenizer: session.tokenizer, maxTokens: limit).map(\.tokens)
     }
 }

@@ -15,10 +15,7 @@ enum EpisodeCommands {
         let session = call.session
         let tokens = call.rest.isEmpty ? session.randomTrainingPrompt() : try session.encode(call.rest, source: "prompt")
         guard !tokens.isEmpty else { throw CommandError("the prompt has no words") }
-        let room = session.policy.model.config.contextLength - tokens.count
-        guard room >= 2 else {
-            throw CommandError("the prompt has \(tokens.count) tokens; it must leave room in the context of \(session.policy.model.config.contextLength)")
-        }
+        try PromptRoom.check(tokens, session: session, source: "prompt")
         session.episode = Episode(prompt: tokens, eosID: session.tokenizer.eosID)
         call.console.line("New episode. State s0 is the prompt (\(tokens.count) tokens):")
         call.console.line("  \(call.style.bold(session.tokenizer.decode(tokens)))")
@@ -150,8 +147,7 @@ enum EpisodeCommands {
     }
 
     static func atLimit(_ session: Session, _ episode: Episode) -> Bool {
-        episode.response.count >= min(session.config.responseLength,
-                                      session.policy.model.config.contextLength - episode.prompt.count)
+        episode.response.count >= session.trainer.collector.responseRoom(promptLength: episode.prompt.count)
     }
 
     static func sampler(_ session: Session) -> Sampler { session.trainer.collector.sampler }
@@ -173,5 +169,14 @@ enum EpisodeCommands {
     static func tail(_ session: Session, _ episode: Episode) -> String {
         let words = episode.state.suffix(4).map { Format.token(session.tokenizer.tokens[$0]) }
         return (episode.state.count > 4 ? "... " : "") + words.joined(separator: " ")
+    }
+}
+
+/// Prompts must leave room in the context for a response and the closing EOS.
+enum PromptRoom {
+    static func check(_ tokens: [Int], session: Session, source: String) throws {
+        guard session.trainer.collector.responseRoom(promptLength: tokens.count) >= 1 else {
+            throw CommandError("\(source): the prompt has \(tokens.count) tokens; the context of \(session.policy.model.config.contextLength) leaves no room for a response")
+        }
     }
 }

@@ -33,7 +33,7 @@ enum LabelCommands {
         let prompt = session.randomTrainingPrompt()
         var candidates: [[Int]] = []
         for _ in 0..<20 where candidates.count < 2 {
-            let room = min(session.config.responseLength, session.policy.model.config.contextLength - prompt.count)
+            let room = session.trainer.collector.responseRoom(promptLength: prompt.count)
             let sample = session.policy.model.generate(prompt: prompt, maxNewTokens: room, eosID: session.tokenizer.eosID,
                                                        sampler: session.trainer.collector.sampler, random: &session.random)
             let text = sample.endedWithEOS ? Array(sample.tokens.dropLast()) : sample.tokens

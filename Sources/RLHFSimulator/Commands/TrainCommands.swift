@@ -14,7 +14,8 @@ enum TrainCommands {
                                 lines) or the built-in SFT set; it becomes the SFT model, the reference and the policy.
             train rm N [FILE]   go on training the reward model for N steps on FILE (the seed's or TRL's preference
                                 format, e.g. your `label` file) or the built-in pairs.
-            train ppo N         N PPO iterations of batch_size rollouts each.
+            train ppo N [FILE]  N PPO iterations of batch_size rollouts each, on the world's training prompts or
+                                the prompts of FILE ({"prompt"} or {"input_text"} per line).
             Held-out metrics use the built-in held-out splits. Ctrl-C stops after the last whole step.
             """,
         complete: { _, arguments in arguments.isEmpty ? ["sft", "rm", "ppo"] : [] }
@@ -26,9 +27,7 @@ enum TrainCommands {
         switch stage {
         case "sft": try trainSFT(call, steps: steps, file: file)
         case "rm": try trainReward(call, steps: steps, file: file)
-        case "ppo":
-            if file != nil { throw CommandError("train ppo takes no file; prompts come from the world (usage: train ppo N)") }
-            try trainPPO(call, iterations: steps)
+        case "ppo": try trainPPO(call, iterations: steps, file: file)
         default: throw CommandError("unknown stage \"\(stage)\": expected sft, rm or ppo")
         }
     }
@@ -39,22 +38,19 @@ enum TrainCommands {
     ) { call in
         let session = call.session
         let samples = try call.integer(0, name: "N", default: 8, range: 1...64)
-        let prompts = Array(repeating: session.data.heldOutPrompts.map(\.tokens), count: samples).flatMap { $0 }
-        var random = RandomGenerator(seed: session.seed &+ 7)  // the same draws every time
-        let policyRollouts = session.trainer.collector.collect(prompts: prompts, random: &random)
+        let prompts = session.data.heldOutPrompts.map(\.tokens)
+        // The SFT model as a policy: same reference, reward model and settings.
         let sftCollector = RolloutCollector(policy: ActorCritic(model: session.sft, valueHead: session.policy.valueHead),
                                             reference: session.sft, rewardModel: session.reward, annotator: session.annotator,
                                             tokenizer: session.tokenizer, config: session.config)
-        random = RandomGenerator(seed: session.seed &+ 7)
-        let sftRollouts = sftCollector.collect(prompts: prompts, random: &random)
-        call.console.line("\(prompts.count) samples on the \(session.data.heldOutPrompts.count) held-out prompts:")
+        let seed = session.seed &+ 7  // the same draws every time, for both models
+        let results = [("sft", HeldOutEvaluation.run(collector: sftCollector, prompts: prompts, perPrompt: samples, seed: seed)),
+                       ("policy", HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: samples, seed: seed))]
+        call.console.line("\(results[0].1.samples) samples on the \(prompts.count) held-out prompts:")
         var table = Table([.init("model", .left), .init("rm score"), .init("gold score"), .init("kl to SFT"), .init("example", .left)])
-        for (name, rollouts) in [("sft", sftRollouts), ("policy", policyRollouts)] {
-            let count = Double(rollouts.count)
-            table.add([name, Format.signed(rollouts.reduce(0) { $0 + $1.rewardModelScore } / count),
-                       Format.signed(rollouts.reduce(0) { $0 + ($1.goldScore ?? 0) } / count),
-                       Format.signed(rollouts.reduce(0) { $0 + zip($1.logprobs, $1.refLogprobs).reduce(0) { $0 + $1.0 - $1.1 } } / count),
-                       session.tokenizer.decode(rollouts[0].responseText)])
+        for (name, result) in results {
+            table.add([name, Format.signed(result.rewardModelScore), result.goldScore.map { Format.signed($0) } ?? "-",
+                       Format.signed(result.kl), session.tokenizer.decode(result.example)])
         }
         call.console.line(table.render())
     }
@@ -100,13 +96,14 @@ enum TrainCommands {
         session.lastHistory = ("rm", history.events)
     }
 
-    static func trainPPO(_ call: Invocation, iterations: Int) throws {
+    static func trainPPO(_ call: Invocation, iterations: Int, file: String?) throws {
         let session = call.session
+        let pool = try PromptFiles.pool(file, session: session)
         call.console.line("PPO: \(iterations) iteration\(iterations == 1 ? "" : "s") of \(session.config.batchSize) rollouts each.")
         var history = TrainingHistory()
         let progress = reporter(call, "train ppo")
         for iteration in 1...iterations {
-            let prompts = (0..<session.config.batchSize).map { _ in session.randomTrainingPrompt() }
+            let prompts = (0..<session.config.batchSize).map { _ in pool[session.random.nextInt(below: pool.count)] }
             let result = try session.trainer.iterate(prompts: prompts, random: &session.random)
             session.batch = result.batch
             session.lastIteration = result

@@ -16,6 +16,7 @@ public enum DataFiles {
             let completion = try record.string("completion")
             let promptIDs = try encode(prompt, record, "prompt", tokenizer)
             let completionIDs = try encode(completion, record, "completion", tokenizer)
+            guard !promptIDs.isEmpty else { throw record.error("field \"prompt\" is empty") }
             guard !completionIDs.isEmpty else { throw record.error("field \"completion\" is empty") }
             return SFTExample(promptText: prompt, completionText: completion,
                               tokens: PromptResponse(prompt: promptIDs, response: completionIDs))
@@ -61,12 +62,16 @@ public enum DataFiles {
     }
 
     /// Prompts for rollouts: `{"prompt": ...}` or the seed's `{"input_text": ...}` per line.
-    public static func loadPrompts(path: String, tokenizer: Tokenizer) throws -> [PromptExample] {
+    /// - Parameter maxTokens: the longest prompt that still leaves room for a response.
+    public static func loadPrompts(path: String, tokenizer: Tokenizer, maxTokens: Int? = nil) throws -> [PromptExample] {
         try JSONLines.read(path: path).map { record in
             let field = record.fields["prompt"] != nil ? "prompt" : "input_text"
             let text = try record.string(field)
             let ids = try encode(text, record, field, tokenizer)
             guard !ids.isEmpty else { throw record.error("field \"\(field)\" is empty") }
+            if let maxTokens, ids.count > maxTokens {
+                throw record.error("the prompt has \(ids.count) tokens; at most \(maxTokens) leave room for a response")
+            }
             return PromptExample(text: text, tokens: ids)
         }
     }

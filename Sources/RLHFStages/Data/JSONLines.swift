@@ -59,15 +59,15 @@ public enum JSONLines {
     /// Every record of `text`, named `file` in messages.
     public static func parse(_ text: String, file: String) throws -> [JSONLinesRecord] {
         var records: [JSONLinesRecord] = []
-        let decoder = JSONDecoder()
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             let value: JSONValue
             do {
-                value = try decoder.decode(JSONValue.self, from: Data(trimmed.utf8))
-            } catch {
-                throw DataError(file: file, line: index + 1, message: "not valid JSON: \(abbreviated(trimmed))")
+                value = try JSONParser.parse(trimmed)
+            } catch let failure as JSONParser.Failure {
+                throw DataError(file: file, line: index + 1,
+                                message: "not valid JSON (\(failure.message) at column \(failure.column)): \(abbreviated(trimmed))")
             }
             guard case let .object(fields) = value else {
                 throw DataError(file: file, line: index + 1, message: "expected a JSON object, found \(value.typeName)")

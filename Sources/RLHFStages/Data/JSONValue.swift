@@ -1,8 +1,8 @@
 import Foundation
 
-/// One JSON value, decoded strictly: `true` is never the number 1 and `"0"` is never 0,
-/// so a mistyped field can be reported as such.
-public enum JSONValue: Decodable, Equatable, Sendable {
+/// One JSON value, as `JSONParser` reads it: `true` is never the number 1, `1.0` is a
+/// number and `1` an integer, so a mistyped field can be reported as such.
+public enum JSONValue: Equatable, Sendable {
     case bool(Bool)
     case integer(Int)
     case number(Double)
@@ -10,17 +10,6 @@ public enum JSONValue: Decodable, Equatable, Sendable {
     case array([JSONValue])
     case object([String: JSONValue])
     case null
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int.self) { self = .integer(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
 
     /// A short name of the value's type, for error messages.
     public var typeName: String {

@@ -355,6 +355,9 @@ public enum PPOTraceExport {
         } catch let error as PPOTraceError {
             throw PPOTraceError(file: file, message: error.message)
         } catch let error as DecodingError {
+            if case let .dataCorrupted(context) = error, context.codingPath.isEmpty {
+                throw PPOTraceError(file: file, message: syntaxProblem(data))
+            }
             throw PPOTraceError(file: file, message: describe(error))
         } catch {
             throw PPOTraceError(file: file, message: "not a PPO trace: \(error)")
@@ -408,6 +411,27 @@ public enum PPOTraceExport {
         return nil
     }
 
+    /// Where JSON that does not parse goes wrong, as JSONSerialization tells it, with
+    /// "around character N" turned into a line and column.
+    static func syntaxProblem(_ data: Data) -> String {
+        var detail = ""
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch let error as NSError {
+            detail = (error.userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
+        }
+        if detail.isEmpty { return "not valid JSON" }
+        if let range = detail.range(of: #"character (\d+)"#, options: .regularExpression),
+           let offset = Int(detail[range].dropFirst("character ".count)), offset <= data.count {
+            let before = data.prefix(offset)
+            let line = before.filter { $0 == 0x0A }.count + 1
+            let column = offset - (before.lastIndex(of: 0x0A).map { $0 - data.startIndex + 1 } ?? 0) + 1
+            detail = detail.replacingCharacters(in: range, with: "line \(line), column \(column)")
+        }
+        if detail.hasSuffix(".") { detail.removeLast() }
+        return "not valid JSON: \(detail)"
+    }
+
     /// A decoding error in words, with the key path where it happened.
     static func describe(_ error: DecodingError) -> String {
         func path(_ keys: [CodingKey]) -> String {
@@ -427,8 +451,9 @@ public enum PPOTraceExport {
             return "\(path(context.codingPath)): expected \(typeName(type)), found null"
         case let .dataCorrupted(context):
             if context.codingPath.isEmpty {
-                let detail = context.underlyingError.map { " (\(String(describing: $0)))" } ?? ""
-                return "not valid JSON\(detail)"
+                let underlying = context.underlyingError.map { String(describing: $0) } ?? ""
+                let detail = [context.debugDescription, underlying].filter { !$0.isEmpty }.joined(separator: ": ")
+                return "not valid JSON" + (detail.isEmpty ? "" : " (\(detail))")
             }
             return "\(path(context.codingPath)): \(context.debugDescription)"
         @unknown default:
@@ -442,6 +467,8 @@ public enum PPOTraceExport {
         case is Int.Type: "an integer"
         case is Bool.Type: "a boolean"
         case is String.Type: "a string"
+        case is [String: Any].Type: "an object"
+        case is [Any].Type: "an array"
         default: "\(type)"
         }
     }

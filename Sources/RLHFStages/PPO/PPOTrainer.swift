@@ -94,13 +94,18 @@ public final class PPOTrainer {
     // MARK: - The update
 
     /// The order of an update: for each epoch, the batch shuffled and cut into
-    /// `num_mini_batches` minibatches. Each entry is one optimiser step.
+    /// `num_mini_batches` minibatches of nearly equal size (sizes differ by at most one
+    /// when the batch does not divide evenly). Each entry is one optimiser step.
     public func updatePlan(batchSize: Int, random: inout RandomGenerator) -> [(epoch: Int, minibatch: Int, indices: [Int])] {
-        let minibatchSize = max(1, (batchSize + config.numMiniBatches - 1) / config.numMiniBatches)
+        let groups = min(config.numMiniBatches, batchSize)
         var plan: [(Int, Int, [Int])] = []
         for epoch in 0..<config.numPPOEpochs {
-            let groups = Batching.shuffledGroups(count: batchSize, size: minibatchSize, random: &random)
-            for (minibatch, indices) in groups.enumerated() { plan.append((epoch, minibatch, indices)) }
+            let order = random.shuffled(Array(0..<batchSize))
+            for minibatch in 0..<groups {
+                // Group g holds positions g*B/G ..< (g+1)*B/G of the shuffled order.
+                let range = (minibatch * batchSize / groups)..<((minibatch + 1) * batchSize / groups)
+                plan.append((epoch, minibatch, Array(order[range])))
+            }
         }
         return plan
     }

@@ -28,10 +28,19 @@ public struct RolloutCollector {
         Sampler(temperature: Float(config.temperature), topK: config.topK == 0 ? nil : config.topK)
     }
 
+    /// The longest response a prompt of `promptLength` tokens may get: response_length,
+    /// but never so long that prompt + response + the EOS the reward model reads at
+    /// would overflow the context.
+    public func responseRoom(promptLength: Int) -> Int {
+        max(0, min(config.responseLength, policy.model.config.contextLength - promptLength - 1))
+    }
+
     /// Samples one response to each prompt and records it.
+    /// Each prompt must leave room for a response (`responseRoom` of at least 1).
     public func collect(prompts: [[Int]], random: inout RandomGenerator) -> [Rollout] {
         let responses = prompts.map { prompt -> Continuation in
-            let room = min(config.responseLength, policy.model.config.contextLength - prompt.count)
+            let room = responseRoom(promptLength: prompt.count)
+            precondition(room >= 1, "a prompt of \(prompt.count) tokens leaves no room in the context")
             return policy.model.generate(prompt: prompt, maxNewTokens: room, eosID: tokenizer.eosID,
                                          sampler: sampler, random: &random)
         }

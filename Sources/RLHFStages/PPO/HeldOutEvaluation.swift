@@ -1,0 +1,29 @@
+import RLHFEngine
+
+/// How a model does on prompts it was not trained on: the mean reward-model score, the
+/// annotator's mean gold score and the mean summed KL to the reference, over fresh samples.
+public struct HeldOutEvaluation: Sendable, Equatable {
+    public let samples: Int
+    public let rewardModelScore: Double
+    public let goldScore: Double?
+    /// Mean over samples of sum_t (log p - log p_ref), the k1 estimate of KL(policy || reference).
+    public let kl: Double
+    /// The first sample's response, for a glance at the text.
+    public let example: [Int]
+
+    /// Samples `perPrompt` responses to each prompt with `collector`'s policy, from a
+    /// generator seeded with `seed` (so two models can be compared on the same draws).
+    public static func run(collector: RolloutCollector, prompts: [[Int]], perPrompt: Int, seed: UInt64) -> HeldOutEvaluation {
+        var random = RandomGenerator(seed: seed)
+        let all = Array(repeating: prompts, count: perPrompt).flatMap { $0 }
+        let rollouts = collector.collect(prompts: all, random: &random)
+        let count = Double(rollouts.count)
+        let golds = rollouts.compactMap(\.goldScore)
+        return HeldOutEvaluation(
+            samples: rollouts.count,
+            rewardModelScore: rollouts.reduce(0) { $0 + $1.rewardModelScore } / count,
+            goldScore: golds.count == rollouts.count ? golds.reduce(0, +) / count : nil,
+            kl: rollouts.reduce(0) { $0 + zip($1.logprobs, $1.refLogprobs).reduce(0) { $0 + $1.0 - $1.1 } } / count,
+            example: rollouts.first?.responseText ?? [])
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import RLHFEngine
+import RLHFStages
+import RLHFSimulator
+
+/// What the built-in world must do: an SFT model that learned the data's style, a
+/// reward model that agrees with the annotator on held-out pairs, and PPO that raises
+/// the reward with the KL leash and hacks it without.
+@Suite("The built-in world")
+struct WorldBehaviourTests {
+    static func world() throws -> World { try WorldStore.load(from: WorldLocation.worldFolder) }
+
+    @Test("SFT lowers the held-out loss and samples in the SFT data's style")
+    func supervisedFineTuning() throws {
+        let world = try Self.world()
+        let heldOut = world.sftHeldOut.map(\.tokens)
+        let baseLoss = SupervisedTrainer(model: world.base, tokenizer: world.tokenizer).evaluate(heldOut)
+        let sftLoss = SupervisedTrainer(model: world.sft, tokenizer: world.tokenizer).evaluate(heldOut)
+        #expect(sftLoss < baseLoss / 3, "held-out loss: base \(baseLoss), SFT \(sftLoss)")
+        // Style: SFT samples end with EOS after "." or "!", like every completion in the data.
+        var random = RandomGenerator(seed: 1)
+        let prompts = WorldText.allPrompts.map { try! world.tokenizer.encode($0, source: "test") }
+        var styled = 0
+        for prompt in prompts {
+            let sample = world.sft.generate(prompt: prompt, maxNewTokens: 16, eosID: world.tokenizer.eosID,
+                                            sampler: Sampler(), random: &random)
+            let words = world.tokenizer.strings(Array(sample.tokens.dropLast()))
+            if sample.endedWithEOS && [".", "!"].contains(words.last ?? "") && words.count >= 4 { styled += 1 }
+        }
+        #expect(styled >= prompts.count * 4 / 5, "\(styled) of \(prompts.count) samples in style")
+        // The base model, given a prompt, ends it: it never saw a prompt followed by a description.
+        let baseSample = world.base.generate(prompt: prompts[0], maxNewTokens: 16, eosID: world.tokenizer.eosID,
+                                             sampler: .greedy, random: &random)
+        #expect(baseSample.tokens == [world.tokenizer.eosID])
+    }
+
+    @Test("the reward model reaches at least 90% held-out accuracy and ranks the seed's pair as labelled")
+    func rewardModel() throws {
+        let world = try Self.world()
+        let metrics = RewardTrainer(model: world.reward).evaluate(world.preferenceHeldOut)
+        let accuracy = try #require(metrics.first { $0.name == "eval_accuracy" }).value
+        #expect(accuracy >= 0.9, "held-out accuracy \(accuracy)")
+        let seedLine = #"{"input_text": "Create a description for Plantation Palms.", "candidate_0": "Enjoy some fun in the sun at Gulf Shores.", "candidate_1": "A Tranquil Oasis of Natural Beauty.", "choice": 0}"#
+        let pair = try DataFiles.preferencePairs(JSONLines.parse(seedLine, file: "seed"), tokenizer: world.tokenizer)[0]
+        #expect(world.reward.score(pair.chosen) > world.reward.score(pair.rejected))
+        #expect(world.annotator.choose(prompt: pair.chosen.prompt, pair.chosen.response, pair.rejected.response) == 0)
+    }
+}
+
+@Suite("PPO on the built-in world")
+struct PPOOutcomeTests {
+    /// 50 iterations from seed 0 with the given beta, then the held-out evaluation.
+    static func run(klCoef: Double) throws -> (before: HeldOutEvaluation, after: HeldOutEvaluation, maxKL: Double) {
+        let session = try WorldLocation.startSession(seed: 0)
+        session.config.klCoef = klCoef
+        let prompts = session.data.heldOutPrompts.map(\.tokens)
+        let before = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 16, seed: 7)
+        var maxKL = 0.0
+        for _ in 0..<50 {
+            let batch = (0..<session.config.batchSize).map { _ in session.randomTrainingPrompt() }
+            let iteration = try session.trainer.iterate(prompts: batch, random: &session.random)
+            maxKL = max(maxKL, iteration.metrics.first { $0.name == "objective/kl" }!.value)
+        }
+        let after = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 16, seed: 7)
+        return (before, after, maxKL)
+    }
+
+    @Test("with the KL leash, 50 iterations raise the held-out reward; without it, the policy hacks the reward model")
+    func leashAndHacking() throws {
+        let leashed = try Self.run(klCoef: 0.05)
+        #expect(leashed.after.rewardModelScore > leashed.before.rewardModelScore + 1,
+                "held-out score \(leashed.before.rewardModelScore) -> \(leashed.after.rewardModelScore)")
+        #expect(leashed.after.kl < 15, "held-out KL \(leashed.after.kl)")
+        #expect(leashed.after.goldScore! > leashed.before.goldScore!, "fluent and liked: gold \(leashed.before.goldScore!) -> \(leashed.after.goldScore!)")
+
+        let free = try Self.run(klCoef: 0)
+        #expect(free.after.rewardModelScore > leashed.after.rewardModelScore,
+                "proxy: beta 0 \(free.after.rewardModelScore) vs default \(leashed.after.rewardModelScore)")
+        #expect(free.after.goldScore! < free.before.goldScore!, "gold with beta 0: \(free.before.goldScore!) -> \(free.after.goldScore!)")
+        #expect(free.after.kl > 2 * leashed.after.kl, "KL: beta 0 \(free.after.kl) vs default \(leashed.after.kl)")
+    }
+}
