@@ -55,3 +55,22 @@ struct UpdateTests {
         #expect(fixture.session.lastHistory?.history.count == 2)
     }
 }
+
+@Suite("export trace")
+struct ExportCommandTests {
+    @Test("export trace writes the last batch and its update; reading it back gives the same numbers")
+    func exportAfterUpdate() throws {
+        let fixture = try SessionFixture(seed: 4)
+        #expect(fixture.run("export trace /tmp/x.json").contains("no batch yet"))
+        _ = fixture.run("set batch_size 3")
+        _ = fixture.run("batch")
+        _ = fixture.run("update")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-trace-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(fixture.run("export trace \(path)").contains("3 rollouts and 8 update steps"))
+        let trace = try PPOTraceExport.read(path: path)
+        let iteration = try #require(fixture.session.lastIteration)
+        #expect(trace.rolloutBatch() == iteration.batch)
+        #expect(trace.minibatchRecords() == iteration.updates)
+    }
+}

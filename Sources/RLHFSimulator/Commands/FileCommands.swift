@@ -4,7 +4,7 @@ import RLHFStages
 
 /// Saving and loading models in the Hugging Face layout, and running command files.
 enum FileCommands {
-    static let all: [Command] = [save, load, source]
+    static let all: [Command] = [save, load, export, source]
 
     static let save = Command(
         "save", usage: "save DIR",
@@ -45,6 +45,28 @@ enum FileCommands {
                         reward: RewardModel(backbone: reward.model, head: rewardHead,
                                             eosID: session.tokenizer.eosID, padID: session.tokenizer.padID))
         call.console.line("Loaded the policy, reference and reward model from \(call.arguments[0]).")
+    }
+
+    static let export = Command(
+        "export", usage: "export trace FILE",
+        summary: "write the last batch and its update (every per-token number) as JSON",
+        details: "The schema is in docs/ppo-trace.md: config under TRL's names, rollouts[] with log-probs, KL,\nrewards, advantages and returns per token, updates[] with each Adam step's ratios and losses.",
+        complete: { _, arguments in arguments.isEmpty ? ["trace"] : [] }
+    ) { call in
+        guard call.arguments.count == 2, call.arguments[0] == "trace" else { throw CommandError("usage: export trace FILE") }
+        let session = call.session
+        guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one (then `update`)") }
+        let path = call.arguments[1]
+        let steps: Int
+        if let iteration = session.lastIteration, iteration.batch == batch {
+            try PPOTraceExport.write(iteration: iteration, config: session.config, tokenizer: session.tokenizer, to: path)
+            steps = iteration.updates.count
+        } else {
+            let records = session.pendingUpdate.map { $0.batch == batch ? $0.records : [] } ?? []
+            try PPOTraceExport.write(batch: batch, updates: records, config: session.config, tokenizer: session.tokenizer, to: path)
+            steps = records.count
+        }
+        call.console.line("Wrote \(path): \(batch.rollouts.count) rollouts and \(steps) update step\(steps == 1 ? "" : "s").")
     }
 
     static let source = Command(
