@@ -59,14 +59,15 @@ struct RegressionTests {
     /// response_length high enough (here 30, with context 24 and a 7-token prompt).
     /// Expected: a response limit that leaves room for the EOS the reward model appends
     /// (or a clear error); before the fix, a trap.
-    @Test("a response cut off by the context still leaves room for the reward model's EOS")
+    @Test("a response cut off by the context is scored at its last token, inside the context")
     func bugResponseFillingContextTraps() throws {
         var config = TinyWorld.config
         config.responseLength = 30
         var world = TinyWorld(seed: 1, config: config)
         let batch = try world.trainer.collectBatch(prompts: world.prompts, random: &world.random)
         for rollout in batch.rollouts where !rollout.endedWithEOS {
-            #expect(rollout.promptTokens.count + rollout.tokenCount + 1 <= world.trainer.policy.model.config.contextLength)
+            #expect(rollout.promptTokens.count + rollout.tokenCount <= world.trainer.policy.model.config.contextLength)
+            #expect(rollout.rewardModelScore == world.trainer.rewardModel.score(sequence: rollout.promptTokens + rollout.responseTokens))
         }
     }
 }

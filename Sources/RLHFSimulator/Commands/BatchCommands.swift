@@ -82,7 +82,7 @@ enum BatchCommands {
 enum PromptFiles {
     static func pool(_ file: String?, session: Session) throws -> [[Int]] {
         guard let file else { return session.data.trainingPrompts.map(\.tokens) }
-        let limit = session.policy.model.config.contextLength - 2
+        let limit = session.policy.model.config.contextLength - 1
         return try DataFiles.loadPrompts(path: file, tokenizer: session.tokenizer, maxTokens: limit).map(\.tokens)
     }
 }

@@ -25,7 +25,8 @@ enum InspectCommands {
             let reasons = terms.map { "\($0.reason) \(Format.signed($0.points, 1))" }.joined(separator: "; ")
             call.console.line("Annotator's gold score: \(Format.signed(gold, 1))\(reasons.isEmpty ? "" : "  (\(reasons))")")
         }
-        call.console.line("Shaped reward per token, beta = \(Format.fixed(beta, 4)), kl estimator \(session.config.klEstimator.rawValue):")
+        let estimator = source.hasPrefix("rollout") ? "as estimated when the batch was collected" : "estimator \(session.config.klEstimator.rawValue)"
+        call.console.line("Shaped reward per token, beta = \(Format.fixed(beta, 4)), kl \(estimator):")
         var table = Table([.init("t"), .init("token", .left), .init("log p"), .init("log p_ref"), .init("kl"),
                            .init("-beta*kl"), .init("+ score"), .init("= r_t")])
         for t in 0..<rollout.tokenCount {
@@ -90,7 +91,7 @@ enum InspectCommands {
     /// Rollout N of the last batch, or the finished episode prepared alone.
     static func target(_ call: Invocation) throws -> (Rollout, String) {
         let session = call.session
-        try call.expectAtMost(1, usage: "\(call.arguments.isEmpty ? "" : "")COMMAND [N]")
+        try call.expectAtMost(1, usage: "reward|advantages|credit [N]")
         if !call.arguments.isEmpty {
             guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one") }
             let index = try call.integer(0, name: "N", range: 0...(batch.rollouts.count - 1))

@@ -9,14 +9,14 @@ enum LabelCommands {
 
     /// While a label is pending, a bare `0`, `1` or `skip` answers it.
     static func answerWord(_ line: String) -> String? {
-        ["0", "1", "skip"].contains(line) ? line : nil
+        ["0", "1", "skip", "annotator"].contains(line) ? line : nil
     }
 
     static let label = Command(
-        "label", usage: "label [0|1|skip|clear]",
+        "label", usage: "label [0|1|skip|annotator|clear]",
         summary: "compare two sampled responses and pick the better one; saved to label_file",
-        details: "Shows a prompt and two responses sampled from the policy. Answer 0 or 1 (or skip). Each choice is\nappended to label_file (`show label_file`) as {\"input_text\", \"candidate_0\", \"candidate_1\", \"choice\"};\n`train rm N FILE` then trains the reward model on your labels. `label clear` empties label_file.",
-        complete: { session, arguments in arguments.isEmpty ? (session.pendingLabel != nil ? ["0", "1", "skip"] : ["clear"]) : [] }
+        details: "Shows a prompt and two responses sampled from the policy. Answer 0 or 1 (or skip). Each choice is\nappended to label_file (`show label_file`) as {\"input_text\", \"candidate_0\", \"candidate_1\", \"choice\"};\n`train rm N FILE` then trains the reward model on your labels. `label annotator` lets the built-in annotator answer for you; `label clear` empties label_file.",
+        complete: { session, arguments in arguments.isEmpty ? (session.pendingLabel != nil ? ["0", "1", "skip", "annotator"] : ["clear"]) : [] }
     ) { call in
         let session = call.session
         if call.arguments.first == "clear" {
@@ -48,6 +48,17 @@ enum LabelCommands {
 
     static func record(answer: String, pending: PendingLabel, call: Invocation) throws {
         let session = call.session
+        var answer = answer
+        if answer == "annotator" {
+            // The simulated annotator's choice; a tie it cannot break is skipped.
+            guard let choice = session.annotator.choose(prompt: pending.prompt, pending.candidates[0], pending.candidates[1]) else {
+                session.pendingLabel = nil
+                call.console.line("The annotator cannot tell these apart (equal gold scores): skipped.")
+                return
+            }
+            call.console.line("The annotator picks \(choice).")
+            answer = "\(choice)"
+        }
         if answer == "skip" {
             session.pendingLabel = nil
             call.console.line("Skipped.")

@@ -62,7 +62,7 @@ enum TrainCommands {
         let training = try file.map { try DataFiles.loadSFT(path: $0, tokenizer: session.tokenizer) } ?? session.data.sftTraining
         let model = session.base.copy()
         let trainer = SupervisedTrainer(model: model, tokenizer: session.tokenizer)
-        call.console.line("Fine-tuning a copy of the base model on \(training.count) examples\(file.map { " from \($0)" } ?? "") for \(steps) steps.")
+        call.console.line("Fine-tuning a copy of the base model on \(training.count) examples\(file.map { " from \($0)" } ?? "") for \(steps) step\(steps == 1 ? "" : "s").")
         let before = ["eval_loss": trainer.evaluate(session.data.sftHeldOut.map(\.tokens))]
         let history = trainer.train(training: training.map(\.tokens), heldOut: session.data.sftHeldOut.map(\.tokens),
                                     steps: steps, random: &session.random, progress: reporter(call, "train sft"))
@@ -79,7 +79,7 @@ enum TrainCommands {
         let trainer = RewardTrainer(model: model)
         let shown = Array(training.prefix(5))
         let before = shown.map { (model.score($0.chosen), model.score($0.rejected)) }
-        call.console.line("Training the reward model on \(training.count) pair\(training.count == 1 ? "" : "s")\(file.map { " from \($0)" } ?? "") for \(steps) steps.")
+        call.console.line("Training the reward model on \(training.count) pair\(training.count == 1 ? "" : "s")\(file.map { " from \($0)" } ?? "") for \(steps) step\(steps == 1 ? "" : "s").")
         let initial = trainer.evaluate(session.data.preferenceHeldOut)
         let history = trainer.train(training: training, heldOut: session.data.preferenceHeldOut, steps: steps,
                                     random: &session.random, progress: reporter(call, "train rm"))
@@ -137,9 +137,10 @@ enum TrainCommands {
         if history.stoppedEarly { call.console.line("Stopped after step \(history.events.count).") }
         var table = Table([.init("metric", .left), .init("first"), .init("last"), .init("", .left)])
         for name in names {
-            let series = (before[name].map { [$0] } ?? []) + history.series(name)
-            guard let first = series.first, let last = series.last else { continue }
-            table.add([name + (before[name] != nil ? " (from before training)" : ""), Format.signed(first, 4),
+            // The sparkline draws the run itself; a value from before training only opens "first".
+            let series = history.series(name)
+            guard let first = before[name] ?? series.first, let last = series.last else { continue }
+            table.add([name + (before[name] != nil ? " (first: before training)" : ""), Format.signed(first, 4),
                        Format.signed(last, 4), Bars.sparkline(series, width: 40)])
         }
         call.console.line(table.render())

@@ -29,10 +29,9 @@ public struct RolloutCollector {
     }
 
     /// The longest response a prompt of `promptLength` tokens may get: response_length,
-    /// but never so long that prompt + response + the EOS the reward model reads at
-    /// would overflow the context.
+    /// or what is left of the context.
     public func responseRoom(promptLength: Int) -> Int {
-        max(0, min(config.responseLength, policy.model.config.contextLength - promptLength - 1))
+        max(0, min(config.responseLength, policy.model.config.contextLength - promptLength))
     }
 
     /// Samples one response to each prompt and records it.
@@ -55,7 +54,9 @@ public struct RolloutCollector {
             let episode = episodes[index]
             let ended = responses[index].endedWithEOS
             let text = ended ? Array(episode.response.dropLast()) : episode.response
-            let rmScore = rewardModel.score(PromptResponse(prompt: episode.prompt, response: text))
+            // The reward model reads the episode as generated: at the EOS when there is one,
+            // else at the last token (TRL scores the response it got, without adding EOS).
+            let rmScore = rewardModel.score(sequence: episode.prompt + episode.response)
             let score = KLPenalty.score(rewardModelScore: rmScore, endedWithEOS: ended,
                                         penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
             let gold = annotator?.goldScore(prompt: episode.prompt, response: text, endedWithEOS: ended)

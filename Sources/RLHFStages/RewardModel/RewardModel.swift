@@ -3,7 +3,7 @@ import RLHFEngine
 /// A reward model: a GPT-2 backbone with a scalar head, read at the final token.
 ///
 /// It scores one text alone: r(prompt, response) is the head's output at the EOS that
-/// closes `prompt + response + EOS`. (Hugging Face's `GPT2ForSequenceClassification`
+/// closes `prompt + response + EOS` (a rollout cut off before EOS is read at its last token). (Hugging Face's `GPT2ForSequenceClassification`
 /// reads the last non-padding token, which with right padding is that same EOS.)
 /// Trained on comparisons, it only ever learns differences: r(chosen) - r(rejected).
 public final class RewardModel {
@@ -29,20 +29,31 @@ public final class RewardModel {
 
     public var parameters: [Tensor] { backbone.parameters + head.parameters }
 
-    /// The scores of a batch, differentiable: (B).
+    /// The scores of a batch of prompt/response pairs, each read at the EOS that closes
+    /// `prompt + response + EOS`, differentiable: (B).
     public func scores(_ batch: [PromptResponse]) -> Tensor {
-        let rows = batch.map { $0.modelInput(eosID: eosID) }
+        scores(sequences: batch.map { $0.modelInput(eosID: eosID) })
+    }
+
+    /// The scores of token sequences, each read at its own last token, differentiable: (B).
+    /// (A rollout cut off without EOS is scored as it stands, at its last real token, as TRL does.)
+    public func scores(sequences rows: [[Int]]) -> Tensor {
         let padded = Batching.padRight(rows, padID: padID)
         let length = padded[0].count
         let perPosition = head(backbone.hiddenStates(padded))  // (B, T)
-        // The position of each row's closing EOS, in the flattened (B * T) order.
+        // The position of each row's last token, in the flattened (B * T) order.
         let finalPositions = rows.enumerated().map { row, tokens in row * length + tokens.count - 1 }
-        return perPosition.reshaped([batch.count * length]).selectRows(finalPositions)  // (B)
+        return perPosition.reshaped([rows.count * length]).selectRows(finalPositions)  // (B)
     }
 
     /// The score of one prompt/response, with no graph recorded.
     public func score(_ pair: PromptResponse) -> Double {
         GradientMode.withoutRecording { Double(scores([pair]).item) }
+    }
+
+    /// The score of one token sequence read at its last token, with no graph recorded.
+    public func score(sequence: [Int]) -> Double {
+        GradientMode.withoutRecording { Double(scores(sequences: [sequence]).item) }
     }
 
     /// A deep copy (to keep a model as it was before a command changes it).
