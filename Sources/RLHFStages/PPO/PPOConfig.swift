@@ -46,7 +46,7 @@ public struct PPOConfig: Sendable, Equatable, Codable {
     public var missingEOSPenalty: Double? = 1.0
     public var missingEOSMode: MissingEOSMode = .subtract
     /// Adam's settings (`learning_rate`, `adam_beta1`, `adam_beta2`, `adam_epsilon`, `max_grad_norm`).
-    public var learningRate: Double = 1e-3
+    public var learningRate: Double = 3e-4
     public var adamBeta1: Double = 0.9
     public var adamBeta2: Double = 0.999
     public var adamEpsilon: Double = 1e-8
