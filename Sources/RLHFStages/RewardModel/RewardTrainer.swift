@@ -47,31 +47,18 @@ public final class RewardTrainer {
         random: inout RandomGenerator, progress: ProgressCallback = { _ in .proceed }
     ) -> TrainingHistory {
         precondition(!training.isEmpty, "no preference pairs")
-        var history = TrainingHistory()
-        guard steps > 0 else { return history }
-        var queue: [[Int]] = []
-        for step in 1...steps {
-            if queue.isEmpty {
-                queue = Batching.shuffledGroups(count: training.count, size: config.batchSize, random: &random)
-            }
-            let batch = queue.removeFirst().map { training[$0] }
-            let (chosen, rejected) = rewards(batch)
-            let loss = BradleyTerryLoss.loss(chosen: chosen, rejected: rejected,
-                                             centerCoefficient: config.centerRewardsCoefficient)
-            loss.backward()
-            let gradientNorm = optimizer.step()
-            var metrics = [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]
-            metrics += BradleyTerryLoss.metrics(chosen: chosen.data, rejected: rejected.data).prefix(2)
-            if !heldOut.isEmpty && (step % config.evaluationInterval == 0 || step == steps) {
-                metrics += evaluate(heldOut)
-            }
-            let event = TrainingEvent(step: step, totalSteps: steps, metrics: metrics)
-            history.record(event)
-            if progress(event) == .stop {
-                history.markStopped()
-                break
-            }
-        }
-        return history
+        return TrainingLoop.run(
+            steps: steps, exampleCount: training.count, batchSize: config.batchSize,
+            evaluationInterval: config.evaluationInterval, random: &random, progress: progress,
+            step: { indices in
+                let (chosen, rejected) = rewards(indices.map { training[$0] })
+                let loss = BradleyTerryLoss.loss(chosen: chosen, rejected: rejected,
+                                                 centerCoefficient: config.centerRewardsCoefficient)
+                loss.backward()
+                let gradientNorm = optimizer.step()
+                return [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]
+                    + BradleyTerryLoss.metrics(chosen: chosen.data, rejected: rejected.data).prefix(2)
+            },
+            evaluate: heldOut.isEmpty ? nil : { self.evaluate(heldOut) })
     }
 }

@@ -47,27 +47,15 @@ public final class SupervisedTrainer {
         random: inout RandomGenerator, progress: ProgressCallback = { _ in .proceed }
     ) -> TrainingHistory {
         precondition(!training.isEmpty, "no training examples")
-        var history = TrainingHistory()
-        var queue: [[Int]] = []
-        for step in 1...max(steps, 1) where steps > 0 {
-            if queue.isEmpty {
-                queue = Batching.shuffledGroups(count: training.count, size: config.batchSize, random: &random)
-            }
-            let batch = queue.removeFirst().map { training[$0] }
-            let loss = LanguageModelLoss.loss(model: model, batch: batch, eosID: eosID, padID: padID)
-            loss.backward()
-            let gradientNorm = optimizer.step()
-            var metrics = [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]
-            if !heldOut.isEmpty && (step % config.evaluationInterval == 0 || step == steps) {
-                metrics.append(Metric("eval_loss", evaluate(heldOut)))
-            }
-            let event = TrainingEvent(step: step, totalSteps: steps, metrics: metrics)
-            history.record(event)
-            if progress(event) == .stop {
-                history.markStopped()
-                break
-            }
-        }
-        return history
+        return TrainingLoop.run(
+            steps: steps, exampleCount: training.count, batchSize: config.batchSize,
+            evaluationInterval: config.evaluationInterval, random: &random, progress: progress,
+            step: { indices in
+                let loss = LanguageModelLoss.loss(model: model, batch: indices.map { training[$0] }, eosID: eosID, padID: padID)
+                loss.backward()
+                let gradientNorm = optimizer.step()
+                return [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]
+            },
+            evaluate: heldOut.isEmpty ? nil : { [Metric("eval_loss", self.evaluate(heldOut))] })
     }
 }
