@@ -8,7 +8,9 @@ import RLHFStages
 ///
 /// `run()` only measures and returns a `BenchmarkReport`; printing (and filling in
 /// `startupMs` and `pipelineSeconds`, which only the caller can time) is left to the
-/// executable. Every figure is the median over `repetitions` runs after one warm-up.
+/// executable. Every figure is a median over `repetitions` runs (4x as many for the
+/// throughput figures and the pre-training step, 20x for the next-token latencies) after
+/// one warm-up run.
 /// The models are randomly initialised from a fixed seed: the time taken hardly depends
 /// on the weights, and generation is forced to run to `responseLength` tokens (no stop at
 /// EOS), so every run does the same amount of work.
@@ -61,10 +63,10 @@ public struct Benchmark: Sendable {
         // Throughput: forward only, and forward + backward of the next-token loss.
         let rows = (0..<batchSize).map { _ in randomTokens(sequenceLength) }
         let targets = rows.flatMap { Array($0.dropFirst()) + [0] }
-        let forwardSeconds = median {
+        let forwardSeconds = median(repeats: 4 * repetitions) {
             _ = GradientMode.withoutRecording { gpt.logits(rows) }
         }
-        let trainSeconds = median {
+        let trainSeconds = median(repeats: 4 * repetitions) {
             let loss = gpt.logits(rows).crossEntropy(targets: targets)
             loss.backward()
             for parameter in gpt.parameters { parameter.zeroGrad() }
@@ -80,7 +82,7 @@ public struct Benchmark: Sendable {
         let pretrained = gpt.copy()
         let optimizer = Adam(parameters: pretrained.parameters, learningRate: 3e-3, maxGradNorm: 1)
         var stepIndex = 0
-        let stepSeconds = median {
+        let stepSeconds = median(repeats: 4 * repetitions) {
             let batch = (0..<batchSize).map { corpus[(stepIndex * batchSize + $0) % corpus.count] }
             stepIndex += 1
             let loss = LanguageModelLoss.loss(model: pretrained, batch: batch, eosID: tokenizer.eosID,
@@ -102,15 +104,14 @@ public struct Benchmark: Sendable {
         }
 
         // One PPO iteration: generation, the scoring forward passes, the update.
-        let ppoTimes = ppoIteration(sft: gpt, tokenizer: tokenizer, random: &random)
+        let ppoTimes = ppoIteration(sft: gpt, tokenizer: tokenizer)
 
         let config = BenchmarkReport.Configuration(
             vocabSize: model.vocabularySize, nEmbd: model.embeddingWidth, nLayer: model.layerCount,
             nHead: model.headCount, nPositions: model.contextLength, batchSize: ppo.batchSize,
             promptLength: promptLength, responseLength: ppo.responseLength, epochs: ppo.numPPOEpochs,
             minibatches: ppo.numMiniBatches)
-        let flop = BenchmarkReport.ppoIterationFlop(config: config, parameters: gpt.parameterCount,
-                                                    rewardHeadWidth: model.embeddingWidth)
+        let flop = BenchmarkReport.ppoIterationFlop(config: config, parameters: gpt.parameterCount)
         return BenchmarkReport(
             config: config, startupMs: nil, stepMs: stepSeconds * 1000, logitsMs: logitsSeconds * 1000,
             sampleStepMs: sampleSeconds * 1000,
@@ -130,7 +131,7 @@ public struct Benchmark: Sendable {
     }
 
     /// Median phase times of PPO iterations on fresh copies of the models.
-    private func ppoIteration(sft: GPT2, tokenizer: Tokenizer, random: inout RandomGenerator) -> PPOTimes {
+    private func ppoIteration(sft: GPT2, tokenizer: Tokenizer) -> PPOTimes {
         var generation: [Double] = [], scoring: [Double] = [], update: [Double] = [], total: [Double] = []
         var exact = true
         let clock = ContinuousClock()
@@ -237,31 +238,35 @@ public struct BenchmarkReport: Sendable, Equatable {
     /// PPO iteration as `Benchmark` runs it, with P parameters, L layers, width C,
     /// prompt length p, response length r, T = p + r, batch B and E epochs:
     ///
-    ///   forward(t) = 2 P + 4 L t C      one token at context length t: every weight is
-    ///                                   used once in a multiply-add (the tied LM head
-    ///                                   counts through wte), plus q k^T and weights v
-    ///                                   over t positions in each layer;
-    ///   dense(T)   = T (2 P + 4 L T C)  a batched pass over T tokens (the batched path
-    ///                                   computes the full T x T score matrix);
-    ///   generation = B * sum_{t=p}^{T-1} forward(t)  (with earlier keys and values reused);
-    ///   scoring    = B * (2 dense(T) + dense(T + 1))  policy + critic, reference, and the
+    ///   forward(t) = 2 P + 4 L t C      one new position attending to t positions: every
+    ///                                   weight is used once in a multiply-add (the tied LM
+    ///                                   head through wte, so "2 x parameters"), plus q.k
+    ///                                   and weights.v over t positions in each layer;
+    ///   dense(T)   = sum_{t=1..T} forward(t) = 2 P T + 2 L C T (T + 1)
+    ///                                   a causal pass over T tokens;
+    ///   generation = B (dense(p) + sum_{t=p+1..T-1} forward(t))
+    ///                                   the prompt at once, then one position per token
+    ///                                   (earlier keys and values are reused);
+    ///   scoring    = B (2 dense(T) + dense(T + 1))  policy + critic, reference, and the
     ///                                   reward model (which also reads the closing EOS);
-    ///   update     = B * (E * 3 dense(T) + 2 dense(T))  forward + backward costs ~3 forward
-    ///                                   passes; then the closing policy + reference pass.
-    /// Layer norms, softmax, GELU and Adam are left out (they are O(P + L T^2) per row,
-    /// small next to the terms above).
-    public static func ppoIterationFlop(config: Configuration, parameters: Int, rewardHeadWidth: Int) -> Double {
+    ///   update     = B (3 E dense(T) + 2 dense(T))   forward + backward ~ 3 forward
+    ///                                   passes per epoch, then the closing policy and
+    ///                                   reference passes.
+    /// Layer norms, softmax, GELU, the value head and Adam are left out (O(P + L T C) per
+    /// row, small next to the terms above).
+    public static func ppoIterationFlop(config: Configuration, parameters: Int) -> Double {
         let p = Double(parameters)
         let (l, c) = (Double(config.nLayer), Double(config.nEmbd))
-        func forward(_ t: Double) -> Double { 2 * p + 4 * l * t * c }
-        func dense(_ t: Double) -> Double { t * forward(t) }
+        func forward(_ t: Int) -> Double { 2 * p + 4 * l * Double(t) * c }
+        func dense(_ t: Int) -> Double { 2 * p * Double(t) + 2 * l * c * Double(t) * Double(t + 1) }
         let total = config.promptLength + config.responseLength
-        var generation = 0.0
-        for t in config.promptLength..<total { generation += forward(Double(t)) }
-        let b = Double(config.batchSize), t = Double(total)
-        let scoring = 2 * dense(t) + dense(t + 1)
-        let update = Double(config.epochs) * 3 * dense(t) + 2 * dense(t)
-        return b * (generation + scoring + update)
+        var generation = dense(config.promptLength)
+        if config.promptLength + 1 < total {
+            for t in (config.promptLength + 1)..<total { generation += forward(t) }
+        }
+        let scoring = 2 * dense(total) + dense(total + 1)
+        let update = 3 * Double(config.epochs) * dense(total) + 2 * dense(total)
+        return Double(config.batchSize) * (generation + scoring + update)
     }
 
     /// Peak resident set size: VmHWM from /proc/self/status, else getrusage's ru_maxrss.

@@ -12,6 +12,7 @@ public final class GPT2 {
 
     /// A freshly initialised model: weights ~ N(0, initializerRange), biases 0, norms 1 and 0.
     public init(config: GPT2Config, random: inout RandomGenerator) {
+        _ = WorkingMemory.configured
         self.config = config
         func normalTable(_ rows: Int) -> [Float] {
             (0..<(rows * config.embeddingWidth)).map { _ in Float(random.nextNormal()) * config.initializerRange }
@@ -35,11 +36,36 @@ public final class GPT2 {
         precondition(batch > 0 && length > 0, "hiddenStates needs at least one non-empty row")
         precondition(tokens.allSatisfy { $0.count == length }, "hiddenStates: rows of different lengths")
         precondition(length <= config.contextLength, "sequence of \(length) tokens exceeds the context of \(config.contextLength)")
+        if !GradientMode.isRecording {
+            // No graph is wanted: the inference path computes the same bits without one.
+            return inferenceHiddenStates(tokens)
+        }
         let tokenVectors = tokenEmbedding.embedding(tokens.flatMap { $0 }, shape: [batch, length])  // (B, T, C)
         let positionVectors = positionEmbedding.embedding(Array(0..<length), shape: [length])      // (T, C)
         var hidden = tokenVectors + positionVectors                                                 // (B, T, C)
         for block in blocks { hidden = block(hidden) }
         return finalNorm(hidden)
+    }
+
+    /// `hiddenStates` without an autodiff graph: each row fed through an
+    /// `IncrementalDecoder`, which does the same arithmetic per element as the batched ops.
+    /// Rows are independent, so large batches are split between two threads by row.
+    func inferenceHiddenStates(_ tokens: [[Int]]) -> Tensor {
+        let (batch, length, width) = (tokens.count, tokens[0].count, config.embeddingWidth)
+        var output = [Float](repeating: 0, count: batch * length * width)
+        output.withUnsafeMutableBufferPointer { result in
+            let address = UInt(bitPattern: result.baseAddress)
+            let model = UncheckedModel(self)
+            ParallelRows.run(rows: batch, tokens: batch * length) { rows in
+                let target = UnsafeMutablePointer<Float>(bitPattern: address)!
+                let decoder = IncrementalDecoder(model: model.model)
+                for row in rows {
+                    decoder.reset()
+                    decoder.appendHidden(tokens[row], into: target + row * length * width)
+                }
+            }
+        }
+        return Tensor(shape: [batch, length, width], data: output)
     }
 
     /// Next-token logits from hidden states, through the tied head: h wte^T.
@@ -71,12 +97,20 @@ public final class GPT2 {
     /// Number of scalar parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
+    /// A deep copy of `other`: fresh parameter tensors holding the same values.
+    init(copying other: GPT2) {
+        _ = WorkingMemory.configured
+        config = other.config
+        tokenEmbedding = Tensor(shape: other.tokenEmbedding.shape, data: other.tokenEmbedding.data, requiresGrad: true)
+        positionEmbedding = Tensor(shape: other.positionEmbedding.shape, data: other.positionEmbedding.data,
+                                   requiresGrad: true)
+        blocks = other.blocks.map { TransformerBlock(copying: $0) }
+        finalNorm = LayerNormParameters(copying: other.finalNorm)
+    }
+
     /// A deep copy with the same values (for a frozen reference or a fresh policy).
     public func copy() -> GPT2 {
-        var scratch = RandomGenerator(seed: 0)
-        let twin = GPT2(config: config, random: &scratch)
-        twin.copyValues(from: self)
-        return twin
+        GPT2(copying: self)
     }
 
     /// Overwrites every parameter with the values of `other`, which must have the same config.
@@ -86,4 +120,10 @@ public final class GPT2 {
             target.data = source.data
         }
     }
+}
+
+/// Hands a model to the row threads of `inferenceHiddenStates`, which only read it.
+private struct UncheckedModel: @unchecked Sendable {
+    let model: GPT2
+    init(_ model: GPT2) { self.model = model }
 }

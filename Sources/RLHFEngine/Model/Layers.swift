@@ -13,6 +13,12 @@ public final class Affine {
         bias = Tensor(zeros: [outputWidth], requiresGrad: true)
     }
 
+    /// A deep copy of `other`'s parameters (fresh tensors, the same values).
+    init(copying other: Affine) {
+        weight = Tensor(shape: other.weight.shape, data: other.weight.data, requiresGrad: true)
+        bias = Tensor(shape: other.bias.shape, data: other.bias.data, requiresGrad: true)
+    }
+
     /// (..., in) -> (..., out)
     public func callAsFunction(_ input: Tensor) -> Tensor {
         input.matmul(weight) + bias
@@ -34,6 +40,13 @@ public final class LayerNormParameters {
         weight = Tensor(shape: [width], data: [Float](repeating: 1, count: width), requiresGrad: true)
         bias = Tensor(zeros: [width], requiresGrad: true)
         self.epsilon = epsilon
+    }
+
+    /// A deep copy of `other`'s parameters (fresh tensors, the same values).
+    init(copying other: LayerNormParameters) {
+        weight = Tensor(shape: other.weight.shape, data: other.weight.data, requiresGrad: true)
+        bias = Tensor(shape: other.bias.shape, data: other.bias.data, requiresGrad: true)
+        epsilon = other.epsilon
     }
 
     /// (..., C) -> (..., C)

@@ -27,6 +27,17 @@ public final class TransformerBlock {
         mlpOutput = Affine(inputWidth: config.innerWidth, outputWidth: width, standardDeviation: residualStd, random: &random)
     }
 
+    /// A deep copy of `other`'s parameters (fresh tensors, the same values).
+    init(copying other: TransformerBlock) {
+        config = other.config
+        attentionNorm = LayerNormParameters(copying: other.attentionNorm)
+        attentionInput = Affine(copying: other.attentionInput)
+        attentionOutput = Affine(copying: other.attentionOutput)
+        mlpNorm = LayerNormParameters(copying: other.mlpNorm)
+        mlpInput = Affine(copying: other.mlpInput)
+        mlpOutput = Affine(copying: other.mlpOutput)
+    }
+
     /// (B, T, C) -> (B, T, C)
     public func callAsFunction(_ input: Tensor) -> Tensor {
         let afterAttention = input + attention(attentionNorm(input))
@@ -34,22 +45,12 @@ public final class TransformerBlock {
     }
 
     /// Multi-head causal self-attention. Each position attends to itself and earlier
-    /// positions only: softmax(q k^T / sqrt(d) + causal mask) v, per head.
+    /// positions only: softmax(q k^T / sqrt(d) + causal mask) v, per head. The heads are
+    /// computed by one op, `causalSelfAttention`, which gives the same bits as splitting
+    /// c_attn's output into heads and composing matmul, causalMasked and softmax.
     func attention(_ input: Tensor) -> Tensor {
-        let (batch, length) = (input.shape[0], input.shape[1])
-        let (width, heads, headWidth) = (config.embeddingWidth, config.headCount, config.headWidth)
-        let fused = attentionInput(input)  // (B, T, 3C)
-        func splitHeads(_ part: Int) -> Tensor {
-            fused.sliceLastAxis((part * width)..<((part + 1) * width))  // (B, T, C)
-                .reshaped([batch, length, heads, headWidth])           // (B, T, nh, hs)
-                .transposed(1, 2)                                       // (B, nh, T, hs)
-        }
-        let (query, key, value) = (splitHeads(0), splitHeads(1), splitHeads(2))
-        let scores = query.matmul(key.transposed(2, 3)) * (1 / Float(headWidth).squareRoot())  // (B, nh, T, T)
-        let weights = scores.causalMasked().softmax()                                           // (B, nh, T, T)
-        let mixed = weights.matmul(value)                                                       // (B, nh, T, hs)
-            .transposed(1, 2)                                                                   // (B, T, nh, hs)
-            .reshaped([batch, length, width])                                                   // (B, T, C)
+        let fused = attentionInput(input)                                 // (B, T, 3C)
+        let mixed = fused.causalSelfAttention(heads: config.headCount)    // (B, T, C)
         return attentionOutput(mixed)
     }
 

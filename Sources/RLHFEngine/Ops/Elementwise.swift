@@ -1,42 +1,118 @@
 /// Elementwise functions and their derivatives.
+///
+/// Each is a small `UnaryFunction` / `BinaryFunction` type so the loops in
+/// Arithmetic.swift are specialised for it. exp and tanh go through `FastPortableMath`,
+/// which gives the same bits as `PortableMath`.
+struct ExpFunction: UnaryFunction {
+    @inline(__always) func value(_ x: Float) -> Float { FastPortableMath.exp(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { y }
+}
+
+struct LogFunction: UnaryFunction {
+    @inline(__always) func value(_ x: Float) -> Float { PortableMath.log(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { 1 / x }
+}
+
+struct SquareFunction: UnaryFunction {
+    @inline(__always) func value(_ x: Float) -> Float { x * x }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { 2 * x }
+}
+
+struct AbsFunction: UnaryFunction {
+    @inline(__always) func value(_ x: Float) -> Float { Swift.abs(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+}
+
+struct ClampFunction: UnaryFunction {
+    let lower: Float, upper: Float
+    @inline(__always) func value(_ x: Float) -> Float { Swift.min(Swift.max(x, lower), upper) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { (x >= lower && x <= upper) ? 1 : 0 }
+}
+
+struct GeluFunction: UnaryFunction {
+    @inline(__always) func value(_ x: Float) -> Float { FastPortableMath.gelu(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { FastPortableMath.geluDerivative(x) }
+}
+
+struct LogSigmoidFunction: UnaryFunction {
+    @inline(__always) func value(_ x: Float) -> Float {
+        Swift.min(x, 0) - Float(PortableMath.log(1 + FastPortableMath.exp(-Double(Swift.abs(x)))))
+    }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { Tensor.sigmoidValue(-x) }
+}
+
+struct SigmoidFunction: UnaryFunction {
+    @inline(__always) func value(_ x: Float) -> Float { Tensor.sigmoidValue(x) }
+    @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { y * (1 - y) }
+}
+
+enum MinimumFunction: BinaryFunction {
+    @inline(__always) static func value(_ x: Float, _ y: Float) -> Float { Swift.min(x, y) }
+    @inline(__always) static func partials(_ x: Float, _ y: Float) -> (Float, Float) {
+        x < y ? (1, 0) : (x > y ? (0, 1) : (0.5, 0.5))
+    }
+}
+
+enum MaximumFunction: BinaryFunction {
+    @inline(__always) static func value(_ x: Float, _ y: Float) -> Float { Swift.max(x, y) }
+    @inline(__always) static func partials(_ x: Float, _ y: Float) -> (Float, Float) {
+        x > y ? (1, 0) : (x < y ? (0, 1) : (0.5, 0.5))
+    }
+}
+
 extension Tensor {
     /// e^x; d/dx = e^x.
     public func exp() -> Tensor {
-        unary({ PortableMath.exp($0) }, derivative: { _, y in y })
+        unary(ExpFunction())
     }
 
     /// ln x; d/dx = 1/x.
     public func log() -> Tensor {
-        unary({ PortableMath.log($0) }, derivative: { x, _ in 1 / x })
+        unary(LogFunction())
     }
 
     /// x^2; d/dx = 2x.
     public func square() -> Tensor {
-        unary({ $0 * $0 }, derivative: { x, _ in 2 * x })
+        unary(SquareFunction())
     }
 
     /// |x|; d/dx = sign(x), taken as 0 at 0.
     public func abs() -> Tensor {
-        unary({ Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) })
+        unary(AbsFunction())
     }
 
     /// Clamps to [lower, upper]. The gradient passes where lower <= x <= upper and
     /// is zero outside, as in PyTorch's `clamp`.
     public func clamped(min lower: Float, max upper: Float) -> Tensor {
         precondition(lower <= upper, "clamp: min \(lower) is above max \(upper)")
-        return unary({ Swift.min(Swift.max($0, lower), upper) },
-                     derivative: { x, _ in (x >= lower && x <= upper) ? 1 : 0 })
+        return unary(ClampFunction(lower: lower, upper: upper))
     }
 
     /// GELU in its tanh form (GPT-2's `gelu_new`):
     /// gelu(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3);
     /// d/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
     public func gelu() -> Tensor {
-        unary({ Tensor.geluValue($0) }, derivative: { x, _ in
-            let c = Float(0.797_884_560_802_865_4)  // sqrt(2/pi)
-            let t = PortableMath.tanh(c * (x + 0.044715 * x * x * x))
-            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
-        })
+        // The loops of `unary(GeluFunction())`, eight values at a time (same bits).
+        let total = count
+        var output = [Float](repeating: 0, count: total)
+        data.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                if total > 0 { FastPortableMath.gelu(x.baseAddress!, y.baseAddress!, count: total) }
+            }
+        }
+        return Tensor(shape: shape, data: output, parents: [self]) { result in
+            var gradient = [Float](repeating: 0, count: total)
+            result.grad!.withUnsafeBufferPointer { upstream in
+                self.data.withUnsafeBufferPointer { x in
+                    gradient.withUnsafeMutableBufferPointer { dx in
+                        if total > 0 {
+                            FastPortableMath.geluBackward(x.baseAddress!, upstream.baseAddress!, dx.baseAddress!, count: total)
+                        }
+                    }
+                }
+            }
+            self.accumulateGrad(gradient)
+        }
     }
 
     /// The GELU tanh form for one value (also used by the inference kernels).
@@ -48,33 +124,27 @@ extension Tensor {
     /// log sigmoid(x) = min(x, 0) - log(1 + e^{-|x|}), stable for large |x|;
     /// d/dx = 1 - sigmoid(x) = sigmoid(-x).
     public func logSigmoid() -> Tensor {
-        unary({ x in
-            Swift.min(x, 0) - Float(PortableMath.log(1 + PortableMath.exp(-Double(Swift.abs(x)))))
-        }, derivative: { x, _ in Tensor.sigmoidValue(-x) })
+        unary(LogSigmoidFunction())
     }
 
     /// sigmoid(x) = 1 / (1 + e^{-x}); d/dx = sigmoid(x) (1 - sigmoid(x)).
     public func sigmoid() -> Tensor {
-        unary({ Tensor.sigmoidValue($0) }, derivative: { _, y in y * (1 - y) })
+        unary(SigmoidFunction())
     }
 
     static func sigmoidValue(_ x: Float) -> Float {
-        Float(1 / (1 + PortableMath.exp(-Double(x))))
+        Float(1 / (1 + FastPortableMath.exp(-Double(x))))
     }
 
     /// Elementwise minimum of two broadcast tensors. The gradient goes to the smaller
     /// input; on a tie it is split equally, as in PyTorch's `torch.minimum`.
     public func minimum(_ other: Tensor) -> Tensor {
-        broadcastBinary(other, "minimum", combine: { Swift.min($0, $1) }, partials: { x, y in
-            x < y ? (1, 0) : (x > y ? (0, 1) : (0.5, 0.5))
-        })
+        broadcastBinary(other, "minimum", MinimumFunction.self)
     }
 
     /// Elementwise maximum of two broadcast tensors. The gradient goes to the larger
     /// input; on a tie it is split equally, as in PyTorch's `torch.maximum`.
     public func maximum(_ other: Tensor) -> Tensor {
-        broadcastBinary(other, "maximum", combine: { Swift.max($0, $1) }, partials: { x, y in
-            x > y ? (1, 0) : (x < y ? (0, 1) : (0.5, 0.5))
-        })
+        broadcastBinary(other, "maximum", MaximumFunction.self)
     }
 }

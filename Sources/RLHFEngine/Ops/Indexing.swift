@@ -8,15 +8,22 @@ extension Tensor {
         precondition(Tensor.elementCount(idsShape) == ids.count, "embedding: \(ids.count) ids for shape \(idsShape)")
         let (rows, width) = (shape[0], shape[1])
         var output = [Float](repeating: 0, count: ids.count * width)
-        for (position, id) in ids.enumerated() {
-            precondition(id >= 0 && id < rows, "embedding: id \(id) outside the table of \(rows) rows")
-            for column in 0..<width { output[position * width + column] = data[id * width + column] }
+        data.withUnsafeBufferPointer { table in
+            output.withUnsafeMutableBufferPointer { result in
+                for (position, id) in ids.enumerated() {
+                    precondition(id >= 0 && id < rows, "embedding: id \(id) outside the table of \(rows) rows")
+                    for column in 0..<width { result[position * width + column] = table[id * width + column] }
+                }
+            }
         }
         return Tensor(shape: idsShape + [width], data: output, parents: [self]) { result in
-            let upstream = result.grad!
             var gradient = [Float](repeating: 0, count: self.count)
-            for (position, id) in ids.enumerated() {
-                for column in 0..<width { gradient[id * width + column] += upstream[position * width + column] }
+            result.grad!.withUnsafeBufferPointer { upstream in
+                gradient.withUnsafeMutableBufferPointer { dx in
+                    for (position, id) in ids.enumerated() {
+                        for column in 0..<width { dx[id * width + column] += upstream[position * width + column] }
+                    }
+                }
             }
             self.accumulateGrad(gradient)
         }

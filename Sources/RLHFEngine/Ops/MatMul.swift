@@ -3,6 +3,8 @@
 /// `a` is (..., M, K). `b` is either a (K, N) weight shared by every batch entry, or
 /// (..., K, N) with the same leading dimensions as `a`. The result is (..., M, N).
 /// For C = A B: dA = dC B^T and dB = A^T dC (summed over the batch for a shared B).
+/// The products run in `FastMatrixKernels`, which give the same bits as the plain
+/// loops of `MatrixKernels` (see there for the order of every sum).
 extension Tensor {
     public func matmul(_ other: Tensor) -> Tensor {
         precondition(shape.count >= 2 && other.shape.count >= 2, "matmul: shapes \(shape) and \(other.shape)")
@@ -21,10 +23,10 @@ extension Tensor {
                 output.withUnsafeMutableBufferPointer { c in
                     if sharedRight {
                         // One product of (batches*M, K) by (K, N).
-                        MatrixKernels.multiply(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: batches * m, k: k, n: n)
+                        FastMatrixKernels.multiply(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: batches * m, k: k, n: n)
                     } else {
                         for batch in 0..<batches {
-                            MatrixKernels.multiply(a.baseAddress! + batch * m * k, b.baseAddress! + batch * rightStride,
+                            FastMatrixKernels.multiply(a.baseAddress! + batch * m * k, b.baseAddress! + batch * rightStride,
                                                    c.baseAddress! + batch * m * n, m: m, k: k, n: n)
                         }
                     }
@@ -47,10 +49,10 @@ extension Tensor {
                                     let aBase = a.baseAddress! + batch * m * k
                                     let bBase = b.baseAddress! + batch * rightStride
                                     // dA (rows x K) += dC (rows x N) * B^T
-                                    MatrixKernels.multiplyTransposedRight(gBase, bBase, da.baseAddress! + batch * m * k,
+                                    FastMatrixKernels.multiplyTransposedRight(gBase, bBase, da.baseAddress! + batch * m * k,
                                                                           m: rows, n: n, k: k)
                                     // dB (K x N) += A^T (K x rows) * dC (rows x N)
-                                    MatrixKernels.multiplyTransposedLeft(aBase, gBase, db.baseAddress! + batch * rightStride,
+                                    FastMatrixKernels.multiplyTransposedLeft(aBase, gBase, db.baseAddress! + batch * rightStride,
                                                                          m: rows, k: k, n: n)
                                 }
                             }

@@ -22,43 +22,28 @@ extension Tensor {
         precondition(a >= 0 && a < rank && b >= 0 && b < rank, "transpose: axes \(firstAxis), \(secondAxis) for shape \(shape)")
         var permutation = Array(0..<rank)
         permutation.swapAt(a, b)
-        let (output, mapping) = Tensor.permute(data, shape: shape, permutation: permutation)
+        let layout = PermutedLayout(shape: shape, permutation: permutation)
+        var output = [Float](repeating: 0, count: count)
+        data.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { result in
+                layout.forEachRun { outputIndex, inputIndex, inputStride, length in
+                    for offset in 0..<length { result[outputIndex + offset] = input[inputIndex + offset * inputStride] }
+                }
+            }
+        }
         var newShape = shape
         newShape.swapAt(a, b)
         return Tensor(shape: newShape, data: output, parents: [self]) { result in
-            let upstream = result.grad!
             var gradient = [Float](repeating: 0, count: self.count)
-            for (outputIndex, inputIndex) in mapping.enumerated() { gradient[inputIndex] = upstream[outputIndex] }
+            result.grad!.withUnsafeBufferPointer { upstream in
+                gradient.withUnsafeMutableBufferPointer { dx in
+                    layout.forEachRun { outputIndex, inputIndex, inputStride, length in
+                        for offset in 0..<length { dx[inputIndex + offset * inputStride] = upstream[outputIndex + offset] }
+                    }
+                }
+            }
             self.accumulateGrad(gradient)
         }
-    }
-
-    /// Reorders the dimensions of row-major `values`; returns the new values and, for
-    /// each output position, the input position it came from.
-    static func permute(_ values: [Float], shape: [Int], permutation: [Int]) -> ([Float], [Int]) {
-        let rank = shape.count
-        var inputStrides = [Int](repeating: 1, count: rank)
-        for axis in stride(from: rank - 2, through: 0, by: -1) {
-            inputStrides[axis] = inputStrides[axis + 1] * shape[axis + 1]
-        }
-        let outputShape = permutation.map { shape[$0] }
-        let stridesInOutputOrder = permutation.map { inputStrides[$0] }
-        var mapping = [Int](repeating: 0, count: values.count)
-        var coordinate = [Int](repeating: 0, count: rank)
-        var inputIndex = 0
-        for outputIndex in 0..<values.count {
-            mapping[outputIndex] = inputIndex
-            var axis = rank - 1
-            while axis >= 0 {
-                coordinate[axis] += 1
-                inputIndex += stridesInOutputOrder[axis]
-                if coordinate[axis] < outputShape[axis] { break }
-                inputIndex -= stridesInOutputOrder[axis] * coordinate[axis]
-                coordinate[axis] = 0
-                axis -= 1
-            }
-        }
-        return (mapping.map { values[$0] }, mapping)
     }
 
     /// Columns `range` of the last dimension: (..., N) -> (..., range.count).
@@ -68,14 +53,21 @@ extension Tensor {
         let rows = count / Swift.max(width, 1)
         let part = range.count
         var output = [Float](repeating: 0, count: rows * part)
-        for row in 0..<rows {
-            for column in 0..<part { output[row * part + column] = data[row * width + range.lowerBound + column] }
+        data.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { result in
+                for row in 0..<rows {
+                    for column in 0..<part { result[row * part + column] = input[row * width + range.lowerBound + column] }
+                }
+            }
         }
         return Tensor(shape: Array(shape.dropLast()) + [part], data: output, parents: [self]) { result in
-            let upstream = result.grad!
             var gradient = [Float](repeating: 0, count: self.count)
-            for row in 0..<rows {
-                for column in 0..<part { gradient[row * width + range.lowerBound + column] = upstream[row * part + column] }
+            result.grad!.withUnsafeBufferPointer { upstream in
+                gradient.withUnsafeMutableBufferPointer { dx in
+                    for row in 0..<rows {
+                        for column in 0..<part { dx[row * width + range.lowerBound + column] = upstream[row * part + column] }
+                    }
+                }
             }
             self.accumulateGrad(gradient)
         }
@@ -86,19 +78,74 @@ extension Tensor {
     public func selectRows(_ indices: [Int]) -> Tensor {
         precondition(!shape.isEmpty, "selectRows on a scalar")
         let rowSize = count / Swift.max(shape[0], 1)
-        var output = [Float]()
-        output.reserveCapacity(indices.count * rowSize)
-        for index in indices {
-            precondition(index >= 0 && index < shape[0], "selectRows: row \(index) of \(shape[0])")
-            output.append(contentsOf: data[(index * rowSize)..<((index + 1) * rowSize)])
+        let rowCount = shape[0]
+        var output = [Float](repeating: 0, count: indices.count * rowSize)
+        data.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { result in
+                for (position, index) in indices.enumerated() {
+                    precondition(index >= 0 && index < rowCount, "selectRows: row \(index) of \(rowCount)")
+                    for offset in 0..<rowSize { result[position * rowSize + offset] = input[index * rowSize + offset] }
+                }
+            }
         }
         return Tensor(shape: [indices.count] + shape.dropFirst(), data: output, parents: [self]) { result in
-            let upstream = result.grad!
             var gradient = [Float](repeating: 0, count: self.count)
-            for (position, index) in indices.enumerated() {
-                for offset in 0..<rowSize { gradient[index * rowSize + offset] += upstream[position * rowSize + offset] }
+            result.grad!.withUnsafeBufferPointer { upstream in
+                gradient.withUnsafeMutableBufferPointer { dx in
+                    for (position, index) in indices.enumerated() {
+                        for offset in 0..<rowSize { dx[index * rowSize + offset] += upstream[position * rowSize + offset] }
+                    }
+                }
             }
             self.accumulateGrad(gradient)
+        }
+    }
+}
+
+/// Where each value of a row-major array goes when its dimensions are reordered.
+struct PermutedLayout {
+    let outputShape: [Int]
+    /// Input strides, in output-axis order.
+    let strides: [Int]
+    let count: Int
+
+    init(shape: [Int], permutation: [Int]) {
+        let rank = shape.count
+        var inputStrides = [Int](repeating: 1, count: rank)
+        for axis in stride(from: rank - 2, through: 0, by: -1) {
+            inputStrides[axis] = inputStrides[axis + 1] * shape[axis + 1]
+        }
+        outputShape = permutation.map { shape[$0] }
+        strides = permutation.map { inputStrides[$0] }
+        count = Tensor.elementCount(shape)
+    }
+
+    /// Calls `body(outputStart, inputStart, inputStride, length)` for every run of the
+    /// output's last dimension, in output order: output position outputStart + t holds
+    /// input position inputStart + t * inputStride.
+    @inline(__always)
+    func forEachRun(_ body: (Int, Int, Int, Int) -> Void) {
+        guard count > 0 else { return }
+        let rank = outputShape.count
+        guard rank > 0 else { body(0, 0, 1, 1); return }
+        let length = outputShape[rank - 1]
+        let innerStride = strides[rank - 1]
+        var coordinate = [Int](repeating: 0, count: rank)
+        var inputIndex = 0
+        var outputIndex = 0
+        while outputIndex < count {
+            body(outputIndex, inputIndex, innerStride, length)
+            outputIndex += length
+            // Advance the outer axes like an odometer.
+            var axis = rank - 2
+            while axis >= 0 {
+                coordinate[axis] += 1
+                inputIndex += strides[axis]
+                if coordinate[axis] < outputShape[axis] { break }
+                inputIndex -= strides[axis] * coordinate[axis]
+                coordinate[axis] = 0
+                axis -= 1
+            }
         }
     }
 }

@@ -1,4 +1,7 @@
 /// Softmax, log-softmax and the causal mask, all over the last dimension.
+///
+/// Sums run over the columns in order; exp goes through `FastPortableMath`, which gives
+/// the same bits as `PortableMath`.
 extension Tensor {
     /// softmax(x)_i = e^{x_i - m} / sum_j e^{x_j - m}, m = max_j x_j (for stability).
     /// Backward: dx = y * (g - sum_j g_j y_j).
@@ -6,17 +9,26 @@ extension Tensor {
         let width = shape.last!
         let rows = count / Swift.max(width, 1)
         var output = [Float](repeating: 0, count: count)
-        for row in 0..<rows {
-            Tensor.softmaxRow(data, output: &output, offset: row * width, width: width)
+        data.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                for row in 0..<rows {
+                    Tensor.softmaxRow(x.baseAddress! + row * width, y.baseAddress! + row * width, width: width)
+                }
+            }
         }
         return Tensor(shape: shape, data: output, parents: [self]) { result in
-            let upstream = result.grad!
             var gradient = [Float](repeating: 0, count: self.count)
-            for row in 0..<rows {
-                let base = row * width
-                var dot: Float = 0
-                for column in 0..<width { dot += upstream[base + column] * output[base + column] }
-                for column in 0..<width { gradient[base + column] = output[base + column] * (upstream[base + column] - dot) }
+            result.grad!.withUnsafeBufferPointer { upstream in
+                output.withUnsafeBufferPointer { y in
+                    gradient.withUnsafeMutableBufferPointer { dx in
+                        for row in 0..<rows {
+                            let base = row * width
+                            var dot: Float = 0
+                            for column in 0..<width { dot += upstream[base + column] * y[base + column] }
+                            for column in 0..<width { dx[base + column] = y[base + column] * (upstream[base + column] - dot) }
+                        }
+                    }
+                }
             }
             self.accumulateGrad(gradient)
         }
@@ -28,18 +40,27 @@ extension Tensor {
         let width = shape.last!
         let rows = count / Swift.max(width, 1)
         var output = [Float](repeating: 0, count: count)
-        for row in 0..<rows {
-            Tensor.logSoftmaxRow(data, output: &output, offset: row * width, width: width)
+        data.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                for row in 0..<rows {
+                    Tensor.logSoftmaxRow(x.baseAddress! + row * width, y.baseAddress! + row * width, width: width)
+                }
+            }
         }
         return Tensor(shape: shape, data: output, parents: [self]) { result in
-            let upstream = result.grad!
             var gradient = [Float](repeating: 0, count: self.count)
-            for row in 0..<rows {
-                let base = row * width
-                var total: Float = 0
-                for column in 0..<width { total += upstream[base + column] }
-                for column in 0..<width {
-                    gradient[base + column] = upstream[base + column] - PortableMath.exp(output[base + column]) * total
+            result.grad!.withUnsafeBufferPointer { upstream in
+                output.withUnsafeBufferPointer { y in
+                    gradient.withUnsafeMutableBufferPointer { dx in
+                        for row in 0..<rows {
+                            let base = row * width
+                            var total: Float = 0
+                            for column in 0..<width { total += upstream[base + column] }
+                            for column in 0..<width {
+                                dx[base + column] = upstream[base + column] - FastPortableMath.exp(y[base + column]) * total
+                            }
+                        }
+                    }
                 }
             }
             self.accumulateGrad(gradient)
@@ -55,42 +76,48 @@ extension Tensor {
         let size = shape.last!
         var output = data
         let blocks = count / Swift.max(size * size, 1)
-        for block in 0..<blocks {
-            for i in 0..<size {
-                for j in (i + 1)..<Swift.max(size, i + 1) { output[block * size * size + i * size + j] = -.infinity }
+        output.withUnsafeMutableBufferPointer { y in
+            for block in 0..<blocks {
+                for i in 0..<size {
+                    for j in (i + 1)..<Swift.max(size, i + 1) { y[block * size * size + i * size + j] = -.infinity }
+                }
             }
         }
         return Tensor(shape: shape, data: output, parents: [self]) { result in
             var gradient = result.grad!
-            for block in 0..<blocks {
-                for i in 0..<size {
-                    for j in (i + 1)..<Swift.max(size, i + 1) { gradient[block * size * size + i * size + j] = 0 }
+            gradient.withUnsafeMutableBufferPointer { dx in
+                for block in 0..<blocks {
+                    for i in 0..<size {
+                        for j in (i + 1)..<Swift.max(size, i + 1) { dx[block * size * size + i * size + j] = 0 }
+                    }
                 }
             }
             self.accumulateGrad(gradient)
         }
     }
 
-    /// Softmax of `values[offset..<offset+width]` into the same slots of `output`.
-    static func softmaxRow(_ values: [Float], output: inout [Float], offset: Int, width: Int) {
+    /// Softmax of `width` values from `values` into `output`.
+    @inline(__always)
+    static func softmaxRow(_ values: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, width: Int) {
         var largest = -Float.infinity
-        for column in 0..<width { largest = Swift.max(largest, values[offset + column]) }
+        for column in 0..<width { largest = Swift.max(largest, values[column]) }
         var total: Float = 0
         for column in 0..<width {
-            let e = PortableMath.exp(values[offset + column] - largest)
-            output[offset + column] = e
+            let e = FastPortableMath.exp(values[column] - largest)
+            output[column] = e
             total += e
         }
-        for column in 0..<width { output[offset + column] /= total }
+        for column in 0..<width { output[column] /= total }
     }
 
-    /// Log-softmax of `values[offset..<offset+width]` into the same slots of `output`.
-    static func logSoftmaxRow(_ values: [Float], output: inout [Float], offset: Int, width: Int) {
+    /// Log-softmax of `width` values from `values` into `output`.
+    @inline(__always)
+    static func logSoftmaxRow(_ values: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, width: Int) {
         var largest = -Float.infinity
-        for column in 0..<width { largest = Swift.max(largest, values[offset + column]) }
+        for column in 0..<width { largest = Swift.max(largest, values[column]) }
         var total: Double = 0
-        for column in 0..<width { total += PortableMath.exp(Double(values[offset + column] - largest)) }
+        for column in 0..<width { total += FastPortableMath.exp(Double(values[column] - largest)) }
         let logTotal = Float(PortableMath.log(total))
-        for column in 0..<width { output[offset + column] = values[offset + column] - largest - logTotal }
+        for column in 0..<width { output[column] = values[column] - largest - logTotal }
     }
 }

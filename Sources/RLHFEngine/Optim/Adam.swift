@@ -38,7 +38,9 @@ public final class Adam {
         var total = 0.0
         for parameter in parameters {
             guard let grad = parameter.grad else { continue }
-            for value in grad { total += Double(value) * Double(value) }
+            grad.withUnsafeBufferPointer { values in
+                for value in values { total += Double(value) * Double(value) }
+            }
         }
         return Float(total.squareRoot())
     }
@@ -56,15 +58,26 @@ public final class Adam {
         for _ in 0..<stepCount { power1 *= Double(beta1); power2 *= Double(beta2) }
         let correction1 = Float(1 - power1)
         let correction2 = Float(1 - power2)
+        let (beta1, beta2, epsilon, learningRate) = (self.beta1, self.beta2, self.epsilon, self.learningRate)
         for (index, parameter) in parameters.enumerated() {
             guard let grad = parameter.grad else { continue }
-            for position in 0..<grad.count {
-                let g = grad[position] * scale
-                firstMoments[index][position] = beta1 * firstMoments[index][position] + (1 - beta1) * g
-                secondMoments[index][position] = beta2 * secondMoments[index][position] + (1 - beta2) * g * g
-                let mHat = firstMoments[index][position] / correction1
-                let vHat = secondMoments[index][position] / correction2
-                parameter.data[position] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+            // The same arithmetic per value as the plain loop, on raw buffers (no copies,
+            // no exclusivity checks per element).
+            grad.withUnsafeBufferPointer { gradient in
+                firstMoments[index].withUnsafeMutableBufferPointer { first in
+                    secondMoments[index].withUnsafeMutableBufferPointer { second in
+                        parameter.data.withUnsafeMutableBufferPointer { values in
+                            for position in 0..<gradient.count {
+                                let g = gradient[position] * scale
+                                first[position] = beta1 * first[position] + (1 - beta1) * g
+                                second[position] = beta2 * second[position] + (1 - beta2) * g * g
+                                let mHat = first[position] / correction1
+                                let vHat = second[position] / correction2
+                                values[position] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+                            }
+                        }
+                    }
+                }
             }
             parameter.grad = nil
         }

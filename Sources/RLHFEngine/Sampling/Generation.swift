@@ -13,25 +13,31 @@ public struct Continuation: Equatable, Sendable {
 
 extension GPT2 {
     /// Next-token logits after `tokens` (the logits at the last position), with no graph.
+    /// Computed by an `IncrementalDecoder`: the same bits as the last row of `logits([tokens])`.
     public func nextTokenLogits(_ tokens: [Int]) -> [Float] {
-        GradientMode.withoutRecording {
-            let logits = self.logits([tokens])  // (1, T, V)
-            let width = config.vocabularySize
-            return Array(logits.data[(logits.count - width)...])
-        }
+        precondition(!tokens.isEmpty, "hiddenStates needs at least one non-empty row")
+        precondition(tokens.count <= config.contextLength,
+                     "sequence of \(tokens.count) tokens exceeds the context of \(config.contextLength)")
+        return IncrementalDecoder(model: self).append(tokens)
     }
 
     /// Samples up to `maxNewTokens` tokens after `prompt`, stopping after EOS or at the
-    /// context length.
+    /// context length. The prompt is fed once and each sampled token extends a key/value
+    /// cache, so every step costs one position; the logits of each step are the same bits
+    /// as `nextTokenLogits` of the whole sequence so far.
     public func generate(prompt: [Int], maxNewTokens: Int, eosID: Int, sampler: Sampler,
                          random: inout RandomGenerator) -> Continuation {
         var tokens = prompt
         var generated: [Int] = []
+        let decoder = IncrementalDecoder(model: self)
+        var pending = prompt
         while generated.count < maxNewTokens && tokens.count < config.contextLength {
-            let next = sampler.sample(logits: nextTokenLogits(tokens), random: &random)
+            precondition(!pending.isEmpty, "hiddenStates needs at least one non-empty row")
+            let next = sampler.sample(logits: decoder.append(pending), random: &random)
             tokens.append(next)
             generated.append(next)
             if next == eosID { return Continuation(tokens: generated, endedWithEOS: true) }
+            pending = [next]
         }
         return Continuation(tokens: generated, endedWithEOS: false)
     }

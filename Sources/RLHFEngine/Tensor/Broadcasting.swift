@@ -41,6 +41,8 @@ struct BroadcastPlan {
     }
 
     /// Calls `body(outputIndex, leftIndex, rightIndex)` for every output position, in order.
+    /// Always inlined, so that `body` is inlined into the loops below.
+    @inline(__always)
     func forEachPosition(_ body: (Int, Int, Int) -> Void) {
         let total = Tensor.elementCount(outputShape)
         // Fast paths: equal shapes, or a right side that repeats as a whole (a bias).
@@ -49,7 +51,10 @@ struct BroadcastPlan {
             return
         }
         if leftCount == total && rightCount > 0 && total % rightCount == 0 && rightIsSuffix {
-            for index in 0..<total { body(index, index, index % rightCount) }
+            var index = 0
+            for _ in 0..<(total / rightCount) {
+                for offset in 0..<rightCount { body(index, index, offset); index += 1 }
+            }
             return
         }
         let rank = outputShape.count

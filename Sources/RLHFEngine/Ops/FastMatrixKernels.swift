@@ -1,0 +1,249 @@
+/// Register-blocked matrix products on raw row-major buffers, bit-identical to
+/// `MatrixKernels`.
+///
+/// What they compute is exactly what the reference kernels compute, element by element:
+///   multiply:                C[i,j]  = 0 (or C[i,j] when accumulating) + A[i,0] B[0,j] + A[i,1] B[1,j] + ...
+///   multiplyTransposedRight: C[i,p] += (0 + A[i,0] B[p,0] + A[i,1] B[p,1] + ...)
+///   multiplyTransposedLeft:  C[p,j]  = C[p,j] + A[0,p] B[0,j] + A[1,p] B[1,j] + ...
+/// Every sum is taken left to right, one IEEE multiply and one IEEE add per term (no
+/// fused multiply-add), in the same order as the three nested loops of `MatrixKernels`.
+/// Only the order in which *different* output elements are computed changes: a block of
+/// 4 rows x 8 columns of C is held in registers (`SIMD8<Float>`, whose lanes are
+/// independent IEEE operations on every machine) while the shared index runs. So the
+/// result is the same bits on every machine, and an output element never depends on
+/// how many rows the product has or where its row falls in a block. (A last block of
+/// fewer than 8 columns reads B from a zero-padded copy; fewer than 4 rows run one row
+/// at a time. Neither changes any sum.)
+enum FastMatrixKernels {
+    /// How a block of C is started and finished.
+    enum Mode {
+        /// C = sum (the sum starts at 0).
+        case overwrite
+        /// C = C + terms, adding each term into C in turn (the sum starts at C).
+        case accumulate
+        /// C = C + sum, the sum formed first from 0 and then added once.
+        case addTotal
+    }
+
+    static let rowBlock = 4
+    static let columnBlock = 8
+
+    /// C (m x n) = A (m x k) * B (k x n), or C += A * B when `accumulate`.
+    static func multiply(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, k: Int, n: Int, accumulate: Bool = false
+    ) {
+        blocked(a: a, aRowStride: k, aDepthStride: 1, b: b, ldb: n, c: c, ldc: n,
+                rows: m, columns: n, depth: k, mode: accumulate ? .accumulate : .overwrite)
+    }
+
+    /// C (m x k) += A (m x n) * B^T, with B stored (k x n).
+    static func multiplyTransposedRight(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int
+    ) {
+        guard m > 0 && k > 0 else { return }
+        // B^T packed (n x k), so that a row of it is a run of outputs.
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(n * k, 1))
+        defer { packed.deallocate() }
+        for p in 0..<k {
+            for j in 0..<n { packed[j * k + p] = b[p * n + j] }
+        }
+        blocked(a: a, aRowStride: n, aDepthStride: 1, b: packed, ldb: k, c: c, ldc: k,
+                rows: m, columns: k, depth: n, mode: .addTotal)
+    }
+
+    /// C (k x n) += A^T * B, with A stored (m x k) and B stored (m x n).
+    static func multiplyTransposedLeft(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, k: Int, n: Int
+    ) {
+        // Output row p reads column p of A: stride 1 between rows, k along the sum.
+        blocked(a: a, aRowStride: 1, aDepthStride: k, b: b, ldb: n, c: c, ldc: n,
+                rows: k, columns: n, depth: m, mode: .accumulate)
+    }
+
+    /// C (rows x columns) op= sum over d < depth of A(row, d) * B(d, column), where
+    /// A(row, d) = a[row * aRowStride + d * aDepthStride] and B(d, column) = b[d * ldb + column].
+    static func blocked(
+        a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        rows: Int, columns: Int, depth: Int, mode: Mode
+    ) {
+        guard rows > 0 && columns > 0 else { return }
+        // The last, partial block of columns of B is copied once into a zero-padded
+        // (depth x 8) panel, so that every step of the tiles loads eight lanes; the
+        // padding lanes are never stored.
+        let fullColumns = columns - columns % columnBlock
+        let panel: UnsafeMutablePointer<Float>? = fullColumns < columns
+            ? .allocate(capacity: Swift.max(depth * columnBlock, 1)) : nil
+        defer { panel?.deallocate() }
+        if let panel {
+            let width = columns - fullColumns
+            for d in 0..<depth {
+                for lane in 0..<columnBlock {
+                    panel[d * columnBlock + lane] = lane < width ? b[d * ldb + fullColumns + lane] : 0
+                }
+            }
+        }
+        let blocks = (rows + rowBlock - 1) / rowBlock
+        for block in 0..<blocks {
+            let row = block * rowBlock
+            let height = Swift.min(rowBlock, rows - row)
+            var column = 0
+            while column < columns {
+                let width = Swift.min(columnBlock, columns - column)
+                // Full blocks read B in place; the partial one reads the padded panel.
+                let (source, stride) = width == columnBlock ? (b + column, ldb) : (UnsafePointer(panel!), columnBlock)
+                if height == rowBlock {
+                    tile4(a: a + row * aRowStride, aRowStride: aRowStride, aDepthStride: aDepthStride,
+                          b: source, ldb: stride, c: c + row * ldc + column, ldc: ldc,
+                          width: width, depth: depth, mode: mode)
+                } else {
+                    for r in 0..<height {
+                        tile1(a: a + (row + r) * aRowStride, aDepthStride: aDepthStride,
+                              b: source, ldb: stride, c: c + (row + r) * ldc + column,
+                              width: width, depth: depth, mode: mode)
+                    }
+                }
+                column += width
+            }
+        }
+    }
+
+    /// Loads `width` (<= 8) floats; the lanes past `width` are 0 and never stored.
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>, _ width: Int) -> SIMD8<Float> {
+        if width == columnBlock { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        var v = SIMD8<Float>(repeating: 0)
+        for lane in 0..<width { v[lane] = p[lane] }
+        return v
+    }
+
+    @inline(__always)
+    static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ width: Int) {
+        if width == columnBlock {
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+        } else {
+            for lane in 0..<width { p[lane] = v[lane] }
+        }
+    }
+
+    @inline(__always)
+    static func start(_ p: UnsafeMutablePointer<Float>, _ width: Int, _ mode: Mode) -> SIMD8<Float> {
+        mode == .accumulate ? load(p, width) : SIMD8<Float>(repeating: 0)
+    }
+
+    @inline(__always)
+    static func finish(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ width: Int, _ mode: Mode) {
+        store(mode == .addTotal ? load(p, width) + v : v, p, width)
+    }
+
+    /// Four rows by up to eight columns of C; B (depth x 8 readable lanes) has stride ldb.
+    @inline(__always)
+    static func tile4(
+        a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        width: Int, depth: Int, mode: Mode
+    ) {
+        var c0 = start(c, width, mode)
+        var c1 = start(c + ldc, width, mode)
+        var c2 = start(c + 2 * ldc, width, mode)
+        var c3 = start(c + 3 * ldc, width, mode)
+        var ap = a
+        var bp = b
+        for _ in 0..<depth {
+            let bv = UnsafeRawPointer(bp).loadUnaligned(as: SIMD8<Float>.self)
+            c0 += ap[0] * bv
+            c1 += ap[aRowStride] * bv
+            c2 += ap[2 * aRowStride] * bv
+            c3 += ap[3 * aRowStride] * bv
+            ap += aDepthStride
+            bp += ldb
+        }
+        finish(c0, c, width, mode)
+        finish(c1, c + ldc, width, mode)
+        finish(c2, c + 2 * ldc, width, mode)
+        finish(c3, c + 3 * ldc, width, mode)
+    }
+
+    /// One row by up to eight columns of C; B (depth x 8 readable lanes) has stride ldb.
+    @inline(__always)
+    static func tile1(
+        a: UnsafePointer<Float>, aDepthStride: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, width: Int, depth: Int, mode: Mode
+    ) {
+        var c0 = start(c, width, mode)
+        var ap = a
+        var bp = b
+        for _ in 0..<depth {
+            c0 += ap[0] * UnsafeRawPointer(bp).loadUnaligned(as: SIMD8<Float>.self)
+            ap += aDepthStride
+            bp += ldb
+        }
+        finish(c0, c, width, mode)
+    }
+}
+
+/// Array front ends of the matrix kernels, so that tests (which see only the public API)
+/// can check the fast kernels against the reference ones on any sizes.
+public enum MatrixKernelCheck {
+    public enum Kernel: Sendable { case reference, fast }
+
+    /// C (m x n) = A (m x k) * B (k x n); with `initial`, C = initial + A * B term by term.
+    public static func multiply(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int,
+                                initial: [Float]? = nil, kernel: Kernel) -> [Float] {
+        precondition(a.count == m * k && b.count == k * n && (initial?.count ?? m * n) == m * n)
+        var c = initial ?? [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
+                    switch kernel {
+                    case .reference: MatrixKernels.multiply(a, b, c, m: m, k: k, n: n, accumulate: initial != nil)
+                    case .fast: FastMatrixKernels.multiply(a, b, c, m: m, k: k, n: n, accumulate: initial != nil)
+                    }
+                }
+            }
+        }
+        return c
+    }
+
+    /// C (m x k) = initial + A (m x n) * B^T, B stored (k x n).
+    public static func multiplyTransposedRight(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,
+                                               initial: [Float], kernel: Kernel) -> [Float] {
+        precondition(a.count == m * n && b.count == k * n && initial.count == m * k)
+        var c = initial
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
+                    switch kernel {
+                    case .reference: MatrixKernels.multiplyTransposedRight(a, b, c, m: m, n: n, k: k)
+                    case .fast: FastMatrixKernels.multiplyTransposedRight(a, b, c, m: m, n: n, k: k)
+                    }
+                }
+            }
+        }
+        return c
+    }
+
+    /// C (k x n) = initial + A^T * B, A stored (m x k), B stored (m x n).
+    public static func multiplyTransposedLeft(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int,
+                                              initial: [Float], kernel: Kernel) -> [Float] {
+        precondition(a.count == m * k && b.count == m * n && initial.count == k * n)
+        var c = initial
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
+                    switch kernel {
+                    case .reference: MatrixKernels.multiplyTransposedLeft(a, b, c, m: m, k: k, n: n)
+                    case .fast: FastMatrixKernels.multiplyTransposedLeft(a, b, c, m: m, k: k, n: n)
+                    }
+                }
+            }
+        }
+        return c
+    }
+}

@@ -1,0 +1,178 @@
+/// `PortableMath.exp` and `PortableMath.tanh` computed without library calls, giving the
+/// same bits.
+///
+/// What it computes: exactly the operations of `PortableMath` (same range checks, same
+/// Double polynomial in the same Horner order, same final scaling), with two steps
+/// written differently but exactly:
+/// - k = round-to-nearest-even(x / ln2) is formed as (v + 1.5 * 2^52) - 1.5 * 2^52: for
+///   |v| < 2^51 the sum lands where the spacing of doubles is 1, so IEEE addition itself
+///   rounds v to the nearest integer, ties to even, and the subtraction is exact. Here
+///   |v| <= 1076. (It may give +0 where `rounded` gives -0; then r = x - k ln2 differs
+///   at most in the sign of a zero, and the polynomial maps both to exactly 1.)
+/// - 2^h is built from its bit pattern instead of `Double(sign:exponent:significand:)`;
+///   both halves of k stay within the normal exponent range, so the value is the same.
+/// `rounded(.toNearestOrEven)` otherwise compiles to a call of the C library's `rint` on
+/// x86_64, which dominated the cost of GELU and softmax. The results are identical on
+/// every machine (only IEEE add, multiply and divide on Double); the engine's hot paths
+/// use these, everything else keeps calling `PortableMath`.
+public enum FastPortableMath {
+    private static let ln2 = 0.693_147_180_559_945_3
+    private static let inverseLn2 = 1.442_695_040_888_963_4
+    private static let roundingShift = 6_755_399_441_055_744.0  // 1.5 * 2^52
+
+    /// e^x, bit-identical to `PortableMath.exp(_: Double)`.
+    @inline(__always)
+    public static func exp(_ x: Double) -> Double {
+        if x.isNaN { return x }
+        if x > 709.79 { return .infinity }
+        if x < -745.2 { return 0 }
+        let k = (x * inverseLn2 + roundingShift) - roundingShift
+        let r = x - k * ln2
+        var p = 1.0 / 3_628_800.0
+        p = p * r + 1.0 / 362_880.0
+        p = p * r + 1.0 / 40_320.0
+        p = p * r + 1.0 / 5_040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        let power = Int(k)
+        let half = power / 2
+        return p * powerOfTwo(half) * powerOfTwo(power - half)
+    }
+
+    /// 2^e for a normal exponent (-1022...1023), from its bit pattern.
+    @inline(__always)
+    private static func powerOfTwo(_ e: Int) -> Double {
+        Double(bitPattern: UInt64(truncatingIfNeeded: e + 1023) << 52)
+    }
+
+    /// tanh x, bit-identical to `PortableMath.tanh(_: Double)`.
+    @inline(__always)
+    public static func tanh(_ x: Double) -> Double {
+        if x.isNaN { return x }
+        let magnitude = Swift.abs(x)
+        if magnitude > 20 { return x > 0 ? 1 : -1 }
+        if magnitude < 1e-4 { return x - x * x * x / 3 }
+        let e = exp(-2 * magnitude)
+        let t = (1 - e) / (1 + e)
+        return x < 0 ? -t : t
+    }
+
+    /// `Float` versions, computed in `Double` and rounded once, as `PortableMath`'s.
+    @inline(__always)
+    public static func exp(_ x: Float) -> Float { Float(exp(Double(x))) }
+    @inline(__always)
+    public static func tanh(_ x: Float) -> Float { Float(tanh(Double(x))) }
+
+    /// GELU's tanh form, bit-identical to `Tensor.geluValue`.
+    @inline(__always)
+    public static func gelu(_ x: Float) -> Float {
+        let c = Float(0.797_884_560_802_865_4)
+        return 0.5 * x * (1 + tanh(c * (x + 0.044715 * x * x * x)))
+    }
+
+    /// GELU's derivative, bit-identical to the one `Tensor.gelu()` back-propagates.
+    @inline(__always)
+    public static func geluDerivative(_ x: Float) -> Float {
+        let c = Float(0.797_884_560_802_865_4)
+        let t = tanh(c * (x + 0.044715 * x * x * x))
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+    }
+
+    // MARK: - Eight values at a time
+
+    /// `tanh` of eight doubles, lane by lane the same bits as `tanh(_: Double)`.
+    ///
+    /// Every lane runs the same IEEE operations as the scalar function; the branches
+    /// become lane selects. In the branch that calls exp, its argument is -2|x| in
+    /// [-40, 0], so exp's range checks never fire, k = round(x / ln2) lies in [-58, 0],
+    /// and scaling by 2^half then 2^(k - half) equals scaling by 2^k once (both exact:
+    /// the results stay normal). k is read from the low bits of x / ln2 + 1.5 * 2^52.
+    @inline(__always)
+    static func tanh(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        let signMask = SIMD8<UInt64>(repeating: 0x7FFF_FFFF_FFFF_FFFF)
+        let magnitude = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & signMask, to: SIMD8<Double>.self)
+        // Lanes that take another branch (or are NaN) get a harmless stand-in.
+        let usesExp = (magnitude .<= 20) .& (magnitude .>= 1e-4)
+        let m = SIMD8<Double>(repeating: 1).replacing(with: magnitude, where: usesExp)
+        let y = -2 * m
+        let shifted = y * inverseLn2 + roundingShift
+        let k = shifted - roundingShift
+        let r = y - k * ln2
+        var p = SIMD8<Double>(repeating: 1.0 / 3_628_800.0)
+        p = p * r + 1.0 / 362_880.0
+        p = p * r + 1.0 / 40_320.0
+        p = p * r + 1.0 / 5_040.0
+        p = p * r + 1.0 / 720.0
+        p = p * r + 1.0 / 120.0
+        p = p * r + 1.0 / 24.0
+        p = p * r + 1.0 / 6.0
+        p = p * r + 0.5
+        p = p * r + 1.0
+        p = p * r + 1.0
+        let power = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- Int64(bitPattern: roundingShift.bitPattern)
+        let scale = unsafeBitCast((power &+ 1023) &<< 52, to: SIMD8<Double>.self)
+        let e = p * scale
+        let t = (1 - e) / (1 + e)
+        var result = t.replacing(with: -t, where: x .< 0)
+        let small = magnitude .< 1e-4
+        if any(small) { result.replace(with: x - x * x * x / 3, where: small) }
+        let one = SIMD8<Double>(repeating: 1)
+        result.replace(with: one.replacing(with: -one, where: .!(x .> 0)), where: magnitude .> 20)
+        result.replace(with: x, where: x .!= x)
+        return result
+    }
+
+    /// tanh(c (x + 0.044715 x^3)) for eight floats, as `gelu` and `geluDerivative` form it.
+    @inline(__always)
+    static func geluTanh(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        let c = Float(0.797_884_560_802_865_4)
+        let a: Float = 0.044715
+        let u = c * (x + a * x * x * x)
+        return SIMD8<Float>(tanh(SIMD8<Double>(u)))
+    }
+
+    /// y = gelu(x) for `count` values: the same bits as `gelu(_:)` on each.
+    static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        var index = 0
+        while index + 8 <= count {
+            let v = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
+            let result = 0.5 * v * (1 + geluTanh(v))
+            UnsafeMutableRawPointer(y + index).storeBytes(of: result, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            y[index] = gelu(x[index])
+            index += 1
+        }
+    }
+
+    /// dx = g * gelu'(x) for `count` values: the same bits as g * `geluDerivative(_:)` on each.
+    static func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                             count: Int) {
+        let c = Float(0.797_884_560_802_865_4)
+        let b: Float = 3 * 0.044715
+        var index = 0
+        while index + 8 <= count {
+            let v = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
+            let upstream = UnsafeRawPointer(g + index).loadUnaligned(as: SIMD8<Float>.self)
+            let t = geluTanh(v)
+            // 0.5 (1 + t) + 0.5 x (1 - t t) c (1 + 3 * 0.044715 x x), operation by operation.
+            let first: SIMD8<Float> = 0.5 * (1 + t)
+            let slope: SIMD8<Float> = 1 - t * t
+            let cubic: SIMD8<Float> = 1 + b * v * v
+            let second: SIMD8<Float> = 0.5 * v * slope * c * cubic
+            let derivative = first + second
+            UnsafeMutableRawPointer(dx + index).storeBytes(of: upstream * derivative, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            dx[index] = g[index] * geluDerivative(x[index])
+            index += 1
+        }
+    }
+}
