@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+struct ExecutableMissing: Error, CustomStringConvertible {
+    var description: String { "the rlhf executable was not built next to the tests" }
+}
+
 /// Runs the real `rlhf` executable.
 enum Executable {
     /// The `rlhf` built next to this test binary (SwiftPM puts products side by side).
@@ -13,7 +17,8 @@ enum Executable {
     /// Runs `rlhf arguments`, feeding `input` to its standard input; returns (status, stdout, stderr).
     static func run(_ arguments: [String], input: String = "") throws -> (Int32, String, String) {
         let process = Process()
-        process.executableURL = try #require(url, "the rlhf executable was not built")
+        guard let executable = url else { throw ExecutableMissing() }
+        process.executableURL = executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
