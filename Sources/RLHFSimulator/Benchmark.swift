@@ -105,6 +105,7 @@ public struct Benchmark: Sendable {
 
         // One PPO iteration: generation, the scoring forward passes, the update.
         let ppoTimes = ppoIteration(sft: gpt, tokenizer: tokenizer)
+        let commands = commandLatencies()
 
         let config = BenchmarkReport.Configuration(
             vocabSize: model.vocabularySize, nEmbd: model.embeddingWidth, nLayer: model.layerCount,
@@ -113,7 +114,8 @@ public struct Benchmark: Sendable {
             minibatches: ppo.numMiniBatches)
         let flop = BenchmarkReport.ppoIterationFlop(config: config, parameters: gpt.parameterCount)
         return BenchmarkReport(
-            config: config, startupMs: nil, stepMs: stepSeconds * 1000, logitsMs: logitsSeconds * 1000,
+            config: config, startupMs: nil, stepMs: commands.step * 1000, logitsMs: commands.logits * 1000,
+            pretrainingStepMs: stepSeconds * 1000, nextTokenLogitsMs: logitsSeconds * 1000,
             sampleStepMs: sampleSeconds * 1000,
             generationTokenMs: generateSeconds * 1000 / Double(ppo.responseLength),
             ppoIterationMs: ppoTimes.total * 1000, ppoGenerationMs: ppoTimes.generation * 1000,
@@ -169,6 +171,24 @@ public struct Benchmark: Sendable {
                         update: Self.median(update), total: Self.median(total), firstRatioExact: exact)
     }
 
+    /// Median seconds of the `step` and `logits 10` commands, typed into an interpreter on
+    /// the built-in world after a prompt and three steps (each `step` is undone with `back`).
+    private func commandLatencies() -> (step: Double, logits: Double) {
+        guard let session = try? WorldLocation.startSession(seed: seed) else { return (.nan, .nan) }
+        let interpreter = Interpreter(session: session)
+        let console = TextConsole()
+        for line in ["prompt create a description for plantation palms .", "step enjoy", "step some", "step fun"] {
+            _ = interpreter.execute(line, console: console)
+        }
+        let step = median(repeats: 20 * repetitions) {
+            _ = interpreter.execute("step", console: console)
+            _ = interpreter.execute("back", console: console)
+        }
+        let logits = median(repeats: 20 * repetitions) { _ = interpreter.execute("logits 10", console: console) }
+        _ = console.take()
+        return (step, logits)
+    }
+
     /// The median time of `body` in seconds over `repeats` runs, after one warm-up run.
     private func median(repeats: Int? = nil, _ body: () -> Void) -> Double {
         let clock = ContinuousClock()
@@ -205,10 +225,15 @@ public struct BenchmarkReport: Sendable, Equatable {
     public var config: Configuration
     /// Time from launch to a ready simulator: the caller measures and fills it in.
     public var startupMs: Double?
-    /// One pre-training step: 16 corpus rows, next-token loss, backward, Adam.
+    /// The REPL's `step` command on the built-in world, through the interpreter: sample a
+    /// token, then the policy, reference and critic read the episode (then `back`).
     public var stepMs: Double
-    /// One `nextTokenLogits` call on a `contextLength`-token context.
+    /// The REPL's `logits` command (top 10) on the built-in world, through the interpreter.
     public var logitsMs: Double
+    /// One pre-training step: 16 corpus rows, next-token loss, backward, Adam.
+    public var pretrainingStepMs: Double
+    /// One `nextTokenLogits` call on a `contextLength`-token context.
+    public var nextTokenLogitsMs: Double
     /// One sampled step: `nextTokenLogits` on the same context, then `Sampler.sample`.
     public var sampleStepMs: Double
     /// Per token of one `generate` call of `responseLength` tokens after a `promptLength` prompt.
@@ -304,6 +329,8 @@ public struct BenchmarkReport: Sendable, Equatable {
             ("startup_ms", number(startupMs)),
             ("step_ms", number(stepMs)),
             ("logits_ms", number(logitsMs)),
+            ("pretraining_step_ms", number(pretrainingStepMs)),
+            ("next_token_logits_ms", number(nextTokenLogitsMs)),
             ("sample_step_ms", number(sampleStepMs)),
             ("generation_token_ms", number(generationTokenMs)),
             ("ppo_iteration_ms", number(ppoIterationMs)),

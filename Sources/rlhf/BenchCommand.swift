@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import RLHFEngine
+import RLHFStages
+import RLHFSimulator
+
+/// `rlhf bench [--json]`: how fast the engine and the simulator are, in this build.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure start-up, step and logits latency, one PPO iteration and the whole pipeline.")
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    @Flag(help: "Skip the whole-pipeline run (world build and 50 PPO iterations), which takes several seconds.")
+    var quick = false
+
+    @Option(help: "Timed runs per figure; the median is reported.")
+    var repetitions = 5
+
+    func run() throws {
+        #if DEBUG
+        FileHandle.standardError.write(Data("warning: a debug build; build with -c release for meaningful figures\n".utf8))
+        #endif
+        var report = Benchmark(repetitions: repetitions).run()
+        report.startupMs = try startupMilliseconds()
+        if !quick { report.pipelineSeconds = pipelineSeconds() }
+        report.peakRSSMegabytes = BenchmarkReport.peakResidentMegabytes()
+        print(json ? report.json : BenchTable.text(report))
+    }
+
+    /// Median wall time of `rlhf` from launch to a ready prompt and out again (`quit` on
+    /// standard input): process start, loading the world, the session and the interpreter.
+    private func startupMilliseconds() throws -> Double {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var times: [Double] = []
+        for _ in 0..<max(repetitions, 3) {
+            let process = Process()
+            process.executableURL = executable
+            let input = Pipe()
+            process.standardInput = input
+            process.standardOutput = FileHandle.nullDevice
+            let start = ContinuousClock.now
+            try process.run()
+            input.fileHandleForWriting.write(Data("quit\n".utf8))
+            try input.fileHandleForWriting.close()
+            process.waitUntilExit()
+            let elapsed = ContinuousClock.now - start
+            times.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    /// The whole default pipeline once: pre-training, SFT, labelling, the reward model,
+    /// then 50 PPO iterations of the default batch.
+    private func pipelineSeconds() -> Double {
+        let start = ContinuousClock.now
+        let world = WorldBuilder.build()
+        var random = RandomGenerator(seed: 0)
+        let policy = ActorCritic(initialisedFrom: world.sft, random: &random)
+        let trainer = PPOTrainer(policy: policy, reference: world.sft, rewardModel: world.reward, annotator: world.annotator,
+                                 tokenizer: world.tokenizer, config: PPOConfig())
+        let prompts = WorldText.trainingPrompts.map { try! world.tokenizer.encode($0, source: "the built-in prompts") }
+        for _ in 0..<50 {
+            let batch = (0..<trainer.config.batchSize).map { _ in prompts[random.nextInt(below: prompts.count)] }
+            _ = try! trainer.iterate(prompts: batch, random: &random)
+        }
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+/// The benchmark report as a table for people.
+enum BenchTable {
+    static func text(_ report: BenchmarkReport) -> String {
+        let c = report.config
+        func ms(_ value: Double) -> String { Format.fixed(value, 3) + " ms" }
+        var table = Table([.init("measure", .left), .init("median", .left)])
+        table.add(["start-up to a ready prompt", report.startupMs.map(ms) ?? "-"])
+        table.add(["`step` command (with `back`)", ms(report.stepMs)])
+        table.add(["`logits 10` command", ms(report.logitsMs)])
+        table.add(["next-token logits + sample (engine)", ms(report.sampleStepMs)])
+        table.add(["generated token (KV cache)", ms(report.generationTokenMs)])
+        table.add(["PPO iteration", ms(report.ppoIterationMs)])
+        table.add(["  generation", ms(report.ppoGenerationMs)])
+        table.add(["  scoring (policy, critic, reference, reward model)", ms(report.ppoScoringMs)])
+        table.add(["  update (every epoch and minibatch)", ms(report.ppoUpdateMs)])
+        table.add(["  achieved", Format.fixed(report.gflops, 2) + " GFLOP/s (" + Format.fixed(report.ppoIterationGflop, 3) + " GFLOP)"])
+        table.add(["pre-training step (16 rows)", ms(report.pretrainingStepMs)])
+        table.add(["forward", Format.fixed(report.forwardTokensPerSecond, 0) + " tokens/s"])
+        table.add(["forward + backward", Format.fixed(report.trainTokensPerSecond, 0) + " tokens/s"])
+        table.add(["whole pipeline (world build + 50 PPO iterations)", report.pipelineSeconds.map { Format.fixed($0, 2) + " s" } ?? "skipped"])
+        table.add(["peak memory", Format.fixed(report.peakRSSMegabytes, 1) + " MB"])
+        return """
+            Model: GPT-2, vocab \(c.vocabSize), n_embd \(c.nEmbd), n_layer \(c.nLayer), n_head \(c.nHead), n_positions \(c.nPositions); \(report.parameters) parameters.
+            PPO: batch \(c.batchSize) rollouts, prompt \(c.promptLength) + response \(c.responseLength) tokens, \(c.epochs) epochs x \(c.minibatches) minibatches.
+            \(table.render(indent: 0))
+            First minibatch ratio exactly 1: \(report.ppoFirstRatioExact)
+            """
+    }
+}
