@@ -85,3 +85,23 @@ struct PPOOutcomeTests {
         #expect(free.after.kl > 2 * leashed.after.kl, "KL: beta 0 \(free.after.kl) vs default \(leashed.after.kl)")
     }
 }
+
+@Suite("The shipped world is reproducible")
+struct WorldReproducibilityTests {
+    @Test("building the world from its recipe gives the shipped models and data, bit for bit")
+    func rebuildMatchesShipped() throws {
+        let shipped = try WorldStore.load(from: WorldLocation.worldFolder)
+        let rebuilt = WorldBuilder.build()
+        for (name, built, stored) in [("base", rebuilt.base, shipped.base), ("sft", rebuilt.sft, shipped.sft),
+                                       ("reward", rebuilt.reward.backbone, shipped.reward.backbone)] {
+            for ((parameter, a), (_, b)) in zip(built.namedParameters(), stored.namedParameters()) {
+                #expect(a.data == b.data, "\(name) \(parameter) differs from lessons/world (re-run `rlhf world build`?)")
+            }
+        }
+        #expect(rebuilt.reward.head.weight.data == shipped.reward.head.weight.data)
+        #expect(rebuilt.sftTraining.map(\.tokens) == shipped.sftTraining.map(\.tokens))
+        #expect(rebuilt.sftHeldOut.map(\.tokens) == shipped.sftHeldOut.map(\.tokens))
+        #expect(rebuilt.preferenceTraining.map(\.chosen) == shipped.preferenceTraining.map(\.chosen))
+        #expect(rebuilt.preferenceHeldOut.map(\.rejected) == shipped.preferenceHeldOut.map(\.rejected))
+    }
+}
