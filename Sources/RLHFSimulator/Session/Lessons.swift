@@ -51,6 +51,6 @@ public enum Lessons {
 
     /// The listing `lesson` prints.
     public static func listing(_ lessons: [Lesson]) -> String {
-        lessons.map { "  \($0.number)  \($0.title)" }.joined(separator: "\n")
+        lessons.map { "  \(Format.padLeft(String($0.number), 2))  \($0.title)" }.joined(separator: "\n")
     }
 }
