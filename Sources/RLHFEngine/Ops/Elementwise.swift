@@ -92,21 +92,34 @@ extension Tensor {
     /// gelu(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3);
     /// d/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
     public func gelu() -> Tensor {
-        // The loops of `unary(GeluFunction())`, eight values at a time (same bits).
+        // The loops of `unary(GeluFunction())`, eight values at a time (same bits). When a
+        // graph is recorded, each value's tanh is kept so the backward pass need not redo it.
         let total = count
+        let keepTanh = GradientMode.isRecording && requiresGrad
         var output = [Float](repeating: 0, count: total)
+        var tanhValues = [Float](repeating: 0, count: keepTanh ? total : 0)
         data.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
-                if total > 0 { FastPortableMath.gelu(x.baseAddress!, y.baseAddress!, count: total) }
+                tanhValues.withUnsafeMutableBufferPointer { t in
+                    if total > 0 {
+                        FastPortableMath.gelu(x.baseAddress!, y.baseAddress!, count: total,
+                                              tanhOut: keepTanh ? t.baseAddress! : nil)
+                    }
+                }
             }
         }
+        let savedTanh = tanhValues
         return Tensor(shape: shape, data: output, parents: [self]) { result in
             var gradient = [Float](repeating: 0, count: total)
             result.grad!.withUnsafeBufferPointer { upstream in
                 self.data.withUnsafeBufferPointer { x in
-                    gradient.withUnsafeMutableBufferPointer { dx in
-                        if total > 0 {
-                            FastPortableMath.geluBackward(x.baseAddress!, upstream.baseAddress!, dx.baseAddress!, count: total)
+                    savedTanh.withUnsafeBufferPointer { t in
+                        gradient.withUnsafeMutableBufferPointer { dx in
+                            if total > 0 {
+                                FastPortableMath.geluBackward(x.baseAddress!, upstream.baseAddress!, dx.baseAddress!,
+                                                              count: total,
+                                                              tanhValues: t.count == total ? t.baseAddress! : nil)
+                            }
                         }
                     }
                 }

@@ -136,31 +136,46 @@ public enum FastPortableMath {
         return SIMD8<Float>(tanh(SIMD8<Double>(u)))
     }
 
-    /// y = gelu(x) for `count` values: the same bits as `gelu(_:)` on each.
-    static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    /// tanh(c (x + 0.044715 x^3)) for one float, as `gelu` and `geluDerivative` form it.
+    @inline(__always)
+    static func geluTanh(_ x: Float) -> Float {
+        let c = Float(0.797_884_560_802_865_4)
+        return tanh(c * (x + 0.044715 * x * x * x))
+    }
+
+    /// y = gelu(x) for `count` values: the same bits as `gelu(_:)` on each. When `tanhOut`
+    /// is given it receives each value's tanh(c (x + 0.044715 x^3)), for `geluBackward`.
+    static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+                     tanhOut: UnsafeMutablePointer<Float>? = nil) {
         var index = 0
         while index + 8 <= count {
             let v = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
-            let result = 0.5 * v * (1 + geluTanh(v))
+            let t = geluTanh(v)
+            let result = 0.5 * v * (1 + t)
             UnsafeMutableRawPointer(y + index).storeBytes(of: result, as: SIMD8<Float>.self)
+            if let tanhOut { UnsafeMutableRawPointer(tanhOut + index).storeBytes(of: t, as: SIMD8<Float>.self) }
             index += 8
         }
         while index < count {
-            y[index] = gelu(x[index])
+            let t = geluTanh(x[index])
+            y[index] = 0.5 * x[index] * (1 + t)
+            tanhOut?[index] = t
             index += 1
         }
     }
 
     /// dx = g * gelu'(x) for `count` values: the same bits as g * `geluDerivative(_:)` on each.
+    /// `tanhValues`, when given, holds each value's tanh as `gelu(_:_:count:tanhOut:)` saved it
+    /// (the same bits as recomputing it here).
     static func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-                             count: Int) {
+                             count: Int, tanhValues: UnsafePointer<Float>? = nil) {
         let c = Float(0.797_884_560_802_865_4)
         let b: Float = 3 * 0.044715
         var index = 0
         while index + 8 <= count {
             let v = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
             let upstream = UnsafeRawPointer(g + index).loadUnaligned(as: SIMD8<Float>.self)
-            let t = geluTanh(v)
+            let t = tanhValues.map { UnsafeRawPointer($0 + index).loadUnaligned(as: SIMD8<Float>.self) } ?? geluTanh(v)
             // 0.5 (1 + t) + 0.5 x (1 - t t) c (1 + 3 * 0.044715 x x), operation by operation.
             let first: SIMD8<Float> = 0.5 * (1 + t)
             let slope: SIMD8<Float> = 1 - t * t
@@ -171,7 +186,9 @@ public enum FastPortableMath {
             index += 8
         }
         while index < count {
-            dx[index] = g[index] * geluDerivative(x[index])
+            let (v, t) = (x[index], tanhValues?[index] ?? geluTanh(x[index]))
+            let derivative = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + b * v * v)
+            dx[index] = g[index] * derivative
             index += 1
         }
     }
