@@ -4,7 +4,7 @@
 /// Arithmetic.swift are specialised for it. exp and tanh go through `FastPortableMath`,
 /// which gives the same bits as `PortableMath`.
 struct ExpFunction: UnaryFunction {
-    @inline(__always) func value(_ x: Float) -> Float { FastPortableMath.exp(x) }
+    @inline(__always) func value(_ x: Float) -> Float { PortableMath.exp(x) }
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { y }
 }
 
@@ -36,7 +36,7 @@ struct GeluFunction: UnaryFunction {
 
 struct LogSigmoidFunction: UnaryFunction {
     @inline(__always) func value(_ x: Float) -> Float {
-        Swift.min(x, 0) - Float(PortableMath.log(1 + FastPortableMath.exp(-Double(Swift.abs(x)))))
+        Swift.min(x, 0) - Float(PortableMath.log(1 + PortableMath.exp(-Double(Swift.abs(x)))))
     }
     @inline(__always) func derivative(_ x: Float, _ y: Float) -> Float { Tensor.sigmoidValue(-x) }
 }
@@ -146,7 +146,7 @@ extension Tensor {
     }
 
     static func sigmoidValue(_ x: Float) -> Float {
-        Float(1 / (1 + FastPortableMath.exp(-Double(x))))
+        Float(1 / (1 + PortableMath.exp(-Double(x))))
     }
 
     /// Elementwise minimum of two broadcast tensors. The gradient goes to the smaller

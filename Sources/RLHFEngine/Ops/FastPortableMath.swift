@@ -1,85 +1,27 @@
-/// `PortableMath.exp` and `PortableMath.tanh` computed without library calls, giving the
-/// same bits.
+/// GELU and tanh on eight values at a time, with the same bits as `PortableMath`.
 ///
-/// What it computes: exactly the operations of `PortableMath` (same range checks, same
-/// Double polynomial in the same Horner order, same final scaling), with two steps
-/// written differently but exactly:
-/// - k = round-to-nearest-even(x / ln2) is formed as (v + 1.5 * 2^52) - 1.5 * 2^52: for
-///   |v| < 2^51 the sum lands where the spacing of doubles is 1, so IEEE addition itself
-///   rounds v to the nearest integer, ties to even, and the subtraction is exact. Here
-///   |v| <= 1076. (It may give +0 where `rounded` gives -0; then r = x - k ln2 differs
-///   at most in the sign of a zero, and the polynomial maps both to exactly 1.)
-/// - 2^h is built from its bit pattern instead of `Double(sign:exponent:significand:)`;
-///   both halves of k stay within the normal exponent range, so the value is the same.
-/// `rounded(.toNearestOrEven)` otherwise compiles to a call of the C library's `rint` on
-/// x86_64, which dominated the cost of GELU and softmax. The results are identical on
-/// every machine (only IEEE add, multiply and divide on Double); the engine's hot paths
-/// use these, everything else keeps calling `PortableMath`.
+/// What it computes: `PortableMath.tanh` lane by lane (same range checks, same Double
+/// polynomial in the same Horner order, same scaling, the branches as lane selects),
+/// and GELU's tanh form and its derivative built on it, exactly as `Tensor.gelu()`
+/// computes them one value at a time. The results are identical on every machine (only
+/// IEEE add, multiply and divide on Double lanes); the engine's GELU uses these.
 public enum FastPortableMath {
     private static let ln2 = 0.693_147_180_559_945_3
     private static let inverseLn2 = 1.442_695_040_888_963_4
     private static let roundingShift = 6_755_399_441_055_744.0  // 1.5 * 2^52
 
-    /// e^x, bit-identical to `PortableMath.exp(_: Double)`.
-    @inline(__always)
-    public static func exp(_ x: Double) -> Double {
-        if x.isNaN { return x }
-        if x > 709.79 { return .infinity }
-        if x < -745.2 { return 0 }
-        let k = (x * inverseLn2 + roundingShift) - roundingShift
-        let r = x - k * ln2
-        var p = 1.0 / 3_628_800.0
-        p = p * r + 1.0 / 362_880.0
-        p = p * r + 1.0 / 40_320.0
-        p = p * r + 1.0 / 5_040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
-        let power = Int(k)
-        let half = power / 2
-        return p * powerOfTwo(half) * powerOfTwo(power - half)
-    }
-
-    /// 2^e for a normal exponent (-1022...1023), from its bit pattern.
-    @inline(__always)
-    private static func powerOfTwo(_ e: Int) -> Double {
-        Double(bitPattern: UInt64(truncatingIfNeeded: e + 1023) << 52)
-    }
-
-    /// tanh x, bit-identical to `PortableMath.tanh(_: Double)`.
-    @inline(__always)
-    public static func tanh(_ x: Double) -> Double {
-        if x.isNaN { return x }
-        let magnitude = Swift.abs(x)
-        if magnitude > 20 { return x > 0 ? 1 : -1 }
-        if magnitude < 1e-4 { return x - x * x * x / 3 }
-        let e = exp(-2 * magnitude)
-        let t = (1 - e) / (1 + e)
-        return x < 0 ? -t : t
-    }
-
-    /// `Float` versions, computed in `Double` and rounded once, as `PortableMath`'s.
-    @inline(__always)
-    public static func exp(_ x: Float) -> Float { Float(exp(Double(x))) }
-    @inline(__always)
-    public static func tanh(_ x: Float) -> Float { Float(tanh(Double(x))) }
-
     /// GELU's tanh form, bit-identical to `Tensor.geluValue`.
     @inline(__always)
     public static func gelu(_ x: Float) -> Float {
         let c = Float(0.797_884_560_802_865_4)
-        return 0.5 * x * (1 + tanh(c * (x + 0.044715 * x * x * x)))
+        return 0.5 * x * (1 + PortableMath.tanh(c * (x + 0.044715 * x * x * x)))
     }
 
     /// GELU's derivative, bit-identical to the one `Tensor.gelu()` back-propagates.
     @inline(__always)
     public static func geluDerivative(_ x: Float) -> Float {
         let c = Float(0.797_884_560_802_865_4)
-        let t = tanh(c * (x + 0.044715 * x * x * x))
+        let t = PortableMath.tanh(c * (x + 0.044715 * x * x * x))
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
     }
 
@@ -140,7 +82,7 @@ public enum FastPortableMath {
     @inline(__always)
     static func geluTanh(_ x: Float) -> Float {
         let c = Float(0.797_884_560_802_865_4)
-        return tanh(c * (x + 0.044715 * x * x * x))
+        return PortableMath.tanh(c * (x + 0.044715 * x * x * x))
     }
 
     /// y = gelu(x) for `count` values: the same bits as `gelu(_:)` on each. When `tanhOut`

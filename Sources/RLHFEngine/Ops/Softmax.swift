@@ -57,7 +57,7 @@ extension Tensor {
                             var total: Float = 0
                             for column in 0..<width { total += upstream[base + column] }
                             for column in 0..<width {
-                                dx[base + column] = upstream[base + column] - FastPortableMath.exp(y[base + column]) * total
+                                dx[base + column] = upstream[base + column] - PortableMath.exp(y[base + column]) * total
                             }
                         }
                     }
@@ -103,7 +103,7 @@ extension Tensor {
         for column in 0..<width { largest = Swift.max(largest, values[column]) }
         var total: Float = 0
         for column in 0..<width {
-            let e = FastPortableMath.exp(values[column] - largest)
+            let e = PortableMath.exp(values[column] - largest)
             output[column] = e
             total += e
         }
@@ -116,7 +116,7 @@ extension Tensor {
         var largest = -Float.infinity
         for column in 0..<width { largest = Swift.max(largest, values[column]) }
         var total: Double = 0
-        for column in 0..<width { total += FastPortableMath.exp(Double(values[column] - largest)) }
+        for column in 0..<width { total += PortableMath.exp(Double(values[column] - largest)) }
         let logTotal = Float(PortableMath.log(total))
         for column in 0..<width { output[column] = values[column] - largest - logTotal }
     }

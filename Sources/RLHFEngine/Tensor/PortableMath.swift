@@ -8,14 +8,21 @@
 public enum PortableMath {
     private static let ln2 = 0.693_147_180_559_945_3
     private static let inverseLn2 = 1.442_695_040_888_963_4
+    private static let roundingShift = 6_755_399_441_055_744.0  // 1.5 * 2^52
 
     /// e^x. Range reduction x = k ln2 + r with |r| <= ln2/2, then a degree-10
     /// Taylor polynomial for e^r (error below 2e-10), then scaling by 2^k.
+    ///
+    /// Two steps are written to avoid library calls, exactly: k = round-to-nearest-even
+    /// of x / ln2 is formed as (v + 1.5 * 2^52) - 1.5 * 2^52 (for |v| < 2^51 IEEE addition
+    /// itself rounds v to an integer, ties to even, and the subtraction is exact; here
+    /// |v| <= 1076), and 2^h is built from its bit pattern.
+    @inline(__always)
     public static func exp(_ x: Double) -> Double {
         if x.isNaN { return x }
         if x > 709.79 { return .infinity }
         if x < -745.2 { return 0 }
-        let k = (x * inverseLn2).rounded(.toNearestOrEven)
+        let k = (x * inverseLn2 + roundingShift) - roundingShift
         let r = x - k * ln2
         // Horner form of sum_{n=0}^{10} r^n / n!
         var p = 1.0 / 3_628_800.0
@@ -29,7 +36,16 @@ public enum PortableMath {
         p = p * r + 0.5
         p = p * r + 1.0
         p = p * r + 1.0
-        return scaleByPowerOfTwo(p, Int(k))
+        // x * 2^k in two steps, so that neither factor overflows.
+        let power = Int(k)
+        let half = power / 2
+        return p * powerOfTwo(half) * powerOfTwo(power - half)
+    }
+
+    /// 2^e for a normal exponent (-1022...1023), from its bit pattern.
+    @inline(__always)
+    private static func powerOfTwo(_ e: Int) -> Double {
+        Double(bitPattern: UInt64(truncatingIfNeeded: e + 1023) << 52)
     }
 
     /// ln x. Writes x = m * 2^e with m in [sqrt(1/2), sqrt(2)), then
@@ -58,6 +74,7 @@ public enum PortableMath {
     }
 
     /// tanh x = (1 - e^{-2|x|}) / (1 + e^{-2|x|}), with the sign of x.
+    @inline(__always)
     public static func tanh(_ x: Double) -> Double {
         if x.isNaN { return x }
         let magnitude = Swift.abs(x)
@@ -68,15 +85,8 @@ public enum PortableMath {
         return x < 0 ? -t : t
     }
 
-    /// x * 2^k, exact, in two steps so that neither factor overflows.
-    private static func scaleByPowerOfTwo(_ x: Double, _ k: Int) -> Double {
-        let half = k / 2
-        return x * Double(sign: .plus, exponent: half, significand: 1)
-                 * Double(sign: .plus, exponent: k - half, significand: 1)
-    }
-
     /// `Float` versions, computed in `Double` and rounded once.
-    public static func exp(_ x: Float) -> Float { Float(exp(Double(x))) }
+    @inline(__always) public static func exp(_ x: Float) -> Float { Float(exp(Double(x))) }
     public static func log(_ x: Float) -> Float { Float(log(Double(x))) }
-    public static func tanh(_ x: Float) -> Float { Float(tanh(Double(x))) }
+    @inline(__always) public static func tanh(_ x: Float) -> Float { Float(tanh(Double(x))) }
 }
