@@ -50,7 +50,8 @@ struct REPLCommand: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: script), let text = String(data: data, encoding: .utf8) else {
                 throw StartupError(message: "\(script): no such file, or not readable text")
             }
-            try ScriptMode.run(text: text, name: script, interpreter: interpreter, keepGoing: keepGoing)
+            try ScriptMode.run(text: text, name: script, interpreter: interpreter, keepGoing: keepGoing,
+                               folder: URL(fileURLWithPath: script).deletingLastPathComponent())
         } else if !LineEditor.standardInputIsTerminal {
             var text = ""
             while let line = readLine(strippingNewline: false) { text += line }

@@ -44,11 +44,11 @@ final class TerminalConsole: Console {
 
 /// Scripts and piped input: the same interpreter, no line editor.
 enum ScriptMode {
-    static func run(text: String, name: String, interpreter: Interpreter, keepGoing: Bool) throws {
+    static func run(text: String, name: String, interpreter: Interpreter, keepGoing: Bool, folder: URL? = nil) throws {
         let console = TerminalConsole(isTerminal: false)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
-        let result = interpreter.runScript(lines: lines, name: name, console: console, keepGoing: keepGoing)
+        let result = interpreter.runScript(lines: lines, name: name, console: console, keepGoing: keepGoing, folder: folder)
         if let last = result.errors.last, !keepGoing {
             FileHandle.standardError.write(Data("error: \(last)\n".utf8))
         }

@@ -14,7 +14,7 @@ enum BatchCommands {
         let session = call.session
         try call.expectAtMost(2, usage: "batch [N] [FILE]")
         let count = try call.integer(0, name: "N", default: session.config.batchSize, range: 1...256)
-        let pool = try PromptFiles.pool(call.arguments.count > 1 ? call.arguments[1] : nil, session: session)
+        let pool = try PromptFiles.pool(call.arguments.count > 1 ? call.interpreter.resolve(call.arguments[1]) : nil, session: session)
         let prompts = (0..<count).map { _ in pool[session.random.nextInt(below: pool.count)] }
         let batch = try session.trainer.collectBatch(prompts: prompts, random: &session.random)
         session.batch = batch

@@ -22,12 +22,14 @@ enum TrainCommands {
     ) { call in
         guard let stage = call.arguments.first else { throw CommandError("usage: train sft|rm|ppo N [FILE]") }
         let steps = try call.integer(1, name: "N", range: 1...100_000)
+        // A file is read from where it resolves (next to a script, if need be) but named as typed.
         let file = call.arguments.count > 2 ? call.arguments[2] : nil
+        let path = file.map(call.interpreter.resolve)
         if call.arguments.count > 3 { throw CommandError("too many arguments; usage: train sft|rm|ppo N [FILE]") }
         switch stage {
-        case "sft": try trainSFT(call, steps: steps, file: file)
-        case "rm": try trainReward(call, steps: steps, file: file)
-        case "ppo": try trainPPO(call, iterations: steps, file: file)
+        case "sft": try trainSFT(call, steps: steps, file: file, path: path)
+        case "rm": try trainReward(call, steps: steps, file: file, path: path)
+        case "ppo": try trainPPO(call, iterations: steps, path: path)
         default: throw CommandError("unknown stage \"\(stage)\": expected sft, rm or ppo")
         }
     }
@@ -57,9 +59,9 @@ enum TrainCommands {
 
     // MARK: - Stages
 
-    static func trainSFT(_ call: Invocation, steps: Int, file: String?) throws {
+    static func trainSFT(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
         let session = call.session
-        let training = try file.map { try DataFiles.loadSFT(path: $0, tokenizer: session.tokenizer) } ?? session.data.sftTraining
+        let training = try path.map { try DataFiles.loadSFT(path: $0, tokenizer: session.tokenizer) } ?? session.data.sftTraining
         let model = session.base.copy()
         let trainer = SupervisedTrainer(model: model, tokenizer: session.tokenizer)
         call.console.line("Fine-tuning a copy of the base model on \(training.count) examples\(file.map { " from \($0)" } ?? "") for \(steps) step\(steps == 1 ? "" : "s").")
@@ -72,9 +74,9 @@ enum TrainCommands {
         call.console.line("This is now the SFT model: the reference for the KL, and the policy restarts from it.")
     }
 
-    static func trainReward(_ call: Invocation, steps: Int, file: String?) throws {
+    static func trainReward(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
         let session = call.session
-        let training = try file.map { try DataFiles.loadPreferences(path: $0, tokenizer: session.tokenizer) } ?? session.data.preferenceTraining
+        let training = try path.map { try DataFiles.loadPreferences(path: $0, tokenizer: session.tokenizer) } ?? session.data.preferenceTraining
         let model = session.reward.copy()
         let trainer = RewardTrainer(model: model)
         let shown = Array(training.prefix(5))
@@ -96,9 +98,9 @@ enum TrainCommands {
         session.lastHistory = ("rm", history.events)
     }
 
-    static func trainPPO(_ call: Invocation, iterations: Int, file: String?) throws {
+    static func trainPPO(_ call: Invocation, iterations: Int, path: String?) throws {
         let session = call.session
-        let pool = try PromptFiles.pool(file, session: session)
+        let pool = try PromptFiles.pool(path, session: session)
         call.console.line("PPO: \(iterations) iteration\(iterations == 1 ? "" : "s") of \(session.config.batchSize) rollouts each.")
         var history = TrainingHistory()
         let progress = reporter(call, "train ppo")

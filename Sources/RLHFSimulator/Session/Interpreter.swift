@@ -8,6 +8,10 @@ public final class Interpreter {
     public let session: Session
     public private(set) var commands: [Command] = []
     private var sourceDepth = 0
+    /// The folders of the scripts being run, innermost last: a relative FILE that does not
+    /// exist from the working directory is looked up next to the script (so a lesson can
+    /// name its data files wherever it is replayed from).
+    private var scriptFolders: [URL] = []
     /// In scripts and lessons, print each command as `rlhf> command` before its output
     /// (the `echo on` command), so a replay reads like a session at the terminal.
     public var echoesCommands = false
@@ -76,7 +80,11 @@ public final class Interpreter {
 
     /// Runs the lines of a file, as `source` does: stops at the first error, which is
     /// reported as FILE:LINE: message.
-    public func runScript(lines: [String], name: String, console: Console, keepGoing: Bool = false) -> ScriptResult {
+    /// - Parameter folder: the script's folder, for relative file names (see `resolve`).
+    public func runScript(lines: [String], name: String, console: Console, keepGoing: Bool = false,
+                          folder: URL? = nil) -> ScriptResult {
+        if let folder { scriptFolders.append(folder) }
+        defer { if folder != nil { scriptFolders.removeLast() } }
         var errors: [String] = []
         for (index, line) in lines.enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -100,7 +108,8 @@ public final class Interpreter {
     }
 
     /// Reads and runs a script file (the `source` command).
-    func source(path: String, console: Console) throws {
+    func source(path given: String, console: Console) throws {
+        let path = resolve(given)
         guard sourceDepth < 8 else { throw CommandError("source: files include each other too deeply (\(path))") }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw CommandError("\(path): no such file, or not readable text")
@@ -108,8 +117,20 @@ public final class Interpreter {
         sourceDepth += 1
         defer { sourceDepth -= 1 }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let result = runScript(lines: lines.last == "" ? Array(lines.dropLast()) : lines, name: path, console: console)
+        let result = runScript(lines: lines.last == "" ? Array(lines.dropLast()) : lines, name: path, console: console,
+                               folder: URL(fileURLWithPath: path).deletingLastPathComponent())
         if let first = result.errors.first { throw CommandError(first) }
+    }
+
+    /// A file to read: `path` itself when it is absolute or exists from the working
+    /// directory, else the same relative path next to the script being run, if there.
+    public func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") || FileManager.default.fileExists(atPath: path) { return path }
+        for folder in scriptFolders.reversed() {
+            let candidate = folder.appendingPathComponent(path).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return path
     }
 
     /// Tab completion: candidates for `word`, the word being typed, given the line before it.

@@ -45,7 +45,8 @@ public enum Lessons {
         let text = try String(contentsOf: lesson.file, encoding: .utf8)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
-        let result = interpreter.runScript(lines: lines, name: lesson.file.path, console: console)
+        let result = interpreter.runScript(lines: lines, name: lesson.file.path, console: console,
+                                           folder: lesson.file.deletingLastPathComponent())
         return console.text + result.errors.map { "error: \($0)\n" }.joined()
     }
 
