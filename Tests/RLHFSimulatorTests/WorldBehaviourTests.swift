@@ -59,14 +59,14 @@ struct PPOOutcomeTests {
         session.reseed(5)
         session.config.klCoef = klCoef
         let prompts = session.data.heldOutPrompts.map(\.tokens)
-        let before = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8, seed: session.seed &+ 7)
+        let before = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8, seed: HeldOutEvaluation.standardSeed)
         var maxKL = 0.0
         for _ in 0..<50 {
             let batch = (0..<session.config.batchSize).map { _ in session.randomTrainingPrompt() }
             let iteration = try session.trainer.iterate(prompts: batch, random: &session.random)
             maxKL = max(maxKL, iteration.metrics.first { $0.name == "objective/kl" }!.value)
         }
-        let after = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8, seed: session.seed &+ 7)
+        let after = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8, seed: HeldOutEvaluation.standardSeed)
         return (before, after, maxKL)
     }
 

@@ -36,7 +36,8 @@ enum TrainCommands {
 
     static let evaluate = Command(
         "evaluate", aliases: ["eval"], usage: "evaluate [N]",
-        summary: "policy vs SFT on the held-out prompts: reward-model score, gold score, KL (N samples each)"
+        summary: "policy vs SFT on the held-out prompts: reward-model score, gold score, KL (N samples each)",
+        details: "Both models sample from the same fixed random stream (not the session's), so two evaluations\ncompare like with like and do not disturb the session's draws."
     ) { call in
         let session = call.session
         let samples = try call.integer(0, name: "N", default: 8, range: 1...64)
@@ -45,7 +46,7 @@ enum TrainCommands {
         let sftCollector = RolloutCollector(policy: ActorCritic(model: session.sft, valueHead: session.policy.valueHead),
                                             reference: session.sft, rewardModel: session.reward, annotator: session.annotator,
                                             tokenizer: session.tokenizer, config: session.config)
-        let seed = session.seed &+ 7  // the same draws every time, for both models
+        let seed = HeldOutEvaluation.standardSeed  // the same draws every time, for both models, whatever `seed` says
         let results = [("sft", HeldOutEvaluation.run(collector: sftCollector, prompts: prompts, perPrompt: samples, seed: seed)),
                        ("policy", HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: samples, seed: seed))]
         call.console.line("\(results[0].1.samples) samples on the \(prompts.count) held-out prompts:")

@@ -11,6 +11,9 @@ public struct HeldOutEvaluation: Sendable, Equatable {
     /// The first sample's response, for a glance at the text.
     public let example: [Int]
 
+    /// The seed `evaluate` samples from, the same for every model and every call.
+    public static let standardSeed: UInt64 = 7
+
     /// Samples `perPrompt` responses to each prompt with `collector`'s policy, from a
     /// generator seeded with `seed` (so two models can be compared on the same draws).
     public static func run(collector: RolloutCollector, prompts: [[Int]], perPrompt: Int, seed: UInt64) -> HeldOutEvaluation {
