@@ -53,7 +53,7 @@ struct PPOOutcomeTests {
     /// What lesson 10 does: a fresh session, `seed 5`, 50 iterations with the given beta,
     /// then the held-out evaluation (8 samples per prompt, as `evaluate`).
     /// Seed 5 is the lesson's; over seeds 1-8 the gold score fell and the KL ran away
-    /// without the leash every time, and the proxy ended above the leashed run's on 4.
+    /// without the leash every time, and the proxy ended above the leashed run's on 2.
     static func run(klCoef: Double) throws -> (before: HeldOutEvaluation, after: HeldOutEvaluation, maxKL: Double) {
         let session = try WorldLocation.startSession(seed: 0)
         session.reseed(5)
