@@ -49,3 +49,23 @@ struct RobustnessTests {
 
     static let settingNames = ["kl_coef", "gamma", "lam", "top_k", "temperature", "response_length", "num_mini_batches", "batch_size"]
 }
+
+@Suite("Ctrl-C")
+struct InterruptTests {
+    @Test("an interrupt stops training after a whole step, and a script after that line")
+    func interruptStopsTrainingAndScript() throws {
+        let session = try WorldLocation.startSession(seed: 0)
+        let interpreter = Interpreter(session: session)
+        let before = session.policy.model.parameters.map(\.data)
+        var asked = 0
+        // The interrupt arrives while the third iteration's progress is reported.
+        let console = TextConsole { asked += 1; return asked >= 3 }
+        let result = interpreter.runScript(lines: ["set batch_size 2", "train ppo 50", "state"], name: "script",
+                                           console: console)
+        #expect(result.errors == ["script:2: interrupted"])
+        #expect(console.text.contains("Stopped after step"))
+        #expect(!console.text.contains("State s"))
+        #expect(session.lastHistory?.history.count ?? 0 < 50)
+        #expect(session.policy.model.parameters.map(\.data) != before)
+    }
+}

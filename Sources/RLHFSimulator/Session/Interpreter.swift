@@ -94,7 +94,12 @@ public final class Interpreter {
             if echoesCommands && !trimmed.hasPrefix("#") && !trimmed.hasPrefix(">") && word != "pause" && word != "echo" {
                 console.line("rlhf> \(trimmed)")
             }
-            switch execute(line, console: console) {
+            let outcome = execute(line, console: console)
+            if console.interruptRequested() {
+                // Ctrl-C: the command stopped after its last whole step; the script stops too.
+                return ScriptResult(errors: errors + ["\(name):\(index + 1): interrupted"], quit: false)
+            }
+            switch outcome {
             case .done: continue
             case .quit: return ScriptResult(errors: errors, quit: true)
             case .failed(let message):
