@@ -74,3 +74,16 @@ struct ExportCommandTests {
         #expect(trace.minibatchRecords() == iteration.updates)
     }
 }
+
+@Suite("train sft 0")
+struct BaseAsPolicyTests {
+    @Test("train sft 0 makes the base model the SFT model, the reference and the policy")
+    func baseModelAsSFT() throws {
+        let fixture = try SessionFixture()
+        #expect(fixture.run("train sft 0").contains("exact copy of the base model"))
+        let base = fixture.session.base.parameters.map(\.data)
+        #expect(fixture.session.sft.parameters.map(\.data) == base)
+        #expect(fixture.session.policy.model.parameters.map(\.data) == base)
+        #expect(fixture.run("train rm 0").contains("N must be a whole number from 1"))
+    }
+}

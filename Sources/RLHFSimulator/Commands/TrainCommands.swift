@@ -11,7 +11,8 @@ enum TrainCommands {
         summary: "run a stage for N steps (sft, rm: on the built-in data or a JSONL FILE; ppo: N iterations)",
         details: """
             train sft N [FILE]  fine-tune a fresh copy of the base model for N steps on FILE ({"prompt", "completion"}
-                                lines) or the built-in SFT set; it becomes the SFT model, the reference and the policy.
+                                lines) or the built-in SFT set; it becomes the SFT model, the reference and the policy
+                                (N = 0: the base model itself).
             train rm N [FILE]   go on training the reward model for N steps on FILE (the seed's or TRL's preference
                                 format, e.g. your `label` file) or the built-in pairs.
             train ppo N [FILE]  N PPO iterations of batch_size rollouts each, on the world's training prompts or
@@ -21,7 +22,8 @@ enum TrainCommands {
         complete: { _, arguments in arguments.isEmpty ? ["sft", "rm", "ppo"] : [] }
     ) { call in
         guard let stage = call.arguments.first else { throw CommandError("usage: train sft|rm|ppo N [FILE]") }
-        let steps = try call.integer(1, name: "N", range: 1...100_000)
+        // `train sft 0` makes the untouched base model the SFT model (to see it as a policy).
+        let steps = try call.integer(1, name: "N", range: (stage == "sft" ? 0 : 1)...100_000)
         // A file is read from where it resolves (next to a script, if need be) but named as typed.
         let file = call.arguments.count > 2 ? call.arguments[2] : nil
         let path = file.map(call.interpreter.resolve)
@@ -65,6 +67,12 @@ enum TrainCommands {
         let training = try path.map { try DataFiles.loadSFT(path: $0, tokenizer: session.tokenizer) } ?? session.data.sftTraining
         let model = session.base.copy()
         let trainer = SupervisedTrainer(model: model, tokenizer: session.tokenizer)
+        if steps == 0 {
+            session.replaceSFT(model)
+            call.console.line("0 steps: the SFT model is now an exact copy of the base model (held-out loss "
+                + "\(Format.fixed(trainer.evaluate(session.data.sftHeldOut.map(\.tokens)), 4))); the policy restarts from it.")
+            return
+        }
         call.console.line("Fine-tuning a copy of the base model on \(training.count) examples\(file.map { " from \($0)" } ?? "") for \(steps) step\(steps == 1 ? "" : "s").")
         let before = ["eval_loss": trainer.evaluate(session.data.sftHeldOut.map(\.tokens))]
         let history = trainer.train(training: training.map(\.tokens), heldOut: session.data.sftHeldOut.map(\.tokens),
