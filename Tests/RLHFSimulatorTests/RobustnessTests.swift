@@ -69,3 +69,21 @@ struct InterruptTests {
         #expect(session.policy.model.parameters.map(\.data) != before)
     }
 }
+
+@Suite("Files that cannot be written")
+struct UnwritableFileTests {
+    @Test("export trace and label into a missing folder give one clear line each")
+    func missingFolders() throws {
+        let fixture = try SessionFixture()
+        _ = fixture.run("set batch_size 2")
+        _ = fixture.run("batch")
+        let export = fixture.run("export trace /nonexistent-rlhf/x.json")
+        #expect(export.contains("error: /nonexistent-rlhf/x.json: cannot write the trace"))
+        #expect(export.contains("does the folder exist"))
+        _ = fixture.run("set label_file /nonexistent-rlhf/labels.jsonl")
+        _ = fixture.run("label")
+        let answer = fixture.run("0")
+        #expect(answer.contains("error: /nonexistent-rlhf/labels.jsonl: cannot create the file"))
+        #expect(!answer.contains("NSCocoaErrorDomain"))
+    }
+}

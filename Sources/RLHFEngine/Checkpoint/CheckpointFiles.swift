@@ -76,7 +76,8 @@ public enum CheckpointFiles {
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do {
             guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw CheckpointError.ioFailure(file: temporary.path, reason: "cannot create a temporary file")
+                throw CheckpointError.ioFailure(
+                    file: url.path, reason: "cannot create a temporary file in \(folder.path) (does the folder exist and is it writable?)")
             }
             let handle = try FileHandle(forWritingTo: temporary)
             do {

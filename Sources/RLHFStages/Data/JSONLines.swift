@@ -101,14 +101,21 @@ public enum AtomicFile {
     }
 
     /// Appends one line of text to `path`, creating it if needed, then syncs it to disk.
+    /// - Throws: `DataError` naming the file when it cannot be created or written.
     public static func appendLine(_ line: String, to path: String) throws {
         if !FileManager.default.fileExists(atPath: path) {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw DataError(file: path, line: nil, message: "cannot create the file (does its folder exist and is it writable?)")
+            }
         }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data((line + "\n").utf8))
-        try handle.synchronize()
+        do {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data((line + "\n").utf8))
+            try handle.synchronize()
+        } catch {
+            throw DataError(file: path, line: nil, message: "cannot append to the file")
+        }
     }
 }

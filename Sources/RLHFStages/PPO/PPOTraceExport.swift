@@ -53,7 +53,8 @@ public enum PPOTraceExport {
         do {
             try AtomicFile.write(json(trace), to: path)
         } catch {
-            throw PPOTraceError(file: path, message: "cannot write the trace: \(error.localizedDescription)")
+            let reason = (error as? CheckpointError).map { "\($0)" } ?? error.localizedDescription
+            throw PPOTraceError(file: path, message: "cannot write the trace (\(reason))")
         }
     }
 
