@@ -4,12 +4,12 @@
 /// session. The session pointer is stored in the EditLine as its client data
 /// (EL_CLIENTDATA), so libedit callbacks (prompt, TAB completion) find their
 /// session, and through it the Swift completer's context pointer, without any
-/// global state. The only globals here are the SIGINT flag and the saved
-/// SIGINT disposition, which a signal handler needs by nature.
+/// global state. (The SIGINT flag lives in InterruptFlag.c, the candidate list
+/// in Candidates.c.)
 
 #define _GNU_SOURCE 1
 
-#include "LineEditShims.h"
+#include "LineEditInternal.h"
 
 #include <histedit.h>
 
@@ -26,111 +26,6 @@
 
 /// Marks the start and end of zero-width text (escape sequences) in prompts.
 #define PROMPT_IGNORE '\1'
-
-// MARK: - Interrupt flag
-
-/// Set by the SIGINT handler, cleared by `line_edit_clear_interrupted`.
-static volatile sig_atomic_t interrupt_flag = 0;
-
-/// Whether `line_edit_install_interrupt_flag` is in effect, and what it
-/// replaced. Touched only from the main thread, never from the handler.
-static bool flag_installed = false;
-static struct sigaction flag_previous_action;
-
-static void on_sigint(int signo) {
-    (void)signo;
-    interrupt_flag = 1;
-}
-
-/// Installs `on_sigint` for SIGINT with the given sa_flags, saving the old
-/// action in `previous`.
-static int route_sigint(int flags, struct sigaction *previous) {
-    struct sigaction action;
-    memset(&action, 0, sizeof action);
-    action.sa_handler = on_sigint;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = flags;
-    return sigaction(SIGINT, &action, previous);
-}
-
-void line_edit_install_interrupt_flag(void) {
-    if (flag_installed) return;
-    if (route_sigint(SA_RESTART, &flag_previous_action) == 0) flag_installed = true;
-}
-
-void line_edit_uninstall_interrupt_flag(void) {
-    if (!flag_installed) return;
-    sigaction(SIGINT, &flag_previous_action, NULL);
-    flag_installed = false;
-}
-
-bool line_edit_interrupted(void) { return interrupt_flag != 0; }
-
-void line_edit_clear_interrupted(void) { interrupt_flag = 0; }
-
-// MARK: - Candidates
-
-struct line_edit_candidates {
-    char **items;
-    size_t count;
-    size_t capacity;
-};
-
-void line_edit_candidates_add(line_edit_candidates *out, const char *candidate) {
-    if (out->count == out->capacity) {
-        size_t capacity = out->capacity ? out->capacity * 2 : 16;
-        char **grown = realloc(out->items, capacity * sizeof *grown);
-        if (grown == NULL) return;
-        out->items = grown;
-        out->capacity = capacity;
-    }
-    char *copy = strdup(candidate);
-    if (copy != NULL) out->items[out->count++] = copy;
-}
-
-static void candidates_free(line_edit_candidates *list) {
-    for (size_t i = 0; i < list->count; i++) free(list->items[i]);
-    free(list->items);
-    list->items = NULL;
-    list->count = list->capacity = 0;
-}
-
-static int compare_strings(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/// Sorts the list and drops duplicates, as readline does before it decides
-/// between "unique match" and "ambiguous".
-static void candidates_sort_unique(line_edit_candidates *list) {
-    if (list->count < 2) return;
-    qsort(list->items, list->count, sizeof *list->items, compare_strings);
-    size_t kept = 1;
-    for (size_t i = 1; i < list->count; i++) {
-        if (strcmp(list->items[i], list->items[kept - 1]) == 0) {
-            free(list->items[i]);
-        } else {
-            list->items[kept++] = list->items[i];
-        }
-    }
-    list->count = kept;
-}
-
-/// Length in bytes of the longest common prefix of all candidates, shortened
-/// if needed so it never ends inside a UTF-8 sequence.
-static size_t candidates_common_prefix(const line_edit_candidates *list) {
-    if (list->count == 0) return 0;
-    const char *first = list->items[0];
-    size_t length = strlen(first);
-    for (size_t i = 1; i < list->count; i++) {
-        size_t j = 0;
-        while (j < length && list->items[i][j] == first[j]) j++;
-        length = j;
-    }
-    // first[length] is the first byte left out; if it continues a multibyte
-    // character, back off to that character's start.
-    while (length > 0 && ((unsigned char)first[length] & 0xC0) == 0x80) length--;
-    return length;
-}
 
 // MARK: - Session
 
@@ -320,7 +215,7 @@ static unsigned char complete_command(EditLine *editor, int key) {
 
     line_edit_candidates list = {0};
     session->completer(session->completer_context, line, word, &list);
-    candidates_sort_unique(&list);
+    line_edit_candidates_sort_unique(&list);
 
     unsigned char result;
     if (list.count == 0) {
@@ -330,7 +225,7 @@ static unsigned char complete_command(EditLine *editor, int key) {
         remember_ambiguous(session, editor, false);
         result = replace_word(editor, word, list.items[0], true) == 0 ? CC_REFRESH : CC_ERROR;
     } else {
-        size_t common = candidates_common_prefix(&list);
+        size_t common = line_edit_candidates_common_prefix(&list);
         bool extends = common > word_length && strncmp(list.items[0], word, word_length) == 0;
         if (extends) {
             char *prefix = strndup(list.items[0], common);
@@ -345,7 +240,7 @@ static unsigned char complete_command(EditLine *editor, int key) {
             result = CC_ERROR; // beep
         }
     }
-    candidates_free(&list);
+    line_edit_candidates_free(&list);
     free(line);
     return result;
 }
@@ -459,15 +354,15 @@ char *line_edit_read_line(line_edit_session *session, const char *prompt, line_e
     // a libedit that retried the read after EINTR would only notice Ctrl-C
     // at the next key press).
     struct sigaction previous_sigint;
-    bool routed = route_sigint(0, &previous_sigint) == 0;
-    interrupt_flag = 0;
+    bool routed = line_edit_route_sigint(0, &previous_sigint) == 0;
+    line_edit_interrupt_flag = 0;
     fflush(session->output);
 
     int count = 0;
     errno = 0;
     const char *line = el_gets(session->editor, &count);
     int read_errno = errno;
-    bool got_sigint = interrupt_flag != 0;
+    bool got_sigint = line_edit_interrupt_flag != 0;
 
     char *result = NULL;
     if (line != NULL && count > 0) {
@@ -492,7 +387,7 @@ char *line_edit_read_line(line_edit_session *session, const char *prompt, line_e
     fflush(session->output);
 
     if (routed) sigaction(SIGINT, &previous_sigint, NULL);
-    interrupt_flag = 0;
+    line_edit_interrupt_flag = 0;
     if (have_terminal) tcsetattr(STDIN_FILENO, TCSADRAIN, &terminal);
     return result;
 }
