@@ -28,16 +28,6 @@ public final class ActorCritic {
         let hidden = model.hiddenStates(rows)  // (B, T, C)
         return (model.logits(fromHidden: hidden), valueHead(hidden))
     }
-
-    public func copy() -> ActorCritic {
-        ActorCritic(model: model.copy(), valueHead: valueHead.copy())
-    }
-
-    public func copyValues(from other: ActorCritic) {
-        model.copyValues(from: other.model)
-        valueHead.weight.data = other.valueHead.weight.data
-        valueHead.bias?.data = other.valueHead.bias?.data ?? []
-    }
 }
 
 /// Per-token read-outs of a batch of episodes, computed the same way for rollouts and
@@ -50,22 +40,21 @@ public enum EpisodeReadout {
         public let rows: [[Int]]
         public let length: Int
         public let episodes: [PromptResponse]
+        /// Flattened (B * T) indices of the positions that predict each response token, episode by episode.
+        public let predictingPositions: [Int]
+        /// Every response token, episode by episode (the same order as `predictingPositions`).
+        public let responseTokens: [Int]
 
         public init(_ episodes: [PromptResponse], padID: Int) {
             self.episodes = episodes
             rows = Batching.padRight(episodes.map { $0.prompt + $0.response }, padID: padID)
-            length = rows.first?.count ?? 0
-        }
-
-        /// Flattened (B * T) indices of the positions that predict each response token, episode by episode.
-        public var predictingPositions: [Int] {
-            episodes.enumerated().flatMap { row, episode in
+            let length = rows.first?.count ?? 0
+            self.length = length
+            predictingPositions = episodes.enumerated().flatMap { row, episode in
                 (0..<episode.response.count).map { row * length + episode.prompt.count - 1 + $0 }
             }
+            responseTokens = episodes.flatMap(\.response)
         }
-
-        /// Every response token, episode by episode (the same order as `predictingPositions`).
-        public var responseTokens: [Int] { episodes.flatMap(\.response) }
     }
 
     /// log pi(a_t | s_t) of each response token with logits divided by (temperature + 1e-7),
@@ -84,30 +73,27 @@ public enum EpisodeReadout {
         values.reshaped([layout.rows.count * layout.length]).selectRows(layout.predictingPositions)
     }
 
-    /// Entropy of each kept distribution: H = logsumexp(z) - sum softmax(z) z, per row of (N, V).
+    /// Entropy of each kept distribution, per row of (N, V) scaled logits z:
+    /// H = -sum_a p_a log p_a = log S - sum_a p_a (z_a - m), with m = max z,
+    /// S = sum_a e^(z_a - m) and p_a = e^(z_a - m) / S.
     public static func entropies(scaledLogits: Tensor) -> [Double] {
         let vocabulary = scaledLogits.shape[1]
         let rows = scaledLogits.count / vocabulary
-        var result: [Double] = []
-        var probabilities = [Float](repeating: 0, count: vocabulary)
-        for row in 0..<rows {
-            let slice = Array(scaledLogits.data[(row * vocabulary)..<((row + 1) * vocabulary)])
-            var entropy = 0.0
-            var largest = -Double.infinity
-            for value in slice { largest = max(largest, Double(value)) }
-            var total = 0.0
-            for (index, value) in slice.enumerated() {
-                let weight = PortableMath.exp(Double(value) - largest)
-                probabilities[index] = Float(weight)
-                total += weight
+        var weights = [Double](repeating: 0, count: vocabulary)
+        return scaledLogits.data.withUnsafeBufferPointer { z in
+            (0..<rows).map { row in
+                let base = row * vocabulary
+                var largest = -Double.infinity
+                for column in 0..<vocabulary { largest = max(largest, Double(z[base + column])) }
+                var total = 0.0
+                for column in 0..<vocabulary {
+                    weights[column] = PortableMath.exp(Double(z[base + column]) - largest)
+                    total += weights[column]
+                }
+                var entropy = PortableMath.log(total)
+                for column in 0..<vocabulary { entropy -= weights[column] / total * (Double(z[base + column]) - largest) }
+                return entropy
             }
-            let logTotal = PortableMath.log(total) + largest
-            for (index, value) in slice.enumerated() {
-                let p = Double(probabilities[index]) / total
-                if p > 0 { entropy -= p * (Double(value) - logTotal) }
-            }
-            result.append(entropy)
         }
-        return result
     }
 }

@@ -165,7 +165,7 @@ public final class PPOTrainer {
 
     /// Closes an update: log-probs after it, the iteration's metrics, the adaptive beta.
     public func finish(batch: RolloutBatch, updates: [MinibatchRecord]) -> PPOIteration {
-        let after = GradientMode.withoutRecording { collector.read(batch.rollouts.map(\.episode)).logprobs }
+        let after = GradientMode.withoutRecording { collector.policyLogprobs(batch.rollouts.map(\.episode)) }
         let metrics = PPOMetrics.iteration(batch: batch, updates: updates, klCoef: klCoef)
         if var controller {
             controller.update(currentKL: metrics.first { $0.name == "objective/kl" }!.value, steps: batch.rollouts.count)

@@ -50,13 +50,17 @@ public struct RolloutCollector {
     public func record(prompts: [[Int]], responses: [Continuation]) -> [Rollout] {
         let episodes = zip(prompts, responses).map { PromptResponse(prompt: $0, response: $1.tokens) }
         let readouts = GradientMode.withoutRecording { read(episodes) }
+        // The reward model reads each episode as generated, in one batched pass: at the EOS
+        // when there is one, else at the last token (TRL scores the response it got,
+        // without adding EOS).
+        let rewardModelScores = GradientMode.withoutRecording {
+            rewardModel.scores(sequences: episodes.map { $0.prompt + $0.response }).data
+        }
         return episodes.indices.map { index in
             let episode = episodes[index]
             let ended = responses[index].endedWithEOS
             let text = ended ? Array(episode.response.dropLast()) : episode.response
-            // The reward model reads the episode as generated: at the EOS when there is one,
-            // else at the last token (TRL scores the response it got, without adding EOS).
-            let rmScore = rewardModel.score(sequence: episode.prompt + episode.response)
+            let rmScore = Double(rewardModelScores[index])
             let score = KLPenalty.score(rewardModelScore: rmScore, endedWithEOS: ended,
                                         penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
             let gold = annotator?.goldScore(prompt: episode.prompt, response: text, endedWithEOS: ended)
@@ -64,6 +68,13 @@ public struct RolloutCollector {
                            logprobs: readouts.logprobs[index], refLogprobs: readouts.refLogprobs[index],
                            values: readouts.values[index], rewardModelScore: rmScore, score: score, goldScore: gold)
         }
+    }
+
+    /// The policy's log-probs per response token, per episode (no reference, no values).
+    public func policyLogprobs(_ episodes: [PromptResponse]) -> [[Double]] {
+        let layout = EpisodeReadout.Layout(episodes, padID: tokenizer.padID)
+        let logits = policy.model.logits(layout.rows)
+        return split(EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature).logprobs.data, episodes)
     }
 
     /// Policy log-probs, reference log-probs and values per response token, per episode.
