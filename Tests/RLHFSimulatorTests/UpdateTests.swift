@@ -52,7 +52,7 @@ struct UpdateTests {
         let output = fixture.run("train ppo 2")
         #expect(output.contains("PPO: 2 iterations of 4 rollouts each."))
         #expect(output.contains("objective/scores"))
-        #expect(fixture.session.lastHistory?.history.count == 2)
+        #expect(fixture.session.lastIteration?.updates.count == 8)
     }
 }
 

@@ -112,14 +112,6 @@ public final class GPT2 {
     public func copy() -> GPT2 {
         GPT2(copying: self)
     }
-
-    /// Overwrites every parameter with the values of `other`, which must have the same config.
-    public func copyValues(from other: GPT2) {
-        precondition(other.config == config, "copyValues: configs differ")
-        for ((_, target), (_, source)) in zip(namedParameters(), other.namedParameters()) {
-            target.data = source.data
-        }
-    }
 }
 
 /// Hands a model to the row threads of `inferenceHiddenStates`, which only read it.

@@ -108,21 +108,4 @@ public final class Adam {
     public func zeroGrad() {
         for parameter in parameters { parameter.grad = nil }
     }
-
-    /// Adam's state, for saving or for restoring after an interrupted command.
-    public struct State: Equatable, Sendable {
-        public let stepCount: Int
-        public let firstMoments: [[Float]]
-        public let secondMoments: [[Float]]
-    }
-
-    public var state: State {
-        State(stepCount: stepCount, firstMoments: firstMoments, secondMoments: secondMoments)
-    }
-
-    public func restore(_ saved: State) {
-        stepCount = saved.stepCount
-        firstMoments = saved.firstMoments
-        secondMoments = saved.secondMoments
-    }
 }

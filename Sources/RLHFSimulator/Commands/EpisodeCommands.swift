@@ -13,7 +13,7 @@ enum EpisodeCommands {
         complete: { session, _ in session.tokenizer.tokens.filter { !$0.hasPrefix("<") } }
     ) { call in
         let session = call.session
-        let tokens = call.rest.isEmpty ? session.randomTrainingPrompt() : try session.encode(call.rest, source: "prompt")
+        let tokens = call.rest.isEmpty ? session.randomTrainingPrompt() : try session.tokenizer.encode(call.rest, source: "prompt")
         guard !tokens.isEmpty else { throw CommandError("the prompt has no words") }
         try PromptRoom.check(tokens, session: session, source: "prompt")
         session.episode = Episode(prompt: tokens, eosID: session.tokenizer.eosID)

@@ -91,7 +91,7 @@ enum LabelCommands {
         let session = call.session
         guard !call.rest.isEmpty else { throw CommandError("usage: score TEXT") }
         let prompt = session.episode?.prompt ?? session.data.trainingPrompts[0].tokens
-        let response = try session.encode(call.rest, source: "score")
+        let response = try session.tokenizer.encode(call.rest, source: "score")
         let reward = session.reward.score(PromptResponse(prompt: prompt, response: response))
         let terms = session.annotator.breakdown(prompt: prompt, response: response)
         call.console.line("Prompt: \(session.tokenizer.decode(prompt))\(session.episode == nil ? "  (no episode: the first training prompt)" : "")")

@@ -79,7 +79,6 @@ enum TrainCommands {
                                     steps: steps, random: &session.random, progress: reporter(call, "train sft"))
         report(call, history, names: ["loss", "eval_loss"], before: before)
         session.replaceSFT(model)
-        session.lastHistory = ("sft", history.events)
         call.console.line("This is now the SFT model: the reference for the KL, and the policy restarts from it.")
     }
 
@@ -104,7 +103,6 @@ enum TrainCommands {
         }
         call.console.line(table.render())
         session.replaceReward(model)
-        session.lastHistory = ("rm", history.events)
     }
 
     static func trainPPO(_ call: Invocation, iterations: Int, path: String?) throws {
@@ -127,7 +125,6 @@ enum TrainCommands {
         }
         report(call, history, names: ["objective/scores", "gold/score", "objective/kl", "objective/entropy",
                                       "policy/approxkl_avg", "policy/clipfrac_avg", "loss/value_avg"])
-        session.lastHistory = ("ppo", history.events)
     }
 
     // MARK: - Progress and summaries

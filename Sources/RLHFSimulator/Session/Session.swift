@@ -34,8 +34,6 @@ public final class Session {
     public var pendingLabel: PendingLabel?
     /// Where `label` appends the learner's choices.
     public var labelFile = "labels.jsonl"
-    /// The last `train` run's metric history, for `show` and sparklines.
-    public var lastHistory: (name: String, history: [TrainingEvent])?
 
     /// The world's data: SFT and preference splits, and PPO's prompts.
     public struct WorldData {
@@ -76,7 +74,6 @@ public final class Session {
         self.seed = seed
         random = fresh.random
         pendingLabel = nil
-        lastHistory = nil
         install(policy: fresh.policy, sft: fresh.sft, reward: fresh.reward)
         trainer.config = PPOConfig()
     }
@@ -128,11 +125,6 @@ public final class Session {
         batch = nil
         lastIteration = nil
         pendingUpdate = nil
-    }
-
-    /// Token ids of user text, or an error naming the unknown word.
-    public func encode(_ text: String, source: String) throws -> [Int] {
-        try tokenizer.encode(text, source: source)
     }
 
     /// A prompt drawn at random from PPO's training prompts.

@@ -60,10 +60,4 @@ public final class RewardModel {
     public func copy() -> RewardModel {
         RewardModel(backbone: backbone.copy(), head: head.copy(), eosID: eosID, padID: padID)
     }
-
-    /// Overwrites this model's values with those of `other`.
-    public func copyValues(from other: RewardModel) {
-        backbone.copyValues(from: other.backbone)
-        head.weight.data = other.head.weight.data
-    }
 }
