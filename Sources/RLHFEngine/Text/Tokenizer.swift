@@ -101,10 +101,17 @@ public struct Tokenizer: Sendable, Equatable {
 public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case unknownWord(String, source: String)
 
+    /// What is wrong, without where.
+    public var reason: String {
+        switch self {
+        case let .unknownWord(word, _):
+            return "unknown word \"\(word)\" (not in the vocabulary; `vocab` lists the words)"
+        }
+    }
+
     public var description: String {
         switch self {
-        case let .unknownWord(word, source):
-            return "\(source): unknown word \"\(word)\" (not in the vocabulary; `vocab` lists the words)"
+        case let .unknownWord(_, source): return "\(source): \(reason)"
         }
     }
 }

@@ -156,7 +156,7 @@ enum EpisodeCommands {
         let lowered = text.lowercased()
         if ["eos", "<eos>", "<|endoftext|>"].contains(lowered) { return session.tokenizer.eosID }
         guard let id = session.tokenizer.id(of: lowered), id != session.tokenizer.padID else {
-            throw CommandError("unknown word \"\(text)\" (not in the vocabulary; `vocab` lists the words)")
+            throw CommandError(TokenizerError.unknownWord(text, source: "step").reason)
         }
         return id
     }

@@ -11,9 +11,8 @@ enum InspectCommands {
         summary: "the reward model's score at EOS and the shaped reward of every token",
         details: "r_t = -beta * kl_t for every token, plus the reward model's score at the last one (EOS).\nWith N, rollout N of the last batch."
     ) { call in
-        let (rollout, source) = try target(call)
+        let (rollout, source, beta, fromBatch) = try target(call)
         let session = call.session
-        let beta = session.batch != nil && source.hasPrefix("rollout") ? session.batch!.klCoef : session.trainer.klCoef
         call.console.line("\(source): \(session.tokenizer.decode(rollout.promptTokens)) -> \(session.tokenizer.decode(rollout.responseText))")
         call.console.line("Reward model score, read once at the \(rollout.endedWithEOS ? "EOS token" : "last token"): \(call.style.bold(Format.signed(rollout.rewardModelScore)))")
         if rollout.score != rollout.rewardModelScore {
@@ -25,7 +24,7 @@ enum InspectCommands {
             let reasons = terms.map { "\($0.reason) \(Format.signed($0.points, 1))" }.joined(separator: "; ")
             call.console.line("Annotator's gold score: \(Format.signed(gold, 1))\(reasons.isEmpty ? "" : "  (\(reasons))")")
         }
-        let estimator = source.hasPrefix("rollout") ? "as estimated when the batch was collected" : "estimator \(session.config.klEstimator.rawValue)"
+        let estimator = fromBatch ? "as estimated when the batch was collected" : "estimator \(session.config.klEstimator.rawValue)"
         call.console.line("Shaped reward per token, beta = \(Format.fixed(beta, 4)), kl \(estimator):")
         var table = Table([.init("t"), .init("token", .left), .init("log p"), .init("log p_ref"), .init("kl"),
                            .init("-beta*kl"), .init("+ score"), .init("= r_t")])
@@ -45,7 +44,7 @@ enum InspectCommands {
         summary: "per token: r_t, V(s_t), delta_t, A_t (GAE), the return and the whitened A_t",
         details: "delta_t = r_t + gamma V(s_t+1) - V(s_t), with V after the last token = 0;\nA_t = delta_t + gamma lambda A_t+1; return_t = A_t + V(s_t); the policy loss uses whitened A_t."
     ) { call in
-        let (rollout, source) = try target(call)
+        let (rollout, source, _, fromBatch) = try target(call)
         let session = call.session
         call.console.line("\(source): GAE with gamma = \(Format.fixed(session.config.gamma, 2)), lambda = \(Format.fixed(session.config.lam, 2)); value after the last token = 0.")
         var table = Table([.init("t"), .init("token", .left), .init("r_t"), .init("V(s_t)"), .init("delta_t"),
@@ -56,7 +55,7 @@ enum InspectCommands {
                        Format.signed(rollout.returns[t]), Format.signed(rollout.advantages[t])])
         }
         call.console.line(table.render())
-        call.console.line(source.hasPrefix("rollout")
+        call.console.line(fromBatch
             ? "Whitening uses the mean and spread of A_t over all \(session.batch?.tokenCount ?? 0) tokens of the batch."
             : "Whitening here uses this episode's own \(rollout.tokenCount) tokens (in a batch, all of the batch's tokens).")
     }
@@ -66,7 +65,7 @@ enum InspectCommands {
         summary: "credit assignment: each A_t split into terminal score, KL penalties and critic",
         details: "With c = gamma * lambda, A_t = sum_l c^l delta_t+l splits exactly into\n  score part  = c^(T-1-t) * score   (the reward given only at EOS, discounted back)\n  KL part     = sum_l c^l (-beta kl_t+l)\n  critic part = sum_l c^l (gamma V(s_t+l+1) - V(s_t+l))"
     ) { call in
-        let (rollout, source) = try target(call)
+        let (rollout, source, _, _) = try target(call)
         let session = call.session
         let parts = CreditAssignment.split(rollout, gamma: session.config.gamma, lambda: session.config.lam)
         let scale = max(parts.flatMap { [abs($0.score), abs($0.kl), abs($0.critic), abs($0.total)] }.max() ?? 1, 1e-9)
@@ -88,14 +87,15 @@ enum InspectCommands {
 
     // MARK: - Helpers
 
-    /// Rollout N of the last batch, or the finished episode prepared alone.
-    static func target(_ call: Invocation) throws -> (Rollout, String) {
+    /// Rollout N of the last batch, or the finished episode prepared alone, with its
+    /// label, the beta its rewards were shaped with, and whether it came from the batch.
+    static func target(_ call: Invocation) throws -> (rollout: Rollout, label: String, klCoef: Double, fromBatch: Bool) {
         let session = call.session
         try call.expectAtMost(1, usage: "reward|advantages|credit [N]")
         if !call.arguments.isEmpty {
             guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one") }
             let index = try call.integer(0, name: "N", range: 0...(batch.rollouts.count - 1))
-            return (batch.rollouts[index], "rollout \(index)")
+            return (batch.rollouts[index], "rollout \(index)", batch.klCoef, true)
         }
         guard let episode = session.episode else {
             throw CommandError("no episode: `prompt TEXT` starts one (or give N for rollout N of the last batch)")
@@ -106,7 +106,8 @@ enum InspectCommands {
         let rollouts = session.trainer.collector.record(
             prompts: [episode.prompt],
             responses: [Continuation(tokens: episode.response, endedWithEOS: episode.endedWithEOS)])
-        return (try session.trainer.prepare(rollouts).rollouts[0], "this episode")
+        let prepared = try session.trainer.prepare(rollouts)
+        return (prepared.rollouts[0], "this episode", prepared.klCoef, false)
     }
 
     static func token(_ session: Session, _ id: Int) -> String { Format.token(session.tokenizer.tokens[id]) }

@@ -81,7 +81,7 @@ public enum DataFiles {
         do {
             return try tokenizer.encode(text, source: "\(record.location) field \"\(field)\"")
         } catch let error as TokenizerError {
-            throw record.error(error.description.replacingOccurrences(of: "\(record.location) ", with: ""))
+            throw record.error("field \"\(field)\": \(error.reason)")
         }
     }
 }
