@@ -29,10 +29,7 @@ public struct PPOTraceError: Error, Equatable, CustomStringConvertible, Sendable
 public enum PPOTraceExport {
     /// The JSON of `trace`, UTF-8.
     public static func json(_ trace: PPOTrace) -> Data {
-        var text = ""
-        TraceJSON.render(node(trace), indent: 0, into: &text)
-        text += "\n"
-        return Data(text.utf8)
+        Data(node(trace).rendered(inlineScalarArrays: true).utf8)
     }
 
     /// The JSON of a finished iteration.
@@ -217,8 +214,8 @@ public enum PPOTraceExport {
 
     // MARK: Building the JSON
 
-    static func node(_ trace: PPOTrace) -> TraceJSON {
-        var top: [(String, TraceJSON)] = [
+    static func node(_ trace: PPOTrace) -> JSONText {
+        var top: [(String, JSONText)] = [
             ("format", .string(PPOTrace.format)),
             ("version", .integer(PPOTrace.version)),
             ("config", .object(configEntries(trace).sorted { $0.0 < $1.0 })),
@@ -226,36 +223,36 @@ public enum PPOTraceExport {
             ("updates", .array(trace.updates.map(node))),
         ]
         if let metrics = trace.metrics {
-            top.append(("metrics", .object(metrics.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })))
+            top.append(("metrics", .object(metrics.sorted { $0.key < $1.key }.map { ($0.key, .double($0.value)) })))
         }
         return .object(top)
     }
 
     /// Every setting under TRL's name, with JSON types; plus the token ids and the beta used.
-    static func configEntries(_ trace: PPOTrace) -> [(String, TraceJSON)] {
+    static func configEntries(_ trace: PPOTrace) -> [(String, JSONText)] {
         let c = trace.config
         return [
-            ("kl_coef", .number(c.klCoef)), ("kl_estimator", .string(c.klEstimator.rawValue)),
-            ("adaptive_kl_target", c.adaptiveKLTarget.map(TraceJSON.number) ?? .null),
-            ("adaptive_kl_horizon", .number(c.adaptiveKLHorizon)),
-            ("gamma", .number(c.gamma)), ("lam", .number(c.lam)), ("cliprange", .number(c.cliprange)),
-            ("cliprange_value", .number(c.cliprangeValue)), ("vf_coef", .number(c.vfCoef)),
-            ("entropy_coef", .number(c.entropyCoef)), ("num_ppo_epochs", .integer(c.numPPOEpochs)),
+            ("kl_coef", .double(c.klCoef)), ("kl_estimator", .string(c.klEstimator.rawValue)),
+            ("adaptive_kl_target", c.adaptiveKLTarget.map(JSONText.double) ?? .null),
+            ("adaptive_kl_horizon", .double(c.adaptiveKLHorizon)),
+            ("gamma", .double(c.gamma)), ("lam", .double(c.lam)), ("cliprange", .double(c.cliprange)),
+            ("cliprange_value", .double(c.cliprangeValue)), ("vf_coef", .double(c.vfCoef)),
+            ("entropy_coef", .double(c.entropyCoef)), ("num_ppo_epochs", .integer(c.numPPOEpochs)),
             ("num_mini_batches", .integer(c.numMiniBatches)), ("batch_size", .integer(c.batchSize)),
             ("whiten_rewards", .bool(c.whitenRewards)),
-            ("missing_eos_penalty", c.missingEOSPenalty.map(TraceJSON.number) ?? .null),
+            ("missing_eos_penalty", c.missingEOSPenalty.map(JSONText.double) ?? .null),
             ("missing_eos_mode", .string(c.missingEOSMode.rawValue)),
-            ("learning_rate", .number(c.learningRate)), ("adam_beta1", .number(c.adamBeta1)),
-            ("adam_beta2", .number(c.adamBeta2)), ("adam_epsilon", .number(c.adamEpsilon)),
-            ("max_grad_norm", .number(c.maxGradNorm)), ("temperature", .number(c.temperature)),
+            ("learning_rate", .double(c.learningRate)), ("adam_beta1", .double(c.adamBeta1)),
+            ("adam_beta2", .double(c.adamBeta2)), ("adam_epsilon", .double(c.adamEpsilon)),
+            ("max_grad_norm", .double(c.maxGradNorm)), ("temperature", .double(c.temperature)),
             ("top_k", .integer(c.topK)), ("response_length", .integer(c.responseLength)),
             ("eos_token_id", .integer(trace.eosTokenID)), ("pad_token_id", .integer(trace.padTokenID)),
-            ("kl_coef_used", .number(trace.klCoefUsed)),
+            ("kl_coef_used", .double(trace.klCoefUsed)),
         ]
     }
 
-    static func node(_ rollout: PPOTrace.RolloutRecord) -> TraceJSON {
-        var entries: [(String, TraceJSON)] = [
+    static func node(_ rollout: PPOTrace.RolloutRecord) -> JSONText {
+        var entries: [(String, JSONText)] = [
             ("prompt_tokens", .integers(rollout.promptTokens)),
             ("response_tokens", .integers(rollout.responseTokens)),
             ("ended_with_eos", .bool(rollout.endedWithEOS)),
@@ -263,28 +260,28 @@ public enum PPOTraceExport {
         if let text = rollout.promptText { entries.append(("prompt_text", .string(text))) }
         if let text = rollout.responseText { entries.append(("response_text", .string(text))) }
         entries += [
-            ("logprobs", .numbers(rollout.logprobs)),
-            ("ref_logprobs", .numbers(rollout.refLogprobs)),
-            ("values", .numbers(rollout.values)),
-            ("rm_score", .number(rollout.rmScore)),
-            ("score", .number(rollout.score)),
+            ("logprobs", .doubles(rollout.logprobs)),
+            ("ref_logprobs", .doubles(rollout.refLogprobs)),
+            ("values", .doubles(rollout.values)),
+            ("rm_score", .double(rollout.rmScore)),
+            ("score", .double(rollout.score)),
         ]
-        if let gold = rollout.goldScore { entries.append(("gold_score", .number(gold))) }
+        if let gold = rollout.goldScore { entries.append(("gold_score", .double(gold))) }
         entries += [
-            ("kl", .numbers(rollout.kl)),
-            ("non_score_rewards", .numbers(rollout.nonScoreRewards)),
-            ("rewards", .numbers(rollout.rewards)),
-            ("deltas", .numbers(rollout.deltas)),
-            ("raw_advantages", .numbers(rollout.rawAdvantages)),
-            ("advantages", .numbers(rollout.advantages)),
-            ("returns", .numbers(rollout.returns)),
+            ("kl", .doubles(rollout.kl)),
+            ("non_score_rewards", .doubles(rollout.nonScoreRewards)),
+            ("rewards", .doubles(rollout.rewards)),
+            ("deltas", .doubles(rollout.deltas)),
+            ("raw_advantages", .doubles(rollout.rawAdvantages)),
+            ("advantages", .doubles(rollout.advantages)),
+            ("returns", .doubles(rollout.returns)),
         ]
-        if let after = rollout.logprobsAfter { entries.append(("logprobs_after", .numbers(after))) }
+        if let after = rollout.logprobsAfter { entries.append(("logprobs_after", .doubles(after))) }
         return .object(entries)
     }
 
-    static func node(_ step: PPOTrace.UpdateRecord) -> TraceJSON {
-        func rows(_ values: [[Double]]) -> TraceJSON { .array(values.map(TraceJSON.numbers)) }
+    static func node(_ step: PPOTrace.UpdateRecord) -> JSONText {
+        func rows(_ values: [[Double]]) -> JSONText { .array(values.map(JSONText.doubles)) }
         return .object([
             ("epoch", .integer(step.epoch)),
             ("minibatch", .integer(step.minibatch)),
@@ -297,15 +294,15 @@ public enum PPOTraceExport {
             ("vf_losses_unclipped", rows(step.vfLossesUnclipped)),
             ("vf_losses_clipped", rows(step.vfLossesClipped)),
             ("entropy", rows(step.entropy)),
-            ("pg_loss", .number(step.pgLoss)),
-            ("vf_loss", .number(step.vfLoss)),
-            ("loss", .number(step.loss)),
-            ("clipfrac", .number(step.clipfrac)),
-            ("vf_clipfrac", .number(step.vfClipfrac)),
-            ("approxkl", .number(step.approxkl)),
-            ("entropy_mean", .number(step.entropyMean)),
-            ("ratio_mean", .number(step.ratioMean)),
-            ("grad_norm", .number(step.gradNorm)),
+            ("pg_loss", .double(step.pgLoss)),
+            ("vf_loss", .double(step.vfLoss)),
+            ("loss", .double(step.loss)),
+            ("clipfrac", .double(step.clipfrac)),
+            ("vf_clipfrac", .double(step.vfClipfrac)),
+            ("approxkl", .double(step.approxkl)),
+            ("entropy_mean", .double(step.entropyMean)),
+            ("ratio_mean", .double(step.ratioMean)),
+            ("grad_norm", .double(step.gradNorm)),
         ])
     }
 }
