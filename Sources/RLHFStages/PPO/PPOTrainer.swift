@@ -4,23 +4,28 @@ import RLHFEngine
 /// collect rollouts, shape rewards with the KL penalty, assign credit with GAE,
 /// then several epochs of clipped updates over shuffled minibatches.
 public final class PPOTrainer {
-    public let policy: ActorCritic
-    public let reference: GPT2
-    public let rewardModel: RewardModel
-    public let annotator: Annotator?
-    public let tokenizer: Tokenizer
+    /// The models, the tokenizer and the settings, as the rollouts see them.
+    public private(set) var collector: RolloutCollector
+
+    public var policy: ActorCritic { collector.policy }
+    public var reference: GPT2 { collector.reference }
+    public var rewardModel: RewardModel { collector.rewardModel }
+    public var annotator: Annotator? { collector.annotator }
+    public var tokenizer: Tokenizer { collector.tokenizer }
+
     /// The settings; changing them takes effect from the next rollout or step
     /// (a new learning rate reaches Adam, a new kl_coef or adaptive target resets beta).
     public var config: PPOConfig {
-        didSet {
-            optimizer.learningRate = Float(config.learningRate)
-            optimizer.maxGradNorm = Float(config.maxGradNorm)
-            if config.klCoef != oldValue.klCoef || config.adaptiveKLTarget != oldValue.adaptiveKLTarget
-                || config.adaptiveKLHorizon != oldValue.adaptiveKLHorizon {
-                klCoef = config.klCoef
-                controller = config.adaptiveKLTarget.map {
-                    AdaptiveKLController(initialValue: config.klCoef, target: $0, horizon: config.adaptiveKLHorizon)
-                }
+        get { collector.config }
+        set {
+            let oldValue = collector.config
+            collector.config = newValue
+            optimizer.learningRate = Float(newValue.learningRate)
+            optimizer.maxGradNorm = Float(newValue.maxGradNorm)
+            if newValue.klCoef != oldValue.klCoef || newValue.adaptiveKLTarget != oldValue.adaptiveKLTarget
+                || newValue.adaptiveKLHorizon != oldValue.adaptiveKLHorizon {
+                klCoef = newValue.klCoef
+                controller = PPOTrainer.controller(for: newValue)
             }
         }
     }
@@ -31,24 +36,20 @@ public final class PPOTrainer {
 
     public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
                 tokenizer: Tokenizer, config: PPOConfig) {
-        self.policy = policy
-        self.reference = reference
-        self.rewardModel = rewardModel
-        self.annotator = annotator
-        self.tokenizer = tokenizer
-        self.config = config
+        collector = RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel,
+                                     annotator: annotator, tokenizer: tokenizer, config: config)
         klCoef = config.klCoef
-        controller = config.adaptiveKLTarget.map {
-            AdaptiveKLController(initialValue: config.klCoef, target: $0, horizon: config.adaptiveKLHorizon)
-        }
+        controller = PPOTrainer.controller(for: config)
         optimizer = Adam(parameters: policy.parameters, learningRate: Float(config.learningRate),
                          beta1: Float(config.adamBeta1), beta2: Float(config.adamBeta2),
                          epsilon: Float(config.adamEpsilon), maxGradNorm: Float(config.maxGradNorm))
     }
 
-    public var collector: RolloutCollector {
-        RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel, annotator: annotator,
-                         tokenizer: tokenizer, config: config)
+    /// Ziegler et al.'s controller when the settings ask for one.
+    private static func controller(for config: PPOConfig) -> AdaptiveKLController? {
+        config.adaptiveKLTarget.map {
+            AdaptiveKLController(initialValue: config.klCoef, target: $0, horizon: config.adaptiveKLHorizon)
+        }
     }
 
     // MARK: - The batch

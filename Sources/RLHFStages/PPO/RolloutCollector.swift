@@ -11,7 +11,7 @@ public struct RolloutCollector {
     public let rewardModel: RewardModel
     public let annotator: Annotator?
     public let tokenizer: Tokenizer
-    public let config: PPOConfig
+    public var config: PPOConfig
 
     public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
                 tokenizer: Tokenizer, config: PPOConfig) {
