@@ -86,3 +86,16 @@ struct EpisodeTests {
         #expect(fixture.session.episode?.response.count == 1)
     }
 }
+
+@Suite("Reference commands")
+struct ReferenceCommandTests {
+    @Test("vocab lists every token with its id, as the tokenizer numbers them")
+    func vocabulary() throws {
+        let fixture = try SessionFixture()
+        let output = fixture.run("vocab")
+        for (id, token) in fixture.session.tokenizer.tokens.enumerated() {
+            #expect(output.contains("\(id):\(Format.token(token))"), "token \(id)")
+        }
+        #expect(fixture.session.tokenizer.tokens.count == 62)
+    }
+}

@@ -44,9 +44,7 @@ enum LessonCommands {
     ) { call in
         try call.expectAtMost(0, usage: "restart")
         let session = call.session
-        let folder = session.worldFolder ?? WorldLocation.worldFolder
-        let world = try WorldStore.load(from: folder)
-        let prompts = try WorldStore.loadPrompts(from: folder, tokenizer: world.tokenizer)
+        let (world, prompts) = try WorldLocation.load(folder: session.worldFolder ?? WorldLocation.worldFolder)
         session.restart(world: world, prompts: prompts, seed: 0)
         call.console.line("Fresh start: the built-in world's models, default settings, seed 0.")
     }

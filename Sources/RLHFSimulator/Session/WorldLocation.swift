@@ -22,10 +22,16 @@ public enum WorldLocation {
     /// A session on the world in `folder` (default: the built-in one).
     /// - Throws: a `DataError` or `CheckpointError` naming the file when the folder is incomplete.
     public static func startSession(folder: URL = worldFolder, seed: UInt64 = 0) throws -> Session {
-        let world = try WorldStore.load(from: folder)
-        let prompts = try WorldStore.loadPrompts(from: folder, tokenizer: world.tokenizer)
+        let (world, prompts) = try load(folder: folder)
         let session = Session(world: world, prompts: prompts, seed: seed)
         session.worldFolder = folder
         return session
+    }
+
+    /// The world in `folder` and its PPO prompts.
+    /// - Throws: a `DataError` or `CheckpointError` naming the file when the folder is incomplete.
+    public static func load(folder: URL) throws -> (world: World, prompts: (training: [PromptExample], heldOut: [PromptExample])) {
+        let world = try WorldStore.load(from: folder)
+        return (world, try WorldStore.loadPrompts(from: folder, tokenizer: world.tokenizer))
     }
 }
