@@ -6,7 +6,7 @@ import RLHFStages
 /// lines and read what it writes to their `Console`.
 public final class Interpreter {
     public let session: Session
-    public private(set) var commands: [Command] = []
+    public let commands: [Command] = CommandCatalog.all
     private var sourceDepth = 0
     /// The folders of the scripts being run, innermost last: a relative FILE that does not
     /// exist from the working directory is looked up next to the script (so a lesson can
@@ -25,7 +25,6 @@ public final class Interpreter {
 
     public init(session: Session) {
         self.session = session
-        commands = CommandCatalog.all
     }
 
     /// The command called `name` (or with that alias).
