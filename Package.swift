@@ -6,6 +6,7 @@ import PackageDescription
 //   RLHFStages     data formats, SFT, reward model, PPO, the built-in world
 //   RLHFSimulator  session state, the command interpreter, rendering, lessons
 //   rlhf           the thin executable and the libedit front end
+// Each target lists every module it imports.
 let package = Package(
     name: "rlhf",
     platforms: [.macOS(.v14)],
@@ -35,15 +36,20 @@ let package = Package(
             name: "rlhf",
             dependencies: [
                 "RLHFSimulator",
+                "RLHFStages",
+                "RLHFEngine",
                 "LineEditShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "RLHFEngineTests", dependencies: ["RLHFEngine"]),
-        .testTarget(name: "RLHFStagesTests", dependencies: ["RLHFStages"]),
+        .testTarget(name: "RLHFStagesTests", dependencies: ["RLHFStages", "RLHFEngine"]),
         // Depends on the executable too, so that `swift test` builds `rlhf` for the
         // tests that run it as a process.
-        .testTarget(name: "RLHFSimulatorTests", dependencies: ["RLHFSimulator", "rlhf"]),
+        .testTarget(
+            name: "RLHFSimulatorTests",
+            dependencies: ["RLHFSimulator", "RLHFStages", "RLHFEngine", "rlhf"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,7 +8,7 @@ struct RLHFCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rlhf",
         abstract: "Step through Reinforcement Learning from Human Feedback on a tiny GPT-2.",
-        subcommands: [REPLCommand.self, LessonCommand.self, WorldCommand.self, BenchCommand.self],
+        subcommands: [REPLCommand.self, LessonCommand.self, WorldCommand.self, BenchCommand.self, OutputsCommand.self],
         defaultSubcommand: REPLCommand.self)
 }
 
