@@ -171,6 +171,7 @@ def main():
     arguments = parser.parse_args()
     torch.set_num_threads(2)
     transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
     torch.manual_seed(arguments.seed)
     if arguments.rounds and not arguments.rlhf.exists():
         sys.exit(f"{arguments.rlhf}: no rlhf executable; build one with `swift build -c release` or pass --rlhf")
