@@ -35,6 +35,7 @@ let package = Package(
             name: "rlhf",
             dependencies: [
                 "RLHFSimulator",
+                "RLHFEngine",
                 "LineEditShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -162,7 +162,7 @@ public enum CheckpointFolder {
             guard name.hasPrefix("transformer.h.") else { return nil }
             return Int(name.dropFirst("transformer.h.".count).prefix { $0 != "." })
         })
-        guard blocks.count == config.layerCount, blocks.allSatisfy({ $0 < config.layerCount }) else {
+        guard (0..<config.layerCount).allSatisfy(blocks.contains) else {
             throw CheckpointError.invalidField(
                 file: configFile, field: "n_layer",
                 detail: "asks for \(config.layerCount) blocks but \(weights.file) holds \(blocks.count)")

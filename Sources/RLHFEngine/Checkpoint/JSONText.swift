@@ -210,15 +210,33 @@ struct JSONFields {
         let bytes = [UInt8](data)
         guard let text = String(bytes: bytes, encoding: .utf8) else { return "not UTF-8 text" }
         if text.allSatisfy(\.isWhitespace) { return "the file is empty" }
-        // Foundation names the place as "around line L, column C"; keep that, not its error code.
+        // Foundation says "Invalid value around character N." or "Unexpected end
+        // of file"; we say line and column, not its error code.
+        var debug = ""
         do {
             _ = try JSONSerialization.jsonObject(with: data)
         } catch let error as NSError {
-            if let debug = error.userInfo[NSDebugDescriptionErrorKey] as? String, debug.contains("line") {
-                return debug.hasSuffix(".") ? String(debug.dropLast()) : debug
+            debug = error.userInfo[NSDebugDescriptionErrorKey] as? String ?? ""
+        }
+        if debug.contains("end of file") {
+            return "the text ends before the JSON value does, at \(position(ofByte: bytes.count, in: bytes))"
+        }
+        if let range = debug.range(of: "around character ") {
+            let digits = debug[range.upperBound...].prefix { $0.isNumber }
+            // N counts from 1 (it is the offset of the byte after the last good one).
+            if let offset = Int(digits), offset >= 1, offset <= bytes.count {
+                return "unexpected text at \(position(ofByte: offset - 1, in: bytes))"
             }
         }
         return "cannot be parsed"
+    }
+
+    /// "line L, column C" (both from 1) of the byte at `offset`.
+    private static func position(ofByte offset: Int, in bytes: [UInt8]) -> String {
+        let before = bytes.prefix(offset)
+        let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
+        let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        return "line \(line), column \(offset - lineStart + 1)"
     }
 
     /// An exact integer (not true/false, not a fraction), or nil.

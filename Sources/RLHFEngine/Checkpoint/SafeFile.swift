@@ -7,8 +7,10 @@ import Foundation
 ///   over `NAME`; its folder is then flushed so the rename survives a crash.
 /// - A folder is filled as a staging sibling `.NAME.saving`, then swapped in by two renames:
 ///   `NAME` -> `.NAME.previous`, `.NAME.saving` -> `NAME`; the previous copy is removed last.
-///   Between the two renames `NAME` is missing, and `missingFolderNote` says where the
-///   old and the new copy are; the next replacement clears what a killed one left.
+///   A failure puts the old folder back; after a kill between the two renames `NAME` is
+///   missing, and `missingFolderNote` says where the old copy is; the next replacement clears
+///   what a killed one left. Failures after the swap (flushing, removing the old copy) only
+///   leave `.NAME.previous` for the next replacement to remove: the new folder stands.
 /// - Only regular files and folders are written or read: a device, FIFO or socket is refused
 ///   before anything is opened, so nothing blocks and nothing is written there.
 /// - A symbolic link is followed: writing through it replaces its target, and the link stays.
@@ -36,7 +38,8 @@ public enum SafeFile {
             try? fileSystem.removeTree(temporary)
             throw error
         }
-        try fileSystem.syncFolder(folder(of: target))
+        // The new file is in place; flushing the folder only makes the rename durable sooner.
+        try? fileSystem.syncFolder(folder(of: target))
     }
 
     /// The contents of the regular file at `path`.
@@ -87,14 +90,25 @@ public enum SafeFile {
             try? fileSystem.removeTree(staging)
             throw error
         }
-        if fileSystem.kind(of: target) == .folder {
+        let replacing = fileSystem.kind(of: target) == .folder
+        do {
             // A `.previous` beside an existing folder is older than it: a killed swap's leftover.
-            if fileSystem.kind(of: previous) != .missing { try fileSystem.removeTree(previous) }
-            try fileSystem.rename(target, to: previous)
+            if replacing && fileSystem.kind(of: previous) != .missing { try fileSystem.removeTree(previous) }
+            if replacing { try fileSystem.rename(target, to: previous) }
+        } catch {
+            try? fileSystem.removeTree(staging)
+            throw error
         }
-        try fileSystem.rename(staging, to: target)
-        try fileSystem.syncFolder(parent)
-        if fileSystem.kind(of: previous) != .missing { try fileSystem.removeTree(previous) }
+        do {
+            try fileSystem.rename(staging, to: target)
+        } catch {
+            if replacing { try? fileSystem.rename(previous, to: target) }
+            try? fileSystem.removeTree(staging)
+            throw error
+        }
+        // The new folder is in place: what follows only tidies up, and the next save retries it.
+        try? fileSystem.syncFolder(parent)
+        if fileSystem.kind(of: previous) != .missing { try? fileSystem.removeTree(previous) }
     }
 
     /// For a folder that is missing: where an interrupted `replaceFolder` left its copies, or nil.
