@@ -117,8 +117,8 @@ public enum SafeFile {
         guard fileSystem.kind(of: target) == .missing else { return nil }
         let previous = sibling(of: target, suffix: "previous")
         guard fileSystem.kind(of: previous) == .folder else { return nil }
-        return "an interrupted save left the previous copy in \(previous); saving again, or renaming that "
-            + "folder back, restores \(path)"
+        return "an interrupted save left the previous copy in \(previous); renaming it back to \(path) "
+            + "restores that save, and saving again replaces it"
     }
 
     // MARK: - Parts

@@ -46,11 +46,13 @@ public enum JSONLines {
     /// - Throws: `DataError` for a missing or unreadable file, an empty file, or a line
     ///   that is not a JSON object.
     public static func read(path: String) throws -> [JSONLinesRecord] {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw DataError(file: path, line: nil, message: "no such file")
+        let data: Data
+        do {
+            data = try SafeFile.read(path)  // a FIFO or a device is refused, never waited on
+        } catch let error as FileError {
+            throw DataError(file: path, line: nil, message: error.reason)
         }
-        guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(data: data, encoding: .utf8) else {
             throw DataError(file: path, line: nil, message: "cannot read the file as UTF-8 text")
         }
         return try parse(text, file: path)
