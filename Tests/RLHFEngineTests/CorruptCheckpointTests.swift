@@ -50,12 +50,15 @@ enum CorruptCheckpoint: String, CaseIterable, Sendable, CustomStringConvertible 
         case .nanValueHead:
             try Self.edit(folder, CheckpointFolder.valueHeadFile) { $0["v_head.summary.weight"]!.values[3] = .nan }
         case .infiniteWeight:
-            try Self.edit(folder, CheckpointFolder.weightsFile) { $0["transformer.h.1.ln_2.bias"]!.values[0] = .infinity }
+            try Self.edit(folder, CheckpointFolder.weightsFile) {
+                $0["transformer.h.1.ln_2.bias"]!.values[0] = .infinity
+            }
         case .stringForInteger: try Self.editConfig(folder) { $0["n_embd"] = "32" }
         case .booleanForInteger: try Self.editConfig(folder) { $0["n_layer"] = true }
         case .arrayForNumber: try Self.editConfig(folder) { $0["layer_norm_epsilon"] = [1, 2] }
         case .configSyntax:
-            try Data("{\n  \"n_embd\": 32,\n  \"n_layer\": two\n}\n".utf8).write(to: folder.appendingPathComponent("config.json"))
+            try Data("{\n  \"n_embd\": 32,\n  \"n_layer\": two\n}\n".utf8)
+                .write(to: folder.appendingPathComponent("config.json"))
         case .overlappingOffsets: try Self.editHeader(folder, second: true) { $0[0] -= 4; $0[1] -= 4 }
         case .gapInData: try Self.editHeader(folder, second: false) { $0[0] += 4; $0[1] += 4 }
         case .trailingBytes:
@@ -132,7 +135,8 @@ struct CorruptCheckpointTests {
         let (model, valueHead, _) = CheckpointTests.makeModel()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-corrupt-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try CheckpointFolder.save(model: model, tokenizer: CheckpointTests.makeTokenizer(), valueHead: valueHead, to: folder)
+        try CheckpointFolder.save(model: model, tokenizer: CheckpointTests.makeTokenizer(), valueHead: valueHead,
+                                  to: folder)
         try corruption.damage(folder)
         let error = #expect(throws: CheckpointError.self) { _ = try CheckpointFolder.load(from: folder) }
         let message = error?.description ?? ""

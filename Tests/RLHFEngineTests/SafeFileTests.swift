@@ -45,7 +45,10 @@ final class FailingFileSystem: FileSystem {
         try step(path)
         try real.writeNewFile(data, to: path, permissions: permissions)
     }
-    func rename(_ source: String, to destination: String) throws { try step(destination); try real.rename(source, to: destination) }
+    func rename(_ source: String, to destination: String) throws {
+        try step(destination)
+        try real.rename(source, to: destination)
+    }
     func removeTree(_ path: String) throws { try step(path); try real.removeTree(path) }
     func syncFolder(_ path: String) throws { try step(path); try real.syncFolder(path) }
 }
@@ -76,8 +79,8 @@ struct SafeFileCheckpointTests {
         let tables = seeds.map { CheckpointTests.makeModel(seed: $0).0.namedParameters()[0].1.data }
         var found: [UInt64] = []
         for name in ["policy", "reward"] {
-            guard let loaded = try? CheckpointFolder.load(from: URL(fileURLWithPath: folder).appendingPathComponent(name))
-            else { return .some(nil) }
+            let url = URL(fileURLWithPath: folder).appendingPathComponent(name)
+            guard let loaded = try? CheckpointFolder.load(from: url) else { return .some(nil) }
             let table = loaded.model.namedParameters()[0].1.data
             guard let index = tables.firstIndex(of: table) else { return nil }
             found.append(seeds[index])

@@ -13,7 +13,8 @@ import Darwin
 @Suite("Checkpoint commands: save, load and odd files")
 struct CheckpointCommandTests {
     private static func temporaryFolder() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-commands-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("rlhf-commands-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         return path
     }
@@ -58,7 +59,8 @@ struct CheckpointCommandTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try Data("mine".utf8).write(to: URL(fileURLWithPath: root + "/notes.txt"))
         let foreign = fixture.run("save \(root)")
-        #expect(foreign.contains("holds other files (notes.txt)") && foreign.contains("nothing was saved"), "\(foreign)")
+        #expect(foreign.contains("holds other files (notes.txt)") && foreign.contains("nothing was saved"),
+                "\(foreign)")
         let file = fixture.run("save \(root)/notes.txt")
         #expect(file.contains("is a file, not a folder"), "\(file)")
         #expect(try String(contentsOfFile: root + "/notes.txt", encoding: .utf8) == "mine")

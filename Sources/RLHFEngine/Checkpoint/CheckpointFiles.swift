@@ -73,7 +73,8 @@ public enum CheckpointFiles {
 
     /// Writes `data` to `url` through a temporary file renamed into place (`SafeFile.write`),
     /// so `url` holds either its old contents or all of the new ones.
-    public static func writeAtomically(_ data: Data, to url: URL, fileSystem: any FileSystem = SystemFileSystem()) throws {
+    public static func writeAtomically(_ data: Data, to url: URL,
+                                       fileSystem: any FileSystem = SystemFileSystem()) throws {
         do {
             try SafeFile.write(data, to: url.path, fileSystem: fileSystem)
         } catch let error as FileError {

@@ -58,7 +58,8 @@ public enum CheckpointFolder {
         } else {
             try removeIfPresent(folder.appendingPathComponent(valueHeadFile), fileSystem: fileSystem)
         }
-        try Safetensors.write(tensors(of: model), to: folder.appendingPathComponent(weightsFile), fileSystem: fileSystem)
+        try Safetensors.write(tensors(of: model), to: folder.appendingPathComponent(weightsFile),
+                              fileSystem: fileSystem)
         try writeJSONFiles(model: model, tokenizer: tokenizer, kind: .languageModel, to: folder, fileSystem: fileSystem)
     }
 
@@ -83,7 +84,8 @@ public enum CheckpointFolder {
     /// bounds and against the tensors the weights file holds (so the allocation is no larger
     /// than the file), every stored value is finite, every shape is the model's.
     /// - Throws: `CheckpointError` naming the file and the tensor or field at fault.
-    public static func load(from folder: URL, fileSystem: any FileSystem = SystemFileSystem()) throws -> LoadedCheckpoint {
+    public static func load(from folder: URL,
+                            fileSystem: any FileSystem = SystemFileSystem()) throws -> LoadedCheckpoint {
         let configURL = folder.appendingPathComponent(configFile)
         let parsed = try HuggingFaceFiles.parseConfig(
             JSONFields(parsing: CheckpointFiles.read(configURL, fileSystem: fileSystem), file: configURL.path))
@@ -145,7 +147,8 @@ public enum CheckpointFolder {
     /// The token and position tables and the number of blocks in `weights` must be those
     /// `config` describes, so a config that asks for more than the file holds is refused
     /// before the model is allocated.
-    private static func requireLayout(of weights: SafetensorsFile, matching config: GPT2Config, configFile: String) throws {
+    private static func requireLayout(of weights: SafetensorsFile, matching config: GPT2Config,
+                                      configFile: String) throws {
         let tables = [("transformer.wte.weight", [config.vocabularySize, config.embeddingWidth], "vocab_size, n_embd"),
                       ("transformer.wpe.weight", [config.contextLength, config.embeddingWidth], "n_positions, n_embd")]
         for (name, shape, fields) in tables {

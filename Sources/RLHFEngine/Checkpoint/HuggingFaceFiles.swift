@@ -74,7 +74,9 @@ enum HuggingFaceFiles {
         func positive(_ field: String, atMost limit: Int) throws -> Int {
             let value = try json.int(field)
             guard value > 0 else { throw invalid(field, "must be positive, found \(value)") }
-            guard value <= limit else { throw invalid(field, "\(value) is larger than the \(limit) this loader accepts") }
+            guard value <= limit else {
+                throw invalid(field, "\(value) is larger than the \(limit) this loader accepts")
+            }
             return value
         }
         let vocabularySize = try positive("vocab_size", atMost: 1 << 20)
@@ -86,7 +88,9 @@ enum HuggingFaceFiles {
         let epsilon = try json.float("layer_norm_epsilon")
         guard epsilon > 0 else { throw invalid("layer_norm_epsilon", "must be positive, found \(epsilon)") }
         let initializerRange = try json.float("initializer_range")
-        guard initializerRange >= 0 else { throw invalid("initializer_range", "must not be negative, found \(initializerRange)") }
+        guard initializerRange >= 0 else {
+            throw invalid("initializer_range", "must not be negative, found \(initializerRange)")
+        }
 
         func tokenID(_ field: String) throws -> Int {
             let id = try json.int(field)
@@ -198,7 +202,8 @@ enum HuggingFaceFiles {
             guard let id = JSONFields.integer(value), tokens.indices.contains(id) else {
                 throw CheckpointError.invalidField(
                     file: file, field: "model.vocab",
-                    detail: "token \"\(token)\" has id \(JSONFields.written(value)); ids must run from 0 to \(tokens.count - 1)")
+                    detail: "token \"\(token)\" has id \(JSONFields.written(value)); "
+                        + "ids must run from 0 to \(tokens.count - 1)")
             }
             if let other = tokens[id] {
                 throw CheckpointError.invalidField(

@@ -144,7 +144,8 @@ struct JSONFields {
     func int(_ field: String) throws -> Int {
         let value = try required(field)
         guard let number = JSONFields.integer(value) else {
-            throw CheckpointError.invalidField(file: file, field: field, detail: "expected an integer, found \(JSONFields.written(value))")
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "expected an integer, found \(JSONFields.written(value))")
         }
         return number
     }
@@ -152,7 +153,8 @@ struct JSONFields {
     func float(_ field: String) throws -> Float {
         let value = try required(field)
         guard !JSONFields.isBoolean(value), let number = value as? NSNumber else {
-            throw CheckpointError.invalidField(file: file, field: field, detail: "expected a number, found \(JSONFields.written(value))")
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "expected a number, found \(JSONFields.written(value))")
         }
         guard Float(number.doubleValue).isFinite else {
             throw CheckpointError.invalidField(
@@ -164,7 +166,8 @@ struct JSONFields {
     func string(_ field: String) throws -> String {
         let value = try required(field)
         guard let text = value as? String else {
-            throw CheckpointError.invalidField(file: file, field: field, detail: "expected a string, found \(JSONFields.written(value))")
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "expected a string, found \(JSONFields.written(value))")
         }
         return text
     }
@@ -172,7 +175,8 @@ struct JSONFields {
     func object(_ field: String) throws -> JSONFields {
         let value = try required(field)
         guard let object = value as? [String: Any] else {
-            throw CheckpointError.invalidField(file: file, field: field, detail: "expected an object, found \(JSONFields.written(value))")
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "expected an object, found \(JSONFields.written(value))")
         }
         return JSONFields(file: file, values: object)
     }
@@ -180,7 +184,8 @@ struct JSONFields {
     func array(_ field: String) throws -> [Any] {
         let value = try required(field)
         guard let array = value as? [Any] else {
-            throw CheckpointError.invalidField(file: file, field: field, detail: "expected an array, found \(JSONFields.written(value))")
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "expected an array, found \(JSONFields.written(value))")
         }
         return array
     }
@@ -197,7 +202,8 @@ struct JSONFields {
             text = JSONText.quoted(string)
         } else if let number = value as? NSNumber {
             text = integer(number).map(String.init) ?? "\(number.doubleValue)"
-        } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) {
+        } else if let data = try? JSONSerialization.data(withJSONObject: value,
+                                                         options: [.sortedKeys, .fragmentsAllowed]) {
             text = String(decoding: data, as: UTF8.self)
         } else {
             text = "\(value)"

@@ -127,7 +127,8 @@ public enum SafeFile {
         switch fileSystem.kind(of: target) {
         case .missing, .regularFile: break
         case .folder: throw FileError(path: path, reason: "is a folder; name a file")
-        case let .special(what): throw FileError(path: path, reason: "is \(what), not a regular file; nothing was written")
+        case let .special(what):
+            throw FileError(path: path, reason: "is \(what), not a regular file; nothing was written")
         }
         let parent = folder(of: target)
         guard fileSystem.kind(of: parent) == .folder else {

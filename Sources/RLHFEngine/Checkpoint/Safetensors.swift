@@ -168,11 +168,13 @@ public enum Safetensors {
         for (name, begin, end) in ranges.sorted(by: { ($0.1, $0.2, $0.0) < ($1.1, $1.2, $1.0) }) {
             if begin < position {
                 throw CheckpointError.malformed(
-                    file: file, detail: "tensor \"\(name)\" (data_offsets [\(begin), \(end)]) overlaps \"\(previous!)\"")
+                    file: file,
+                    detail: "tensor \"\(name)\" (data_offsets [\(begin), \(end)]) overlaps \"\(previous!)\"")
             }
             if begin > position {
                 throw CheckpointError.malformed(
-                    file: file, detail: "bytes \(position)..<\(begin) of the data belong to no tensor (before \"\(name)\")")
+                    file: file,
+                    detail: "bytes \(position)..<\(begin) of the data belong to no tensor (before \"\(name)\")")
             }
             position = end
             previous = name

@@ -12,7 +12,9 @@ enum FileCommands {
     static let save = Command(
         "save", usage: "save DIR",
         summary: "save DIR/policy (with its value head), DIR/reference and DIR/reward as Hugging Face folders",
-        details: "DIR/policy and DIR/reference load as GPT2LMHeadModel, DIR/reward as GPT2ForSequenceClassification;\nthe value head is in DIR/policy/value_head.safetensors under TRL's names. The save is atomic: DIR is\nwritten as .DIR.saving and swapped in whole, so DIR holds the old save or the new one, never a mixture."
+        details: "DIR/policy and DIR/reference load as GPT2LMHeadModel, DIR/reward as GPT2ForSequenceClassification;\n"
+            + "the value head is in DIR/policy/value_head.safetensors under TRL's names. The save is atomic: DIR is\n"
+            + "written as .DIR.saving and swapped in whole, so DIR holds the old save or the new one, never a mixture."
     ) { call in
         guard call.arguments.count == 1 else { throw CommandError("usage: save DIR") }
         try saveSession(call.session, to: call.arguments[0])
@@ -20,18 +22,20 @@ enum FileCommands {
     }
 
     /// Writes the session's three models into `path`, replacing an earlier save there as a whole.
-    static func saveSession(_ session: Session, to path: String, fileSystem: any FileSystem = SystemFileSystem()) throws {
+    static func saveSession(_ session: Session, to path: String,
+                            fileSystem: any FileSystem = SystemFileSystem()) throws {
         do {
             try SafeFile.replaceFolder(path, allowed: Set(checkpointFolders), fileSystem: fileSystem) { staging in
                 let folder = URL(fileURLWithPath: staging)
                 try CheckpointFolder.save(model: session.policy.model, tokenizer: session.tokenizer,
-                                          valueHead: session.policy.valueHead, to: folder.appendingPathComponent("policy"),
-                                          fileSystem: fileSystem)
+                                          valueHead: session.policy.valueHead,
+                                          to: folder.appendingPathComponent("policy"), fileSystem: fileSystem)
                 try CheckpointFolder.save(model: session.sft, tokenizer: session.tokenizer,
                                           to: folder.appendingPathComponent("reference"), fileSystem: fileSystem)
                 try CheckpointFolder.saveRewardModel(model: session.reward.backbone, rewardHead: session.reward.head,
                                                      tokenizer: session.tokenizer,
-                                                     to: folder.appendingPathComponent("reward"), fileSystem: fileSystem)
+                                                     to: folder.appendingPathComponent("reward"),
+                                                     fileSystem: fileSystem)
             }
         } catch let error as FileError {
             throw CommandError("cannot save \(error.path): \(error.reason); nothing was saved")
@@ -49,7 +53,8 @@ enum FileCommands {
     }
 
     /// Reads and checks all three models, then installs them; on any error the session is unchanged.
-    static func loadSession(_ session: Session, from path: String, fileSystem: any FileSystem = SystemFileSystem()) throws {
+    static func loadSession(_ session: Session, from path: String,
+                            fileSystem: any FileSystem = SystemFileSystem()) throws {
         switch fileSystem.kind(of: path) {
         case .folder: break
         case .missing:
@@ -63,7 +68,8 @@ enum FileCommands {
         }
         let current = session.policy.model.config
         for (name, checkpoint) in loaded {
-            try requireCompatible(checkpoint, named: "\(path)/\(name)", with: session.tokenizer, context: current.contextLength)
+            try requireCompatible(checkpoint, named: "\(path)/\(name)", with: session.tokenizer,
+                                  context: current.contextLength)
         }
         let widths = loaded.map { $0.1.model.config.embeddingWidth }
         guard Set(widths).count == 1 else {
