@@ -403,3 +403,13 @@ bool line_edit_history_save(line_edit_session *session) {
     HistEvent event;
     return history(session->history, &event, H_SAVE, session->history_path) != -1;
 }
+
+bool line_edit_history_load(line_edit_session *session, const char *path) {
+    HistEvent event;
+    return history(session->history, &event, H_LOAD, path) != -1;
+}
+
+bool line_edit_history_save_to(line_edit_session *session, const char *path) {
+    HistEvent event;
+    return history(session->history, &event, H_SAVE, path) != -1;
+}

@@ -1,4 +1,6 @@
+import Foundation
 import LineEditShims
+import RLHFEngine
 
 #if canImport(Glibc)
 import Glibc
@@ -35,8 +37,8 @@ final class LineEditor {
     /// Whether standard input is an interactive terminal.
     static var standardInputIsTerminal: Bool { isatty(STDIN_FILENO) != 0 }
 
-    /// The history file given at creation.
-    let historyFile: String
+    /// The history file given at creation, or nil for none.
+    let historyFile: String?
 
     /// The libedit session, or nil when stdin is not a terminal (or libedit
     /// failed to start), in which case plain `Swift.readLine()` is used.
@@ -49,20 +51,24 @@ final class LineEditor {
     /// Creates an editor.
     ///
     /// - Parameters:
-    ///   - historyFile: path of the history file, loaded now if it exists and
-    ///     rewritten after every entered line (libedit's format, mode 0600).
+    ///   - historyFile: path of the history file (check it with `historyProblem` first), loaded
+    ///     now if it exists and rewritten after every entered line through `SafeFile` (a
+    ///     temporary file renamed over it; a symbolic link's target is replaced); nil for none.
     ///   - historyLimit: how many lines of history to keep.
     ///   - completer: computes TAB-completion candidates; see `Completer`.
-    init(historyFile: String, historyLimit: Int = 1000, completer: @escaping Completer) {
+    init(historyFile: String?, historyLimit: Int = 1000, completer: @escaping Completer) {
         self.historyFile = historyFile
         self.completerBox = CompleterBox(completer)
         guard LineEditor.standardInputIsTerminal,
-              let session = line_edit_open("rlhf", historyFile, Int32(clamping: historyLimit))
+              let session = line_edit_open("rlhf", nil, Int32(clamping: historyLimit))
         else {
             self.session = nil
             return
         }
         self.session = session
+        if let historyFile, SystemFileSystem().kind(of: historyFile) == .regularFile {
+            _ = line_edit_history_load(session, historyFile)
+        }
         // A capture-free closure converts to a C function pointer; it finds
         // the Swift completer through the context pointer, so no global Swift
         // state is involved.
@@ -114,8 +120,40 @@ final class LineEditor {
             free(raw)
             if line.contains(where: { !$0.isWhitespace }) {
                 _ = line_edit_history_add(session, line)
+                saveHistory()
             }
             return line
+        }
+    }
+}
+
+extension LineEditor {
+    /// The first line of every history file libedit writes.
+    static let historyFileMark = "_HiStOrY_V2_\n"
+
+    /// Why `path` cannot be used as the history file, or nil if it can: it must be missing,
+    /// empty, or a regular file in libedit's format, so that nothing else is overwritten.
+    static func historyProblem(_ path: String) -> String? {
+        switch SystemFileSystem().kind(of: path) {
+        case .missing: return nil
+        case .folder: return "\(path) is a folder, not a history file"
+        case let .special(what): return "\(path) is \(what), not a history file"
+        case .regularFile:
+            guard let handle = FileHandle(forReadingAtPath: path) else { return "\(path) cannot be read" }
+            defer { try? handle.close() }
+            let start = (try? handle.read(upToCount: historyFileMark.utf8.count)) ?? Data()
+            if start.isEmpty || start == Data(historyFileMark.utf8) { return nil }
+            return "\(path) is not a libedit history file (its first line is not _HiStOrY_V2_)"
+        }
+    }
+
+    /// Rewrites the history file whole, through a temporary file renamed over it.
+    private func saveHistory() {
+        guard let session, let historyFile else { return }
+        try? SafeFile.replace(historyFile) { temporary in
+            guard line_edit_history_save_to(session, temporary) else {
+                throw FileError(path: historyFile, reason: "cannot write the history")
+            }
         }
     }
 }

@@ -60,9 +60,16 @@ enum ScriptMode {
 enum InteractiveMode {
     static func run(interpreter: Interpreter, firstLine: String? = nil) {
         let environment = ProcessInfo.processInfo.environment
-        let historyFile = environment["RLHF_HISTORY"] ?? (NSHomeDirectory() as NSString).appendingPathComponent(".rlhf_history")
+        var historyFile: String? = environment["RLHF_HISTORY"]
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".rlhf_history")
+        let historyProblem = historyFile.flatMap(LineEditor.historyProblem)
+        if historyProblem != nil { historyFile = nil }
         let editor = LineEditor(historyFile: historyFile) { interpreter.completions(lineBeforeCursor: $0, word: $1) }
         let console = TerminalConsole(isTerminal: true)
+        if let historyProblem {
+            console.line(Style(enabled: console.usesColor).red("error: ") + "\(historyProblem) (RLHF_HISTORY names the "
+                + "history file); it is left as it is and this session keeps no history")
+        }
         line_edit_install_interrupt_flag()
         console.line(Banner.text(style: Style(enabled: console.usesColor)))
         if let firstLine {

@@ -77,13 +77,17 @@ struct UnwritableFileTests {
         let fixture = try SessionFixture()
         _ = fixture.run("set batch_size 2")
         _ = fixture.run("batch")
-        let export = fixture.run("export trace /nonexistent-rlhf/x.json")
-        #expect(export.contains("error: /nonexistent-rlhf/x.json: cannot write the trace"))
-        #expect(export.contains("does the folder exist"))
-        _ = fixture.run("set label_file /nonexistent-rlhf/labels.jsonl")
+        // A folder no one has made (a fixed name could be left behind by another run).
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("absent-\(UUID().uuidString)").path
+        let export = fixture.run("export trace \(missing)/x.json")
+        #expect(export.contains("error: \(missing)/x.json: cannot write the trace"))
+        #expect(export.contains("its folder \(missing) does not exist"))
+        #expect(!export.contains("Wrote"))
+        _ = fixture.run("set label_file \(missing)/labels.jsonl")
         _ = fixture.run("label")
         let answer = fixture.run("0")
-        #expect(answer.contains("error: /nonexistent-rlhf/labels.jsonl: cannot create the file"))
-        #expect(!answer.contains("NSCocoaErrorDomain"))
+        #expect(answer.contains("error: \(missing)/labels.jsonl: its folder \(missing) does not exist"))
+        #expect(!answer.contains("NSCocoaErrorDomain") && !answer.contains("Saved your choice"))
+        #expect(!FileManager.default.fileExists(atPath: missing))
     }
 }

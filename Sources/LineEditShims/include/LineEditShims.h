@@ -120,6 +120,14 @@ bool line_edit_history_add(line_edit_session *_Nonnull session,
 /// if there is no path or the write failed.
 bool line_edit_history_save(line_edit_session *_Nonnull session);
 
+/// Loads history lines from `path` (libedit's format, first line `_HiStOrY_V2_`)
+/// into a session opened without a history path. Returns false if it failed.
+bool line_edit_history_load(line_edit_session *_Nonnull session, const char *_Nonnull path);
+
+/// Writes the history list to `path` (which the caller then renames into
+/// place). Returns false if the write failed.
+bool line_edit_history_save_to(line_edit_session *_Nonnull session, const char *_Nonnull path);
+
 // MARK: - Ctrl-C as a flag
 
 /// Installs a process-wide SIGINT handler that only sets a flag (readable with

@@ -21,6 +21,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case unexpectedTensor(file: String, tensor: String)
     /// A tensor has a different shape from the one the model needs.
     case wrongShape(file: String, tensor: String, expected: [Int], found: [Int])
+    /// A tensor holds a NaN or an infinity (the first, at a flat index, is named).
+    case nonFinite(file: String, tensor: String, index: Int, value: Float)
     /// A JSON file lacks a field.
     case missingField(file: String, field: String)
     /// A JSON field has a value we cannot use.
@@ -47,6 +49,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             return "\(file): unexpected tensor \"\(tensor)\""
         case let .wrongShape(file, tensor, expected, found):
             return "\(file): tensor \"\(tensor)\" has shape \(found), expected \(expected)"
+        case let .nonFinite(file, tensor, index, value):
+            return "\(file): tensor \"\(tensor)\" holds \(value) at index \(index); every weight must be finite"
         case let .missingField(file, field):
             return "\(file): field \"\(field)\" is missing"
         case let .invalidField(file, field, detail):
@@ -55,49 +59,26 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Reading and writing whole files, with `CheckpointError`s.
+/// Reading and writing whole files, with `CheckpointError`s, through `SafeFile`.
 public enum CheckpointFiles {
     /// The contents of a file; a missing file is `.missingFile`.
-    static func read(_ url: URL) throws -> Data {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw CheckpointError.missingFile(file: url.path)
-        }
+    static func read(_ url: URL, fileSystem: any FileSystem = SystemFileSystem()) throws -> Data {
+        guard fileSystem.kind(of: url.path) != .missing else { throw CheckpointError.missingFile(file: url.path) }
         do {
-            return try Data(contentsOf: url)
-        } catch {
-            throw CheckpointError.ioFailure(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+            return try SafeFile.read(url.path, fileSystem: fileSystem)
+        } catch let error as FileError {
+            throw CheckpointError.ioFailure(file: url.path, reason: error.reason)
         }
     }
 
-    /// Writes `data` to a temporary file in the same folder, flushes it, and renames it
-    /// over `url`, so `url` holds either its old contents or all of the new ones.
-    public static func writeAtomically(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    /// Writes `data` to `url` through a temporary file renamed into place (`SafeFile.write`),
+    /// so `url` holds either its old contents or all of the new ones.
+    public static func writeAtomically(_ data: Data, to url: URL,
+                                       fileSystem: any FileSystem = SystemFileSystem()) throws {
         do {
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw CheckpointError.ioFailure(
-                    file: url.path, reason: "cannot create a temporary file in \(folder.path) (does the folder exist and is it writable?)")
-            }
-            let handle = try FileHandle(forWritingTo: temporary)
-            do {
-                try handle.write(contentsOf: data)
-                try handle.synchronize()
-                try handle.close()
-            } catch {
-                try? handle.close()
-                throw error
-            }
-            guard rename(temporary.path, url.path) == 0 else {
-                throw CheckpointError.ioFailure(
-                    file: url.path, reason: "cannot rename \(temporary.lastPathComponent) into place (errno \(errno))")
-            }
-        } catch let error as CheckpointError {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError.ioFailure(file: url.path, reason: "cannot write: \(error.localizedDescription)")
+            try SafeFile.write(data, to: url.path, fileSystem: fileSystem)
+        } catch let error as FileError {
+            throw CheckpointError.ioFailure(file: error.path, reason: error.reason)
         }
     }
 }

@@ -66,23 +66,31 @@ enum HuggingFaceFiles {
         guard architectures.count == 1, let architecture = architectures[0] as? String,
               let kind = CheckpointKind.allCases.first(where: { $0.architecture == architecture }) else {
             let known = CheckpointKind.allCases.map { "\"\($0.architecture)\"" }.joined(separator: " or ")
-            throw invalid("architectures", "expected [\(known)], found \(architectures)")
+            throw invalid("architectures", "expected [\(known)], found \(JSONFields.written(architectures))")
         }
 
-        func positive(_ field: String) throws -> Int {
+        // Bounds checked before anything is allocated; the weights file must then hold
+        // every tensor these sizes imply (CheckpointFolder.load), which bounds them by its size.
+        func positive(_ field: String, atMost limit: Int) throws -> Int {
             let value = try json.int(field)
             guard value > 0 else { throw invalid(field, "must be positive, found \(value)") }
+            guard value <= limit else {
+                throw invalid(field, "\(value) is larger than the \(limit) this loader accepts")
+            }
             return value
         }
-        let vocabularySize = try positive("vocab_size")
-        let contextLength = try positive("n_positions")
-        let width = try positive("n_embd")
-        let layers = try positive("n_layer")
-        let heads = try positive("n_head")
+        let vocabularySize = try positive("vocab_size", atMost: 1 << 20)
+        let contextLength = try positive("n_positions", atMost: 1 << 16)
+        let width = try positive("n_embd", atMost: 1 << 16)
+        let layers = try positive("n_layer", atMost: 1 << 10)
+        let heads = try positive("n_head", atMost: width)
         guard width % heads == 0 else { throw invalid("n_head", "\(heads) heads do not divide n_embd \(width)") }
         let epsilon = try json.float("layer_norm_epsilon")
         guard epsilon > 0 else { throw invalid("layer_norm_epsilon", "must be positive, found \(epsilon)") }
         let initializerRange = try json.float("initializer_range")
+        guard initializerRange >= 0 else {
+            throw invalid("initializer_range", "must not be negative, found \(initializerRange)")
+        }
 
         func tokenID(_ field: String) throws -> Int {
             let id = try json.int(field)
@@ -105,7 +113,7 @@ enum HuggingFaceFiles {
                                   ("scale_attn_by_inverse_layer_idx", false), ("add_cross_attention", false)] {
             guard let value = json.values[field] else { continue }
             guard JSONFields.isBoolean(value), (value as? Bool) == required else {
-                throw invalid(field, "only \(required) is supported, found \(value)")
+                throw invalid(field, "only \(required) is supported, found \(JSONFields.written(value))")
             }
         }
         if kind == .rewardModel, json.has("id2label") {
@@ -194,7 +202,8 @@ enum HuggingFaceFiles {
             guard let id = JSONFields.integer(value), tokens.indices.contains(id) else {
                 throw CheckpointError.invalidField(
                     file: file, field: "model.vocab",
-                    detail: "token \"\(token)\" has id \(value); ids must run from 0 to \(tokens.count - 1)")
+                    detail: "token \"\(token)\" has id \(JSONFields.written(value)); "
+                        + "ids must run from 0 to \(tokens.count - 1)")
             }
             if let other = tokens[id] {
                 throw CheckpointError.invalidField(

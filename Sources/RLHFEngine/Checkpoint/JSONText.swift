@@ -119,7 +119,7 @@ struct JSONFields {
         do {
             parsed = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw CheckpointError.malformed(file: file, detail: "not valid JSON (\(error.localizedDescription))")
+            throw CheckpointError.malformed(file: file, detail: "not valid JSON (\(JSONFields.syntaxError(in: data)))")
         }
         guard let object = parsed as? [String: Any] else {
             throw CheckpointError.malformed(file: file, detail: "expected a JSON object at the top level")
@@ -144,7 +144,8 @@ struct JSONFields {
     func int(_ field: String) throws -> Int {
         let value = try required(field)
         guard let number = JSONFields.integer(value) else {
-            throw CheckpointError.invalidField(file: file, field: field, detail: "expected an integer, found \(value)")
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "expected an integer, found \(JSONFields.written(value))")
         }
         return number
     }
@@ -152,7 +153,12 @@ struct JSONFields {
     func float(_ field: String) throws -> Float {
         let value = try required(field)
         guard !JSONFields.isBoolean(value), let number = value as? NSNumber else {
-            throw CheckpointError.invalidField(file: file, field: field, detail: "expected a number, found \(value)")
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "expected a number, found \(JSONFields.written(value))")
+        }
+        guard Float(number.doubleValue).isFinite else {
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "\(JSONFields.written(value)) is not a finite 32-bit float")
         }
         return Float(number.doubleValue)
     }
@@ -160,7 +166,8 @@ struct JSONFields {
     func string(_ field: String) throws -> String {
         let value = try required(field)
         guard let text = value as? String else {
-            throw CheckpointError.invalidField(file: file, field: field, detail: "expected a string, found \(value)")
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "expected a string, found \(JSONFields.written(value))")
         }
         return text
     }
@@ -168,7 +175,8 @@ struct JSONFields {
     func object(_ field: String) throws -> JSONFields {
         let value = try required(field)
         guard let object = value as? [String: Any] else {
-            throw CheckpointError.invalidField(file: file, field: field, detail: "expected an object")
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "expected an object, found \(JSONFields.written(value))")
         }
         return JSONFields(file: file, values: object)
     }
@@ -176,9 +184,65 @@ struct JSONFields {
     func array(_ field: String) throws -> [Any] {
         let value = try required(field)
         guard let array = value as? [Any] else {
-            throw CheckpointError.invalidField(file: file, field: field, detail: "expected an array")
+            throw CheckpointError.invalidField(
+                file: file, field: field, detail: "expected an array, found \(JSONFields.written(value))")
         }
         return array
+    }
+
+    /// A parsed value as JSON text (`"48"` for a string, `true`, `[1, 2]`), cut to 80 characters,
+    /// for messages that show what the file holds.
+    static func written(_ value: Any) -> String {
+        let text: String
+        if value is NSNull {
+            text = "null"
+        } else if isBoolean(value), let number = value as? NSNumber {
+            text = number.boolValue ? "true" : "false"
+        } else if let string = value as? String {
+            text = JSONText.quoted(string)
+        } else if let number = value as? NSNumber {
+            text = integer(number).map(String.init) ?? "\(number.doubleValue)"
+        } else if let data = try? JSONSerialization.data(withJSONObject: value,
+                                                         options: [.sortedKeys, .fragmentsAllowed]) {
+            text = String(decoding: data, as: UTF8.self)
+        } else {
+            text = "\(value)"
+        }
+        return text.count > 80 ? String(text.prefix(77)) + "..." : text
+    }
+
+    /// Where and why `data` is not JSON, as line and column (the first of each is 1).
+    static func syntaxError(in data: Data) -> String {
+        let bytes = [UInt8](data)
+        guard let text = String(bytes: bytes, encoding: .utf8) else { return "not UTF-8 text" }
+        if text.allSatisfy(\.isWhitespace) { return "the file is empty" }
+        // Foundation says "Invalid value around character N." or "Unexpected end
+        // of file"; we say line and column, not its error code.
+        var debug = ""
+        do {
+            _ = try JSONSerialization.jsonObject(with: data)
+        } catch let error as NSError {
+            debug = error.userInfo[NSDebugDescriptionErrorKey] as? String ?? ""
+        }
+        if debug.contains("end of file") {
+            return "the text ends before the JSON value does, at \(position(ofByte: bytes.count, in: bytes))"
+        }
+        if let range = debug.range(of: "around character ") {
+            let digits = debug[range.upperBound...].prefix { $0.isNumber }
+            // N counts from 1 (it is the offset of the byte after the last good one).
+            if let offset = Int(digits), offset >= 1, offset <= bytes.count {
+                return "unexpected text at \(position(ofByte: offset - 1, in: bytes))"
+            }
+        }
+        return "cannot be parsed"
+    }
+
+    /// "line L, column C" (both from 1) of the byte at `offset`.
+    private static func position(ofByte offset: Int, in bytes: [UInt8]) -> String {
+        let before = bytes.prefix(offset)
+        let line = before.filter { $0 == UInt8(ascii: "\n") }.count + 1
+        let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        return "line \(line), column \(offset - lineStart + 1)"
     }
 
     /// An exact integer (not true/false, not a fraction), or nil.

@@ -72,13 +72,13 @@ public enum Safetensors {
 
     /// Writes `tensors` to `url` through a temporary file renamed into place.
     public static func write(_ tensors: [String: StoredTensor], metadata: [String: String] = pytorchMetadata,
-                             to url: URL) throws {
-        try CheckpointFiles.writeAtomically(encode(tensors, metadata: metadata), to: url)
+                             to url: URL, fileSystem: any FileSystem = SystemFileSystem()) throws {
+        try CheckpointFiles.writeAtomically(encode(tensors, metadata: metadata), to: url, fileSystem: fileSystem)
     }
 
     /// Reads the safetensors file at `url`.
-    public static func read(from url: URL) throws -> SafetensorsFile {
-        try decode(CheckpointFiles.read(url), file: url.path)
+    public static func read(from url: URL, fileSystem: any FileSystem = SystemFileSystem()) throws -> SafetensorsFile {
+        try decode(CheckpointFiles.read(url, fileSystem: fileSystem), file: url.path)
     }
 
     /// Parses the bytes of a safetensors file; `file` names it in error messages.
@@ -86,6 +86,9 @@ public enum Safetensors {
         try bytes.withUnsafeBytes { raw in try decode(raw, file: file) }
     }
 
+    /// The header is checked whole before any tensor is read: names unique, each entry an F32
+    /// tensor whose byte range holds its shape, and the ranges, in order, tiling the data
+    /// exactly (no gap, no overlap, no trailing bytes). So the values read are at most the file.
     private static func decode(_ raw: UnsafeRawBufferPointer, file: String) throws -> SafetensorsFile {
         guard raw.count >= 8 else {
             throw CheckpointError.truncated(file: file, detail: "\(raw.count) bytes, shorter than the 8-byte header length")
@@ -96,12 +99,16 @@ public enum Safetensors {
                 file: file, detail: "header length \(declared) runs past the end of the file (\(raw.count) bytes)")
         }
         let headerLength = Int(declared)
-        let header = try JSONFields(parsing: Data(raw[8..<(8 + headerLength)]), file: file)
+        let headerBytes = Data(raw[8..<(8 + headerLength)])
+        if let duplicate = firstDuplicateKey(in: Array(headerBytes)) {
+            throw CheckpointError.malformed(file: file, detail: "the header names \"\(duplicate)\" twice")
+        }
+        let header = try JSONFields(parsing: headerBytes, file: file)
         let dataStart = 8 + headerLength
         let dataLength = raw.count - dataStart
 
         var metadata: [String: String] = [:]
-        var tensors: [String: StoredTensor] = [:]
+        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
         for name in header.values.keys.sorted() {
             let entry = header.values[name]!
             if name == "__metadata__" {
@@ -136,16 +143,76 @@ public enum Safetensors {
                     file: file,
                     detail: "tensor \"\(name)\" has data_offsets [\(begin), \(end)] but only \(dataLength) data bytes follow the header")
             }
-            let count = byteCount / 4
+            entries.append((name, shape, begin, end))
+        }
+        try requireTiling(entries.map { ($0.name, $0.begin, $0.end) }, dataLength: dataLength, file: file)
+
+        var tensors: [String: StoredTensor] = [:]
+        for entry in entries {
+            let count = (entry.end - entry.begin) / 4
             var values = [Float](repeating: 0, count: count)
-            let base = dataStart + begin
+            let base = dataStart + entry.begin
             for index in 0..<count {
                 let bits = raw.loadUnaligned(fromByteOffset: base + 4 * index, as: UInt32.self)
                 values[index] = Float(bitPattern: UInt32(littleEndian: bits))
             }
-            tensors[name] = StoredTensor(shape: shape, values: values)
+            tensors[entry.name] = StoredTensor(shape: entry.shape, values: values)
         }
         return SafetensorsFile(file: file, metadata: metadata, tensors: tensors)
+    }
+
+    /// The byte ranges, sorted by start, must follow one another from 0 to `dataLength`.
+    private static func requireTiling(_ ranges: [(String, Int, Int)], dataLength: Int, file: String) throws {
+        var position = 0
+        var previous: String? = nil
+        for (name, begin, end) in ranges.sorted(by: { ($0.1, $0.2, $0.0) < ($1.1, $1.2, $1.0) }) {
+            if begin < position {
+                throw CheckpointError.malformed(
+                    file: file,
+                    detail: "tensor \"\(name)\" (data_offsets [\(begin), \(end)]) overlaps \"\(previous!)\"")
+            }
+            if begin > position {
+                throw CheckpointError.malformed(
+                    file: file,
+                    detail: "bytes \(position)..<\(begin) of the data belong to no tensor (before \"\(name)\")")
+            }
+            position = end
+            previous = name
+        }
+        guard position == dataLength else {
+            throw CheckpointError.malformed(
+                file: file, detail: "\(dataLength - position) bytes after the last tensor's data belong to no tensor")
+        }
+    }
+
+    /// The first key that the header's top-level object holds twice, or nil. (Foundation's
+    /// JSON reader keeps one of two equal keys silently.) Strings are compared as written.
+    static func firstDuplicateKey(in bytes: [UInt8]) -> String? {
+        var depth = 0
+        var index = 0
+        var seen = Set<String>()
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let start = index + 1
+                index += 1
+                while index < bytes.count && bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                let text = String(decoding: bytes[start..<min(index, bytes.count)], as: UTF8.self)
+                index += 1
+                var next = index
+                while next < bytes.count && [0x20, 0x09, 0x0A, 0x0D].contains(bytes[next]) { next += 1 }
+                if depth == 1 && next < bytes.count && bytes[next] == UInt8(ascii: ":") {
+                    if !seen.insert(text).inserted { return text }
+                }
+                continue
+            }
+            if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") { depth += 1 }
+            if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") { depth -= 1 }
+            index += 1
+        }
+        return nil
     }
 
     /// The bytes of float32 values filling `shape`, or nil if that overflows an Int.

@@ -6,45 +6,105 @@ import RLHFStages
 enum FileCommands {
     static let all: [Command] = [save, load, export, source]
 
+    /// The three model folders of a saved session, by role.
+    static let checkpointFolders = ["policy", "reference", "reward"]
+
     static let save = Command(
         "save", usage: "save DIR",
         summary: "save DIR/policy (with its value head), DIR/reference and DIR/reward as Hugging Face folders",
-        details: "DIR/policy and DIR/reference load as GPT2LMHeadModel, DIR/reward as GPT2ForSequenceClassification;\nthe value head is in DIR/policy/value_head.safetensors under TRL's names."
+        details: "DIR/policy and DIR/reference load as GPT2LMHeadModel, DIR/reward as GPT2ForSequenceClassification;\n"
+            + "the value head is in DIR/policy/value_head.safetensors under TRL's names. The save is atomic: DIR is\n"
+            + "written as .DIR.saving and swapped in whole, so DIR holds the old save or the new one, never a mixture."
     ) { call in
         guard call.arguments.count == 1 else { throw CommandError("usage: save DIR") }
-        let session = call.session
-        let folder = URL(fileURLWithPath: call.arguments[0])
-        try CheckpointFolder.save(model: session.policy.model, tokenizer: session.tokenizer,
-                                  valueHead: session.policy.valueHead, to: folder.appendingPathComponent("policy"))
-        try CheckpointFolder.save(model: session.sft, tokenizer: session.tokenizer, to: folder.appendingPathComponent("reference"))
-        try CheckpointFolder.saveRewardModel(model: session.reward.backbone, rewardHead: session.reward.head,
-                                             tokenizer: session.tokenizer, to: folder.appendingPathComponent("reward"))
+        try saveSession(call.session, to: call.arguments[0])
         call.console.line("Saved \(call.arguments[0])/policy, \(call.arguments[0])/reference and \(call.arguments[0])/reward.")
+    }
+
+    /// Writes the session's three models into `path`, replacing an earlier save there as a whole.
+    static func saveSession(_ session: Session, to path: String,
+                            fileSystem: any FileSystem = SystemFileSystem()) throws {
+        do {
+            try SafeFile.replaceFolder(path, allowed: Set(checkpointFolders), fileSystem: fileSystem) { staging in
+                let folder = URL(fileURLWithPath: staging)
+                try CheckpointFolder.save(model: session.policy.model, tokenizer: session.tokenizer,
+                                          valueHead: session.policy.valueHead,
+                                          to: folder.appendingPathComponent("policy"), fileSystem: fileSystem)
+                try CheckpointFolder.save(model: session.sft, tokenizer: session.tokenizer,
+                                          to: folder.appendingPathComponent("reference"), fileSystem: fileSystem)
+                try CheckpointFolder.saveRewardModel(model: session.reward.backbone, rewardHead: session.reward.head,
+                                                     tokenizer: session.tokenizer,
+                                                     to: folder.appendingPathComponent("reward"),
+                                                     fileSystem: fileSystem)
+            }
+        } catch let error as FileError {
+            throw CommandError("cannot save \(error.path): \(error.reason); nothing was saved")
+        } catch let error as CheckpointError {
+            throw CommandError("cannot save: \(error); nothing was saved")
+        }
     }
 
     static let load = Command(
         "load", usage: "load DIR", summary: "load DIR/policy, DIR/reference and DIR/reward (as written by `save`)"
     ) { call in
         guard call.arguments.count == 1 else { throw CommandError("usage: load DIR") }
-        let session = call.session
-        let folder = URL(fileURLWithPath: call.arguments[0])
-        // Everything is read and checked before anything in the session changes.
-        let policy = try CheckpointFolder.load(from: folder.appendingPathComponent("policy"))
-        let reference = try CheckpointFolder.load(from: folder.appendingPathComponent("reference"))
-        let reward = try CheckpointFolder.load(from: folder.appendingPathComponent("reward"))
-        for loaded in [policy, reference, reward] where loaded.tokenizer.tokens != session.tokenizer.tokens {
-            throw CommandError("\(call.arguments[0]): its vocabulary differs from this world's")
+        try loadSession(call.session, from: call.arguments[0])
+        call.console.line("Loaded the policy, reference and reward model from \(call.arguments[0]).")
+    }
+
+    /// Reads and checks all three models, then installs them; on any error the session is unchanged.
+    static func loadSession(_ session: Session, from path: String,
+                            fileSystem: any FileSystem = SystemFileSystem()) throws {
+        switch fileSystem.kind(of: path) {
+        case .folder: break
+        case .missing:
+            throw CommandError("\(path): no such folder" + (SafeFile.missingFolderNote(path).map { " (\($0))" } ?? ""))
+        case .regularFile: throw CommandError("\(path): is a file; `load` reads the folder `save` wrote")
+        case let .special(what): throw CommandError("\(path): is \(what), not a folder")
+        }
+        let folder = URL(fileURLWithPath: path)
+        let loaded = try checkpointFolders.map { name in
+            (name, try CheckpointFolder.load(from: folder.appendingPathComponent(name), fileSystem: fileSystem))
+        }
+        let current = session.policy.model.config
+        for (name, checkpoint) in loaded {
+            try requireCompatible(checkpoint, named: "\(path)/\(name)", with: session.tokenizer,
+                                  context: current.contextLength)
+        }
+        let widths = loaded.map { $0.1.model.config.embeddingWidth }
+        guard Set(widths).count == 1 else {
+            let list = zip(checkpointFolders, widths).map { "\($0) \($1)" }.joined(separator: ", ")
+            throw CommandError("\(path): the three models must have one width (n_embd), found \(list)")
+        }
+        let (policy, reference, reward) = (loaded[0].1, loaded[1].1, loaded[2].1)
+        guard policy.kind == .languageModel, reference.kind == .languageModel else {
+            throw CommandError("\(path)/policy and \(path)/reference must be GPT2LMHeadModel folders")
         }
         guard let valueHead = policy.valueHead else {
-            throw CommandError("\(call.arguments[0])/policy has no value_head.safetensors")
+            throw CommandError("\(path)/policy has no value_head.safetensors")
         }
         guard let rewardHead = reward.rewardHead else {
-            throw CommandError("\(call.arguments[0])/reward is not a reward model (no score head)")
+            throw CommandError("\(path)/reward is not a reward model (no score head)")
         }
         session.install(policy: ActorCritic(model: policy.model, valueHead: valueHead), sft: reference.model,
                         reward: RewardModel(backbone: reward.model, head: rewardHead,
                                             eosID: session.tokenizer.eosID, padID: session.tokenizer.padID))
-        call.console.line("Loaded the policy, reference and reward model from \(call.arguments[0]).")
+    }
+
+    /// A loaded model must read this world's tokens with its ids, and see as far as its prompts go.
+    private static func requireCompatible(_ checkpoint: LoadedCheckpoint, named name: String, with tokenizer: Tokenizer,
+                                          context: Int) throws {
+        let config = checkpoint.model.config
+        guard checkpoint.tokenizer.tokens == tokenizer.tokens else {
+            throw CommandError("\(name): its vocabulary differs from this world's")
+        }
+        guard checkpoint.tokenizer.eosID == tokenizer.eosID, checkpoint.tokenizer.padID == tokenizer.padID else {
+            throw CommandError("\(name): eos_token_id \(checkpoint.tokenizer.eosID) and pad_token_id "
+                + "\(checkpoint.tokenizer.padID) differ from this world's \(tokenizer.eosID) and \(tokenizer.padID)")
+        }
+        guard config.contextLength == context else {
+            throw CommandError("\(name): n_positions is \(config.contextLength), this world's models have \(context)")
+        }
     }
 
     static let export = Command(

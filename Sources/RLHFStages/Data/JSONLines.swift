@@ -46,11 +46,13 @@ public enum JSONLines {
     /// - Throws: `DataError` for a missing or unreadable file, an empty file, or a line
     ///   that is not a JSON object.
     public static func read(path: String) throws -> [JSONLinesRecord] {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw DataError(file: path, line: nil, message: "no such file")
+        let data: Data
+        do {
+            data = try SafeFile.read(path)  // a FIFO or a device is refused, never waited on
+        } catch let error as FileError {
+            throw DataError(file: path, line: nil, message: error.reason)
         }
-        guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(data: data, encoding: .utf8) else {
             throw DataError(file: path, line: nil, message: "cannot read the file as UTF-8 text")
         }
         return try parse(text, file: path)
@@ -93,29 +95,30 @@ public enum JSONLines {
     }
 }
 
-/// Writing a file so that it is either the old version or the whole new one.
+/// Writing a file so that it is either the old version or the whole new one (`SafeFile`).
 public enum AtomicFile {
     /// Writes to a temporary file next to `path`, then renames it over `path`.
+    /// - Throws: `DataError` naming the file and the reason; the file is then unchanged.
     public static func write(_ data: Data, to path: String) throws {
-        try CheckpointFiles.writeAtomically(data, to: URL(fileURLWithPath: path))
+        do {
+            try SafeFile.write(data, to: path)
+        } catch let error as FileError {
+            throw DataError(file: error.path, line: nil, message: error.reason)
+        }
     }
 
-    /// Appends one line of text to `path`, creating it if needed, then syncs it to disk.
-    /// - Throws: `DataError` naming the file when it cannot be created or written.
+    /// Appends one line of text to `path`, creating it if needed: the old contents and the
+    /// line are written to a temporary file renamed over `path`, so a failure loses nothing.
+    /// - Throws: `DataError` naming the file when it cannot be read or written.
     public static func appendLine(_ line: String, to path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw DataError(file: path, line: nil, message: "cannot create the file (does its folder exist and is it writable?)")
-            }
-        }
+        var data = Data()
         do {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: Data((line + "\n").utf8))
-            try handle.synchronize()
-        } catch {
-            throw DataError(file: path, line: nil, message: "cannot append to the file")
+            if SystemFileSystem().kind(of: path) != .missing { data = try SafeFile.read(path) }
+            if let last = data.last, last != UInt8(ascii: "\n") { data.append(UInt8(ascii: "\n")) }
+            data.append(contentsOf: (line + "\n").utf8)
+            try SafeFile.write(data, to: path)
+        } catch let error as FileError {
+            throw DataError(file: error.path, line: nil, message: error.reason)
         }
     }
 }

@@ -48,10 +48,9 @@ public enum PPOTraceExport {
     /// - Throws: `PPOTraceError` naming `path` when it cannot be written.
     public static func write(_ trace: PPOTrace, to path: String) throws {
         do {
-            try AtomicFile.write(json(trace), to: path)
-        } catch {
-            let reason = (error as? CheckpointError).map { "\($0)" } ?? error.localizedDescription
-            throw PPOTraceError(file: path, message: "cannot write the trace (\(reason))")
+            try SafeFile.write(json(trace), to: path)
+        } catch let error as FileError {
+            throw PPOTraceError(file: path, message: "cannot write the trace: \(error.reason)")
         }
     }
 
