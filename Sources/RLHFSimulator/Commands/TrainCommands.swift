@@ -137,8 +137,8 @@ enum TrainCommands {
             session.batch = unfinished.batch
             session.pendingUpdate = unfinished
             call.console.line("Stopped in iteration \(whole + 1) after Adam step \(unfinished.stepsTaken) of "
-                + "\(unfinished.plan.count): \(wholeText)\(whole > 0 ? " (metrics below)" : ""); that iteration's "
-                + "\(unfinished.stepsTaken) steps are applied too, and `update` finishes its other "
+                + "\(unfinished.plan.count): \(wholeText)\(whole > 0 ? " (metrics below)" : ""); in that iteration "
+                + "\(UpdateReport.steps(unfinished.stepsTaken)) applied too, and `update` finishes its other "
                 + "\(unfinished.plan.count - unfinished.stepsTaken).")
         } else if run.stoppedEarly {
             call.console.line("Stopped after iteration \(whole) of \(iterations): \(wholeText).")
