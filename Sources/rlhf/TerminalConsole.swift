@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LineEditShims
 import RLHFSimulator
+import RLHFStages
 
 /// The console of a real process: standard output, colour on a terminal unless
 /// NO_COLOR is set, progress bars on a terminal only, Ctrl-C through the shim's flag.
@@ -59,8 +60,7 @@ enum ScriptMode {
     static func run(text: String, name: String, interpreter: Interpreter, keepGoing: Bool, folder: URL? = nil) throws {
         line_edit_install_interrupt_flag()
         let console = TerminalConsole(isTerminal: false)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        let lines = TextLines.split(text)
         let result = interpreter.runScript(lines: lines, name: name, console: console, keepGoing: keepGoing, folder: folder)
         if let last = result.errors.last, !keepGoing {
             FileHandle.standardError.write(Data("error: \(last)\n".utf8))

@@ -55,6 +55,10 @@ enum BatchCommands {
             let update = session.trainer.beginUpdate(batch: batch, random: &session.random)
             let plan = update.plan
             session.pendingUpdate = update
+            if session.config.numMiniBatches > batch.rollouts.count {
+                call.console.line("(num_mini_batches is \(session.config.numMiniBatches) but this batch has "
+                    + "\(batch.rollouts.count) rollout\(batch.rollouts.count == 1 ? "" : "s"): one minibatch per rollout.)")
+            }
             call.console.line("PPO update: \(session.config.numPPOEpochs) epoch\(session.config.numPPOEpochs == 1 ? "" : "s") x \(plan.count / max(session.config.numPPOEpochs, 1)) minibatch\(plan.count / max(session.config.numPPOEpochs, 1) == 1 ? "" : "es") = \(plan.count) Adam steps.")
         }
         let stepping = call.arguments.first == "step"

@@ -65,7 +65,7 @@ enum LabelCommands {
             return
         }
         guard let choice = Int(answer), choice == 0 || choice == 1 else {
-            throw CommandError("answer 0, 1 or skip, not \"\(answer)\"")
+            throw CommandError("answer 0, 1 or skip, not \(Format.quoted(answer))")
         }
         let object: [String: Any] = [
             "input_text": session.tokenizer.decode(pending.prompt),

@@ -32,7 +32,7 @@ enum TrainCommands {
         case "sft": try trainSFT(call, steps: steps, file: file, path: path)
         case "rm": try trainReward(call, steps: steps, file: file, path: path)
         case "ppo": try trainPPO(call, iterations: steps, path: path)
-        default: throw CommandError("unknown stage \"\(stage)\": expected sft, rm or ppo")
+        default: throw CommandError("unknown stage \(Format.quoted(stage)): expected sft, rm or ppo")
         }
     }
 
