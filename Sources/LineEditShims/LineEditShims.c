@@ -54,7 +54,18 @@ static line_edit_session *session_of(EditLine *editor) {
 }
 
 /// libedit prompt callback (EL_PROMPT_ESC).
+/// libedit calls this after installing its own signal handlers for the line (and at every
+/// redisplay). Its handler for SIGINT, SIGTERM, SIGHUP and SIGQUIT puts the terminal back
+/// and then signals the whole process group (`kill(0, signo)`), which reaches the parent
+/// shell too; so these four go to our own handlers instead, without SA_RESTART, so the
+/// read returns at once. libedit restores the actions it found when the line ends.
+static void route_signals_to_us(void) {
+    line_edit_route_sigint(0, NULL);
+    line_edit_route_terminating_signals(0, NULL);
+}
+
 static char *prompt_text(EditLine *editor) {
+    route_signals_to_us();
     line_edit_session *session = session_of(editor);
     static char empty[] = "";
     return (session != NULL && session->prompt != NULL) ? session->prompt : empty;
@@ -348,11 +359,13 @@ char *line_edit_read_line(line_edit_session *session, const char *prompt, line_e
     bool have_terminal = tcgetattr(STDIN_FILENO, &terminal) == 0;
 
     // While editing, SIGINT must reach on_sigint and must interrupt read()
-    // (no SA_RESTART). libedit's handler runs first: it leaves raw mode and
-    // re-raises the signal to the handler it found, i.e. this one. el_gets
-    // then returns NULL with errno EINTR (checked with libedit 3.1-20221030;
-    // a libedit that retried the read after EINTR would only notice Ctrl-C
-    // at the next key press).
+    // (no SA_RESTART); SIGTERM, SIGHUP and SIGQUIT likewise reach their
+    // handler. libedit installs its own handlers inside el_gets, and
+    // prompt_text (called right after) puts ours back for these four (see
+    // route_signals_to_us). el_gets then returns NULL with errno EINTR and the
+    // terminal out of raw mode (checked with libedit 3.1-20221030; a libedit
+    // that retried the read after EINTR would only notice the signal at the
+    // next key press). The terminal settings are restored below in any case.
     struct sigaction previous_sigint;
     bool routed = line_edit_route_sigint(0, &previous_sigint) == 0;
     line_edit_interrupt_flag = 0;
@@ -365,7 +378,10 @@ char *line_edit_read_line(line_edit_session *session, const char *prompt, line_e
     bool got_sigint = line_edit_interrupt_flag != 0;
 
     char *result = NULL;
-    if (line != NULL && count > 0) {
+    if (line_edit_termination_signal != 0) {
+        finish_abandoned_line(session, false);
+        *status = LINE_EDIT_TERMINATED;
+    } else if (line != NULL && count > 0) {
         result = strdup(line);
         if (result != NULL) {
             result[strcspn(result, "\r\n")] = '\0';

@@ -61,10 +61,8 @@ struct BenchCommand: ParsableCommand {
         let trainer = PPOTrainer(policy: policy, reference: world.sft, rewardModel: world.reward, annotator: world.annotator,
                                  tokenizer: world.tokenizer, config: PPOConfig())
         let prompts = WorldText.trainingPrompts.map { try! world.tokenizer.encode($0, source: "the built-in prompts") }
-        for _ in 0..<50 {
-            let batch = (0..<trainer.config.batchSize).map { _ in prompts[random.nextInt(below: prompts.count)] }
-            _ = try! trainer.iterate(prompts: batch, random: &random)
-        }
+        let run = PPOTraining.run(trainer: trainer, iterations: 50, promptPool: prompts, random: &random)
+        precondition(run.iterations.count == 50, "the pipeline's PPO run stopped: \(run.failure.map { "\($0.error)" } ?? "")")
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }

@@ -23,7 +23,7 @@ import Darwin
 /// - The terminal settings are restored after every line.
 ///
 /// When standard input is not a terminal, libedit is not used at all:
-/// `readLine(prompt:)` reads plain lines with the standard library's
+/// `read(prompt:)` reads plain lines with the standard library's
 /// `readLine()`, prints no prompt and records no history.
 ///
 /// Use from one thread only (the one that owns the terminal).
@@ -94,27 +94,36 @@ final class LineEditor {
         line_edit_set_word_break_characters(session, characters)
     }
 
+    /// What a read gave.
+    enum Input: Equatable {
+        case line(String)
+        /// End of input (Ctrl-D on an empty line, end of piped input, the terminal gone).
+        case end
+        /// Ctrl-C, when the caller asked to hear of it (a lesson's pause).
+        case interrupted
+        /// SIGTERM, SIGHUP or SIGQUIT: the terminal is restored; end with 128 + this number.
+        case terminated(Int32)
+    }
+
     /// Shows `prompt` and reads one line, without its newline.
     ///
-    /// Ctrl-C at the prompt does not return: the line is dropped and the
-    /// prompt shown again. Non-blank lines are added to history (and saved).
-    /// ANSI colour sequences in `prompt` are fine; they are not counted
-    /// towards its width.
-    ///
-    /// - Returns: the line, or nil at end of input (Ctrl-D on an empty line,
-    ///   end of piped input, or the terminal going away).
-    func readLine(prompt: String) -> String? {
+    /// Ctrl-C at the prompt drops the line and shows the prompt again, unless
+    /// `returnOnInterrupt`. Non-blank lines are added to history (and saved).
+    /// ANSI colour sequences in `prompt` are fine; they are not counted towards its width.
+    func read(prompt: String, returnOnInterrupt: Bool = false) -> Input {
         guard let session else {
-            return Swift.readLine(strippingNewline: true)
+            return Swift.readLine(strippingNewline: true).map(Input.line) ?? .end
         }
         while true {
             var status = LINE_EDIT_EOF
             let raw = line_edit_read_line(session, prompt, &status)
+            if status == LINE_EDIT_TERMINATED { return .terminated(line_edit_termination()) }
             if status == LINE_EDIT_INTERRUPTED {
+                if returnOnInterrupt { return .interrupted }
                 continue
             }
             guard status == LINE_EDIT_LINE, let raw else {
-                return nil
+                return .end
             }
             let line = String(cString: raw)
             free(raw)
@@ -122,7 +131,7 @@ final class LineEditor {
                 _ = line_edit_history_add(session, line)
                 saveHistory()
             }
-            return line
+            return .line(line)
         }
     }
 }

@@ -57,7 +57,7 @@ struct REPLCommand: ParsableCommand {
             while let line = readLine(strippingNewline: false) { text += line }
             try ScriptMode.run(text: text, name: "<stdin>", interpreter: interpreter, keepGoing: keepGoing)
         } else {
-            InteractiveMode.run(interpreter: interpreter)
+            if let signal = InteractiveMode.run(interpreter: interpreter) { throw ExitCode(128 + signal) }
         }
     }
 }
@@ -99,7 +99,9 @@ struct LessonCommand: ParsableCommand {
         }
         let interpreter = Interpreter(session: try options.startSession())
         if LineEditor.standardInputIsTerminal {
-            InteractiveMode.run(interpreter: interpreter, firstLine: "lesson \(number)")
+            if let signal = InteractiveMode.run(interpreter: interpreter, firstLine: "lesson \(number)") {
+                throw ExitCode(128 + signal)
+            }
         } else {
             try ScriptMode.run(text: "lesson \(number)\n", name: "<lesson>", interpreter: interpreter, keepGoing: false)
         }

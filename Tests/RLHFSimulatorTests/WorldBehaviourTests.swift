@@ -60,12 +60,11 @@ struct PPOOutcomeTests {
         session.config.klCoef = klCoef
         let prompts = session.data.heldOutPrompts.map(\.tokens)
         let before = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8, seed: HeldOutEvaluation.standardSeed)
-        var maxKL = 0.0
-        for _ in 0..<50 {
-            let batch = (0..<session.config.batchSize).map { _ in session.randomTrainingPrompt() }
-            let iteration = try session.trainer.iterate(prompts: batch, random: &session.random)
-            maxKL = max(maxKL, iteration.metrics.first { $0.name == "objective/kl" }!.value)
-        }
+        let run = PPOTraining.run(trainer: session.trainer, iterations: 50,
+                                  promptPool: session.data.trainingPrompts.map(\.tokens), random: &session.random)
+        if let failure = run.failure { throw failure.error }
+        #expect(run.iterations.count == 50)
+        let maxKL = run.iterations.map { $0.metrics.first { $0.name == "objective/kl" }!.value }.max() ?? 0
         let after = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8, seed: HeldOutEvaluation.standardSeed)
         return (before, after, maxKL)
     }

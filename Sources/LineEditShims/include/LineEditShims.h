@@ -90,6 +90,9 @@ typedef enum line_edit_status {
     /// moved to a fresh output line (echoing `^C` for Ctrl-C); the caller
     /// should simply prompt again.
     LINE_EDIT_INTERRUPTED = 2,
+    /// SIGTERM, SIGHUP or SIGQUIT arrived (see `line_edit_termination`): the terminal
+    /// is restored and the caller should end the process with 128 + the signal.
+    LINE_EDIT_TERMINATED = 3,
 } line_edit_status;
 
 /// Reads one line with editing, completion and history browsing.
@@ -132,8 +135,10 @@ bool line_edit_history_save_to(line_edit_session *_Nonnull session, const char *
 
 /// Installs a process-wide SIGINT handler that only sets a flag (readable with
 /// `line_edit_interrupted`), so Ctrl-C during a long command does not kill the
-/// process. Uses SA_RESTART so ordinary system calls are not disturbed.
-/// Idempotent. `line_edit_read_line` works with or without it.
+/// process; SIGTERM, SIGHUP and SIGQUIT set the same flag and are remembered
+/// (`line_edit_termination`), so the command stops at its last whole step and the
+/// caller then ends the process. Uses SA_RESTART so ordinary system calls are not
+/// disturbed. Idempotent. `line_edit_read_line` works with or without it.
 void line_edit_install_interrupt_flag(void);
 
 /// Puts back the SIGINT disposition that was in place before
@@ -146,6 +151,14 @@ bool line_edit_interrupted(void);
 
 /// Clears the interrupt flag. Callable from any thread.
 void line_edit_clear_interrupted(void);
+
+/// Sets the interrupt flag, as Ctrl-C does (for a Ctrl-C seen at a prompt that must stop
+/// what is running, such as a lesson's pause).
+void line_edit_set_interrupted(void);
+
+/// The first of SIGTERM, SIGHUP, SIGQUIT received since start (0: none). Not cleared:
+/// the caller ends the process with 128 + this number once the running command stops.
+int line_edit_termination(void);
 
 #ifdef __cplusplus
 }

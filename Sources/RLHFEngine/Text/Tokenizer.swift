@@ -105,7 +105,9 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     public var reason: String {
         switch self {
         case let .unknownWord(word, _):
-            return "unknown word \"\(word)\" (not in the vocabulary; `vocab` lists the words)"
+            // A word run of any length is named by its first 80 characters or so.
+            let shown = word.count > 80 ? String(word.prefix(77)) + "..." : word
+            return "unknown word \"\(shown)\" (not in the vocabulary; `vocab` lists the words)"
         }
     }
 

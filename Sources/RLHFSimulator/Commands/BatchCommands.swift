@@ -17,6 +17,9 @@ enum BatchCommands {
         let pool = try PromptFiles.pool(call.arguments.count > 1 ? call.interpreter.resolve(call.arguments[1]) : nil, session: session)
         let prompts = (0..<count).map { _ in pool[session.random.nextInt(below: pool.count)] }
         let batch = try session.trainer.collectBatch(prompts: prompts, random: &session.random)
+        if let unfinished = session.pendingUpdate, !unfinished.isFinished {
+            call.console.line(UpdateReport.discardLine(unfinished))
+        }
         session.batch = batch
         session.pendingUpdate = nil
         call.console.line("Collected \(count) rollout\(count == 1 ? "" : "s") (\(batch.tokenCount) response tokens), beta = \(Format.fixed(batch.klCoef, 4)):")
@@ -49,28 +52,38 @@ enum BatchCommands {
             if session.lastIteration?.batch == batch {
                 throw CommandError("this batch has already been used for an update; `batch N` collects a fresh one")
             }
-            let plan = session.trainer.updatePlan(batchSize: batch.rollouts.count, random: &session.random)
-            session.pendingUpdate = PendingUpdate(batch: batch, plan: plan)
+            let update = session.trainer.beginUpdate(batch: batch, random: &session.random)
+            let plan = update.plan
+            session.pendingUpdate = update
+            if session.config.numMiniBatches > batch.rollouts.count {
+                call.console.line("(num_mini_batches is \(session.config.numMiniBatches) but this batch has "
+                    + "\(batch.rollouts.count) rollout\(batch.rollouts.count == 1 ? "" : "s"): one minibatch per rollout.)")
+            }
             call.console.line("PPO update: \(session.config.numPPOEpochs) epoch\(session.config.numPPOEpochs == 1 ? "" : "s") x \(plan.count / max(session.config.numPPOEpochs, 1)) minibatch\(plan.count / max(session.config.numPPOEpochs, 1) == 1 ? "" : "es") = \(plan.count) Adam steps.")
         }
         let stepping = call.arguments.first == "step"
-        while var pending = session.pendingUpdate, !pending.isFinished {
-            if !stepping && call.console.interruptRequested() { return }
-            let entry = pending.plan[pending.records.count]
-            let record = session.trainer.step(batch: pending.batch, epoch: entry.epoch, minibatch: entry.minibatch, indices: entry.indices)
-            pending.records.append(record)
-            session.pendingUpdate = pending
+        guard var pending = session.pendingUpdate else { return }
+        let batch = pending.batch
+        // One step for `update step`; all the rest for `update`, Ctrl-C stopping after a whole step.
+        session.trainer.advance(&pending, stepLimit: stepping ? 1 : Int.max) { record in
             if stepping {
-                UpdateReport.minibatchDetail(record, batch: pending.batch, session: session, style: call.style, console: call.console)
-                if !pending.isFinished {
-                    call.console.line("Step \(pending.records.count) of \(pending.plan.count) done. `update step` for the next, `update` for all the rest.")
-                    return
-                }
-            } else {
-                call.console.line(UpdateReport.minibatchLine(record))
+                UpdateReport.minibatchDetail(record, batch: batch, session: session, style: call.style,
+                                             console: call.console)
+                return .proceed
             }
+            call.console.line(UpdateReport.minibatchLine(record))
+            return call.console.interruptRequested() ? .stop : .proceed
         }
-        guard let pending = session.pendingUpdate else { return }
+        session.pendingUpdate = pending
+        if !pending.isFinished {
+            if stepping {
+                call.console.line("Step \(pending.stepsTaken) of \(pending.plan.count) done. "
+                    + "`update step` for the next, `update` for all the rest.")
+            } else {
+                call.console.line(UpdateReport.unfinishedLine(pending))
+            }
+            return
+        }
         let iteration = session.trainer.finish(batch: pending.batch, updates: pending.records)
         session.lastIteration = iteration
         session.pendingUpdate = nil

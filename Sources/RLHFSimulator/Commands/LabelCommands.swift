@@ -65,7 +65,7 @@ enum LabelCommands {
             return
         }
         guard let choice = Int(answer), choice == 0 || choice == 1 else {
-            throw CommandError("answer 0, 1 or skip, not \"\(answer)\"")
+            throw CommandError("answer 0, 1 or skip, not \(Format.quoted(answer))")
         }
         let object: [String: Any] = [
             "input_text": session.tokenizer.decode(pending.prompt),
@@ -92,6 +92,10 @@ enum LabelCommands {
         guard !call.rest.isEmpty else { throw CommandError("usage: score TEXT") }
         let prompt = session.episode?.prompt ?? session.data.trainingPrompts[0].tokens
         let response = try session.tokenizer.encode(call.rest, source: "score")
+        if let problem = ContextRoom.problem(PromptResponse(prompt: prompt, response: response),
+                                             contextLength: session.reward.backbone.config.contextLength) {
+            throw CommandError("score: \(problem)")
+        }
         let reward = session.reward.score(PromptResponse(prompt: prompt, response: response))
         let terms = session.annotator.breakdown(prompt: prompt, response: response)
         call.console.line("Prompt: \(session.tokenizer.decode(prompt))\(session.episode == nil ? "  (no episode: the first training prompt)" : "")")

@@ -26,9 +26,20 @@ enum LessonCommands {
         try call.interpreter.source(path: chosen.file.path, console: call.console)
     }
 
-    static let pause = Command("pause", usage: "pause", summary: "in a lesson: wait for Enter (skipped in replays)") { call in
+    static let pause = Command(
+        "pause", usage: "pause", summary: "in a lesson: wait for Enter (skipped in replays)",
+        details: "A command typed at the pause runs, then the lesson waits again; Ctrl-C stops the lesson there."
+    ) { call in
         try call.expectAtMost(0, usage: "pause")
-        call.console.waitForEnter()
+        while case .command(let line) = call.console.waitAtPause() {
+            switch call.interpreter.execute(line, console: call.console) {
+            case .done: break
+            case .failed(let message): call.console.line("error: \(message)")
+            case .quit: throw CommandError("`quit` at a pause stops the lesson; `quit` again leaves rlhf")
+            }
+            // Ctrl-C during the typed command stops the lesson too (the script checks the flag).
+            if call.console.interruptRequested() { return }
+        }
     }
 
     static let echo = Command(

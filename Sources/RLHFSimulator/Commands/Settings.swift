@@ -40,11 +40,26 @@ struct Setting: Sendable {
 
     static func named(_ name: String) -> Setting? { all.first { $0.name == name } }
 
+    /// Why the settings do not go together, or nil: settings that would otherwise be clamped
+    /// without a word are refused instead.
+    static func conflict(_ session: Session) -> String? {
+        let config = session.config
+        if config.numMiniBatches > config.batchSize {
+            return "num_mini_batches \(config.numMiniBatches) is more than batch_size \(config.batchSize): "
+                + "every minibatch needs at least one rollout"
+        }
+        if config.topK > session.tokenizer.vocabularySize {
+            return "top_k \(config.topK) is more than the vocabulary's \(session.tokenizer.vocabularySize) tokens "
+                + "(0 samples from all of them)"
+        }
+        return nil
+    }
+
     private static func number(_ name: String, _ meaning: String, _ range: ClosedRange<Double>,
                                _ path: WritableKeyPath<PPOConfig, Double> & Sendable) -> Setting {
         Setting(name: name, meaning: meaning, read: { Format.short($0.config[keyPath: path]) }) { session, text in
             guard let value = Double(text), range.contains(value) else {
-                throw CommandError("\(name) takes a number from \(Format.short(range.lowerBound)) to \(Format.short(range.upperBound)), not \"\(text)\"")
+                throw CommandError("\(name) takes a number from \(Format.short(range.lowerBound)) to \(Format.short(range.upperBound)), not \(Format.quoted(text))")
             }
             session.config[keyPath: path] = value
         }
@@ -55,7 +70,7 @@ struct Setting: Sendable {
         Setting(name: name, meaning: meaning, read: { $0.config[keyPath: path].map(Format.short) ?? "none" }) { session, text in
             if text == "none" { session.config[keyPath: path] = nil; return }
             guard let value = Double(text), range.contains(value) else {
-                throw CommandError("\(name) takes none or a number from \(Format.short(range.lowerBound)) to \(Format.short(range.upperBound)), not \"\(text)\"")
+                throw CommandError("\(name) takes none or a number from \(Format.short(range.lowerBound)) to \(Format.short(range.upperBound)), not \(Format.quoted(text))")
             }
             session.config[keyPath: path] = value
         }
@@ -65,7 +80,7 @@ struct Setting: Sendable {
                                 _ path: WritableKeyPath<PPOConfig, Int> & Sendable) -> Setting {
         Setting(name: name, meaning: meaning, read: { "\($0.config[keyPath: path])" }) { session, text in
             guard let value = Int(text), range.contains(value) else {
-                throw CommandError("\(name) takes a whole number from \(range.lowerBound) to \(range.upperBound), not \"\(text)\"")
+                throw CommandError("\(name) takes a whole number from \(range.lowerBound) to \(range.upperBound), not \(Format.quoted(text))")
             }
             session.config[keyPath: path] = value
         }
@@ -76,7 +91,7 @@ struct Setting: Sendable {
                                _ apply: @escaping @Sendable (inout PPOConfig, String) -> Void) -> Setting {
         Setting(name: name, meaning: meaning, read: read) { session, text in
             guard options.contains(text) else {
-                throw CommandError("\(name) takes \(options.joined(separator: " or ")), not \"\(text)\"")
+                throw CommandError("\(name) takes \(options.joined(separator: " or ")), not \(Format.quoted(text))")
             }
             apply(&session.config, text)
         }

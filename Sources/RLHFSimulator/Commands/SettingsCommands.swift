@@ -12,10 +12,17 @@ enum SettingsCommands {
     ) { call in
         guard call.arguments.count == 2 else { throw CommandError("usage: set NAME VALUE (`show` lists the names)") }
         guard let setting = Setting.named(call.arguments[0]) else {
-            let nearest = Setting.all.map(\.name).min { EditDistance.between($0, call.arguments[0]) < EditDistance.between($1, call.arguments[0]) }!
-            throw CommandError("unknown setting \"\(call.arguments[0])\"; did you mean \"\(nearest)\"? (`show` lists them)")
+            let name = call.arguments[0]
+            let suggestion = EditDistance.nearest(to: name, among: Setting.all.map(\.name), maximum: max(3, name.count / 2))
+                .map { "; did you mean \"\($0)\"?" } ?? ""
+            throw CommandError("unknown setting \(Format.quoted(name))\(suggestion) (`show` lists them)")
         }
+        let before = call.session.config
         try setting.write(call.session, call.arguments[1])
+        if let problem = Setting.conflict(call.session) {
+            call.session.config = before
+            throw CommandError(problem)
+        }
         call.console.line("\(setting.name) = \(setting.read(call.session))")
     }
 
@@ -26,7 +33,9 @@ enum SettingsCommands {
         try call.expectAtMost(1, usage: "show [NAME]")
         let chosen: [Setting]
         if let name = call.arguments.first {
-            guard let setting = Setting.named(name) else { throw CommandError("unknown setting \"\(name)\" (`show` lists them)") }
+            guard let setting = Setting.named(name) else {
+                throw CommandError("unknown setting \(Format.quoted(name)) (`show` lists them)")
+            }
             chosen = [setting]
         } else {
             chosen = Setting.all

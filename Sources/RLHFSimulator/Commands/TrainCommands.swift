@@ -32,7 +32,7 @@ enum TrainCommands {
         case "sft": try trainSFT(call, steps: steps, file: file, path: path)
         case "rm": try trainReward(call, steps: steps, file: file, path: path)
         case "ppo": try trainPPO(call, iterations: steps, path: path)
-        default: throw CommandError("unknown stage \"\(stage)\": expected sft, rm or ppo")
+        default: throw CommandError("unknown stage \(Format.quoted(stage)): expected sft, rm or ppo")
         }
     }
 
@@ -64,7 +64,8 @@ enum TrainCommands {
 
     static func trainSFT(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
         let session = call.session
-        let training = try path.map { try DataFiles.loadSFT(path: $0, tokenizer: session.tokenizer) } ?? session.data.sftTraining
+        let training = try path.map { try DataFiles.loadSFT(path: $0, tokenizer: session.tokenizer,
+                                                                        contextLength: session.base.config.contextLength) } ?? session.data.sftTraining
         let model = session.base.copy()
         let trainer = SupervisedTrainer(model: model, tokenizer: session.tokenizer)
         if steps == 0 {
@@ -84,7 +85,8 @@ enum TrainCommands {
 
     static func trainReward(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
         let session = call.session
-        let training = try path.map { try DataFiles.loadPreferences(path: $0, tokenizer: session.tokenizer) } ?? session.data.preferenceTraining
+        let training = try path.map { try DataFiles.loadPreferences(
+            path: $0, tokenizer: session.tokenizer, contextLength: session.reward.backbone.config.contextLength) } ?? session.data.preferenceTraining
         let model = session.reward.copy()
         let trainer = RewardTrainer(model: model)
         let shown = Array(training.prefix(5))
@@ -108,23 +110,46 @@ enum TrainCommands {
     static func trainPPO(_ call: Invocation, iterations: Int, path: String?) throws {
         let session = call.session
         let pool = try PromptFiles.pool(path, session: session)
+        if let unfinished = session.pendingUpdate, !unfinished.isFinished {
+            call.console.line(UpdateReport.discardLine(unfinished))
+        }
+        session.pendingUpdate = nil
         call.console.line("PPO: \(iterations) iteration\(iterations == 1 ? "" : "s") of \(session.config.batchSize) rollouts each.")
         var history = TrainingHistory()
-        let progress = reporter(call, "train ppo")
-        for iteration in 1...iterations {
-            let prompts = (0..<session.config.batchSize).map { _ in pool[session.random.nextInt(below: pool.count)] }
-            let result = try session.trainer.iterate(prompts: prompts, random: &session.random)
-            session.batch = result.batch
-            session.lastIteration = result
-            let event = TrainingEvent(step: iteration, totalSteps: iterations, metrics: result.metrics)
-            history.record(event)
-            if progress(event) == .stop {
-                history.markStopped()
-                break
+        let run = PPOTraining.run(trainer: session.trainer, iterations: iterations, promptPool: pool,
+                                  random: &session.random) { event in
+            // The REPL only renders: a bar per optimiser step, a history entry per whole iteration.
+            if event.moment == .iterationFinished {
+                history.record(TrainingEvent(step: event.iteration, totalSteps: event.totalIterations, metrics: event.metrics))
             }
+            let detail = "iteration \(event.iteration)/\(event.totalIterations)  step \(event.optimiserStep)/\(event.stepsPerIteration)"
+            call.console.showProgress("train ppo [\(Format.padRight(Bars.bar(event.fractionDone, width: 20), 20))] \(detail)")
+            return call.console.interruptRequested() ? .stop : .proceed
         }
-        report(call, history, names: ["objective/scores", "gold/score", "objective/kl", "objective/entropy",
-                                      "policy/approxkl_avg", "policy/clipfrac_avg", "loss/value_avg"])
+        if let last = run.iterations.last {
+            session.batch = last.batch
+            session.lastIteration = last
+        }
+        let whole = run.iterations.count
+        let wholeText = "\(whole) whole iteration\(whole == 1 ? " was" : "s were") applied"
+        if let unfinished = run.unfinished {
+            // Stopped between two Adam steps: the update stays pending for `update`.
+            session.batch = unfinished.batch
+            session.pendingUpdate = unfinished
+            call.console.line("Stopped in iteration \(whole + 1) after Adam step \(unfinished.stepsTaken) of "
+                + "\(unfinished.plan.count): \(wholeText)\(whole > 0 ? " (metrics below)" : ""); in that iteration "
+                + "\(UpdateReport.steps(unfinished.stepsTaken)) applied too, and `update` finishes its other "
+                + "\(unfinished.plan.count - unfinished.stepsTaken).")
+        } else if run.stoppedEarly {
+            call.console.line("Stopped after iteration \(whole) of \(iterations): \(wholeText).")
+        }
+        let names = ["objective/scores", "gold/score", "objective/kl", "objective/entropy",
+                     "policy/approxkl_avg", "policy/clipfrac_avg", "loss/value_avg"]
+        if whole > 0 { report(call, history, names: names) }
+        if let failure = run.failure {
+            throw CommandError("train ppo: iteration \(failure.iteration) of \(iterations) failed (\(failure.error)); "
+                + "\(wholeText)\(whole > 0 ? ", their metrics are above" : "")")
+        }
     }
 
     // MARK: - Progress and summaries
@@ -142,7 +167,9 @@ enum TrainCommands {
     /// First and last value and a sparkline of each metric; `before` holds values measured
     /// before the first step (held-out metrics), which then open their series.
     static func report(_ call: Invocation, _ history: TrainingHistory, names: [String], before: [String: Double] = [:]) {
-        if history.stoppedEarly { call.console.line("Stopped after step \(history.events.count).") }
+        if history.stoppedEarly, let total = history.events.last?.totalSteps {
+            call.console.line("Stopped after step \(history.events.count) of \(total): those steps are applied.")
+        }
         var table = Table([.init("metric", .left), .init("first"), .init("last"), .init("", .left)])
         for name in names {
             // The sparkline draws the run itself; a value from before training only opens "first".

@@ -10,6 +10,21 @@ enum UpdateReport {
             + "  clipfrac \(Format.fixed(record.clipfrac))  approxkl \(Format.fixed(record.approxkl, 4))"
     }
 
+    /// An update stopped between two steps (Ctrl-C): what is applied, and how to go on.
+    static func unfinishedLine(_ update: UpdateInProgress) -> String {
+        "Stopped after Adam step \(update.stepsTaken) of \(update.plan.count): \(steps(update.stepsTaken)) applied "
+            + "to the policy; `update` finishes the other \(update.plan.count - update.stepsTaken)."
+    }
+
+    /// "1 step is" or "3 steps are".
+    static func steps(_ count: Int) -> String { count == 1 ? "1 step is" : "\(count) steps are" }
+
+    /// A new batch or training run replaces an update stopped part-way.
+    static func discardLine(_ update: UpdateInProgress) -> String {
+        "(The unfinished update of the last batch is discarded: \(update.stepsTaken) of its \(update.plan.count) "
+            + "Adam steps stay applied to the policy; the other \(update.plan.count - update.stepsTaken) are not taken.)"
+    }
+
     static func minibatchDetail(_ record: MinibatchRecord, batch: RolloutBatch, session: Session, style: Style, console: Console) {
         console.line("Epoch \(record.epoch), minibatch \(record.minibatch): rollouts \(record.rolloutIndices.map(String.init).joined(separator: ", ")).")
         console.line("ratio = exp(log p_new - log p_old); term = max(-A ratio, -A clip(ratio, \(Format.fixed(1 - session.config.cliprange, 2)), \(Format.fixed(1 + session.config.cliprange, 2))))")

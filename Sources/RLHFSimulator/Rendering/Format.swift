@@ -29,4 +29,10 @@ public enum Format {
     public static func token(_ text: String) -> String {
         text == "<|endoftext|>" ? "<eos>" : text
     }
+
+    /// Something the user typed, in quotes, cut to about 80 characters for a message.
+    public static func quoted(_ text: String, limit: Int = 80) -> String {
+        let shown = text.count > limit ? String(text.prefix(limit - 3)) + "..." : text
+        return "\"" + shown + "\""
+    }
 }

@@ -27,7 +27,8 @@ public struct Invocation {
             throw CommandError("missing \(name): expected a whole number")
         }
         guard let value = Int(arguments[index]), range.contains(value) else {
-            throw CommandError("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \"\(arguments[index])\"")
+            throw CommandError("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), "
+                               + "not \(Format.quoted(arguments[index]))")
         }
         return value
     }
@@ -49,6 +50,13 @@ public struct Command: Sendable {
     /// Candidates for the next argument, given the arguments typed so far.
     public let complete: @Sendable (Session, [String]) -> [String]
     public let run: @Sendable (Invocation) throws -> Void
+
+    /// True when the command takes free text (`TEXT` in its usage): its words are not quoted
+    /// or counted.
+    public var takesText: Bool { usage.split(separator: " ").contains("TEXT") }
+
+    /// The most arguments the usage allows (one per word after the name), or nil for free text.
+    public var argumentLimit: Int? { takesText ? nil : usage.split(separator: " ").count - 1 }
 
     public init(_ name: String, aliases: [String] = [], usage: String, summary: String, details: String = "",
                 complete: @escaping @Sendable (Session, [String]) -> [String] = { _, _ in [] },

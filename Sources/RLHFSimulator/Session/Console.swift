@@ -13,8 +13,18 @@ public protocol Console: AnyObject {
     func showProgress(_ text: String)
     /// True once the user asked to stop the running command (Ctrl-C).
     func interruptRequested() -> Bool
-    /// A lesson's pause: waits for Enter on a terminal, does nothing in a replay.
-    func waitForEnter()
+    /// A lesson's pause: waits for Enter on a terminal, goes straight on in a replay.
+    func waitAtPause() -> PauseAnswer
+}
+
+/// What the learner did at a lesson's pause.
+public enum PauseAnswer: Equatable, Sendable {
+    /// Enter (or a replay): the lesson goes on.
+    case proceed
+    /// Ctrl-C (or a signal): the lesson stops at once.
+    case stop
+    /// A command typed at the pause: it is run, then the lesson waits again.
+    case command(String)
 }
 
 extension Console {
@@ -34,7 +44,7 @@ public final class TextConsole: Console {
     public func write(_ text: String) { self.text += text }
     public func showProgress(_ text: String) {}
     public func interruptRequested() -> Bool { interrupt() }
-    public func waitForEnter() {}
+    public func waitAtPause() -> PauseAnswer { .proceed }
 
     /// Returns what was written since the last call and forgets it.
     public func take() -> String {

@@ -56,7 +56,22 @@ public final class Interpreter {
         guard let command = command(named: name) else {
             return .failed(unknownCommandMessage(name))
         }
-        let arguments = rest.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        // Free TEXT (a prompt, a response) is taken as typed; other arguments may be quoted.
+        let arguments: [String]
+        if command.takesText {
+            arguments = rest.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        } else {
+            do {
+                arguments = try ArgumentWords.split(rest)
+            } catch let unfinished as ArgumentWords.Unfinished {
+                return .failed("\(unfinished.message); usage: \(command.usage)")
+            } catch {
+                return .failed("\(error)")
+            }
+            if let limit = command.argumentLimit, arguments.count > limit {
+                return .failed("too many arguments (\(Format.quoted(arguments[limit])) and after); usage: \(command.usage)")
+            }
+        }
         do {
             try command.run(Invocation(session: session, console: console, interpreter: self,
                                        arguments: arguments, rest: rest))
@@ -69,12 +84,11 @@ public final class Interpreter {
     /// "unknown command" with the nearest command name as a suggestion.
     func unknownCommandMessage(_ name: String) -> String {
         let names = commands.flatMap { [$0.name] + $0.aliases } + ["quit"]
-        let ranked = names.map { ($0, EditDistance.between($0, name)) }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
-        if let best = ranked.first, best.1 <= max(2, name.count / 2) {
-            let canonical = command(named: best.0)?.name ?? best.0
-            return "unknown command \"\(name)\"; did you mean \"\(canonical)\"? (`help` lists the commands)"
+        if let best = EditDistance.nearest(to: name, among: names, maximum: max(2, name.count / 2)) {
+            let canonical = command(named: best)?.name ?? best
+            return "unknown command \(Format.quoted(name)); did you mean \"\(canonical)\"? (`help` lists the commands)"
         }
-        return "unknown command \"\(name)\" (`help` lists the commands)"
+        return "unknown command \(Format.quoted(name)) (`help` lists the commands)"
     }
 
     /// Runs the lines of a file, as `source` does: stops at the first error, which is
@@ -120,8 +134,7 @@ public final class Interpreter {
         }
         sourceDepth += 1
         defer { sourceDepth -= 1 }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let result = runScript(lines: lines.last == "" ? Array(lines.dropLast()) : lines, name: path, console: console,
+        let result = runScript(lines: TextLines.split(text), name: path, console: console,
                                folder: URL(fileURLWithPath: path).deletingLastPathComponent())
         if let first = result.errors.first { throw CommandError(first) }
     }
@@ -156,26 +169,4 @@ public final class Interpreter {
 public struct ScriptResult: Equatable {
     public let errors: [String]
     public let quit: Bool
-}
-
-/// Edit distance with adjacent transpositions (optimal string alignment), for "did you mean":
-/// "stpe" is one edit from "step".
-enum EditDistance {
-    static func between(_ a: String, _ b: String) -> Int {
-        let (x, y) = (Array(a), Array(b))
-        if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
-        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
-        for i in 0...x.count { d[i][0] = i }
-        for j in 0...y.count { d[0][j] = j }
-        for i in 1...x.count {
-            for j in 1...y.count {
-                let cost = x[i - 1] == y[j - 1] ? 0 : 1
-                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
-                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-                }
-            }
-        }
-        return d[x.count][y.count]
-    }
 }

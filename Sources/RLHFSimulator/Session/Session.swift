@@ -28,8 +28,8 @@ public final class Session {
     /// The last batch collected with `batch`, and its update once run.
     public var batch: RolloutBatch?
     public var lastIteration: PPOIteration?
-    /// An update being walked through with `update step`.
-    public var pendingUpdate: PendingUpdate?
+    /// An update under way (`update step`, or one stopped by Ctrl-C): its steps so far are applied.
+    public var pendingUpdate: UpdateInProgress?
     /// Two candidates waiting for the learner's choice (`label`).
     public var pendingLabel: PendingLabel?
     /// Where `label` appends the learner's choices.
@@ -145,13 +145,6 @@ public struct Episode: Equatable {
 }
 
 /// An update being walked through one minibatch at a time.
-public struct PendingUpdate {
-    public let batch: RolloutBatch
-    public let plan: [(epoch: Int, minibatch: Int, indices: [Int])]
-    public var records: [MinibatchRecord] = []
-    public var isFinished: Bool { records.count == plan.count }
-}
-
 /// Two candidates shown by `label`, waiting for the learner's choice.
 public struct PendingLabel {
     public let prompt: [Int]

@@ -32,6 +32,7 @@ public enum WorldLocation {
     /// - Throws: a `DataError` or `CheckpointError` naming the file when the folder is incomplete.
     public static func load(folder: URL) throws -> (world: World, prompts: (training: [PromptExample], heldOut: [PromptExample])) {
         let world = try WorldStore.load(from: folder)
-        return (world, try WorldStore.loadPrompts(from: folder, tokenizer: world.tokenizer))
+        return (world, try WorldStore.loadPrompts(from: folder, tokenizer: world.tokenizer,
+                                                  contextLength: world.sft.config.contextLength))
     }
 }

@@ -6,11 +6,13 @@ import RLHFEngine
 /// error naming the file, the line and the problem, and no examples at all.
 public enum DataFiles {
     /// Supervised fine-tuning data: `{"prompt": "...", "completion": "..."}` per line.
-    public static func loadSFT(path: String, tokenizer: Tokenizer) throws -> [SFTExample] {
-        try sftExamples(JSONLines.read(path: path), tokenizer: tokenizer)
+    /// - Parameter contextLength: the context of the model to train; a longer line is refused (see `ContextRoom`).
+    public static func loadSFT(path: String, tokenizer: Tokenizer, contextLength: Int? = nil) throws -> [SFTExample] {
+        try sftExamples(JSONLines.read(path: path), tokenizer: tokenizer, contextLength: contextLength)
     }
 
-    public static func sftExamples(_ records: [JSONLinesRecord], tokenizer: Tokenizer) throws -> [SFTExample] {
+    public static func sftExamples(_ records: [JSONLinesRecord], tokenizer: Tokenizer,
+                                   contextLength: Int? = nil) throws -> [SFTExample] {
         try records.map { record in
             let prompt = try record.string("prompt")
             let completion = try record.string("completion")
@@ -18,19 +20,26 @@ public enum DataFiles {
             let completionIDs = try encode(completion, record, "completion", tokenizer)
             guard !promptIDs.isEmpty else { throw record.error("field \"prompt\" is empty") }
             guard !completionIDs.isEmpty else { throw record.error("field \"completion\" is empty") }
-            return SFTExample(promptText: prompt, completionText: completion,
-                              tokens: PromptResponse(prompt: promptIDs, response: completionIDs))
+            let tokens = PromptResponse(prompt: promptIDs, response: completionIDs)
+            if let contextLength, let problem = ContextRoom.problem(tokens, contextLength: contextLength,
+                                                                    response: "completion") {
+                throw record.error(problem)
+            }
+            return SFTExample(promptText: prompt, completionText: completion, tokens: tokens)
         }
     }
 
     /// Preference data, either the seed's format
     /// `{"input_text", "candidate_0", "candidate_1", "choice": 0 or 1}`
     /// or TRL's `{"prompt", "chosen", "rejected"}`, decided line by line.
-    public static func loadPreferences(path: String, tokenizer: Tokenizer) throws -> [PreferencePair] {
-        try preferencePairs(JSONLines.read(path: path), tokenizer: tokenizer)
+    /// - Parameter contextLength: the reward model's context; a longer pair is refused (see `ContextRoom`).
+    public static func loadPreferences(path: String, tokenizer: Tokenizer,
+                                       contextLength: Int? = nil) throws -> [PreferencePair] {
+        try preferencePairs(JSONLines.read(path: path), tokenizer: tokenizer, contextLength: contextLength)
     }
 
-    public static func preferencePairs(_ records: [JSONLinesRecord], tokenizer: Tokenizer) throws -> [PreferencePair] {
+    public static func preferencePairs(_ records: [JSONLinesRecord], tokenizer: Tokenizer,
+                                       contextLength: Int? = nil) throws -> [PreferencePair] {
         try records.map { record in
             let prompt: String, chosen: String, rejected: String
             let promptField: String, chosenField: String, rejectedField: String
@@ -55,9 +64,25 @@ public enum DataFiles {
             let promptIDs = try encode(prompt, record, promptField, tokenizer)
             let chosenIDs = try encode(chosen, record, chosenField, tokenizer)
             let rejectedIDs = try encode(rejected, record, rejectedField, tokenizer)
-            return PreferencePair(promptText: prompt, chosenText: chosen, rejectedText: rejected,
-                                  chosen: PromptResponse(prompt: promptIDs, response: chosenIDs),
-                                  rejected: PromptResponse(prompt: promptIDs, response: rejectedIDs))
+            for (ids, field) in [(promptIDs, promptField), (chosenIDs, chosenField), (rejectedIDs, rejectedField)]
+            where ids.isEmpty {
+                throw record.error("field \"\(field)\" is empty")
+            }
+            if chosen == rejected {
+                throw record.error("fields \"\(chosenField)\" and \"\(rejectedField)\" are the same text: "
+                                   + "a comparison needs two different responses")
+            }
+            let pair = PreferencePair(promptText: prompt, chosenText: chosen, rejectedText: rejected,
+                                      chosen: PromptResponse(prompt: promptIDs, response: chosenIDs),
+                                      rejected: PromptResponse(prompt: promptIDs, response: rejectedIDs))
+            if let contextLength {
+                for (tokens, field) in [(pair.chosen, chosenField), (pair.rejected, rejectedField)] {
+                    if let problem = ContextRoom.problem(tokens, contextLength: contextLength, response: field) {
+                        throw record.error(problem)
+                    }
+                }
+            }
+            return pair
         }
     }
 

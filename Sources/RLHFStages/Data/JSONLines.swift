@@ -61,7 +61,7 @@ public enum JSONLines {
     /// Every record of `text`, named `file` in messages.
     public static func parse(_ text: String, file: String) throws -> [JSONLinesRecord] {
         var records: [JSONLinesRecord] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, line) in TextLines.split(text).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { continue }
             let value: JSONValue

@@ -52,3 +52,48 @@ public struct TrainingHistory: Sendable {
     /// The series of one metric over the steps that reported it.
     public func series(_ name: String) -> [Double] { events.compactMap { $0.value(name) } }
 }
+
+/// What an online RL loop (PPO; later GRPO and RLOO) reports: after every optimiser step,
+/// and once more when an iteration (rollouts, then its whole update) is complete.
+public struct IterationEvent: Sendable {
+    public enum Moment: Sendable, Equatable {
+        /// One optimiser step of the iteration's update has been applied.
+        case optimiserStep
+        /// The iteration is whole; `metrics` are the iteration's (TRL's names).
+        case iterationFinished
+    }
+
+    /// The algorithm's name as the REPL spells it (`ppo`).
+    public let algorithm: String
+    public let moment: Moment
+    /// 1-based number of the iteration, out of `totalIterations`.
+    public let iteration: Int
+    public let totalIterations: Int
+    /// 1-based number of the optimiser step within the iteration, out of `stepsPerIteration`
+    /// (equal to it when the iteration is finished).
+    public let optimiserStep: Int
+    public let stepsPerIteration: Int
+    /// The step's losses, or the iteration's metrics.
+    public let metrics: [Metric]
+
+    public init(algorithm: String, moment: Moment, iteration: Int, totalIterations: Int,
+                optimiserStep: Int, stepsPerIteration: Int, metrics: [Metric]) {
+        self.algorithm = algorithm
+        self.moment = moment
+        self.iteration = iteration
+        self.totalIterations = totalIterations
+        self.optimiserStep = optimiserStep
+        self.stepsPerIteration = stepsPerIteration
+        self.metrics = metrics
+    }
+
+    /// The share of the whole run done: whole iterations plus the steps of this one.
+    public var fractionDone: Double {
+        let steps = Double(max(stepsPerIteration, 1))
+        return (Double(iteration - 1) + Double(optimiserStep) / steps) / Double(max(totalIterations, 1))
+    }
+}
+
+/// Called after every optimiser step and every finished iteration. Returning `.stop` ends
+/// the run there, with every step taken so far applied.
+public typealias IterationCallback = (IterationEvent) -> TrainingControl

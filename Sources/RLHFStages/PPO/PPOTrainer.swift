@@ -151,19 +151,6 @@ public final class PPOTrainer {
             gradNorm: Double(gradNorm))
     }
 
-    /// Every step of the update, then the metrics; also updates the adaptive beta.
-    /// `progress` is told after each step and may stop the update there.
-    public func update(batch: RolloutBatch, random: inout RandomGenerator,
-                       progress: (MinibatchRecord) -> TrainingControl = { _ in .proceed }) -> PPOIteration {
-        var records: [MinibatchRecord] = []
-        for entry in updatePlan(batchSize: batch.rollouts.count, random: &random) {
-            let record = step(batch: batch, epoch: entry.epoch, minibatch: entry.minibatch, indices: entry.indices)
-            records.append(record)
-            if progress(record) == .stop { break }
-        }
-        return finish(batch: batch, updates: records)
-    }
-
     /// Closes an update: log-probs after it, the iteration's metrics, the adaptive beta.
     public func finish(batch: RolloutBatch, updates: [MinibatchRecord]) -> PPOIteration {
         let after = GradientMode.withoutRecording { collector.policyLogprobs(batch.rollouts.map(\.episode)) }

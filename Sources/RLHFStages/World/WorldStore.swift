@@ -54,18 +54,27 @@ public enum WorldStore {
             throw DataError(file: path(modelFolders.reward), line: nil, message: "not a reward model folder (no score head)")
         }
         let tokenizer = sft.tokenizer
+        let (sftContext, rewardContext) = (base.model.config.contextLength, reward.model.config.contextLength)
         return World(
             tokenizer: tokenizer, annotator: Annotator(tokenizer: tokenizer), base: base.model, sft: sft.model,
             reward: RewardModel(backbone: reward.model, head: rewardHead, eosID: tokenizer.eosID, padID: tokenizer.padID),
-            sftTraining: try DataFiles.loadSFT(path: path("sft-train.jsonl"), tokenizer: tokenizer),
-            sftHeldOut: try DataFiles.loadSFT(path: path("sft-heldout.jsonl"), tokenizer: tokenizer),
-            preferenceTraining: try DataFiles.loadPreferences(path: path("preferences-train.jsonl"), tokenizer: tokenizer),
-            preferenceHeldOut: try DataFiles.loadPreferences(path: path("preferences-heldout.jsonl"), tokenizer: tokenizer))
+            sftTraining: try DataFiles.loadSFT(path: path("sft-train.jsonl"), tokenizer: tokenizer, contextLength: sftContext),
+            sftHeldOut: try DataFiles.loadSFT(path: path("sft-heldout.jsonl"), tokenizer: tokenizer,
+                                              contextLength: sftContext),
+            preferenceTraining: try DataFiles.loadPreferences(path: path("preferences-train.jsonl"), tokenizer: tokenizer,
+                                                              contextLength: rewardContext),
+            preferenceHeldOut: try DataFiles.loadPreferences(path: path("preferences-heldout.jsonl"), tokenizer: tokenizer,
+                                                             contextLength: rewardContext))
     }
 
     /// The prompts PPO trains on and the held-out ones, from a world folder.
-    public static func loadPrompts(from folder: URL, tokenizer: Tokenizer) throws -> (training: [PromptExample], heldOut: [PromptExample]) {
-        (try DataFiles.loadPrompts(path: folder.appendingPathComponent("prompts-train.jsonl").path, tokenizer: tokenizer),
-         try DataFiles.loadPrompts(path: folder.appendingPathComponent("prompts-heldout.jsonl").path, tokenizer: tokenizer))
+    /// - Parameter contextLength: the policy's context; a prompt must leave room for a response and EOS.
+    public static func loadPrompts(from folder: URL, tokenizer: Tokenizer,
+                                   contextLength: Int) throws -> (training: [PromptExample], heldOut: [PromptExample]) {
+        func load(_ name: String) throws -> [PromptExample] {
+            try DataFiles.loadPrompts(path: folder.appendingPathComponent(name).path, tokenizer: tokenizer,
+                                      maxTokens: contextLength - 1)
+        }
+        return (try load("prompts-train.jsonl"), try load("prompts-heldout.jsonl"))
     }
 }
