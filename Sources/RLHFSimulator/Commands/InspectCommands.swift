@@ -51,7 +51,7 @@ enum InspectCommands {
         call.console.line(rollout.afterEOS == nil
             ? "Only the last token receives the score; the others pay only their KL penalty."
             : "score_position after_eos: the score sits one slot after EOS (TRL's PPOv2); every token pays only its KL.")
-        if batch.config.whitenRewards && !fromBatch && rollout.tokenCount < 2 {
+        if session.config.whitenRewards && !fromBatch && rollout.tokenCount < 2 {
             call.console.line("whiten_rewards is on, but one token cannot be whitened: these rewards are unwhitened.")
         }
         if fromBatch, let note = settingsNote(batch: batch, session: session) { call.console.line(note) }
@@ -141,7 +141,7 @@ enum InspectCommands {
         call.console.line(rollout.afterEOS == nil
             ? "The score reaches token t shrunk by (gamma*lambda)^(steps to EOS); the critic's guesses carry the rest."
             : "The score reaches EOS from the slot after it, shrunk by gamma*lambda, and the critic's V there is "
-                + "subtracted: with lambda < 1 that is not the same as the score on EOS.")
+                + "subtracted: unless gamma = lambda = 1 that is not the same as the score on EOS.")
         if batch.config.whitenRewards {
             call.console.line("(whiten_rewards is on: the score and KL parts are those of the whitened rewards.)")
         }

@@ -65,6 +65,8 @@ public struct PPOTrace: Equatable, Sendable {
         public var returns: [Double]
         /// log pi(a_t|s_t) after the whole update; nil until it has finished.
         public var logprobsAfter: [Double]?
+        /// V of the state after the last response token (`value_after_last`).
+        public var valueAfterLast: Double
         /// The slot after EOS (`score_position after_eos`), when the rollout has one.
         public var afterEOS: ScoreSlot?
 
@@ -74,7 +76,7 @@ public struct PPOTrace: Equatable, Sendable {
                     rmScore: Double, score: Double, goldScore: Double?,
                     kl: [Double], nonScoreRewards: [Double], rewards: [Double], deltas: [Double],
                     rawAdvantages: [Double], advantages: [Double], returns: [Double],
-                    logprobsAfter: [Double]? = nil, afterEOS: ScoreSlot? = nil) {
+                    logprobsAfter: [Double]? = nil, valueAfterLast: Double = 0, afterEOS: ScoreSlot? = nil) {
             self.promptTokens = promptTokens
             self.responseTokens = responseTokens
             self.endedWithEOS = endedWithEOS
@@ -94,6 +96,7 @@ public struct PPOTrace: Equatable, Sendable {
             self.advantages = advantages
             self.returns = returns
             self.logprobsAfter = logprobsAfter
+            self.valueAfterLast = valueAfterLast
             self.afterEOS = afterEOS
         }
     }
@@ -183,7 +186,7 @@ extension PPOTrace {
                 rmScore: rollout.rewardModelScore, score: rollout.score, goldScore: rollout.goldScore,
                 kl: rollout.kl, nonScoreRewards: rollout.nonScoreRewards, rewards: rollout.rewards,
                 deltas: rollout.deltas, rawAdvantages: rollout.rawAdvantages, advantages: rollout.advantages,
-                returns: rollout.returns, afterEOS: rollout.afterEOS)
+                returns: rollout.returns, valueAfterLast: rollout.valueAfterLast, afterEOS: rollout.afterEOS)
         }
         let steps = updates.map { record in
             UpdateRecord(
@@ -229,7 +232,7 @@ extension PPOTrace {
             rollout.advantages = record.advantages
             rollout.returns = record.returns
             rollout.afterEOS = record.afterEOS
-            rollout.valueAfterLast = record.afterEOS?.value ?? 0
+            rollout.valueAfterLast = record.valueAfterLast
             return rollout
         }
         return RolloutBatch(rollouts: prepared, klCoef: klCoefUsed, config: config,

@@ -264,6 +264,7 @@ public enum PPOTraceExport {
             ("logprobs", .doubles(rollout.logprobs)),
             ("ref_logprobs", .doubles(rollout.refLogprobs)),
             ("values", .doubles(rollout.values)),
+            ("value_after_last", .double(rollout.valueAfterLast)),
             ("rm_score", .double(rollout.rmScore)),
             ("score", .double(rollout.score)),
         ]

@@ -125,6 +125,7 @@ enum Wire {
                 rawAdvantages: try numbers("raw_advantages"), advantages: try numbers("advantages"),
                 returns: try numbers("returns"),
                 logprobsAfter: try c.decodeIfPresent([Double].self, forKey: Key("logprobs_after")),
+                valueAfterLast: try c.decodeIfPresent(Double.self, forKey: Key("value_after_last")) ?? 0,
                 afterEOS: try c.decodeIfPresent(SlotEntry.self, forKey: Key("after_eos"))?.value)
         }
     }
