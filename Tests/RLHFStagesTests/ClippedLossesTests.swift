@@ -83,6 +83,30 @@ struct ClippedLossesTests {
         #expect(ClippedLosses.clipFraction(unclipped: value.unclipped.data, clipped: value.clipped.data) == 0.5)
     }
 
+    @Test("vf_clipfrac counts no token inside the clip range (V_old + clip(V - V_old) rounds one step off V)")
+    func valueInsideRangeIsNeverClipped() {
+        // A grid of (V_old, V_new) pairs near 0, all with |V_new - V_old| < c = 0.2, each with a return just above
+        // and just below V_new. Computed as V_old + clip(V_new - V_old), 393 of these 3360 tokens come out one
+        // float step off V_new on the far side of the return and were counted as clipped; clamping V_new itself
+        // (TRL's clip_by_value) gives V_new exactly.
+        var olds: [Double] = [], news: [Float] = [], returns: [Double] = []
+        for i in 0..<41 {
+            for j in 0..<41 {
+                let old = Float(-0.1 + 0.005 * Double(i) + 0.0001), new = Float(-0.1 + 0.005 * Double(j) + 0.00037)
+                guard abs(Double(new) - Double(old)) < 0.2 else { continue }
+                for target in [new + Float(0.05), new - Float(0.05)] {
+                    olds.append(Double(old))
+                    news.append(new)
+                    returns.append(Double(target))
+                }
+            }
+        }
+        let value = ClippedLosses.value(newValues: Tensor(shape: [news.count], data: news),
+                                        oldValues: olds, returns: returns, cliprange: 0.2)
+        #expect(zip(value.clipped.data, value.unclipped.data).filter { $0 != $1 }.count == 0)
+        #expect(ClippedLosses.clipFraction(unclipped: value.unclipped.data, clipped: value.clipped.data) == 0)
+    }
+
     @Test("approxkl by hand: 0.5 * mean((new - old)^2)")
     func approxKLByHand() {
         // differences 0.5 and -1: 0.5 * (0.25 + 1) / 2 = 0.3125

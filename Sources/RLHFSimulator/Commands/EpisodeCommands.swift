@@ -40,31 +40,43 @@ enum EpisodeCommands {
     static let logits = Command(
         "logits", aliases: ["l"], usage: "logits [K]",
         summary: "the K most likely next tokens: logit, policy and reference probability",
-        details: "p(policy) is the distribution `step` samples from (softmax of logits / temperature, after top_k);\np(ref) is the frozen SFT model's, at the same temperature."
+        details: "p(policy) is softmax(logits / temperature) over the whole vocabulary: what log-probs, the KL and\n"
+            + "PPO use; with top_k set, p(sampled) is the distribution `step` samples from (the top_k tokens,\n"
+            + "renormalised); p(ref) is the frozen SFT model's, at the same temperature."
     ) { call in
         let (session, episode) = try current(call)
         try call.expectAtMost(1, usage: "logits [K]")
         let k = try call.integer(0, name: "K", default: 10, range: 1...session.tokenizer.vocabularySize)
         let logits = session.policy.model.nextTokenLogits(episode.state)
-        let probabilities = sampler(session).probabilities(logits: logits)
-        let refProbabilities = Sampler(temperature: Float(session.config.temperature))
+        let temperature = Float(session.config.temperature)
+        let sampled = sampler(session).probabilities(logits: logits)
+        let full = Sampler(temperature: temperature).probabilities(logits: logits)
+        let refProbabilities = Sampler(temperature: temperature)
             .probabilities(logits: session.sft.nextTokenLogits(episode.state))
+        let truncated = session.config.topK > 0 && session.config.topK < logits.count
         let ranked = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }.prefix(k)
         call.console.line("Next token after s\(episode.response.count) (\"\(tail(session, episode))\"), top \(k) of \(logits.count):")
-        var table = Table([.init("token", .left), .init("logit"), .init("p(policy)"), .init("", .left), .init("p(ref)")])
+        var columns: [Table.Column] = [.init("token", .left), .init("logit")]
+        if truncated { columns += [.init("p(sampled, top_k \(session.config.topK))")] }
+        columns += [.init("p(policy)"), .init("", .left), .init("p(ref)")]
+        var table = Table(columns)
         for id in ranked {
-            table.add([Format.token(session.tokenizer.tokens[id]), Format.fixed(Double(logits[id])),
-                       Format.fixed(probabilities[id], 4), Bars.bar(probabilities[id], width: 20),
-                       Format.fixed(refProbabilities[id], 4)])
+            let shown = truncated ? sampled[id] : full[id]
+            table.add([Format.token(session.tokenizer.tokens[id]), Format.fixed(Double(logits[id]))]
+                + (truncated ? [Format.fixed(sampled[id], 4)] : [])
+                + [Format.fixed(full[id], 4), Bars.bar(shown, width: 20), Format.fixed(refProbabilities[id], 4)])
         }
         call.console.line(table.render())
+        if truncated {
+            call.console.line("`step` samples from p(sampled); log p, the KL and PPO's ratio use p(policy), the full softmax.")
+        }
     }
 
     static let step = Command(
         "step", aliases: ["s", "n", "next"], usage: "step [WORD]",
         summary: "take one action: sample the next token, or force WORD",
         details: "Prints the token, its probability and log-probability under the policy, the reference\nlog-probability, the per-token KL estimate and the critic's value V(s_t) of the state it was taken in.\nAn empty line repeats `step`.",
-        complete: { session, arguments in arguments.isEmpty ? session.tokenizer.tokens.filter { $0 != "<pad>" } + ["eos"] : [] }
+        complete: { session, arguments in arguments.isEmpty ? session.tokenizer.tokens + ["eos"] : [] }
     ) { call in
         let (session, episode) = try current(call)
         try call.expectAtMost(1, usage: "step [WORD]")
@@ -155,7 +167,8 @@ enum EpisodeCommands {
     static func word(_ text: String, _ session: Session) throws -> Int {
         let lowered = text.lowercased()
         if ["eos", "<eos>", "<|endoftext|>"].contains(lowered) { return session.tokenizer.eosID }
-        guard let id = session.tokenizer.id(of: lowered), id != session.tokenizer.padID else {
+        // <pad> is a token of the vocabulary like any other: `logits` lists it and sampling can draw it.
+        guard let id = session.tokenizer.id(of: lowered) else {
             throw CommandError(TokenizerError.unknownWord(text, source: "step").reason)
         }
         return id

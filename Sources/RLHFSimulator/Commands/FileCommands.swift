@@ -118,15 +118,20 @@ enum FileCommands {
         guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one (then `update`)") }
         let path = call.arguments[1]
         let steps: Int
+        // The batch's own settings (gamma, lam, kl_estimator, ...) with the update's from the session.
+        let config = session.config.keepingBatchSettings(of: batch.config)
         if let iteration = session.lastIteration, iteration.batch == batch {
-            try PPOTraceExport.write(iteration: iteration, config: session.config, tokenizer: session.tokenizer, to: path)
+            try PPOTraceExport.write(iteration: iteration, config: config, tokenizer: session.tokenizer, to: path)
             steps = iteration.updates.count
         } else {
             let records = session.pendingUpdate.map { $0.batch == batch ? $0.records : [] } ?? []
-            try PPOTraceExport.write(batch: batch, updates: records, config: session.config, tokenizer: session.tokenizer, to: path)
+            try PPOTraceExport.write(batch: batch, updates: records, config: config, tokenizer: session.tokenizer, to: path)
             steps = records.count
         }
         call.console.line("Wrote \(path): \(batch.rollouts.count) rollouts and \(steps) update step\(steps == 1 ? "" : "s").")
+        if let note = InspectCommands.settingsNote(batch: batch, session: session, what: "the trace's config holds the batch's") {
+            call.console.line(note)
+        }
     }
 
     static let source = Command(

@@ -9,14 +9,21 @@ enum InspectCommands {
     static let reward = Command(
         "reward", aliases: ["r"], usage: "reward [N]",
         summary: "the reward model's score at EOS and the shaped reward of every token",
-        details: "r_t = -beta * kl_t for every token, plus the reward model's score at the last one (EOS).\nWith N, rollout N of the last batch."
+        details: "r_t = -beta * kl_t for every token, plus the reward model's score at the last one (EOS)\n"
+            + "(with score_position after_eos, at a slot one past EOS, as TRL's PPOv2 trainer).\n"
+            + "With N, rollout N of the last batch."
     ) { call in
-        let (rollout, source, beta, fromBatch) = try target(call)
+        let (rollout, source, batch, fromBatch) = try target(call)
         let session = call.session
-        call.console.line("\(source): \(session.tokenizer.decode(rollout.promptTokens)) -> \(session.tokenizer.decode(rollout.responseText))")
-        call.console.line("Reward model score, read once at the \(rollout.endedWithEOS ? "EOS token" : "last token"): \(call.style.bold(Format.signed(rollout.rewardModelScore)))")
+        let beta = batch.klCoef
+        let prompt = session.tokenizer.decode(rollout.promptTokens)
+        call.console.line("\(source): \(prompt) -> \(session.tokenizer.decode(rollout.responseText))")
+        let place = rollout.endedWithEOS ? "EOS token" : "last token"
+        call.console.line("Reward model score, read once at the \(place): "
+            + call.style.bold(Format.signed(rollout.rewardModelScore)))
         if rollout.score != rollout.rewardModelScore {
-            call.console.line("No EOS: missing_eos_penalty (\(session.config.missingEOSMode.rawValue)) makes the score \(Format.signed(rollout.score)).")
+            call.console.line("No EOS: missing_eos_penalty (\(batch.config.missingEOSMode.rawValue)) makes the score "
+                + "\(Format.signed(rollout.score)).")
         }
         if let gold = rollout.goldScore {
             let terms = session.annotator.breakdown(prompt: rollout.promptTokens, response: rollout.responseText,
@@ -24,78 +31,140 @@ enum InspectCommands {
             let reasons = terms.map { "\($0.reason) \(Format.signed($0.points, 1))" }.joined(separator: "; ")
             call.console.line("Annotator's gold score: \(Format.signed(gold, 1))\(reasons.isEmpty ? "" : "  (\(reasons))")")
         }
-        let estimator = fromBatch ? "as estimated when the batch was collected" : "estimator \(session.config.klEstimator.rawValue)"
+        let estimator = fromBatch ? "as estimated when the batch was collected"
+                                  : "estimator \(batch.config.klEstimator.rawValue)"
         call.console.line("Shaped reward per token, beta = \(Format.fixed(beta, 4)), kl \(estimator):")
         var table = Table([.init("t"), .init("token", .left), .init("log p"), .init("log p_ref"), .init("kl"),
                            .init("-beta*kl"), .init("+ score"), .init("= r_t")])
         for t in 0..<rollout.tokenCount {
-            let last = t == rollout.tokenCount - 1
+            let scoreHere = t == rollout.tokenCount - 1 && rollout.afterEOS == nil
             table.add(["\(t)", token(session, rollout.responseTokens[t]), Format.fixed(rollout.logprobs[t]),
                        Format.fixed(rollout.refLogprobs[t]), Format.signed(rollout.kl[t], 4),
-                       Format.signed(-beta * rollout.kl[t], 4), last ? Format.signed(rollout.score) : "",
+                       Format.signed(-beta * rollout.kl[t], 4), scoreHere ? Format.signed(rollout.score) : "",
                        Format.signed(rollout.rewards[t], 4)])
         }
+        if let slot = rollout.afterEOS {
+            table.add(["\(rollout.tokenCount)", "(after EOS)", "", "", "", "", Format.signed(rollout.score),
+                       Format.signed(slot.reward, 4)])
+        }
         call.console.line(table.render())
-        call.console.line("Only the last token receives the score; the others pay only their KL penalty.")
+        call.console.line(rollout.afterEOS == nil
+            ? "Only the last token receives the score; the others pay only their KL penalty."
+            : "score_position after_eos: the score sits one slot after EOS (TRL's PPOv2); every token pays only its KL.")
+        if session.config.whitenRewards && !fromBatch && rollout.tokenCount < 2 {
+            call.console.line("whiten_rewards is on, but one token cannot be whitened: these rewards are unwhitened.")
+        }
+        if fromBatch, let note = settingsNote(batch: batch, session: session) { call.console.line(note) }
     }
 
     static let advantages = Command(
         "advantages", aliases: ["adv", "a"], usage: "advantages [N]",
-        summary: "per token: r_t, V(s_t), delta_t, A_t (GAE), the return and the whitened A_t",
-        details: "delta_t = r_t + gamma V(s_t+1) - V(s_t), with V after the last token = 0;\nA_t = delta_t + gamma lambda A_t+1; return_t = A_t + V(s_t); the policy loss uses whitened A_t."
+        summary: "per token: r_t, V(s_t), delta_t, raw A_t (GAE), the return and whitened A_t",
+        details: "delta_t = r_t + gamma V(s_t+1) - V(s_t), with V after the last token = 0;\n"
+            + "raw A_t = delta_t + gamma lambda A_t+1; return_t = raw A_t + V(s_t);\n"
+            + "whitened A_t = (raw A_t - batch mean) / batch spread, what the policy loss uses."
     ) { call in
-        let (rollout, source, _, fromBatch) = try target(call)
+        let (rollout, source, batch, fromBatch) = try target(call)
         let session = call.session
-        call.console.line("\(source): GAE with gamma = \(Format.fixed(session.config.gamma, 2)), lambda = \(Format.fixed(session.config.lam, 2)); value after the last token = 0.")
+        let config = batch.config
+        let after = rollout.afterEOS == nil ? "value after the last token = 0"
+                                            : "the score one slot after EOS, V there = V(s after EOS)"
+        call.console.line("\(source): GAE with gamma = \(Format.fixed(config.gamma, 2)), lambda = "
+            + "\(Format.fixed(config.lam, 2)); \(after).")
         var table = Table([.init("t"), .init("token", .left), .init("r_t"), .init("V(s_t)"), .init("delta_t"),
-                           .init("A_t"), .init("return"), .init("A_t whitened")])
+                           .init("raw A_t"), .init("return"), .init("whitened A_t")])
         for t in 0..<rollout.tokenCount {
             table.add(["\(t)", token(session, rollout.responseTokens[t]), Format.signed(rollout.rewards[t]),
-                       Format.signed(rollout.values[t]), Format.signed(rollout.deltas[t]), Format.signed(rollout.rawAdvantages[t]),
-                       Format.signed(rollout.returns[t]), Format.signed(rollout.advantages[t])])
+                       Format.signed(rollout.values[t]), Format.signed(rollout.deltas[t]),
+                       Format.signed(rollout.rawAdvantages[t]), Format.signed(rollout.returns[t]),
+                       batch.whitened ? Format.signed(rollout.advantages[t]) : "-"])
+        }
+        if let slot = rollout.afterEOS {
+            table.add(["\(rollout.tokenCount)", "(after EOS)", Format.signed(slot.reward), Format.signed(slot.value),
+                       Format.signed(slot.delta), Format.signed(slot.rawAdvantage), Format.signed(slot.return), ""])
         }
         call.console.line(table.render())
-        call.console.line(fromBatch
-            ? "Whitening uses the mean and spread of A_t over all \(session.batch?.tokenCount ?? 0) tokens of the batch."
-            : "Whitening here uses this episode's own \(rollout.tokenCount) tokens (in a batch, all of the batch's tokens).")
+        if rollout.afterEOS != nil {
+            call.console.line("The slot after EOS is no action: it is not whitened and has no policy loss (and, unlike "
+                + "PPOv2, no value loss).")
+        }
+        guard batch.whitened else {
+            call.console.line(whiteningNeedsTwoTokens)
+            if fromBatch, let note = settingsNote(batch: batch, session: session) { call.console.line(note) }
+            return
+        }
+        let all = batch.rollouts.flatMap(\.rawAdvantages)
+        let mean = all.reduce(0, +) / Double(all.count)
+        let spread = (all.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(all.count - 1) + 1e-8).squareRoot()
+        let over = fromBatch ? "all \(all.count) tokens of the batch" : "this episode's own \(all.count) tokens"
+        call.console.line("whitened A_t = (raw A_t - \(Format.signed(mean))) / \(Format.fixed(spread)): the mean and "
+            + "spread of raw A_t over \(over).")
+        let positive = rollout.advantages.filter { $0 > 0 }.count
+        let group = fromBatch ? "the batch" : "the tokens whitened together"
+        if rollout.score < 0 && positive > 0 {
+            call.console.line("Whitened advantages are relative to \(group): this rollout's score is "
+                + "\(Format.signed(rollout.score)), yet \(positive) of its \(rollout.tokenCount) tokens get a positive one,\n"
+                + "because their raw A_t is above the mean: PPO makes them more likely than the rest of \(group).")
+        } else if rollout.score > 0 && positive < rollout.tokenCount {
+            call.console.line("Whitened advantages are relative to \(group): this rollout's score is "
+                + "\(Format.signed(rollout.score)), yet \(rollout.tokenCount - positive) of its \(rollout.tokenCount) "
+                + "tokens get a negative one,\nbecause their raw A_t is below the mean: PPO makes them less likely than "
+                + "the rest of \(group).")
+        }
+        if fromBatch, let note = settingsNote(batch: batch, session: session) { call.console.line(note) }
     }
 
     static let credit = Command(
         "credit", aliases: ["c"], usage: "credit [N]",
-        summary: "credit assignment: each A_t split into terminal score, KL penalties and critic",
-        details: "With c = gamma * lambda, A_t = sum_l c^l delta_t+l splits exactly into\n  score part  = c^(T-1-t) * score   (the reward given only at EOS, discounted back)\n  KL part     = sum_l c^l (-beta kl_t+l)\n  critic part = sum_l c^l (gamma V(s_t+l+1) - V(s_t+l))"
+        summary: "credit assignment: each raw A_t split into terminal score, KL penalties and critic",
+        details: "With c = gamma * lambda, raw A_t = sum_l c^l delta_t+l splits exactly into\n"
+            + "  score part  = c^(T-1-t) * score   (the reward given only at EOS, discounted back)\n"
+            + "  KL part     = sum_l c^l (-beta kl_t+l)\n"
+            + "  critic part = sum_l c^l (gamma V(s_t+l+1) - V(s_t+l))"
     ) { call in
-        let (rollout, source, _, _) = try target(call)
+        let (rollout, source, batch, fromBatch) = try target(call)
         let session = call.session
-        let parts = CreditAssignment.split(rollout, gamma: session.config.gamma, lambda: session.config.lam)
+        let parts = CreditAssignment.split(rollout, gamma: batch.config.gamma, lambda: batch.config.lam)
         let scale = max(parts.flatMap { [abs($0.score), abs($0.kl), abs($0.critic), abs($0.total)] }.max() ?? 1, 1e-9)
-        call.console.line("\(source): where each token's advantage A_t comes from (bars share one scale, \(Format.fixed(scale)) = full):")
-        var table = Table([.init("t"), .init("token", .left), .init("A_t"), .init("score"), .init("", .left), .init("KL"),
-                           .init("", .left), .init("critic"), .init("", .left)])
+        call.console.line("\(source): where each token's raw advantage A_t comes from (bars share one scale, "
+            + "\(Format.fixed(scale)) = full):")
+        var table = Table([.init("t"), .init("token", .left), .init("raw A_t"), .init("score"), .init("", .left),
+                           .init("KL"), .init("", .left), .init("critic"), .init("", .left)])
         for (t, part) in parts.enumerated() {
-            table.add(["\(t)", token(session, rollout.responseTokens[t]), Format.signed(part.total),
+            let name = t < rollout.tokenCount ? token(session, rollout.responseTokens[t]) : "(after EOS)"
+            table.add(["\(t)", name, Format.signed(part.total),
                        Format.signed(part.score), Bars.diverging(part.score, scale: scale, width: 5),
                        Format.signed(part.kl), Bars.diverging(part.kl, scale: scale, width: 5),
                        Format.signed(part.critic), Bars.diverging(part.critic, scale: scale, width: 5)])
         }
         call.console.line(table.render())
-        call.console.line("The score reaches token t shrunk by (gamma*lambda)^(steps to EOS); the critic's guesses carry the rest.")
-        if session.config.whitenRewards {
+        call.console.line(rollout.afterEOS == nil
+            ? "The score reaches token t shrunk by (gamma*lambda)^(steps to EOS); the critic's guesses carry the rest."
+            : "The score reaches EOS from the slot after it, shrunk by gamma*lambda, and the critic's V there is "
+                + "subtracted: unless gamma = lambda = 1 that is not the same as the score on EOS.")
+        if batch.config.whitenRewards {
             call.console.line("(whiten_rewards is on: the score and KL parts are those of the whitened rewards.)")
         }
+        if !batch.whitened { call.console.line(whiteningNeedsTwoTokens) }
+        if fromBatch, let note = settingsNote(batch: batch, session: session) { call.console.line(note) }
     }
 
     // MARK: - Helpers
 
-    /// Rollout N of the last batch, or the finished episode prepared alone, with its
-    /// label, the beta its rewards were shaped with, and whether it came from the batch.
-    static func target(_ call: Invocation) throws -> (rollout: Rollout, label: String, klCoef: Double, fromBatch: Bool) {
+    static let whiteningNeedsTwoTokens = "No whitened A_t: whitening divides by the spread of raw A_t, and one number "
+        + "has none\n(its variance divides by n - 1 = 0): it needs two or more tokens. In a batch, this raw A_t would be "
+        + "whitened with the others."
+
+    /// Rollout N of the last batch, or the finished episode prepared alone, with its label, the batch it
+    /// belongs to (its beta and settings), and whether it came from the last batch.
+    static func target(_ call: Invocation) throws -> (rollout: Rollout, label: String, batch: RolloutBatch,
+                                                       fromBatch: Bool) {
         let session = call.session
         try call.expectAtMost(1, usage: "reward|advantages|credit [N]")
         if !call.arguments.isEmpty {
             guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one") }
             let index = try call.integer(0, name: "N", range: 0...(batch.rollouts.count - 1))
-            return (batch.rollouts[index], "rollout \(index)", batch.klCoef, true)
+            return (batch.rollouts[index], "rollout \(index)", batch, true)
         }
         guard let episode = session.episode else {
             throw CommandError("no episode: `prompt TEXT` starts one (or give N for rollout N of the last batch)")
@@ -106,8 +175,22 @@ enum InspectCommands {
         let rollouts = session.trainer.collector.record(
             prompts: [episode.prompt],
             responses: [Continuation(tokens: episode.response, endedWithEOS: episode.endedWithEOS)])
-        let prepared = try session.trainer.prepare(rollouts)
-        return (prepared.rollouts[0], "this episode", prepared.klCoef, false)
+        // One token has no spread to whiten by: its rewards and advantages stay raw.
+        let whitenable = episode.response.count >= 2
+        var config = session.trainer.config
+        if !whitenable { config.whitenRewards = false }
+        let prepared = try PPOTrainer.prepare(rollouts, config: config, klCoef: session.trainer.klCoef,
+                                              whitenAdvantages: whitenable)
+        return (prepared.rollouts[0], "this episode", prepared, false)
+    }
+
+    /// A line naming the settings that changed since `batch` was computed, or nil when none did.
+    static func settingsNote(batch: RolloutBatch, session: Session,
+                             what: String = "the numbers above use the batch's") -> String? {
+        let changed = batch.config.batchSettingsDiffering(from: session.config)
+        guard !changed.isEmpty else { return nil }
+        let list = changed.map { "\($0.name) \($0.value) (now \($0.other))" }.joined(separator: ", ")
+        return "Settings changed since this batch was computed: \(list);\n\(what). `batch N` collects one with today's."
     }
 
     static func token(_ session: Session, _ id: Int) -> String { Format.token(session.tokenizer.tokens[id]) }
@@ -126,18 +209,24 @@ public enum CreditAssignment {
     /// With c = gamma lambda and the score s at the last token:
     ///   score_t = sum_l c^l s_{t+l},  kl_t = sum_l c^l (r_{t+l} - s_{t+l}),
     ///   critic_t = sum_l c^l (gamma V_{t+l+1} - V_{t+l}),  V_T = 0.
+    /// With the slot after EOS (score_position after_eos) the sums run one step further, over the slot
+    /// (reward = the score, value V_slot), and the last entry of the result is the slot's.
     public static func split(_ rollout: Rollout, gamma: Double, lambda: Double) -> [Parts] {
-        let count = rollout.tokenCount
+        let slot = rollout.afterEOS
+        let rewards = rollout.rewards + (slot.map { [$0.reward] } ?? [])
+        let nonScore = rollout.nonScoreRewards + (slot == nil ? [] : [0])
+        let values = rollout.values + (slot.map { [$0.value] } ?? [])
+        let count = rewards.count
         let last = count - 1
-        let scoreAtLast = rollout.rewards[last] - rollout.nonScoreRewards[last]
+        let scoreAtLast = rewards[last] - nonScore[last]
         var parts = [Parts](repeating: Parts(score: 0, kl: 0, critic: 0), count: count)
         var next = Parts(score: 0, kl: 0, critic: 0)
+        let c = gamma * lambda
         for t in stride(from: last, through: 0, by: -1) {
-            let nextValue = t < last ? rollout.values[t + 1] : 0
-            let c = gamma * lambda
+            let nextValue = t < last ? values[t + 1] : 0
             next = Parts(score: (t == last ? scoreAtLast : 0) + c * next.score,
-                         kl: (rollout.rewards[t] - (t == last ? scoreAtLast : 0)) + c * next.kl,
-                         critic: (gamma * nextValue - rollout.values[t]) + c * next.critic)
+                         kl: (rewards[t] - (t == last ? scoreAtLast : 0)) + c * next.kl,
+                         critic: (gamma * nextValue - values[t]) + c * next.critic)
             parts[t] = next
         }
         return parts

@@ -34,6 +34,9 @@ struct Setting: Sendable {
         number("temperature", "sampling temperature (log-probs use logits / temperature)", 0.01...100, \.temperature),
         integer("top_k", "sample from the k most likely tokens only (0: all)", 0...1000, \.topK),
         integer("response_length", "longest response, in tokens, EOS included", 1...64, \.responseLength),
+        choice("score_position", "where the score lands: on EOS (TRL 0.11.4) or one slot after it (TRL's PPOv2)",
+               PPOConfig.ScorePosition.allCases.map(\.rawValue), { $0.config.scorePosition.rawValue },
+               { $0.scorePosition = PPOConfig.ScorePosition(rawValue: $1)! }),
         Setting(name: "label_file", meaning: "where `label` appends your choices",
                 read: { $0.labelFile }, write: { session, value in session.labelFile = value }),
     ]

@@ -27,8 +27,10 @@ enum UpdateReport {
 
     static func minibatchDetail(_ record: MinibatchRecord, batch: RolloutBatch, session: Session, style: Style, console: Console) {
         console.line("Epoch \(record.epoch), minibatch \(record.minibatch): rollouts \(record.rolloutIndices.map(String.init).joined(separator: ", ")).")
-        console.line("ratio = exp(log p_new - log p_old); term = max(-A ratio, -A clip(ratio, \(Format.fixed(1 - session.config.cliprange, 2)), \(Format.fixed(1 + session.config.cliprange, 2))))")
-        var table = Table([.init("roll"), .init("t"), .init("token", .left), .init("A_t"), .init("log p_old"),
+        let low = Format.fixed(1 - session.config.cliprange, 2), high = Format.fixed(1 + session.config.cliprange, 2)
+        console.line("ratio = exp(log p_new - log p_old); term = max(-A ratio, -A clip(ratio, \(low), \(high))), "
+            + "A = whitened A_t")
+        var table = Table([.init("roll"), .init("t"), .init("token", .left), .init("whitened A_t"), .init("log p_old"),
                            .init("log p_new"), .init("ratio"), .init("clipped", .left), .init("term")])
         for (position, index) in record.rolloutIndices.enumerated() {
             let rollout = batch.rollouts[index]
@@ -62,7 +64,7 @@ enum UpdateReport {
         }
         moves.sort { abs($0.after - $0.before) != abs($1.after - $1.before) ? abs($0.after - $0.before) > abs($1.after - $1.before)
                                                                           : ($0.rollout, $0.t) < ($1.rollout, $1.t) }
-        var moved = Table([.init("roll"), .init("t"), .init("token", .left), .init("A_t"), .init("p before"),
+        var moved = Table([.init("roll"), .init("t"), .init("token", .left), .init("whitened A_t"), .init("p before"),
                            .init("p after"), .init("change")])
         for move in moves.prefix(10) {
             let token = iteration.batch.rollouts[move.rollout].responseTokens[move.t]
@@ -72,6 +74,6 @@ enum UpdateReport {
         }
         console.line(moved.render())
         let agreeing = moves.filter { ($0.after - $0.before) * $0.advantage > 0 }.count
-        console.line("  \(agreeing) of \(moves.count) tokens moved in the direction of their advantage (up if A_t > 0, down if A_t < 0).")
+        console.line("  \(agreeing) of \(moves.count) tokens moved in the direction of their advantage (up if whitened A_t > 0, down if < 0).")
     }
 }

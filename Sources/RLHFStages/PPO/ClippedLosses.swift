@@ -27,8 +27,10 @@ public enum ClippedLosses {
     }
 
     /// The clipped value loss:
-    ///   V_clip = V_old + clip(V_new - V_old, -c, c)
+    ///   V_clip = clip(V_new, V_old - c, V_old + c)   (TRL's clip_by_value: min, then max)
     ///   vf_loss = 0.5 mean_t max((V_new - R_t)^2, (V_clip - R_t)^2)
+    /// V_new itself is clamped (not V_old + clip(V_new - V_old)), so inside the range V_clip
+    /// is V_new bit for bit and the token is never counted as clipped.
     public struct Value {
         public let loss: Tensor       // scalar
         public let unclipped: Tensor  // (N) (V_new - R)^2
@@ -39,7 +41,8 @@ public enum ClippedLosses {
         let count = newValues.shape[0]
         let old = Tensor(shape: [count], data: oldValues.map(Float.init))
         let target = Tensor(shape: [count], data: returns.map(Float.init))
-        let clippedPrediction = old + (newValues - old).clamped(min: Float(-cliprange), max: Float(cliprange))
+        let bound = Tensor(shape: [count], data: [Float](repeating: Float(cliprange), count: count))
+        let clippedPrediction = newValues.minimum(old + bound).maximum(old - bound)
         let unclipped = (newValues - target).square()
         let clipped = (clippedPrediction - target).square()
         return Value(loss: unclipped.maximum(clipped).mean() * 0.5, unclipped: unclipped, clipped: clipped)

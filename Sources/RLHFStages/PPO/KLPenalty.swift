@@ -26,10 +26,11 @@ public enum KLPenalty {
     ///   r_t = -beta * kl_t            for every token,
     ///   r_T = -beta * kl_T + score    at the last token (EOS, or the last token when cut off).
     /// The score arrives once, at the end; every other step only pays the KL penalty.
-    public static func shapedRewards(kl: [Double], score: Double, beta: Double) -> [Double] {
+    /// A nil score leaves every token with its KL penalty alone (the score then goes to the slot after EOS).
+    public static func shapedRewards(kl: [Double], score: Double?, beta: Double) -> [Double] {
         precondition(!kl.isEmpty, "a response has at least one token")
         var rewards = kl.map { -beta * $0 }
-        rewards[rewards.count - 1] += score
+        if let score { rewards[rewards.count - 1] += score }
         return rewards
     }
 

@@ -16,6 +16,15 @@ public struct PPOConfig: Sendable, Equatable, Codable {
         case k3
     }
 
+    /// Where the terminal score enters the shaped reward.
+    public enum ScorePosition: String, Sendable, Codable, CaseIterable {
+        /// On the EOS token itself (TRL 0.11.4's `step()`: the last response token).
+        case eos
+        /// One slot after EOS (TRL's PPOv2 trainer, 0.12 to 1.12: `sequence_lengths + 1`). That slot's
+        /// V(s after EOS) stays in GAE: A_EOS = -beta kl + gamma V_slot - V_EOS + gamma lambda (score - V_slot).
+        case afterEOS = "after_eos"
+    }
+
     /// beta, the weight of the KL penalty (`kl_coef`). With `adaptiveKL` it is the start value.
     public var klCoef: Double = 0.05
     public var klEstimator: KLEstimator = .k1
@@ -55,6 +64,8 @@ public struct PPOConfig: Sendable, Equatable, Codable {
     public var temperature: Double = 1.0
     /// Top-k for sampling rollouts (0 keeps every token, as TRL's PPO does).
     public var topK: Int = 0
+    /// Where the score lands: on EOS, or one slot after it as PPOv2 does (`score_position`).
+    public var scorePosition: ScorePosition = .eos
     /// Longest response in tokens, EOS included (`response_length`).
     public var responseLength: Int = 16
 
@@ -77,6 +88,44 @@ public struct PPOConfig: Sendable, Equatable, Codable {
             ("adam_beta2", "\(adamBeta2)"), ("adam_epsilon", "\(adamEpsilon)"),
             ("max_grad_norm", "\(maxGradNorm)"), ("temperature", "\(temperature)"),
             ("top_k", "\(topK)"), ("response_length", "\(responseLength)"),
+            ("score_position", scorePosition.rawValue),
         ]
+    }
+}
+
+extension PPOConfig {
+    /// The settings a batch's numbers depend on (everything before the update), by TRL's name, where `self`
+    /// and `other` differ: (name, self's value, other's value). Empty when the batch would come out the same.
+    public func batchSettingsDiffering(from other: PPOConfig) -> [(name: String, value: String, other: String)] {
+        let batchSettings: Set<String> = ["kl_coef", "kl_estimator", "gamma", "lam", "whiten_rewards", "missing_eos_penalty",
+                                          "missing_eos_mode", "temperature", "top_k", "response_length",
+                                          "score_position"]
+        let theirs = Dictionary(uniqueKeysWithValues: other.namedValues)
+        return namedValues.compactMap { name, value in
+            guard batchSettings.contains(name), let otherValue = theirs[name], otherValue != value else { return nil }
+            return (name, value, otherValue)
+        }
+    }
+}
+
+extension PPOConfig {
+    /// These settings with everything a batch's numbers depend on taken from `batch` (the settings the batch
+    /// was computed with): what a trace of that batch and its update states.
+    public func keepingBatchSettings(of batch: PPOConfig) -> PPOConfig {
+        var config = self
+        config.klCoef = batch.klCoef
+        config.klEstimator = batch.klEstimator
+        config.adaptiveKLTarget = batch.adaptiveKLTarget
+        config.adaptiveKLHorizon = batch.adaptiveKLHorizon
+        config.gamma = batch.gamma
+        config.lam = batch.lam
+        config.whitenRewards = batch.whitenRewards
+        config.missingEOSPenalty = batch.missingEOSPenalty
+        config.missingEOSMode = batch.missingEOSMode
+        config.temperature = batch.temperature
+        config.topK = batch.topK
+        config.responseLength = batch.responseLength
+        config.scorePosition = batch.scorePosition
+        return config
     }
 }

@@ -65,6 +65,10 @@ public struct PPOTrace: Equatable, Sendable {
         public var returns: [Double]
         /// log pi(a_t|s_t) after the whole update; nil until it has finished.
         public var logprobsAfter: [Double]?
+        /// V of the state after the last response token (`value_after_last`).
+        public var valueAfterLast: Double
+        /// The slot after EOS (`score_position after_eos`), when the rollout has one.
+        public var afterEOS: ScoreSlot?
 
         public init(promptTokens: [Int], responseTokens: [Int], endedWithEOS: Bool,
                     promptText: String? = nil, responseText: String? = nil,
@@ -72,7 +76,7 @@ public struct PPOTrace: Equatable, Sendable {
                     rmScore: Double, score: Double, goldScore: Double?,
                     kl: [Double], nonScoreRewards: [Double], rewards: [Double], deltas: [Double],
                     rawAdvantages: [Double], advantages: [Double], returns: [Double],
-                    logprobsAfter: [Double]? = nil) {
+                    logprobsAfter: [Double]? = nil, valueAfterLast: Double = 0, afterEOS: ScoreSlot? = nil) {
             self.promptTokens = promptTokens
             self.responseTokens = responseTokens
             self.endedWithEOS = endedWithEOS
@@ -92,6 +96,8 @@ public struct PPOTrace: Equatable, Sendable {
             self.advantages = advantages
             self.returns = returns
             self.logprobsAfter = logprobsAfter
+            self.valueAfterLast = valueAfterLast
+            self.afterEOS = afterEOS
         }
     }
 
@@ -180,7 +186,7 @@ extension PPOTrace {
                 rmScore: rollout.rewardModelScore, score: rollout.score, goldScore: rollout.goldScore,
                 kl: rollout.kl, nonScoreRewards: rollout.nonScoreRewards, rewards: rollout.rewards,
                 deltas: rollout.deltas, rawAdvantages: rollout.rawAdvantages, advantages: rollout.advantages,
-                returns: rollout.returns)
+                returns: rollout.returns, valueAfterLast: rollout.valueAfterLast, afterEOS: rollout.afterEOS)
         }
         let steps = updates.map { record in
             UpdateRecord(
@@ -225,9 +231,12 @@ extension PPOTrace {
             rollout.rawAdvantages = record.rawAdvantages
             rollout.advantages = record.advantages
             rollout.returns = record.returns
+            rollout.afterEOS = record.afterEOS
+            rollout.valueAfterLast = record.valueAfterLast
             return rollout
         }
-        return RolloutBatch(rollouts: prepared, klCoef: klCoefUsed)
+        return RolloutBatch(rollouts: prepared, klCoef: klCoefUsed, config: config,
+                            whitened: rollouts.reduce(0) { $0 + $1.responseTokens.count } >= 2)
     }
 
     /// The update's steps as the trainer records them.

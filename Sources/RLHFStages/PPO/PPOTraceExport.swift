@@ -245,6 +245,7 @@ public enum PPOTraceExport {
             ("adam_beta2", .double(c.adamBeta2)), ("adam_epsilon", .double(c.adamEpsilon)),
             ("max_grad_norm", .double(c.maxGradNorm)), ("temperature", .double(c.temperature)),
             ("top_k", .integer(c.topK)), ("response_length", .integer(c.responseLength)),
+            ("score_position", .string(c.scorePosition.rawValue)),
             ("eos_token_id", .integer(trace.eosTokenID)), ("pad_token_id", .integer(trace.padTokenID)),
             ("kl_coef_used", .double(trace.klCoefUsed)),
         ]
@@ -262,6 +263,7 @@ public enum PPOTraceExport {
             ("logprobs", .doubles(rollout.logprobs)),
             ("ref_logprobs", .doubles(rollout.refLogprobs)),
             ("values", .doubles(rollout.values)),
+            ("value_after_last", .double(rollout.valueAfterLast)),
             ("rm_score", .double(rollout.rmScore)),
             ("score", .double(rollout.score)),
         ]
@@ -276,6 +278,12 @@ public enum PPOTraceExport {
             ("returns", .doubles(rollout.returns)),
         ]
         if let after = rollout.logprobsAfter { entries.append(("logprobs_after", .doubles(after))) }
+        if let slot = rollout.afterEOS {
+            entries.append(("after_eos", .object([
+                ("value", .double(slot.value)), ("reward", .double(slot.reward)), ("delta", .double(slot.delta)),
+                ("raw_advantage", .double(slot.rawAdvantage)), ("return", .double(slot.return)),
+            ])))
+        }
         return .object(entries)
     }
 

@@ -94,6 +94,9 @@ enum Wire {
             config.temperature = try number("temperature")
             config.topK = try integer("top_k")
             config.responseLength = try integer("response_length")
+            // Absent from traces written before the setting existed: the score sat on EOS.
+            config.scorePosition = try c.contains(Key("score_position"))
+                ? choice("score_position", PPOConfig.ScorePosition.self) : .eos
             value = config
             eosTokenID = try integer("eos_token_id")
             padTokenID = try integer("pad_token_id")
@@ -121,7 +124,20 @@ enum Wire {
                 rewards: try numbers("rewards"), deltas: try numbers("deltas"),
                 rawAdvantages: try numbers("raw_advantages"), advantages: try numbers("advantages"),
                 returns: try numbers("returns"),
-                logprobsAfter: try c.decodeIfPresent([Double].self, forKey: Key("logprobs_after")))
+                logprobsAfter: try c.decodeIfPresent([Double].self, forKey: Key("logprobs_after")),
+                valueAfterLast: try c.decodeIfPresent(Double.self, forKey: Key("value_after_last")) ?? 0,
+                afterEOS: try c.decodeIfPresent(SlotEntry.self, forKey: Key("after_eos"))?.value)
+        }
+    }
+
+    struct SlotEntry: Decodable {
+        let value: ScoreSlot
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            func number(_ name: String) throws -> Double { try c.decode(Double.self, forKey: Key(name)) }
+            value = ScoreSlot(value: try number("value"), reward: try number("reward"), delta: try number("delta"),
+                              rawAdvantage: try number("raw_advantage"), return: try number("return"))
         }
     }
 

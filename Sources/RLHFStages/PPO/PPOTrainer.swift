@@ -60,36 +60,61 @@ public final class PPOTrainer {
     }
 
     /// KL, shaped rewards, GAE and whitening for recorded rollouts.
-    /// - Throws: `WhiteningError` when the batch has fewer than two tokens.
-    public func prepare(_ rollouts: [Rollout]) throws -> RolloutBatch {
-        try PPOTrainer.prepare(rollouts, config: config, klCoef: klCoef)
+    /// - Parameter whitenAdvantages: false leaves the advantages raw (one token cannot be whitened).
+    /// - Throws: `WhiteningError` when whitening is asked for over fewer than two tokens.
+    public func prepare(_ rollouts: [Rollout], whitenAdvantages: Bool = true) throws -> RolloutBatch {
+        try PPOTrainer.prepare(rollouts, config: config, klCoef: klCoef, whitenAdvantages: whitenAdvantages)
     }
 
-    public static func prepare(_ rollouts: [Rollout], config: PPOConfig, klCoef: Double) throws -> RolloutBatch {
+    public static func prepare(_ rollouts: [Rollout], config: PPOConfig, klCoef: Double,
+                               whitenAdvantages: Bool = true) throws -> RolloutBatch {
         var prepared = rollouts
         for index in prepared.indices {
             var rollout = prepared[index]
             rollout.kl = KLPenalty.perToken(logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs,
                                             estimator: config.klEstimator)
             rollout.nonScoreRewards = rollout.kl.map { -klCoef * $0 }
-            rollout.rewards = KLPenalty.shapedRewards(kl: rollout.kl, score: rollout.score, beta: klCoef)
+            // PPOv2 puts the score one slot after EOS, unless EOS already fills the last slot of response_length.
+            let slot = config.scorePosition == .afterEOS && rollout.endedWithEOS
+                && rollout.tokenCount < config.responseLength
+            rollout.rewards = KLPenalty.shapedRewards(kl: rollout.kl, score: slot ? nil : rollout.score, beta: klCoef)
+            rollout.afterEOS = slot ? ScoreSlot(value: rollout.valueAfterLast, reward: rollout.score) : nil
             prepared[index] = rollout
         }
         if config.whitenRewards {
-            // TRL whitens rewards without shifting their mean.
-            let whitened = try Advantages.whiten(prepared.map(\.rewards), shiftMean: false)
-            for index in prepared.indices { prepared[index].rewards = whitened[index] }
+            // TRL whitens rewards without shifting their mean (PPOv2: over the slot after EOS too).
+            let whitened = try Advantages.whiten(prepared.map { $0.rewards + ($0.afterEOS.map { [$0.reward] } ?? []) },
+                                                 shiftMean: false)
+            for index in prepared.indices {
+                prepared[index].rewards = Array(whitened[index].prefix(prepared[index].tokenCount))
+                if prepared[index].afterEOS != nil { prepared[index].afterEOS!.reward = whitened[index].last! }
+            }
         }
         for index in prepared.indices {
-            let gae = Advantages.gae(rewards: prepared[index].rewards, values: prepared[index].values,
+            var rollout = prepared[index]
+            let count = rollout.tokenCount
+            // With the slot after EOS, GAE runs one step further: its reward is the score, its value V_slot.
+            let gae = Advantages.gae(rewards: rollout.rewards + (rollout.afterEOS.map { [$0.reward] } ?? []),
+                                     values: rollout.values + (rollout.afterEOS.map { [$0.value] } ?? []),
                                      gamma: config.gamma, lambda: config.lam)
-            prepared[index].deltas = gae.deltas
-            prepared[index].rawAdvantages = gae.advantages
-            prepared[index].returns = gae.returns
+            rollout.deltas = Array(gae.deltas.prefix(count))
+            rollout.rawAdvantages = Array(gae.advantages.prefix(count))
+            rollout.returns = Array(gae.returns.prefix(count))
+            if rollout.afterEOS != nil {
+                rollout.afterEOS!.delta = gae.deltas[count]
+                rollout.afterEOS!.rawAdvantage = gae.advantages[count]
+                rollout.afterEOS!.return = gae.returns[count]
+            }
+            prepared[index] = rollout
         }
-        let whitened = try Advantages.whiten(prepared.map(\.rawAdvantages))
-        for index in prepared.indices { prepared[index].advantages = whitened[index] }
-        return RolloutBatch(rollouts: prepared, klCoef: klCoef)
+        if whitenAdvantages {
+            // Only the response's own tokens (the actions) are whitened, as PPOv2's mask does.
+            let whitened = try Advantages.whiten(prepared.map(\.rawAdvantages))
+            for index in prepared.indices { prepared[index].advantages = whitened[index] }
+        } else {
+            for index in prepared.indices { prepared[index].advantages = prepared[index].rawAdvantages }
+        }
+        return RolloutBatch(rollouts: prepared, klCoef: klCoef, config: config, whitened: whitenAdvantages)
     }
 
     // MARK: - The update
@@ -117,7 +142,9 @@ public final class PPOTrainer {
         let rollouts = indices.map { batch.rollouts[$0] }
         let layout = EpisodeReadout.Layout(rollouts.map(\.episode), padID: tokenizer.padID)
         let (logits, values) = policy.forward(layout.rows)
-        let (newLogprobs, scaledLogits) = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature)
+        // The batch's temperature, so that before the first step the new log-probs equal the old ones.
+        let (newLogprobs, scaledLogits) = EpisodeReadout.logprobs(logits: logits, layout: layout,
+                                                                  temperature: batch.config.temperature)
         let newValues = EpisodeReadout.values(values, layout: layout)
         let policyLoss = ClippedLosses.policy(newLogprobs: newLogprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
                                               advantages: rollouts.flatMap(\.advantages), cliprange: config.cliprange)
@@ -154,7 +181,8 @@ public final class PPOTrainer {
     /// Closes an update: log-probs after it, the iteration's metrics, the adaptive beta.
     public func finish(batch: RolloutBatch, updates: [MinibatchRecord]) -> PPOIteration {
         let after = GradientMode.withoutRecording { collector.policyLogprobs(batch.rollouts.map(\.episode)) }
-        let metrics = PPOMetrics.iteration(batch: batch, updates: updates, klCoef: klCoef)
+        // objective/kl_coef is the beta this batch was shaped with, even if `kl_coef` was set since.
+        let metrics = PPOMetrics.iteration(batch: batch, updates: updates, klCoef: batch.klCoef)
         if var controller {
             controller.update(currentKL: metrics.first { $0.name == "objective/kl" }!.value, steps: batch.rollouts.count)
             self.controller = controller

@@ -35,6 +35,13 @@ public struct Rollout: Sendable, Equatable {
     /// Returns A_t + V(s_t): what the value loss aims at.
     public internal(set) var returns: [Double] = []
 
+    /// V(s_T): the critic's value of the state after the last response token (after EOS), read in the
+    /// same pass as `values`. Only `score_position after_eos` uses it.
+    public internal(set) var valueAfterLast: Double = 0
+    /// PPOv2's slot one past EOS, when `score_position` is after_eos and the response ended with EOS
+    /// before response_length; nil otherwise.
+    public internal(set) var afterEOS: ScoreSlot?
+
     public var tokenCount: Int { responseTokens.count }
 
     /// The prompt and response as one episode (EOS, when present, is the response's last token).
@@ -44,11 +51,35 @@ public struct Rollout: Sendable, Equatable {
     public var responseText: [Int] { endedWithEOS ? Array(responseTokens.dropLast()) : responseTokens }
 }
 
+/// The slot after EOS of TRL's PPOv2 trainer: not an action (no log-prob, not whitened, no policy
+/// loss), but a step of GAE whose reward is the score and whose value is V(s after EOS):
+///   delta_slot = score - V_slot,  A_slot = delta_slot,  return_slot = score.
+public struct ScoreSlot: Sendable, Equatable {
+    public let value: Double
+    public internal(set) var reward: Double
+    public internal(set) var delta: Double = 0
+    public internal(set) var rawAdvantage: Double = 0
+    public internal(set) var `return`: Double = 0
+
+    public init(value: Double, reward: Double, delta: Double = 0, rawAdvantage: Double = 0, return: Double = 0) {
+        self.value = value
+        self.reward = reward
+        self.delta = delta
+        self.rawAdvantage = rawAdvantage
+        self.return = `return`
+    }
+}
+
 /// The batch of one PPO iteration.
 public struct RolloutBatch: Sendable, Equatable {
     public internal(set) var rollouts: [Rollout]
     /// beta used for the shaped rewards.
     public let klCoef: Double
+    /// The settings the batch was computed with (its KL estimator, gamma, lambda, score position, ...);
+    /// views show these, not today's settings.
+    public let config: PPOConfig
+    /// Whether `advantages` holds whitened values: false only for a single token, whose variance is undefined.
+    public let whitened: Bool
 
     public var tokenCount: Int { rollouts.reduce(0) { $0 + $1.tokenCount } }
 }

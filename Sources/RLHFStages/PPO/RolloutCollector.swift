@@ -64,9 +64,12 @@ public struct RolloutCollector {
             let score = KLPenalty.score(rewardModelScore: rmScore, endedWithEOS: ended,
                                         penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
             let gold = annotator?.goldScore(prompt: episode.prompt, response: text, endedWithEOS: ended)
-            return Rollout(promptTokens: episode.prompt, responseTokens: episode.response, endedWithEOS: ended,
-                           logprobs: readouts.logprobs[index], refLogprobs: readouts.refLogprobs[index],
-                           values: readouts.values[index], rewardModelScore: rmScore, score: score, goldScore: gold)
+            var rollout = Rollout(promptTokens: episode.prompt, responseTokens: episode.response, endedWithEOS: ended,
+                                  logprobs: readouts.logprobs[index], refLogprobs: readouts.refLogprobs[index],
+                                  values: readouts.values[index], rewardModelScore: rmScore, score: score,
+                                  goldScore: gold)
+            rollout.valueAfterLast = readouts.valuesAfterLast[index]
+            return rollout
         }
     }
 
@@ -77,15 +80,22 @@ public struct RolloutCollector {
         return split(EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature).logprobs.data, episodes)
     }
 
-    /// Policy log-probs, reference log-probs and values per response token, per episode.
-    public func read(_ episodes: [PromptResponse]) -> (logprobs: [[Double]], refLogprobs: [[Double]], values: [[Double]]) {
+    /// Policy log-probs, reference log-probs and values per response token, per episode, and each
+    /// episode's V(s_T) after its last token (read at that token's position).
+    public func read(_ episodes: [PromptResponse])
+        -> (logprobs: [[Double]], refLogprobs: [[Double]], values: [[Double]], valuesAfterLast: [Double]) {
         let layout = EpisodeReadout.Layout(episodes, padID: tokenizer.padID)
         let (logits, values) = policy.forward(layout.rows)
         let logprobs = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature).logprobs
         let refLogits = reference.logits(layout.rows)
         let refLogprobs = EpisodeReadout.logprobs(logits: refLogits, layout: layout, temperature: config.temperature).logprobs
         let tokenValues = EpisodeReadout.values(values, layout: layout)
-        return (split(logprobs.data, episodes), split(refLogprobs.data, episodes), split(tokenValues.data, episodes))
+        let lastPositions = episodes.indices.map { row in
+            row * layout.length + episodes[row].prompt.count + episodes[row].response.count - 1
+        }
+        let afterLast = values.reshaped([layout.rows.count * layout.length]).selectRows(lastPositions).data
+        return (split(logprobs.data, episodes), split(refLogprobs.data, episodes), split(tokenValues.data, episodes),
+                afterLast.map(Double.init))
     }
 
     /// Cuts a flat per-token array into one array per episode.
