@@ -31,7 +31,9 @@ struct ClippedLossesTests {
             oldValues: Self.old.flatMap(\.values), returns: Self.old.flatMap(\.returns),
             cliprange: PPOSmall.cliprangeValue)
         #expect(close(Double(value.loss.item), U.vfLoss, 1e-5))
-        let vfClipfrac = ClippedLosses.clipFraction(unclipped: value.unclipped.data, clipped: value.clipped.data)
+        let vfClipfrac = ClippedLosses.valueClipFraction(
+            newValues: newValues.map(Float.init), oldValues: Self.old.flatMap(\.values),
+            unclipped: value.unclipped.data, clipped: value.clipped.data, cliprange: PPOSmall.cliprangeValue)
         #expect(close(vfClipfrac, U.vfClipfrac, 1e-12))
 
         let new = U.newLogprobs.flatMap { $0 }
@@ -86,9 +88,9 @@ struct ClippedLossesTests {
     @Test("vf_clipfrac counts no token inside the clip range (V_old + clip(V - V_old) rounds one step off V)")
     func valueInsideRangeIsNeverClipped() {
         // A grid of (V_old, V_new) pairs near 0, all with |V_new - V_old| < c = 0.2, each with a return just above
-        // and just below V_new. Computed as V_old + clip(V_new - V_old), 393 of these 3360 tokens come out one
-        // float step off V_new on the far side of the return and were counted as clipped; clamping V_new itself
-        // (TRL's clip_by_value) gives V_new exactly.
+        // and just below V_new. As V_old + clip(V_new - V_old), 393 of these 3360 tokens come out one float step
+        // off V_new on the far side of the return, so their clipped term is larger by a rounding error: counting
+        // by the terms alone (the old vf_clipfrac) gives 393 / 3360 = 0.117; TRL, which clamps V_new itself, 0.
         var olds: [Double] = [], news: [Float] = [], returns: [Double] = []
         for i in 0..<41 {
             for j in 0..<41 {
@@ -103,8 +105,15 @@ struct ClippedLossesTests {
         }
         let value = ClippedLosses.value(newValues: Tensor(shape: [news.count], data: news),
                                         oldValues: olds, returns: returns, cliprange: 0.2)
-        #expect(zip(value.clipped.data, value.unclipped.data).filter { $0 != $1 }.count == 0)
-        #expect(ClippedLosses.clipFraction(unclipped: value.unclipped.data, clipped: value.clipped.data) == 0)
+        #expect(ClippedLosses.clipFraction(unclipped: value.unclipped.data, clipped: value.clipped.data) == 393.0 / 3360)
+        #expect(ClippedLosses.valueClipFraction(newValues: news, oldValues: olds, unclipped: value.unclipped.data,
+                                                clipped: value.clipped.data, cliprange: 0.2) == 0)
+        // Outside the range the count is TRL's: here both tokens are clipped and the clipped term is larger.
+        let outside = ClippedLosses.value(newValues: Tensor(shape: [2], data: [0.5, -0.5]),
+                                          oldValues: [0, 0], returns: [1, -1], cliprange: 0.2)
+        #expect(ClippedLosses.valueClipFraction(newValues: [0.5, -0.5], oldValues: [0, 0],
+                                                unclipped: outside.unclipped.data, clipped: outside.clipped.data,
+                                                cliprange: 0.2) == 1)
     }
 
     @Test("approxkl by hand: 0.5 * mean((new - old)^2)")

@@ -24,17 +24,21 @@ enum BatchCommands {
         session.pendingUpdate = nil
         call.console.line("Collected \(count) rollout\(count == 1 ? "" : "s") (\(batch.tokenCount) response tokens), beta = \(Format.fixed(batch.klCoef, 4)):")
         var table = Table([.init("#"), .init("prompt", .left), .init("response", .left), .init("score"),
-                           .init("gold"), .init("sum kl"), .init("tokens")])
+                           .init("gold"), .init("sum kl")])
         for (index, rollout) in batch.rollouts.enumerated() {
             table.add(["\(index)", session.tokenizer.decode(rollout.promptTokens),
                        session.tokenizer.decode(rollout.responseText) + (rollout.endedWithEOS ? "" : " [no EOS]"),
                        Format.signed(rollout.score, 2), rollout.goldScore.map { Format.signed($0, 1) } ?? "-",
-                       Format.signed(rollout.kl.reduce(0, +), 3), "\(rollout.tokenCount)"])
+                       Format.signed(rollout.kl.reduce(0, +), 3)])
         }
         call.console.line(table.render())
         let metrics = PPOMetrics.iteration(batch: batch, updates: [], klCoef: batch.klCoef)
         let shown = ["objective/scores", "objective/kl", "objective/non_score_reward", "objective/rlhf_reward", "gold/score"]
-        call.console.line("  " + metrics.filter { shown.contains($0.name) }.map { "\($0.name) \(Format.signed($0.value))" }.joined(separator: "   "))
+        let parts = metrics.filter { shown.contains($0.name) }.map { "\($0.name) \(Format.signed($0.value))" }
+        // Three to a line, so the line fits 120 columns.
+        for start in stride(from: 0, to: parts.count, by: 3) {
+            call.console.line("  " + parts[start..<min(start + 3, parts.count)].joined(separator: "   "))
+        }
         call.console.line("`update` runs PPO on this batch; `update step` walks through it one minibatch at a time.")
     }
 

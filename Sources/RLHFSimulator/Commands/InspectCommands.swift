@@ -100,16 +100,16 @@ enum InspectCommands {
         call.console.line("whitened A_t = (raw A_t - \(Format.signed(mean))) / \(Format.fixed(spread)): the mean and "
             + "spread of raw A_t over \(over).")
         let positive = rollout.advantages.filter { $0 > 0 }.count
-        let group = fromBatch ? "the batch" : "the tokens whitened together"
+        let group = fromBatch ? "the batch" : "this episode's own tokens"
+        let others = fromBatch ? "the batch's other tokens" : "the episode's other tokens"
         if rollout.score < 0 && positive > 0 {
-            call.console.line("Whitened advantages are relative to \(group): this rollout's score is "
-                + "\(Format.signed(rollout.score)), yet \(positive) of its \(rollout.tokenCount) tokens get a positive one,\n"
-                + "because their raw A_t is above the mean: PPO makes them more likely than the rest of \(group).")
+            call.console.line("Whitened A_t is relative to \(group): this rollout scored \(Format.signed(rollout.score)),\n"
+                + "yet \(positive) of its \(rollout.tokenCount) tokens get a positive one: their raw A_t is above the "
+                + "mean, so PPO makes them more likely,\nrelative to \(others).")
         } else if rollout.score > 0 && positive < rollout.tokenCount {
-            call.console.line("Whitened advantages are relative to \(group): this rollout's score is "
-                + "\(Format.signed(rollout.score)), yet \(rollout.tokenCount - positive) of its \(rollout.tokenCount) "
-                + "tokens get a negative one,\nbecause their raw A_t is below the mean: PPO makes them less likely than "
-                + "the rest of \(group).")
+            call.console.line("Whitened A_t is relative to \(group): this rollout scored \(Format.signed(rollout.score)),\n"
+                + "yet \(rollout.tokenCount - positive) of its \(rollout.tokenCount) tokens get a negative one: their raw "
+                + "A_t is below the mean, so PPO makes them less likely,\nrelative to \(others).")
         }
         if fromBatch, let note = settingsNote(batch: batch, session: session) { call.console.line(note) }
     }

@@ -98,10 +98,13 @@ enum TrainCommands {
         report(call, history, names: ["loss", "accuracy", "eval_accuracy", "eval_margin"],
                before: Dictionary(uniqueKeysWithValues: initial.map { ($0.name, $0.value) }))
         call.console.line("Scores of the first pairs trained on, before -> after:")
-        var table = Table([.init("prompt", .left), .init("chosen", .left), .init("r(chosen)"), .init("rejected", .left), .init("r(rejected)")])
+        // Chosen and rejected on two rows, so the table fits 120 columns.
+        var table = Table([.init("prompt", .left), .init("", .left), .init("response", .left), .init("r before -> after")])
         for (pair, old) in zip(shown, before) {
-            table.add([pair.promptText, pair.chosenText, "\(Format.signed(old.0, 2)) -> \(Format.signed(model.score(pair.chosen), 2))",
-                       pair.rejectedText, "\(Format.signed(old.1, 2)) -> \(Format.signed(model.score(pair.rejected), 2))"])
+            table.add([pair.promptText, "chosen", pair.chosenText,
+                       "\(Format.signed(old.0, 2)) -> \(Format.signed(model.score(pair.chosen), 2))"])
+            table.add(["", "rejected", pair.rejectedText,
+                       "\(Format.signed(old.1, 2)) -> \(Format.signed(model.score(pair.rejected), 2))"])
         }
         call.console.line(table.render())
         session.replaceReward(model)

@@ -27,10 +27,10 @@ public enum ClippedLosses {
     }
 
     /// The clipped value loss:
-    ///   V_clip = clip(V_new, V_old - c, V_old + c)   (TRL's clip_by_value: min, then max)
+    ///   V_clip = V_old + clip(V_new - V_old, -c, c)
     ///   vf_loss = 0.5 mean_t max((V_new - R_t)^2, (V_clip - R_t)^2)
-    /// V_new itself is clamped (not V_old + clip(V_new - V_old)), so inside the range V_clip
-    /// is V_new bit for bit and the token is never counted as clipped.
+    /// (TRL clamps V_new itself to [V_old - c, V_old + c]: the same value and gradient up to the last float
+    /// bit; `valueClipFraction` counts clipped tokens as TRL does.)
     public struct Value {
         public let loss: Tensor       // scalar
         public let unclipped: Tensor  // (N) (V_new - R)^2
@@ -41,8 +41,7 @@ public enum ClippedLosses {
         let count = newValues.shape[0]
         let old = Tensor(shape: [count], data: oldValues.map(Float.init))
         let target = Tensor(shape: [count], data: returns.map(Float.init))
-        let bound = Tensor(shape: [count], data: [Float](repeating: Float(cliprange), count: count))
-        let clippedPrediction = newValues.minimum(old + bound).maximum(old - bound)
+        let clippedPrediction = old + (newValues - old).clamped(min: Float(-cliprange), max: Float(cliprange))
         let unclipped = (newValues - target).square()
         let clipped = (clippedPrediction - target).square()
         return Value(loss: unclipped.maximum(clipped).mean() * 0.5, unclipped: unclipped, clipped: clipped)
@@ -51,6 +50,21 @@ public enum ClippedLosses {
     /// Fraction of entries where the clipped term is strictly larger (TRL's clipfrac).
     public static func clipFraction(unclipped: [Float], clipped: [Float]) -> Double {
         Double(zip(clipped, unclipped).filter { $0 > $1 }.count) / Double(max(unclipped.count, 1))
+    }
+
+    /// TRL's vf_clipfrac: the fraction of tokens whose clipped value term is strictly larger, where V_new lies
+    /// outside [V_old - c, V_old + c] (bounds in float32, as TRL's clip_by_value). Inside the range
+    /// V_old + clip(V_new - V_old) can round one float step off V_new and make the clipped term larger by a
+    /// rounding error; TRL's clamp of V_new itself gives V_new exactly there, so such a token is not clipped.
+    public static func valueClipFraction(newValues: [Float], oldValues: [Double], unclipped: [Float],
+                                         clipped: [Float], cliprange: Double) -> Double {
+        var count = 0
+        for index in newValues.indices {
+            let old = Float(oldValues[index])
+            let outside = newValues[index] > old + Float(cliprange) || newValues[index] < old - Float(cliprange)
+            if outside && clipped[index] > unclipped[index] { count += 1 }
+        }
+        return Double(count) / Double(max(newValues.count, 1))
     }
 
     /// TRL's approxkl: 0.5 * mean_t (log pi_new - log pi_old)^2.
