@@ -36,7 +36,7 @@ struct Setting: Sendable {
         integer("response_length", "longest response, in tokens, EOS included", 1...64, \.responseLength),
         Setting(name: "label_file", meaning: "where `label` appends your choices",
                 read: { $0.labelFile }, write: { session, value in session.labelFile = value }),
-    ]
+    ] + DPOSettings.all
 
     static func named(_ name: String) -> Setting? { all.first { $0.name == name } }
 
