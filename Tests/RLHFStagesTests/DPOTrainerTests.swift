@@ -6,12 +6,16 @@ import Testing
 @Suite("DPO trainer")
 struct DPOTrainerTests {
     static let tokenizer = WorldVocabulary.tokenizer
-    static let pairLines = """
-        {"prompt": "describe coral bay.", "chosen": "enjoy the sun at coral bay!", "rejected": "a quiet oasis."}
-        {"input_text": "write an ad for pine lake.", "candidate_0": "rest by the calm water.", "candidate_1": "swim and surf at pine lake!", "choice": 1}
-        {"prompt": "describe sandy cove.", "chosen": "great food and warm nights at sandy cove.", "rejected": "relax."}
-        {"prompt": "write an ad for gulf shores.", "chosen": "fun in the sun!", "rejected": "a tranquil oasis of natural beauty at gulf shores."}
-        """
+    /// Both formats: TRL's and the seed's.
+    static let pairLines = [
+        #"{"prompt": "describe coral bay.", "chosen": "enjoy the sun at coral bay!", "rejected": "a quiet oasis."}"#,
+        #"{"input_text": "write an ad for pine lake.", "candidate_0": "rest by the calm water.", "#
+            + #""candidate_1": "swim and surf at pine lake!", "choice": 1}"#,
+        #"{"prompt": "describe sandy cove.", "chosen": "great food and warm nights at sandy cove.", "#
+            + #""rejected": "relax."}"#,
+        #"{"prompt": "write an ad for gulf shores.", "chosen": "fun in the sun!", "#
+            + #""rejected": "a tranquil oasis of natural beauty at gulf shores."}"#,
+    ].joined(separator: "\n")
 
     static func pairs() throws -> [PreferencePair] {
         try DataFiles.preferencePairs(JSONLines.parse(pairLines, file: "pairs"), tokenizer: tokenizer)
@@ -56,7 +60,8 @@ struct DPOTrainerTests {
         var config = DPOConfig()
         config.lossType = lossType
         config.beta = 0.5
-        let trainer = DPOTrainer(policy: policy, reference: Self.model(seed: 3), tokenizer: Self.tokenizer, config: config)
+        let trainer = DPOTrainer(policy: policy, reference: Self.model(seed: 3), tokenizer: Self.tokenizer,
+                                 config: config)
         let pairs = try Self.pairs()
         DPOLoss.loss(trainer.logProbs(pairs), config: config).backward()
         let named = Dictionary(uniqueKeysWithValues: policy.namedParameters().map { ($0.0, $0.1) })
@@ -73,16 +78,19 @@ struct DPOTrainerTests {
             func loss(_ shift: Float) -> Double {
                 parameter.data[index] = original + shift
                 defer { parameter.data[index] = original }
-                return GradientMode.withoutRecording { Double(DPOLoss.loss(trainer.logProbs(pairs), config: config).item) }
+                return GradientMode.withoutRecording {
+                    Double(DPOLoss.loss(trainer.logProbs(pairs), config: config).item)
+                }
             }
             let step: Float = 1e-2
             let numeric = (loss(step) - loss(-step)) / Double(2 * step)
-            #expect(abs(analytic - numeric) <= 2e-4 + 2e-2 * abs(numeric), "\(name)[\(index)]: \(analytic) vs \(numeric)")
+            #expect(abs(analytic - numeric) <= 2e-4 + 2e-2 * abs(numeric),
+                    "\(name)[\(index)]: \(analytic) vs \(numeric)")
             #expect(analytic != 0, "\(name)[\(index)] should matter")
         }
     }
 
-    @Test("before any step the policy is the reference: rewards 0, loss log 2; training lowers the loss, the reference stays")
+    @Test("before a step the policy is the reference (rewards 0, loss log 2); training lowers the loss, not pi_ref")
     func training() throws {
         let reference = Self.model(seed: 4)
         let frozen = reference.parameters.map(\.data)
@@ -90,7 +98,8 @@ struct DPOTrainerTests {
         config.learningRate = 1e-2
         config.perDeviceTrainBatchSize = 2
         config.evalSteps = 10
-        let trainer = DPOTrainer(policy: reference.copy(), reference: reference, tokenizer: Self.tokenizer, config: config)
+        let trainer = DPOTrainer(policy: reference.copy(), reference: reference, tokenizer: Self.tokenizer,
+                                 config: config)
         let pairs = try Self.pairs()
         let start = trainer.evaluate(pairs)
         func value(_ metrics: [Metric], _ name: String) -> Double { metrics.first { $0.name == name }!.value }

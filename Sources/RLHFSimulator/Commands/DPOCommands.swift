@@ -22,8 +22,9 @@ enum DPOCommands {
         let count = try call.integer(0, name: "N", default: 4, range: 1...1000)
         try call.expectAtMost(2, usage: "pairs [N] [FILE]")
         let file = call.arguments.count > 1 ? call.arguments[1] : nil
-        let all = try file.map { try DataFiles.loadPreferences(path: call.interpreter.resolve($0), tokenizer: session.tokenizer) }
-            ?? session.data.preferenceHeldOut
+        let all = try file.map {
+            try DataFiles.loadPreferences(path: call.interpreter.resolve($0), tokenizer: session.tokenizer)
+        } ?? session.data.preferenceHeldOut
         guard !all.isEmpty else { throw CommandError("\(file ?? "the held-out pairs"): no preference pairs") }
         let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
                                  config: session.dpoConfig)
@@ -35,8 +36,9 @@ enum DPOCommands {
         var table = Table([.init("pair"), .init("prompt", .left), .init("completion", .left), .init("log pi"),
                            .init("log pi_ref"), .init("reward"), .init("margin"), .init("loss")])
         for (index, (pair, readout)) in zip(shown, trainer.readouts(shown)).enumerated() {
-            table.add(["\(index + 1)", pair.promptText, "chosen:   \(pair.chosenText)", Format.fixed(readout.chosenLogp),
-                       Format.fixed(readout.referenceChosenLogp), Format.signed(readout.chosenReward, 4),
+            table.add(["\(index + 1)", pair.promptText, "chosen:   \(pair.chosenText)",
+                       Format.fixed(readout.chosenLogp), Format.fixed(readout.referenceChosenLogp),
+                       Format.signed(readout.chosenReward, 4),
                        Format.signed(readout.margin, 4), Format.fixed(readout.loss, 4)])
             table.add(["", "", "rejected: \(pair.rejectedText)", Format.fixed(readout.rejectedLogp),
                        Format.fixed(readout.referenceRejectedLogp), Format.signed(readout.rejectedReward, 4), "", ""])
@@ -53,7 +55,8 @@ enum DPOCommands {
     static func lossFormula(_ config: DPOConfig) -> String {
         switch config.lossType {
         case .sigmoid where config.labelSmoothing != 0:
-            return "loss = -(1 - eps) log sigmoid(margin) - eps log sigmoid(-margin), eps \(Format.short(config.labelSmoothing))."
+            return "loss = -(1 - eps) log sigmoid(margin) - eps log sigmoid(-margin), "
+                + "eps \(Format.short(config.labelSmoothing))."
         case .sigmoid: return "loss = -log sigmoid(margin)."
         case .hinge: return "loss = max(0, 1 - margin)."
         case .ipo: return "loss = (margin / beta - 1 / (2 beta))^2."
@@ -69,8 +72,9 @@ enum DPOCommands {
         let config = session.dpoConfig
         let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
                                  config: config)
-        call.console.line("DPO: \(steps) step\(steps == 1 ? "" : "s") of \(config.perDeviceTrainBatchSize) pairs from the "
-            + "\(training.count) \(file.map { "of \($0)" } ?? "training pairs"), beta \(Format.short(config.beta)), "
+        let source = file.map { "of \($0)" } ?? "training pairs"
+        call.console.line("DPO: \(steps) step\(steps == 1 ? "" : "s") of \(config.perDeviceTrainBatchSize) pairs "
+            + "from the \(training.count) \(source), beta \(Format.short(config.beta)), "
             + "loss_type \(config.lossType.rawValue); the reference is the SFT model, and no reward model is used.")
         let heldOut = session.data.preferenceHeldOut
         let before = Dictionary(uniqueKeysWithValues: trainer.evaluate(heldOut).map { ($0.name, $0.value) })
@@ -83,6 +87,7 @@ enum DPOCommands {
         TrainCommands.report(call, history, names: ["loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies",
                                                     "rewards/margins", "logps/chosen", "logps/rejected", "eval_loss",
                                                     "eval_rewards/accuracies", "eval_rewards/margins"], before: before)
-        call.console.line("The policy is now the DPO model: `evaluate` compares it with the SFT model, `pairs` opens pairs up.")
+        call.console.line("The policy is now the DPO model: `evaluate` compares it with the SFT model, "
+            + "`pairs` opens pairs up.")
     }
 }

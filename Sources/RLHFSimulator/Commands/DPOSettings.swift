@@ -29,7 +29,8 @@ enum DPOSettings {
     private static func number(_ key: DPOConfig.CodingKeys, _ meaning: String, _ range: ClosedRange<Double>,
                                _ path: WritableKeyPath<DPOConfig, Double> & Sendable) -> Setting {
         let name = name(key)
-        return Setting(name: name, meaning: meaning, read: { Format.short($0.dpoConfig[keyPath: path]) }) { session, text in
+        let read: @Sendable (Session) -> String = { Format.short($0.dpoConfig[keyPath: path]) }
+        return Setting(name: name, meaning: meaning, read: read) { session, text in
             guard let value = Double(text), range.contains(value) else {
                 throw CommandError("\(name) takes a number from \(Format.short(range.lowerBound)) to "
                     + "\(Format.short(range.upperBound)), not \"\(text)\"")

@@ -1,10 +1,11 @@
 /// Every DPO setting, under the names of TRL 1.16's `DPOConfig` (the coding keys).
 ///
-/// TRL's defaults, except one: `learning_rate` is 1e-6 in TRL, tuned for models with
-/// billions of weights and thousands of steps. On this world's tiny GPT-2, 40 steps at 1e-6
-/// move no log-probability visibly (the implicit rewards stay near 0 and the policy is the SFT
-/// model to the third decimal), so the default here is 1e-4, the smallest rate at which
-/// `train dpo 40` lifts the held-out gold score above the SFT model's.
+/// TRL's defaults, except one: `learning_rate` is 1e-6 in TRL, tuned for models with billions
+/// of weights trained for thousands of steps. Measured on the built-in world (`train dpo 40`
+/// then `evaluate`, seeds 0-4): at 1e-6 and 1e-5 the held-out samples stay exactly the SFT
+/// model's (gold +0.625, KL below 0.02); at 3e-5 the gold score reaches 1.8-2.3; at 1e-4, the
+/// default here, 2.3-3.4 with a KL to the SFT model of 0.3-0.6; at 3e-4 the KL runs to 2.6-21
+/// and the gold score falls below the SFT model's on two of the five seeds.
 public struct DPOConfig: Sendable, Equatable, Codable {
     /// The loss applied to z = (chosen logratio - rejected logratio), the logratios being
     /// log pi - log pi_ref of each completion.
@@ -25,7 +26,7 @@ public struct DPOConfig: Sendable, Equatable, Codable {
     public var lossType: LossType = .sigmoid
     /// epsilon of cDPO: the share of labels assumed flipped (sigmoid loss only; 0 = plain DPO).
     public var labelSmoothing: Double = 0
-    /// Adam's step size (TRL: 1e-6; see the type's documentation).
+    /// Adam's step size (TRL: 1e-6; see above).
     public var learningRate: Double = 1e-4
     /// Pairs per optimiser step.
     public var perDeviceTrainBatchSize: Int = 8

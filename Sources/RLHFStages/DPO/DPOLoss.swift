@@ -25,7 +25,8 @@ public enum DPOLoss {
         public let referenceRejected: Tensor
 
         public init(chosen: Tensor, rejected: Tensor, referenceChosen: Tensor, referenceRejected: Tensor) {
-            precondition([rejected.shape, referenceChosen.shape, referenceRejected.shape].allSatisfy { $0 == chosen.shape },
+            let shapes = [rejected.shape, referenceChosen.shape, referenceRejected.shape]
+            precondition(shapes.allSatisfy { $0 == chosen.shape },
                          "DPO log-probs of different shapes: \(chosen.shape) \(rejected.shape) "
                          + "\(referenceChosen.shape) \(referenceRejected.shape)")
             self.chosen = chosen
