@@ -28,6 +28,44 @@ struct DPOCommandTests {
         #expect(fixture.run("evaluate").contains("policy"))
     }
 
+    /// Lesson 12's narration states these; if the world changes, the test says which claim broke.
+    @Test("lesson 12's claims: rejected rewards fall further than chosen ones rise; beta 0.02 evaluates as 0.1 does")
+    func lessonClaims() throws {
+        typealias Outcome = (metrics: [String: Double], sft: HeldOutEvaluation, policy: HeldOutEvaluation)
+        func run(beta: Double) throws -> Outcome {
+            let fixture = try SessionFixture(seed: 0)
+            fixture.run("set dpo.beta \(beta)")
+            fixture.run("train dpo 40")
+            let session = fixture.session
+            let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft,
+                                     tokenizer: session.tokenizer, config: session.dpoConfig)
+            let metrics = Dictionary(uniqueKeysWithValues: trainer.evaluate(session.data.preferenceHeldOut)
+                .map { ($0.name, $0.value) })
+            let prompts = session.data.heldOutPrompts.map(\.tokens)
+            let sft = RolloutCollector(policy: ActorCritic(model: session.sft, valueHead: session.policy.valueHead),
+                                       reference: session.sft, rewardModel: session.reward,
+                                       annotator: session.annotator, tokenizer: session.tokenizer,
+                                       config: session.config)
+            let seed = HeldOutEvaluation.standardSeed
+            return (metrics, HeldOutEvaluation.run(collector: sft, prompts: prompts, perPrompt: 8, seed: seed),
+                    HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8,
+                                          seed: seed))
+        }
+        let standard = try run(beta: 0.1)
+        let chosen = standard.metrics["eval_rewards/chosen"]!, rejected = standard.metrics["eval_rewards/rejected"]!
+        #expect(-rejected > 2 * abs(chosen), "eval_rewards/chosen \(chosen), eval_rewards/rejected \(rejected)")
+        #expect(standard.policy.rewardModelScore > standard.sft.rewardModelScore, "the rm score rose too")
+        let small = try run(beta: 0.02)
+        let ratio = standard.metrics["eval_rewards/margins"]! / small.metrics["eval_rewards/margins"]!
+        #expect(ratio > 4 && ratio < 6.5, "margins about five times smaller: ratio \(ratio)")
+        // As `evaluate` prints them: three decimals and the example.
+        func shown(_ result: HeldOutEvaluation) -> [String] {
+            [result.rewardModelScore, result.goldScore!, result.kl].map { String(format: "%.3f", $0) }
+                + ["\(result.example)"]
+        }
+        #expect(shown(small.policy) == shown(standard.policy), "evaluate prints the same rows for beta 0.02 and 0.1")
+    }
+
     @Test("pairs before training: the policy is the SFT model, so every reward is 0 and every loss log 2")
     func pairsBeforeTraining() throws {
         let fixture = try SessionFixture()
