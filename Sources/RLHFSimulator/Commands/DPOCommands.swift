@@ -63,6 +63,22 @@ enum DPOCommands {
         }
     }
 
+    /// `export dpo FILE [PAIRS]`: the DPO trace of PAIRS' pairs or the held-out ones (docs/dpo.md).
+    static func export(_ call: Invocation) throws {
+        guard (2...3).contains(call.arguments.count) else { throw CommandError("usage: export dpo FILE [PAIRS]") }
+        let session = call.session
+        let source = call.arguments.count == 3 ? call.arguments[2] : nil
+        let pairs = try source.map {
+            try DataFiles.loadPreferences(path: call.interpreter.resolve($0), tokenizer: session.tokenizer)
+        } ?? session.data.preferenceHeldOut
+        guard !pairs.isEmpty else { throw CommandError("\(source ?? "the held-out pairs"): no preference pairs") }
+        let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
+                                 config: session.dpoConfig)
+        try DPOTraceExport.write(trainer: trainer, pairs: pairs, tokenizer: session.tokenizer, to: call.arguments[1])
+        call.console.line("Wrote \(call.arguments[1]): \(pairs.count) pairs, each token's log-prob under the policy "
+            + "and the SFT model, the implicit rewards and the losses (docs/dpo.md).")
+    }
+
     /// `train dpo N [FILE]`: N optimiser steps of DPO on the policy, the SFT model as reference.
     static func train(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
         let session = call.session

@@ -12,6 +12,30 @@ public enum CompletionLogProbs {
     /// uses), (B), differentiable when a graph is being recorded.
     public static func of(_ batch: [PromptResponse], model: GPT2, eosID: Int, padID: Int,
                           averaged: Bool = false) -> Tensor {
+        let (tokenLogps, length) = scoredTokens(batch, model: model, eosID: eosID, padID: padID)
+        let sums = tokenLogps.reshaped([batch.count, length]).sumLastAxis()     // (B)
+        guard averaged else { return sums }
+        let counts = batch.map { Float($0.response.count + 1) }                 // tokens scored, EOS included
+        return sums / Tensor(shape: [batch.count], data: counts)
+    }
+
+    /// Per completion, the log-prob of each scored token (its tokens, then EOS), with no graph.
+    public static func perToken(_ batch: [PromptResponse], model: GPT2, eosID: Int, padID: Int) -> [[Double]] {
+        GradientMode.withoutRecording {
+            let (tokenLogps, length) = scoredTokens(batch, model: model, eosID: eosID, padID: padID)
+            return batch.enumerated().map { row, pair in
+                // Position i predicts token i + 1: these positions predict the completion and EOS.
+                (pair.prompt.count - 1 ..< pair.prompt.count + pair.response.count)
+                    .map { Double(tokenLogps.data[row * length + $0]) }
+            }
+        }
+    }
+
+    /// log softmax(logits)[next token] at every position of the right-padded rows
+    /// `prompt + response + EOS`, zero where the next token is not the completion's or its EOS:
+    /// (B * T), and T.
+    private static func scoredTokens(_ batch: [PromptResponse], model: GPT2, eosID: Int,
+                                     padID: Int) -> (Tensor, Int) {
         let rows = Batching.padRight(batch.map { $0.modelInput(eosID: eosID) }, padID: padID)
         let length = rows[0].count
         var targets: [Int] = []
@@ -31,10 +55,6 @@ public enum CompletionLogProbs {
         let vocabulary = logits.shape[2]
         let tokenLogps = logits.reshaped([rows.count * length, vocabulary])
             .logSoftmax().gatherLastAxis(targets)                              // (B*T)
-        let masked = tokenLogps * Tensor(shape: [rows.count * length], data: mask)
-        let sums = masked.reshaped([rows.count, length]).sumLastAxis()          // (B)
-        guard averaged else { return sums }
-        let counts = batch.map { Float($0.response.count + 1) }                 // tokens scored, EOS included
-        return sums / Tensor(shape: [batch.count], data: counts)
+        return (tokenLogps * Tensor(shape: [rows.count * length], data: mask), length)
     }
 }
