@@ -12,7 +12,8 @@ enum DPOCommands {
         details: """
             For the first N pairs (default 4) of FILE (the seed's or TRL's preference format) or of the world's
             held-out pairs: log pi and log pi_ref, the summed log-probabilities of the chosen and the rejected
-            completion (EOS included) under the policy and the reference (the SFT model); the implicit rewards
+            completion (EOS included; with loss_type ipo, their means per token) under the policy and the
+            reference (the SFT model); the implicit rewards
             beta (log pi - log pi_ref); the margin, chosen reward minus rejected reward; and the pair's loss under
             the dpo.* settings. Then TRL's metrics over every pair of the file, under their eval_ names.
             Before any training the policy is the SFT model: every reward is 0 and every sigmoid loss log 2.
