@@ -108,11 +108,12 @@ enum FileCommands {
     }
 
     static let export = Command(
-        "export", usage: "export trace FILE",
-        summary: "write the last batch and its update (every per-token number) as JSON",
-        details: "The schema is in docs/ppo-trace.md: config under TRL's names, rollouts[] with log-probs, KL,\nrewards, advantages and returns per token, updates[] with each Adam step's ratios and losses.",
-        complete: { _, arguments in arguments.isEmpty ? ["trace"] : [] }
+        "export", usage: "export trace FILE | export dpo FILE [PAIRS]",
+        summary: "write the last batch and its update (every per-token number), or DPO on pairs, as JSON",
+        details: "The schema is in docs/ppo-trace.md: config under TRL's names, rollouts[] with log-probs, KL,\nrewards, advantages and returns per token, updates[] with each Adam step's ratios and losses.\n`export dpo FILE [PAIRS]`: DPO on PAIRS or the held-out pairs, per token (docs/dpo.md).",
+        complete: { _, arguments in arguments.isEmpty ? ["trace", "dpo"] : [] }
     ) { call in
+        if call.arguments.first == "dpo" { return try DPOCommands.export(call) }
         guard call.arguments.count == 2, call.arguments[0] == "trace" else { throw CommandError("usage: export trace FILE") }
         let session = call.session
         guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one (then `update`)") }

@@ -39,7 +39,7 @@ struct Setting: Sendable {
                { $0.scorePosition = PPOConfig.ScorePosition(rawValue: $1)! }),
         Setting(name: "label_file", meaning: "where `label` appends your choices",
                 read: { $0.labelFile }, write: { session, value in session.labelFile = value }),
-    ]
+    ] + DPOSettings.all
 
     static func named(_ name: String) -> Setting? { all.first { $0.name == name } }
 

@@ -7,8 +7,8 @@ enum TrainCommands {
     static let all: [Command] = [train, evaluate]
 
     static let train = Command(
-        "train", aliases: ["t"], usage: "train sft|rm|ppo N [FILE]",
-        summary: "run a stage for N steps (sft, rm: on the built-in data or a JSONL FILE; ppo: N iterations)",
+        "train", aliases: ["t"], usage: "train sft|rm|ppo|dpo N [FILE]",
+        summary: "run a stage for N steps (sft, rm, dpo: on the built-in data or a JSONL FILE; ppo: N iterations)",
         details: """
             train sft N [FILE]  fine-tune a fresh copy of the base model for N steps on FILE ({"prompt", "completion"}
                                 lines) or the built-in SFT set; it becomes the SFT model, the reference and the policy
@@ -17,22 +17,25 @@ enum TrainCommands {
                                 format, e.g. your `label` file) or the built-in pairs.
             train ppo N [FILE]  N PPO iterations of batch_size rollouts each, on the world's training prompts or
                                 the prompts of FILE ({"prompt"} or {"input_text"} per line).
+            train dpo N [FILE]  N DPO steps on the policy from FILE's preference pairs or the built-in ones, the SFT
+                                model as the reference and no reward model (settings dpo.*; `pairs` shows pairs).
             Held-out metrics use the built-in held-out splits. Ctrl-C stops after the last whole step.
             """,
-        complete: { _, arguments in arguments.isEmpty ? ["sft", "rm", "ppo"] : [] }
+        complete: { _, arguments in arguments.isEmpty ? ["sft", "rm", "ppo", "dpo"] : [] }
     ) { call in
-        guard let stage = call.arguments.first else { throw CommandError("usage: train sft|rm|ppo N [FILE]") }
+        guard let stage = call.arguments.first else { throw CommandError("usage: train sft|rm|ppo|dpo N [FILE]") }
         // `train sft 0` makes the untouched base model the SFT model (to see it as a policy).
         let steps = try call.integer(1, name: "N", range: (stage == "sft" ? 0 : 1)...100_000)
         // A file is read from where it resolves (next to a script, if need be) but named as typed.
         let file = call.arguments.count > 2 ? call.arguments[2] : nil
         let path = file.map(call.interpreter.resolve)
-        if call.arguments.count > 3 { throw CommandError("too many arguments; usage: train sft|rm|ppo N [FILE]") }
+        if call.arguments.count > 3 { throw CommandError("too many arguments; usage: train sft|rm|ppo|dpo N [FILE]") }
         switch stage {
         case "sft": try trainSFT(call, steps: steps, file: file, path: path)
         case "rm": try trainReward(call, steps: steps, file: file, path: path)
         case "ppo": try trainPPO(call, iterations: steps, path: path)
-        default: throw CommandError("unknown stage \(Format.quoted(stage)): expected sft, rm or ppo")
+        case "dpo": try DPOCommands.train(call, steps: steps, file: file, path: path)
+        default: throw CommandError("unknown stage \(Format.quoted(stage)): expected sft, rm, ppo or dpo")
         }
     }
 

@@ -32,6 +32,8 @@ public final class Session {
     public var pendingUpdate: UpdateInProgress?
     /// Two candidates waiting for the learner's choice (`label`).
     public var pendingLabel: PendingLabel?
+    /// The DPO settings (`train dpo`, `pairs`).
+    public var dpoConfig = DPOConfig()
     /// Where `label` appends the learner's choices.
     public var labelFile = "labels.jsonl"
 
@@ -76,6 +78,7 @@ public final class Session {
         pendingLabel = nil
         install(policy: fresh.policy, sft: fresh.sft, reward: fresh.reward)
         trainer.config = PPOConfig()
+        dpoConfig = DPOConfig()
     }
 
     /// The PPO settings (also the sampling temperature, top-k and response length).

@@ -1,0 +1,110 @@
+import RLHFEngine
+import RLHFStages
+
+/// DPO at the prompt: `train dpo N [FILE]` (dispatched from `train`) and `pairs`, the per-pair
+/// view of what DPO computes. The maths lives in RLHFStages (`DPOLoss`, `DPOTrainer`).
+enum DPOCommands {
+    static let all: [Command] = [pairs]
+
+    static let pairs = Command(
+        "pairs", usage: "pairs [N] [FILE]",
+        summary: "preference pairs as DPO sees them: log-probs under policy and SFT, implicit rewards, margin, loss",
+        details: """
+            For the first N pairs (default 4) of FILE (the seed's or TRL's preference format) or of the world's
+            held-out pairs: log pi and log pi_ref, the summed log-probabilities of the chosen and the rejected
+            completion (EOS included; with loss_type ipo, their means per token) under the policy and the
+            reference (the SFT model); the implicit rewards
+            beta (log pi - log pi_ref); the margin, chosen reward minus rejected reward; and the pair's loss under
+            the dpo.* settings. Then TRL's metrics over every pair of the file, under their eval_ names.
+            Before any training the policy is the SFT model: every reward is 0 and every sigmoid loss log 2.
+            """
+    ) { call in
+        let session = call.session
+        let count = try call.integer(0, name: "N", default: 4, range: 1...1000)
+        try call.expectAtMost(2, usage: "pairs [N] [FILE]")
+        let file = call.arguments.count > 1 ? call.arguments[1] : nil
+        let all = try file.map {
+            try DataFiles.loadPreferences(path: call.interpreter.resolve($0), tokenizer: session.tokenizer)
+        } ?? session.data.preferenceHeldOut
+        guard !all.isEmpty else { throw CommandError("\(file ?? "the held-out pairs"): no preference pairs") }
+        let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
+                                 config: session.dpoConfig)
+        let shown = Array(all.prefix(count))
+        let config = session.dpoConfig
+        let logpKind = config.lossType.averagesLogProbs ? "mean log-prob per token" : "summed log-probs"
+        call.console.line("\(shown.count) of the \(all.count) \(file.map { "pairs of \($0)" } ?? "held-out pairs"); "
+            + "\(logpKind), beta \(Format.short(config.beta)), loss_type \(config.lossType.rawValue):")
+        var table = Table([.init("pair"), .init("prompt", .left), .init("completion", .left), .init("log pi"),
+                           .init("log pi_ref"), .init("reward"), .init("margin"), .init("loss")])
+        for (index, (pair, readout)) in zip(shown, trainer.readouts(shown)).enumerated() {
+            table.add(["\(index + 1)", pair.promptText, "chosen:   \(pair.chosenText)",
+                       Format.fixed(readout.chosenLogp), Format.fixed(readout.referenceChosenLogp),
+                       Format.signed(readout.chosenReward, 4),
+                       Format.signed(readout.margin, 4), Format.fixed(readout.loss, 4)])
+            table.add(["", "", "rejected: \(pair.rejectedText)", Format.fixed(readout.rejectedLogp),
+                       Format.fixed(readout.referenceRejectedLogp), Format.signed(readout.rejectedReward, 4), "", ""])
+        }
+        call.console.line(table.render())
+        call.console.line("reward = beta (log pi - log pi_ref); margin = reward(chosen) - reward(rejected); "
+            + lossFormula(config))
+        let metrics = trainer.evaluate(all)
+        call.console.line("Over all \(all.count) pairs: "
+            + metrics.map { "\($0.name) \(Format.signed($0.value, 4))" }.joined(separator: ", "))
+    }
+
+    /// The loss of one pair under `config`, as a line of text.
+    static func lossFormula(_ config: DPOConfig) -> String {
+        switch config.lossType {
+        case .sigmoid where config.labelSmoothing != 0:
+            return "loss = -(1 - eps) log sigmoid(margin) - eps log sigmoid(-margin), "
+                + "eps \(Format.short(config.labelSmoothing))."
+        case .sigmoid: return "loss = -log sigmoid(margin)."
+        case .hinge: return "loss = max(0, 1 - margin)."
+        case .ipo: return "loss = (margin / beta - 1 / (2 beta))^2."
+        }
+    }
+
+    /// `export dpo FILE [PAIRS]`: the DPO trace of PAIRS' pairs or the held-out ones (docs/dpo.md).
+    static func export(_ call: Invocation) throws {
+        guard (2...3).contains(call.arguments.count) else { throw CommandError("usage: export dpo FILE [PAIRS]") }
+        let session = call.session
+        let source = call.arguments.count == 3 ? call.arguments[2] : nil
+        let pairs = try source.map {
+            try DataFiles.loadPreferences(path: call.interpreter.resolve($0), tokenizer: session.tokenizer)
+        } ?? session.data.preferenceHeldOut
+        guard !pairs.isEmpty else { throw CommandError("\(source ?? "the held-out pairs"): no preference pairs") }
+        let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
+                                 config: session.dpoConfig)
+        try DPOTraceExport.write(trainer: trainer, pairs: pairs, tokenizer: session.tokenizer, to: call.arguments[1])
+        call.console.line("Wrote \(call.arguments[1]): \(pairs.count) pairs, each token's log-prob under the policy "
+            + "and the SFT model, the implicit rewards and the losses (docs/dpo.md).")
+    }
+
+    /// `train dpo N [FILE]`: N optimiser steps of DPO on the policy, the SFT model as reference.
+    static func train(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
+        let session = call.session
+        let training = try path.map { try DataFiles.loadPreferences(path: $0, tokenizer: session.tokenizer) }
+            ?? session.data.preferenceTraining
+        guard !training.isEmpty else { throw CommandError("\(file ?? "the training pairs"): no preference pairs") }
+        let config = session.dpoConfig
+        let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
+                                 config: config)
+        let source = file.map { "of \($0)" } ?? "training pairs"
+        call.console.line("DPO: \(steps) step\(steps == 1 ? "" : "s") of \(config.perDeviceTrainBatchSize) pairs "
+            + "from the \(training.count) \(source), beta \(Format.short(config.beta)), "
+            + "loss_type \(config.lossType.rawValue); the reference is the SFT model, and no reward model is used.")
+        let heldOut = session.data.preferenceHeldOut
+        let before = Dictionary(uniqueKeysWithValues: trainer.evaluate(heldOut).map { ($0.name, $0.value) })
+        // The batch and update in hand were made by the policy before this run.
+        session.batch = nil
+        session.lastIteration = nil
+        session.pendingUpdate = nil
+        let history = trainer.train(training: training, heldOut: heldOut, steps: steps, random: &session.random,
+                                    progress: TrainCommands.reporter(call, "train dpo"))
+        TrainCommands.report(call, history, names: ["loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies",
+                                                    "rewards/margins", "logps/chosen", "logps/rejected", "eval_loss",
+                                                    "eval_rewards/accuracies", "eval_rewards/margins"], before: before)
+        call.console.line("The policy is now the DPO model: `evaluate` compares it with the SFT model, "
+            + "`pairs` opens pairs up.")
+    }
+}

@@ -1,0 +1,110 @@
+import RLHFEngine
+
+/// One preference pair as DPO sees it: the four log-probs, the two implicit rewards, their
+/// margin and the pair's loss.
+public struct DPOPairReadout: Sendable, Equatable {
+    public let chosenLogp: Double
+    public let rejectedLogp: Double
+    public let referenceChosenLogp: Double
+    public let referenceRejectedLogp: Double
+    /// beta (log pi - log pi_ref) of the chosen and the rejected completion.
+    public let chosenReward: Double
+    public let rejectedReward: Double
+    public let loss: Double
+
+    /// chosen reward - rejected reward: beta z in the loss.
+    public var margin: Double { chosenReward - rejectedReward }
+}
+
+/// Direct preference optimisation, as TRL's DPOTrainer: the policy learns from preference
+/// pairs directly, with no reward model and no sampling, against a frozen reference (the SFT
+/// model). One Adam step per minibatch of pairs minimises `DPOLoss`.
+public final class DPOTrainer {
+    /// The model trained (the session's policy).
+    public let policy: GPT2
+    /// The frozen reference pi_ref (the SFT model): never changed, read with no graph.
+    public let reference: GPT2
+    public let config: DPOConfig
+    public let optimizer: Adam
+    private let eosID: Int
+    private let padID: Int
+
+    public init(policy: GPT2, reference: GPT2, tokenizer: Tokenizer, config: DPOConfig = DPOConfig()) {
+        self.policy = policy
+        self.reference = reference
+        self.config = config
+        eosID = tokenizer.eosID
+        padID = tokenizer.padID
+        optimizer = Adam(parameters: policy.parameters, learningRate: Float(config.learningRate),
+                         maxGradNorm: Float(config.maxGradNorm))
+    }
+
+    /// The log-probs of `pairs` under the policy (with a graph, if one is being recorded) and
+    /// the reference (without). Chosen and rejected go through each model in one pass, as
+    /// TRL's `concatenated_forward` does.
+    public func logProbs(_ pairs: [PreferencePair]) -> DPOLoss.LogProbs {
+        let completions = pairs.map(\.chosen) + pairs.map(\.rejected)
+        let averaged = config.lossType.averagesLogProbs
+        let policyLogps = CompletionLogProbs.of(completions, model: policy, eosID: eosID, padID: padID,
+                                                averaged: averaged)                      // (2B)
+        let referenceLogps = GradientMode.withoutRecording {
+            CompletionLogProbs.of(completions, model: reference, eosID: eosID, padID: padID, averaged: averaged)
+        }
+        let chosen = Array(0..<pairs.count), rejected = Array(pairs.count..<(2 * pairs.count))
+        return DPOLoss.LogProbs(chosen: policyLogps.selectRows(chosen), rejected: policyLogps.selectRows(rejected),
+                                referenceChosen: referenceLogps.selectRows(chosen),
+                                referenceRejected: referenceLogps.selectRows(rejected))
+    }
+
+    /// TRL's evaluation metrics on `pairs`, with no graph: `eval_loss` and the `eval_`-prefixed
+    /// rewards and log-probs.
+    public func evaluate(_ pairs: [PreferencePair], prefix: String = "eval_") -> [Metric] {
+        GradientMode.withoutRecording {
+            let logps = logProbs(pairs)
+            return [Metric("\(prefix)loss", Double(DPOLoss.loss(logps, config: config).item))]
+                + DPOLoss.metrics(logps, beta: config.beta, prefix: prefix)
+        }
+    }
+
+    /// Each pair's log-probs, implicit rewards and loss, with no graph.
+    public func readouts(_ pairs: [PreferencePair]) -> [DPOPairReadout] {
+        GradientMode.withoutRecording {
+            let logps = logProbs(pairs)
+            let losses = DPOLoss.perPairLosses(logps, config: config).data
+            let columns = [logps.chosen, logps.rejected, logps.referenceChosen, logps.referenceRejected]
+                .map { $0.data.map(Double.init) }
+            return pairs.indices.map { index in
+                let (chosen, rejected) = (columns[0][index], columns[1][index])
+                let (referenceChosen, referenceRejected) = (columns[2][index], columns[3][index])
+                return DPOPairReadout(
+                    chosenLogp: chosen, rejectedLogp: rejected,
+                    referenceChosenLogp: referenceChosen, referenceRejectedLogp: referenceRejected,
+                    chosenReward: DPOLoss.implicitRewards([chosen], [referenceChosen], beta: config.beta)[0],
+                    rejectedReward: DPOLoss.implicitRewards([rejected], [referenceRejected], beta: config.beta)[0],
+                    loss: Double(losses[index]))
+            }
+        }
+    }
+
+    /// Runs `steps` Adam steps on shuffled minibatches of `training`, reporting `loss`,
+    /// `grad_norm` and TRL's reward and log-prob metrics each step, and the held-out metrics
+    /// every `eval_steps` and at the last. The callback may stop the run after any whole step.
+    public func train(
+        training: [PreferencePair], heldOut: [PreferencePair], steps: Int,
+        random: inout RandomGenerator, progress: ProgressCallback = { _ in .proceed }
+    ) -> TrainingHistory {
+        precondition(!training.isEmpty, "no preference pairs")
+        return TrainingLoop.run(
+            steps: steps, exampleCount: training.count, batchSize: config.perDeviceTrainBatchSize,
+            evaluationInterval: config.evalSteps, random: &random, progress: progress,
+            step: { indices in
+                let logps = logProbs(indices.map { training[$0] })
+                let loss = DPOLoss.loss(logps, config: config)
+                loss.backward()
+                let gradientNorm = optimizer.step()
+                return [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]
+                    + DPOLoss.metrics(logps, beta: config.beta)
+            },
+            evaluate: heldOut.isEmpty ? nil : { self.evaluate(heldOut) })
+    }
+}
