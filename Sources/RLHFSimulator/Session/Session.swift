@@ -34,6 +34,8 @@ public final class Session {
     public var pendingLabel: PendingLabel?
     /// Where `label` appends the learner's choices.
     public var labelFile = "labels.jsonl"
+    /// The algorithm the verbs drive (`set algorithm`), and GRPO's and RLOO's settings and batch.
+    public let algorithms = AlgorithmState()
 
     /// The world's data: SFT and preference splits, and PPO's prompts.
     public struct WorldData {
@@ -76,6 +78,7 @@ public final class Session {
         pendingLabel = nil
         install(policy: fresh.policy, sft: fresh.sft, reward: fresh.reward)
         trainer.config = PPOConfig()
+        algorithms.reset()
     }
 
     /// The PPO settings (also the sampling temperature, top-k and response length).

@@ -34,6 +34,7 @@ public final class GRPOTrainer: GroupAlgorithm {
     public var groupSize: Int { config.numGenerations }
     public var promptsPerIteration: Int { config.promptsPerIteration }
     public var stepsPerBatch: Int { config.numIterations }
+    public var rewardIncludesKL: Bool { false }
     public var advantageFormula: String {
         switch config.scaleRewards {
         case .group: "A_i = (r_i - group mean) / (group std + 1e-4)"

@@ -14,6 +14,8 @@ public protocol GroupAlgorithm: AnyObject {
     var promptsPerIteration: Int { get }
     /// num_iterations: optimiser steps on each generation batch.
     var stepsPerBatch: Int { get }
+    /// Whether a KL penalty is taken off the score before the baseline (RLOO), rather than put in the loss.
+    var rewardIncludesKL: Bool { get }
     /// The advantage's formula, as one line (for the REPL's headings).
     var advantageFormula: String { get }
     /// The loss's formula and normalisation, as one line.

@@ -33,6 +33,7 @@ public final class RLOOTrainer: GroupAlgorithm {
     public var groupSize: Int { config.numGenerations }
     public var promptsPerIteration: Int { config.promptsPerIteration }
     public var stepsPerBatch: Int { config.numIterations }
+    public var rewardIncludesKL: Bool { true }
     public var advantageFormula: String {
         "r'_i = r_i - beta * sum_t (log p_old - log p_ref); A_i = r'_i - mean of the other r'_j of the group"
             + (config.normalizeAdvantages ? ", then whitened over the batch" : "")
