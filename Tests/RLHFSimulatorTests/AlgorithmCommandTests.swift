@@ -74,7 +74,8 @@ struct AlgorithmCommandTests {
     func deterministic() throws {
         func transcript() throws -> String {
             let fixture = try SessionFixture(seed: 9)
-            return ["set algorithm grpo", "set num_generations 4", "set generation_batch_size 8", "batch", "update step",
+            return ["set algorithm grpo", "set num_generations 4", "set generation_batch_size 8", "batch",
+                    "update step",
                     "advantages", "set algorithm rloo", "train rloo 1", "advantages"].map(fixture.run).joined()
         }
         #expect(try transcript() == transcript())

@@ -86,7 +86,7 @@ struct GRPOLossTests {
         #expect(weights(.dapo) == eighths)
     }
 
-    @Test("with new = old log-probs the ratio is exactly 1 and, for beta 0, the loss is -mean A, yet the gradient is not 0")
+    @Test("with new = old log-probs the ratio is exactly 1, for beta 0 the loss is -mean A, yet the gradient is not 0")
     func ratioOneLossNearZero() {
         var config = Self.config
         config.beta = 0
@@ -94,7 +94,8 @@ struct GRPOLossTests {
         let old = GRPOSmall.oldLogps.flatMap { $0 }
         let terms = Self.terms(config, newLogprobs: old)
         #expect(terms.ratio.data.allSatisfy { $0 == 1 })
-        let tokenAdvantages = zip(GRPOSmall.advantagesGroup, Self.lengths).flatMap { [Double](repeating: $0, count: $1) }
+        let tokenAdvantages = zip(GRPOSmall.advantagesGroup, Self.lengths).flatMap { [Double](repeating: $0,
+                                                                                              count: $1) }
         #expect(close(Double(terms.loss.item), -tokenAdvantages.reduce(0, +) / Double(old.count), 1e-6))
         let check = GroupGradientCheck.largestError(input: old) { new in
             GRPOLoss.compute(newLogprobs: new, oldLogprobs: old, refLogprobs: GRPOSmall.refLogps.flatMap { $0 },

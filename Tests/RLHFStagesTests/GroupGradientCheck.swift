@@ -5,7 +5,8 @@ import RLHFEngine
 /// 1e-4 relative; the tests use a tolerance of 2e-3 absolute on gradients of order 0.1-1.
 enum GroupGradientCheck {
     /// The largest |analytic - numeric| over the input's entries.
-    static func largestError(input: [Double], h: Double = 1e-3, loss: (Tensor) -> Tensor) -> (error: Double, scale: Double) {
+    static func largestError(input: [Double], h: Double = 1e-3, loss: (Tensor) -> Tensor) -> (error: Double,
+                                                                                              scale: Double) {
         let leaf = Tensor(shape: [input.count], data: input.map(Float.init), requiresGrad: true)
         loss(leaf).backward()
         let analytic = leaf.grad!.map(Double.init)

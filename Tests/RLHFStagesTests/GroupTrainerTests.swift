@@ -75,9 +75,12 @@ struct GroupTrainerTests {
         let trainer = Self.rloo(world)
         let iteration = try trainer.iterate(prompts: Array(world.prompts.prefix(2)), random: &world.random)
         let batch = iteration.batch
-        #expect(iteration.steps[0].units.count == 6 && iteration.steps[0].units.allSatisfy { $0.token == nil && $0.ratio == 1 })
-        let kl = LeaveOneOut.sequenceKL(oldLogprobs: batch.rollouts.map(\.logprobs), refLogprobs: batch.rollouts.map(\.refLogprobs))
-        let expected = LeaveOneOut.compute(scores: batch.rollouts.map(\.score), sequenceKL: kl, groupSize: 3, beta: 0.05,
+        let units = iteration.steps[0].units
+        #expect(units.count == 6 && units.allSatisfy { $0.token == nil && $0.ratio == 1 })
+        let kl = LeaveOneOut.sequenceKL(oldLogprobs: batch.rollouts.map(\.logprobs),
+                                        refLogprobs: batch.rollouts.map(\.refLogprobs))
+        let expected = LeaveOneOut.compute(scores: batch.rollouts.map(\.score), sequenceKL: kl, groupSize: 3,
+                                           beta: 0.05,
                                            normalize: false)
         #expect(batch.breakdowns == expected.breakdowns)
         #expect(iteration.metrics.contains { $0.name == "kl" })

@@ -10,8 +10,10 @@ enum AlgorithmCommands {
     static func dispatching(_ command: Command) -> Command {
         switch command.name {
         case "batch":
-            return wrap(command, details: "Under GRPO or RLOO (`set algorithm`): `batch [N] [FILE]` samples num_generations "
-                + "completions of each of N prompts\n(default generation_batch_size / num_generations) and shows the groups.",
+            return wrap(command,
+                        details: "Under GRPO or RLOO (`set algorithm`): `batch [N] [FILE]` samples num_generations "
+                + "completions of each of N prompts\n(default generation_batch_size / num_generations) "
+                + "and shows the groups.",
                 group: GroupViews.batch)
         case "advantages":
             return wrap(command, details: "Under GRPO or RLOO: `advantages [G]`, each group's mean and std and each "
@@ -20,8 +22,10 @@ enum AlgorithmCommands {
             return wrap(command, details: "Under GRPO or RLOO: `credit [N]`, completion N's tokens all carry its one "
                 + "advantage, beside PPO's GAE A_t for the same tokens.", group: GroupViews.credit)
         case "update":
-            return wrap(command, details: "Under GRPO or RLOO: num_iterations Adam steps on the whole batch; `update step` "
-                + "shows per token (RLOO: per completion)\nthe ratio, the clip, the loss term and the weight loss_type gives it.",
+            return wrap(command,
+                        details: "Under GRPO or RLOO: num_iterations Adam steps on the whole batch; `update step` "
+                + "shows per token (RLOO: per completion)\nthe ratio, the clip, the loss term and the weight "
+                + "loss_type gives it.",
                 group: GroupViews.update)
         case "export":
             return wrap(command, details: "Under GRPO or RLOO: the group batch and its steps, as docs/group-trace.md "
@@ -36,7 +40,8 @@ enum AlgorithmCommands {
     private static func wrap(_ command: Command, details: String,
                              group: @escaping @Sendable (Invocation, GroupAlgorithm) throws -> Void) -> Command {
         Command(command.name, aliases: command.aliases, usage: command.usage, summary: command.summary,
-                details: command.details + (command.details.isEmpty ? "" : "\n") + details, complete: command.complete) { call in
+                details: command.details + (command.details.isEmpty ? "" : "\n") + details,
+                complete: command.complete) { call in
             if let trainer = call.session.algorithms.current(call.session) {
                 try group(call, trainer)
             } else {
@@ -50,7 +55,8 @@ enum AlgorithmCommands {
     private static func train(_ command: Command) -> Command {
         Command(command.name, aliases: command.aliases, usage: "train sft|rm|ppo|grpo|rloo N [FILE]",
                 summary: command.summary,
-                details: command.details + "\ntrain grpo N [FILE]  N GRPO iterations (generation_batch_size completions, "
+                details: command.details
+                    + "\ntrain grpo N [FILE]  N GRPO iterations (generation_batch_size completions, "
                     + "num_iterations Adam steps each),\n                    on the training prompts or FILE's; "
                     + "likewise train rloo N [FILE].",
                 complete: { session, arguments in
@@ -63,12 +69,13 @@ enum AlgorithmCommands {
             let session = call.session
             let iterations = try call.integer(1, name: "N", range: 1...100_000)
             if call.arguments.count > 3 { throw CommandError("too many arguments; usage: train \(stage) N [FILE]") }
-            let pool = try PromptFiles.pool(call.arguments.count > 2 ? call.interpreter.resolve(call.arguments[2]) : nil,
-                                            session: session)
+            let file = call.arguments.count > 2 ? call.interpreter.resolve(call.arguments[2]) : nil
+            let pool = try PromptFiles.pool(file, session: session)
             let trainer = session.algorithms.trainer(algorithm, session: session)!
             call.console.line("\(trainer.name): \(iterations) iteration\(iterations == 1 ? "" : "s") of "
                 + "\(trainer.promptsPerIteration) prompt\(trainer.promptsPerIteration == 1 ? "" : "s") x "
-                + "\(trainer.groupSize) completions, \(trainer.stepsPerBatch) Adam step\(trainer.stepsPerBatch == 1 ? "" : "s") "
+                + "\(trainer.groupSize) completions, \(trainer.stepsPerBatch) Adam "
+                + "step\(trainer.stepsPerBatch == 1 ? "" : "s") "
                 + "each.")
             let result = try trainer.train(iterations: iterations, pool: pool, random: &session.random,
                                            progress: TrainCommands.reporter(call, "train \(stage)"))
@@ -88,7 +95,8 @@ enum AlgorithmCommands {
 
     private static func set(_ command: Command) -> Command {
         Command(command.name, aliases: command.aliases, usage: command.usage, summary: command.summary,
-                details: command.details + "\n`set algorithm ppo|grpo|rloo` chooses the algorithm; under grpo or rloo the "
+                details: command.details
+                    + "\n`set algorithm ppo|grpo|rloo` chooses the algorithm; under grpo or rloo the "
                     + "names are those of TRL's GRPOConfig or RLOOConfig.",
                 complete: { session, arguments in
                     guard arguments.isEmpty else {

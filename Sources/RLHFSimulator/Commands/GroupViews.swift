@@ -18,7 +18,8 @@ enum GroupViews {
         state.dropBatch()
         state.batch = batch
         state.batchAlgorithm = state.algorithm
-        call.console.line("\(trainer.name) batch: \(count) prompt\(count == 1 ? "" : "s") x \(batch.groupSize) completions "
+        call.console.line("\(trainer.name) batch: \(count) prompt\(count == 1 ? "" : "s") x "
+            + "\(batch.groupSize) completions "
             + "= \(batch.rollouts.count) (\(batch.tokenCount) tokens). No critic: each group is its own baseline.")
         for group in 0..<batch.groupCount {
             let first = group * batch.groupSize
@@ -31,7 +32,8 @@ enum GroupViews {
             for index in first..<(first + batch.groupSize) {
                 let rollout = batch.rollouts[index]
                 let kl = zip(rollout.logprobs, rollout.refLogprobs).reduce(0) { $0 + $1.0 - $1.1 }
-                table.add(["\(index)", session.tokenizer.decode(rollout.responseText) + (rollout.endedWithEOS ? "" : " [no EOS]"),
+                table.add(["\(index)",
+                           session.tokenizer.decode(rollout.responseText) + (rollout.endedWithEOS ? "" : " [no EOS]"),
                            Format.signed(rollout.score, 2), rollout.goldScore.map { Format.signed($0, 1) } ?? "-",
                            Format.signed(kl, 3), "\(rollout.tokenCount)"])
             }
@@ -57,7 +59,8 @@ enum GroupViews {
         let showsKL = trainer.rewardIncludesKL
         for group in chosen {
             let summary = batch.groups[group]
-            call.console.line("Group \(group): \(session.tokenizer.decode(batch.rollouts[group * batch.groupSize].promptTokens))"
+            let prompt = session.tokenizer.decode(batch.rollouts[group * batch.groupSize].promptTokens)
+            call.console.line("Group \(group): \(prompt)"
                 + "   rewards' mean \(Format.signed(summary.mean, 4)), std \(Format.fixed(summary.std, 4))")
             var columns: [Table.Column] = [.init("#"), .init("response", .left), .init("score")]
             if showsKL { columns += [.init("- beta kl"), .init("= reward")] }
@@ -68,12 +71,14 @@ enum GroupViews {
                 var cells = ["\(index)", session.tokenizer.decode(batch.rollouts[index].responseText),
                              Format.signed(part.score, 4)]
                 if showsKL { cells += [Format.signed(-part.klPenalty, 4), Format.signed(part.reward, 4)] }
-                cells += [Format.signed(part.baseline, 4), Format.fixed(part.scale, 4), Format.signed(part.advantage, 4)]
+                cells += [Format.signed(part.baseline, 4), Format.fixed(part.scale, 4),
+                          Format.signed(part.advantage, 4)]
                 table.add(cells)
             }
             call.console.line(table.render())
         }
-        call.console.line("A = (reward - baseline) / scale, one number per completion: every one of its tokens carries it.")
+        call.console.line("A = (reward - baseline) / scale, one number per completion: "
+            + "every one of its tokens carries it.")
     }
 
     // MARK: - credit
@@ -89,7 +94,8 @@ enum GroupViews {
         call.console.line("Completion \(index): \(session.tokenizer.decode(rollout.promptTokens)) -> "
             + "\(session.tokenizer.decode(rollout.responseText))")
         call.console.line("\(trainer.name) gives every token the completion's advantage A = "
-            + "\(Format.signed(batch.advantages[index], 4)). PPO's GAE on the same tokens (kl_coef \(Format.short(ppo.klCoef)), "
+            + "\(Format.signed(batch.advantages[index], 4)). PPO's GAE on the same tokens "
+            + "(kl_coef \(Format.short(ppo.klCoef)), "
             + "lam \(Format.short(ppo.lam)), the value head's V):")
         var table = Table([.init("t"), .init("token", .left), .init("\(trainer.name) A"), .init("PPO r_t"),
                            .init("V(s_t)"), .init("GAE A_t")])
@@ -99,7 +105,8 @@ enum GroupViews {
                        Format.signed(rollout.values[t], 4), Format.signed(gae.advantages[t], 4)])
         }
         call.console.line(table.render())
-        call.console.line("Without a critic no token is told it mattered more than another; GAE's A_t (before whitening) "
+        call.console.line("Without a critic no token is told it mattered more than another; "
+            + "GAE's A_t (before whitening) "
             + "varies along the completion with V.")
     }
 
@@ -118,7 +125,8 @@ enum GroupViews {
         }
         if state.steps.isEmpty {
             call.console.line("\(trainer.name) update: num_iterations = \(trainer.stepsPerBatch) Adam "
-                + "step\(trainer.stepsPerBatch == 1 ? "" : "s") on the whole batch of \(batch.rollouts.count) completions.")
+                + "step\(trainer.stepsPerBatch == 1 ? "" : "s") on the whole batch of "
+                + "\(batch.rollouts.count) completions.")
         }
         let stepping = call.arguments.first == "step"
         while state.steps.count < trainer.stepsPerBatch {
@@ -128,7 +136,8 @@ enum GroupViews {
             if stepping {
                 stepDetail(record, batch: batch, trainer: trainer, call: call)
                 if state.steps.count < trainer.stepsPerBatch {
-                    call.console.line("Step \(state.steps.count) of \(trainer.stepsPerBatch) done. `update step` for the next, "
+                    call.console.line("Step \(state.steps.count) of \(trainer.stepsPerBatch) done. "
+                        + "`update step` for the next, "
                         + "`update` for all the rest.")
                     return
                 }
@@ -149,16 +158,19 @@ enum GroupViews {
             up += 1
             if change * batch.advantages[index] > 0 { agreeing += 1 }
         }
-        call.console.line("  \(agreeing) of \(up) completions with A != 0 moved their log-probability in A's direction.")
+        call.console.line("  \(agreeing) of \(up) completions with A != 0 moved their log-probability "
+            + "in A's direction.")
     }
 
     static func stepDetail(_ record: GroupStepRecord, batch: GroupBatch, trainer: GroupAlgorithm, call: Invocation) {
         let session = call.session
         call.console.line("Step \(record.index): \(trainer.lossFormula)")
         let perToken = record.units.first?.token != nil
-        var columns: [Table.Column] = [.init("#"), .init(perToken ? "t" : "tokens"), .init(perToken ? "token" : "response", .left),
+        var columns: [Table.Column] = [.init("#"), .init(perToken ? "t" : "tokens"),
+                                       .init(perToken ? "token" : "response", .left),
                                        .init("A"), .init(perToken ? "log p_old" : "sum log p_old"),
-                                       .init(perToken ? "log p_new" : "sum log p_new"), .init("ratio"), .init("clip", .left)]
+                                       .init(perToken ? "log p_new" : "sum log p_new"), .init("ratio"),
+                                       .init("clip", .left)]
         let showsKL = record.units.contains { $0.kl != nil }
         if showsKL { columns.append(.init("k3")) }
         columns += [.init("term"), .init("weight"), .init("weight*term")]
@@ -177,7 +189,8 @@ enum GroupViews {
             }
             cells += [Format.fixed(unit.ratio, 4), unit.clip == .none ? "" : call.style.yellow(unit.clip.rawValue)]
             if showsKL { cells.append(unit.kl.map { Format.fixed($0, 5) } ?? "") }
-            cells += [Format.signed(unit.term, 4), Format.fixed(unit.weight, 4), Format.signed(unit.weight * unit.term, 5)]
+            cells += [Format.signed(unit.term, 4), Format.fixed(unit.weight, 4),
+                      Format.signed(unit.weight * unit.term, 5)]
             table.add(cells)
         }
         call.console.line(table.render())
@@ -187,7 +200,8 @@ enum GroupViews {
             for completion in 0..<batch.rollouts.count {
                 let units = record.units.filter { $0.completion == completion }
                 weights.add(["\(completion)", "\(units.count)", Format.signed(batch.advantages[completion]),
-                             Format.fixed(units.first?.weight ?? 0, 4), Format.fixed(units.reduce(0) { $0 + $1.weight }, 4)])
+                             Format.fixed(units.first?.weight ?? 0,
+                                          4), Format.fixed(units.reduce(0) { $0 + $1.weight }, 4)])
             }
             call.console.line("What each completion weighs in the loss (tokens x weight per token):")
             call.console.line(weights.render())
@@ -201,7 +215,9 @@ enum GroupViews {
     // MARK: - export trace
 
     static func export(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
-        guard call.arguments.count == 2, call.arguments[0] == "trace" else { throw CommandError("usage: export trace FILE") }
+        guard call.arguments.count == 2, call.arguments[0] == "trace" else {
+            throw CommandError("usage: export trace FILE")
+        }
         let batch = try currentBatch(call)
         let steps = call.session.algorithms.steps
         let path = call.arguments[1]

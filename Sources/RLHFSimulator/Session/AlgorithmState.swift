@@ -46,7 +46,8 @@ public final class AlgorithmState {
 
     /// The trainer of `algorithm` for `session`'s current models (nil for PPO).
     public func trainer(_ algorithm: Algorithm, session: Session) -> GroupAlgorithm? {
-        let current = [ObjectIdentifier(session.policy), ObjectIdentifier(session.sft), ObjectIdentifier(session.reward)]
+        let current = [ObjectIdentifier(session.policy), ObjectIdentifier(session.sft),
+                       ObjectIdentifier(session.reward)]
         if current != models {
             models = current
             grpo = nil

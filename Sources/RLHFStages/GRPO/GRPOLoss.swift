@@ -56,7 +56,8 @@ public enum GRPOLoss {
         precondition(oldLogprobs.count == count && refLogprobs.count == count && lengths.reduce(0, +) == count,
                      "GRPO loss: \(count) log-probs, \(oldLogprobs.count) old, \(refLogprobs.count) reference, "
                         + "lengths summing to \(lengths.reduce(0, +))")
-        precondition(advantages.count == lengths.count, "\(advantages.count) advantages for \(lengths.count) completions")
+        precondition(advantages.count == lengths.count,
+                     "\(advantages.count) advantages for \(lengths.count) completions")
         let tokenAdvantages = zip(advantages, lengths).flatMap { [Double](repeating: $0, count: $1) }
         let advantage = Tensor(shape: [count], data: tokenAdvantages.map(Float.init))
         let old = Tensor(shape: [count], data: oldLogprobs.map(Float.init))

@@ -20,7 +20,8 @@ public final class GRPOTrainer: GroupAlgorithm {
     public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
                 tokenizer: Tokenizer, config: GRPOConfig) {
         self.config = config
-        collector = RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel, annotator: annotator,
+        collector = RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel,
+                                     annotator: annotator,
                                      tokenizer: tokenizer,
                                      config: GroupReadout.sampling(temperature: config.temperature, topK: config.topK,
                                                                    maxCompletionLength: config.maxCompletionLength))
@@ -112,7 +113,8 @@ public final class GRPOTrainer: GroupAlgorithm {
         let rewardStd = config.scaleRewards == .batch ? GroupBatch.meanAndStd(scores).std
                                                       : GroupReadout.mean(batch.groups.map(\.std))
         let base = GroupReadout.batchMetrics(batch)
-        let metrics = [base[0], Metric("reward_std", rewardStd), Metric("frac_reward_zero_std", result.fracRewardZeroStd)]
+        let metrics = [base[0], Metric("reward_std", rewardStd), Metric("frac_reward_zero_std",
+                                                                        result.fracRewardZeroStd)]
             + GroupReadout.stepMeans(steps) + [Metric("loss", GroupReadout.mean(steps.map(\.loss)))] + base.dropFirst()
         return GroupIteration(batch: batch, steps: steps, logprobsAfter: after, metrics: metrics)
     }

@@ -22,7 +22,8 @@ public struct ConfigField<Config>: Sendable {
     /// A number in `range`, or `none` (nil).
     public static func optionalNumber(_ name: String, _ meaning: String, _ range: ClosedRange<Double>,
                                       _ path: WritableKeyPath<Config, Double?> & Sendable) -> ConfigField {
-        ConfigField(name: name, meaning: meaning, read: { $0[keyPath: path].map(shortText) ?? "none" }) { config, text in
+        ConfigField(name: name, meaning: meaning, read: { $0[keyPath: path].map(shortText) ?? "none" }) { config,
+                                                                                                         text in
             if text == "none" { config[keyPath: path] = nil; return }
             guard let value = Double(text), range.contains(value) else {
                 throw ConfigFieldError("\(name) takes none or a number from \(shortText(range.lowerBound)) to "

@@ -3,7 +3,8 @@
 public enum GroupCredit {
     /// r_t = -kl_coef kl_t (+ the score at the last token), then GAE:
     ///   delta_t = r_t + gamma V(s_t+1) - V(s_t),  A_t = delta_t + gamma lambda A_t+1,  V after the last token 0.
-    public static func ppoAdvantages(_ rollout: Rollout, config: PPOConfig) -> (rewards: [Double], advantages: [Double]) {
+    public static func ppoAdvantages(_ rollout: Rollout, config: PPOConfig) -> (rewards: [Double],
+                                                                                advantages: [Double]) {
         let kl = KLPenalty.perToken(logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs,
                                     estimator: config.klEstimator)
         let score = KLPenalty.score(rewardModelScore: rollout.rewardModelScore, endedWithEOS: rollout.endedWithEOS,

@@ -20,7 +20,8 @@ public final class RLOOTrainer: GroupAlgorithm {
     public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
                 tokenizer: Tokenizer, config: RLOOConfig) {
         self.config = config
-        collector = RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel, annotator: annotator,
+        collector = RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel,
+                                     annotator: annotator,
                                      tokenizer: tokenizer,
                                      config: GroupReadout.sampling(temperature: config.temperature, topK: config.topK,
                                                                    maxCompletionLength: config.maxCompletionLength))
@@ -47,7 +48,8 @@ public final class RLOOTrainer: GroupAlgorithm {
     public func prepare(_ rollouts: [Rollout]) throws -> GroupBatch {
         try config.validate()
         let kl = LeaveOneOut.sequenceKL(oldLogprobs: rollouts.map(\.logprobs), refLogprobs: rollouts.map(\.refLogprobs))
-        let result = LeaveOneOut.compute(scores: rollouts.map(\.score), sequenceKL: kl, groupSize: config.numGenerations,
+        let result = LeaveOneOut.compute(scores: rollouts.map(\.score), sequenceKL: kl,
+                                         groupSize: config.numGenerations,
                                          beta: config.beta, normalize: config.normalizeAdvantages)
         return GroupBatch(rollouts: rollouts, groupSize: config.numGenerations, breakdowns: result.breakdowns,
                           groups: result.groups)
