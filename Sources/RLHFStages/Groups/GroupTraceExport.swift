@@ -8,7 +8,10 @@ public enum GroupTraceExport {
     public static func node(batch: GroupBatch, steps: [GroupStepRecord], algorithm: GroupAlgorithm,
                             tokenizer: Tokenizer) -> JSONText {
         let config = JSONText.object(algorithm.namedSettings.map { name, value in
-            (name, Double(value).map(JSONText.double) ?? Bool(value).map(JSONText.bool) ?? .string(value))
+            let node: JSONText = value == "none" ? .null
+                : Int(value).map(JSONText.integer) ?? Double(value).map(JSONText.double)
+                ?? Bool(value).map(JSONText.bool) ?? .string(value)
+            return (name, node)
         })
         let groups = JSONText.array(batch.groups.map { group in
             .object([("mean_grouped_rewards", .double(group.mean)), ("std_grouped_rewards", .double(group.std))])
