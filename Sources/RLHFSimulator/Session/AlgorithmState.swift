@@ -23,7 +23,8 @@ public final class AlgorithmState {
     public var steps: [GroupStepRecord] = []
     /// The finished iteration on `batch`, once its num_iterations steps are done.
     public var lastIteration: GroupIteration?
-    private var models: [ObjectIdentifier] = []
+    /// The policy, reference and reward model the trainers were built for (held, so that identity is safe).
+    private var models: [AnyObject] = []
 
     public init() {}
 
@@ -46,9 +47,8 @@ public final class AlgorithmState {
 
     /// The trainer of `algorithm` for `session`'s current models (nil for PPO).
     public func trainer(_ algorithm: Algorithm, session: Session) -> GroupAlgorithm? {
-        let current = [ObjectIdentifier(session.policy), ObjectIdentifier(session.sft),
-                       ObjectIdentifier(session.reward)]
-        if current != models {
+        let current: [AnyObject] = [session.policy, session.sft, session.reward]
+        if current.count != models.count || zip(current, models).contains(where: { $0 !== $1 }) {
             models = current
             grpo = nil
             rloo = nil
