@@ -28,8 +28,8 @@ struct DPOCommandTests {
         #expect(fixture.run("evaluate").contains("policy"))
     }
 
-    /// Lesson 12's narration states these; if the world changes, the test says which claim broke.
-    @Test("lesson 12's claims: rejected rewards fall further than chosen ones rise; beta 0.02 evaluates as 0.1 does")
+    /// Lesson 15's narration states these; if the world changes, the test says which claim broke.
+    @Test("lesson 15's claims: rejected rewards fall further than chosen ones rise; beta 0.02 evaluates as 0.1 does")
     func lessonClaims() throws {
         typealias Outcome = (metrics: [String: Double], sft: HeldOutEvaluation, policy: HeldOutEvaluation)
         func run(beta: Double) throws -> Outcome {

@@ -1,7 +1,8 @@
 /// Every command, in the order `help` lists them.
 enum CommandCatalog {
     static var all: [Command] {
-        EpisodeCommands.all + InspectCommands.all + BatchCommands.all + TrainCommands.all + DPOCommands.all + LabelCommands.all + SettingsCommands.all
-            + FileCommands.all + LessonCommands.all + HelpCommands.all
+        (EpisodeCommands.all + InspectCommands.all + BatchCommands.all + TrainCommands.all + DPOCommands.all
+            + LabelCommands.all + SettingsCommands.all + FileCommands.all + LessonCommands.all + HelpCommands.all)
+            .map(AlgorithmCommands.dispatching)  // batch, advantages, credit, update, export, train, set, show
     }
 }

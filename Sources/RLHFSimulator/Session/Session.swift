@@ -36,6 +36,8 @@ public final class Session {
     public var dpoConfig = DPOConfig()
     /// Where `label` appends the learner's choices.
     public var labelFile = "labels.jsonl"
+    /// The algorithm the verbs drive (`set algorithm`), and GRPO's and RLOO's settings and batch.
+    public let algorithms = AlgorithmState()
 
     /// The world's data: SFT and preference splits, and PPO's prompts.
     public struct WorldData {
@@ -79,6 +81,7 @@ public final class Session {
         install(policy: fresh.policy, sft: fresh.sft, reward: fresh.reward)
         trainer.config = PPOConfig()
         dpoConfig = DPOConfig()
+        algorithms.reset()
     }
 
     /// The PPO settings (also the sampling temperature, top-k and response length).

@@ -1,0 +1,95 @@
+import RLHFEngine
+import RLHFStages
+
+/// Which algorithm the verbs `batch`, `advantages`, `credit`, `update` and `export trace` drive,
+/// and the state of the group algorithms (GRPO, RLOO): their settings, trainers, last batch and steps.
+///
+/// The trainers train the session's policy (the same model PPO trains); they are rebuilt, and
+/// the batch dropped, whenever the session's policy, reference or reward model is replaced.
+public final class AlgorithmState {
+    public enum Algorithm: String, CaseIterable, Sendable {
+        case ppo, grpo, rloo
+    }
+
+    public var algorithm: Algorithm = .ppo
+    public private(set) var grpo: GRPOTrainer?
+    public private(set) var rloo: RLOOTrainer?
+    /// The settings, kept across rebuilt trainers.
+    public var grpoConfig = GRPOConfig() { didSet { grpo?.config = grpoConfig } }
+    public var rlooConfig = RLOOConfig() { didSet { rloo?.config = rlooConfig } }
+    /// The last group batch, which algorithm made it, and the steps taken on it so far.
+    public var batch: GroupBatch?
+    public var batchAlgorithm: Algorithm?
+    public var steps: [GroupStepRecord] = []
+    /// The finished iteration on `batch`, once its num_iterations steps are done.
+    public var lastIteration: GroupIteration?
+    /// The policy, reference and reward model the trainers were built for (held, so that identity is safe).
+    private var models: [AnyObject] = []
+
+    public init() {}
+
+    /// Back to PPO with default settings and nothing collected (`restart`).
+    public func reset() {
+        algorithm = .ppo
+        grpoConfig = GRPOConfig()
+        rlooConfig = RLOOConfig()
+        grpo = nil
+        rloo = nil
+        dropBatch()
+    }
+
+    public func dropBatch() {
+        batch = nil
+        batchAlgorithm = nil
+        steps = []
+        lastIteration = nil
+    }
+
+    /// The trainer of `algorithm` for `session`'s current models (nil for PPO).
+    public func trainer(_ algorithm: Algorithm, session: Session) -> GroupAlgorithm? {
+        let current: [AnyObject] = [session.policy, session.sft, session.reward]
+        if current.count != models.count || zip(current, models).contains(where: { $0 !== $1 }) {
+            models = current
+            grpo = nil
+            rloo = nil
+            dropBatch()
+        }
+        switch algorithm {
+        case .ppo:
+            return nil
+        case .grpo:
+            if grpo == nil {
+                grpo = GRPOTrainer(policy: session.policy, reference: session.sft, rewardModel: session.reward,
+                                   annotator: session.annotator, tokenizer: session.tokenizer, config: grpoConfig)
+            }
+            return grpo
+        case .rloo:
+            if rloo == nil {
+                rloo = RLOOTrainer(policy: session.policy, reference: session.sft, rewardModel: session.reward,
+                                   annotator: session.annotator, tokenizer: session.tokenizer, config: rlooConfig)
+            }
+            return rloo
+        }
+    }
+
+    /// The current algorithm's trainer, nil under PPO.
+    public func current(_ session: Session) -> GroupAlgorithm? { trainer(algorithm, session: session) }
+
+    /// The current algorithm's settings: name, meaning, read and write, under TRL's names.
+    func fields() -> [(name: String, meaning: String, read: () -> String, write: (String) throws -> Void)] {
+        switch algorithm {
+        case .ppo:
+            return []
+        case .grpo:
+            return GRPOConfig.fields.map { field in
+                (field.name, field.meaning, { field.read(self.grpoConfig) },
+                 { text in var config = self.grpoConfig; try field.write(&config, text); self.grpoConfig = config })
+            }
+        case .rloo:
+            return RLOOConfig.fields.map { field in
+                (field.name, field.meaning, { field.read(self.rlooConfig) },
+                 { text in var config = self.rlooConfig; try field.write(&config, text); self.rlooConfig = config })
+            }
+        }
+    }
+}

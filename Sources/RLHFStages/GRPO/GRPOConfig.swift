@@ -1,0 +1,87 @@
+/// Every GRPO setting, under the names of TRL 1.16's `GRPOConfig`, with TRL's defaults
+/// except where the world would not teach with them (each such default says why).
+public struct GRPOConfig: Sendable, Equatable {
+    /// How the loss sums the per-token terms (`loss_type`); see `GRPOLoss.weights`.
+    public enum LossType: String, Sendable, CaseIterable {
+        case grpo, bnpo
+        case drGRPO = "dr_grpo"
+        case dapo
+    }
+
+    /// What the group advantage is divided by (`scale_rewards`); see `GroupAdvantages`.
+    public enum ScaleRewards: String, Sendable, CaseIterable {
+        case group, batch, none
+    }
+
+    /// Completions sampled per prompt, the size of a group (`num_generations`, TRL 8).
+    public var numGenerations: Int = 8
+    /// Completions per iteration, a multiple of num_generations (`generation_batch_size`). TRL's default is
+    /// per_device_train_batch_size = 8, one group; here 16, two groups, as many completions as PPO's batch_size,
+    /// so that `scale_rewards batch` differs from `group` and the iterations compare with PPO's.
+    public var generationBatchSize: Int = 16
+    /// Weight of the k3 KL in the loss (`beta`). TRL 1.16 has 0.0 (no reference model); here 0.04, TRL's
+    /// default before 0.19, because this world's reward model is flawed on purpose and without a leash the
+    /// policy drifts into word salad the reward model likes (lesson 10).
+    public var beta: Double = 0.04
+    /// Lower clip range of the ratio (`epsilon`).
+    public var epsilon: Double = 0.2
+    /// Upper clip range (`epsilon_high`); none means the same as epsilon (DAPO uses 0.28).
+    public var epsilonHigh: Double? = nil
+    public var lossType: LossType = .dapo
+    public var scaleRewards: ScaleRewards = .group
+    /// Optimiser steps on each generation batch (`num_iterations`); above 1 the ratio leaves 1.
+    public var numIterations: Int = 1
+    /// Multiply k3 by the ratio, correcting for sampling from the old policy (`use_bias_correction_kl`).
+    public var useBiasCorrectionKL: Bool = true
+    /// Sampling temperature; log-probs use logits / (temperature + 1e-7).
+    public var temperature: Double = 1.0
+    /// Sample from the k most likely tokens only (`top_k`, 0: all).
+    public var topK: Int = 0
+    /// Longest completion in tokens, EOS included (`max_completion_length`, TRL 256; the world's context is 32).
+    public var maxCompletionLength: Int = 16
+    /// Adam's step size (`learning_rate`). TRL's 1e-6 is for billion-parameter models: on this tiny GPT-2 it
+    /// moves nothing in 40 iterations (held-out score unchanged to 3 decimals); 3e-4, the PPO default here, raises it.
+    public var learningRate: Double = 3e-4
+    public var adamBeta1: Double = 0.9
+    public var adamBeta2: Double = 0.999
+    public var adamEpsilon: Double = 1e-8
+    public var maxGradNorm: Double = 1.0
+
+    public init() {}
+
+    /// epsilon_high as used: epsilon when unset.
+    public var upperEpsilon: Double { epsilonHigh ?? epsilon }
+
+    /// Prompts per iteration: generation_batch_size / num_generations.
+    public var promptsPerIteration: Int { max(1, generationBatchSize / numGenerations) }
+
+    /// Every setting under its TRL name, declared once.
+    public static let fields: [ConfigField<GRPOConfig>] = [
+        .integer("num_generations", "completions per prompt: the size of a group", 2...64, \.numGenerations),
+        .integer("generation_batch_size", "completions per iteration (a multiple of num_generations)", 2...256,
+                 \.generationBatchSize),
+        .number("beta", "weight of the k3 KL to the reference in the loss (0: no leash)", 0...100, \.beta),
+        .number("epsilon", "lower clip range of the ratio", 0.0001...10, \.epsilon),
+        .optionalNumber("epsilon_high", "upper clip range (none: epsilon)", 0.0001...10, \.epsilonHigh),
+        .choice("loss_type", "normalisation: grpo per sequence, bnpo/dapo per token, dr_grpo by B*max length",
+                \.lossType),
+        .choice("scale_rewards", "divide the advantage by the group's std, the batch's, or nothing", \.scaleRewards),
+        .integer("num_iterations", "optimiser steps on each generation batch", 1...64, \.numIterations),
+        .flag("use_bias_correction_kl", "multiply k3 by the ratio (importance-sampling correction)",
+              \.useBiasCorrectionKL),
+        .number("temperature", "sampling temperature (log-probs use logits / temperature)", 0.01...100, \.temperature),
+        .integer("top_k", "sample from the k most likely tokens only (0: all)", 0...1000, \.topK),
+        .integer("max_completion_length", "longest completion, in tokens, EOS included", 1...64, \.maxCompletionLength),
+        .number("learning_rate", "Adam's step size", 1e-9...1, \.learningRate),
+        .number("max_grad_norm", "gradient-norm clipping", 0.0001...1e6, \.maxGradNorm),
+    ]
+
+    /// Checks the settings that constrain each other.
+    /// - Throws: `ConfigFieldError` naming both settings.
+    public func validate() throws {
+        guard generationBatchSize % numGenerations == 0 else {
+            throw ConfigFieldError("generation_batch_size (\(generationBatchSize)) must be a multiple of "
+                + "num_generations (\(numGenerations))")
+        }
+    }
+}

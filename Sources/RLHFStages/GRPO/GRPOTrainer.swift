@@ -1,0 +1,121 @@
+import RLHFEngine
+
+/// Group Relative Policy Optimisation (Shao et al., 2024) as TRL 1.16's GRPOTrainer: num_generations
+/// completions per prompt, the group's mean as the baseline (no critic), the per-token clipped loss
+/// with the k3 KL in it, num_iterations Adam steps on the policy per generation batch.
+public final class GRPOTrainer: GroupAlgorithm {
+    public private(set) var collector: RolloutCollector
+    public let optimizer: Adam
+
+    /// The settings; a new learning rate or max_grad_norm reaches Adam, sampling settings the next batch.
+    public var config: GRPOConfig {
+        didSet {
+            collector.config = GroupReadout.sampling(temperature: config.temperature, topK: config.topK,
+                                                     maxCompletionLength: config.maxCompletionLength)
+            optimizer.learningRate = Float(config.learningRate)
+            optimizer.maxGradNorm = Float(config.maxGradNorm)
+        }
+    }
+
+    public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
+                tokenizer: Tokenizer, config: GRPOConfig) {
+        self.config = config
+        collector = RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel,
+                                     annotator: annotator,
+                                     tokenizer: tokenizer,
+                                     config: GroupReadout.sampling(temperature: config.temperature, topK: config.topK,
+                                                                   maxCompletionLength: config.maxCompletionLength))
+        // The policy only: the value head is not trained (nor read) by GRPO.
+        optimizer = Adam(parameters: policy.model.parameters, learningRate: Float(config.learningRate),
+                         beta1: Float(config.adamBeta1), beta2: Float(config.adamBeta2),
+                         epsilon: Float(config.adamEpsilon), maxGradNorm: Float(config.maxGradNorm))
+    }
+
+    public var name: String { "GRPO" }
+    public var groupSize: Int { config.numGenerations }
+    public var promptsPerIteration: Int { config.promptsPerIteration }
+    public var stepsPerBatch: Int { config.numIterations }
+    public var rewardIncludesKL: Bool { false }
+    public var advantageFormula: String {
+        switch config.scaleRewards {
+        case .group: "A_i = (r_i - group mean) / (group std + 1e-4)"
+        case .batch: "A_i = (r_i - group mean) / (batch std + 1e-4)"
+        case .none: "A_i = r_i - group mean"
+        }
+    }
+    public var lossFormula: String {
+        let kl = config.beta == 0 ? "" : " + beta k3" + (config.useBiasCorrectionKL ? " * ratio" : "")
+        let weight = switch config.lossType {
+        case .grpo: "1 / (B * L_i)"
+        case .bnpo, .dapo: "1 / tokens of the batch"
+        case .drGRPO: "1 / (B * max_completion_length)"
+        }
+        return "term_t = -min(ratio A, clip(ratio, \(1 - config.epsilon), \(1 + config.upperEpsilon)) A)\(kl); "
+            + "loss = sum_t weight_t term_t, weight (\(config.lossType.rawValue)) = \(weight)"
+    }
+    public var namedSettings: [(String, String)] { GRPOConfig.fields.map { ($0.name, $0.read(config)) } }
+
+    public func prepare(_ rollouts: [Rollout]) throws -> GroupBatch {
+        try config.validate()
+        let result = GroupAdvantages.compute(rewards: rollouts.map(\.score), groupSize: config.numGenerations,
+                                             scaling: config.scaleRewards)
+        return GroupBatch(rollouts: rollouts, groupSize: config.numGenerations, breakdowns: result.breakdowns,
+                          groups: result.groups)
+    }
+
+    public func step(batch: GroupBatch, index: Int) -> GroupStepRecord {
+        let rollouts = batch.rollouts
+        let lengths = rollouts.map(\.tokenCount)
+        let (newLogprobs, scaledLogits) = GroupReadout.logprobs(policy: collector.policy, rollouts: rollouts,
+                                                                padID: collector.tokenizer.padID,
+                                                                temperature: config.temperature)
+        let terms = GRPOLoss.compute(newLogprobs: newLogprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
+                                     refLogprobs: rollouts.flatMap(\.refLogprobs), advantages: batch.advantages,
+                                     lengths: lengths, config: config, generationTokens: batch.tokenCount)
+        terms.loss.backward()
+        let gradNorm = optimizer.step()
+
+        var units: [GroupStepRecord.Unit] = []
+        let kl = terms.kl?.data.map(Double.init)
+        var flat = 0
+        for (completion, length) in lengths.enumerated() {
+            for token in 0..<length {
+                let clip: GroupStepRecord.Clip = terms.clippedLow[flat] ? .low : terms.clippedHigh[flat] ? .high : .none
+                units.append(.init(completion: completion, token: token, advantage: batch.advantages[completion],
+                                   ratio: Double(terms.ratio.data[flat]), clip: clip,
+                                   term: Double(terms.perTokenLoss.data[flat]), kl: kl?[flat],
+                                   weight: terms.weights[flat]))
+                flat += 1
+            }
+        }
+        let clipRatios = GRPOLoss.clipRatios(low: terms.clippedLow, high: terms.clippedHigh)
+        var metrics: [Metric] = []
+        // kl: the token mean of the (corrected) k3, logged only when it is in the loss.
+        if let kl { metrics.append(Metric("kl", GroupReadout.mean(kl))) }
+        metrics += [
+            Metric("entropy", GroupReadout.mean(EpisodeReadout.entropies(scaledLogits: scaledLogits))),
+            Metric("clip_ratio/low_mean", clipRatios.low),
+            Metric("clip_ratio/high_mean", clipRatios.high),
+            Metric("clip_ratio/region_mean", clipRatios.region),
+        ]
+        return GroupStepRecord(index: index, units: units,
+                               newLogprobs: GroupReadout.split(newLogprobs.data.map(Double.init), lengths: lengths),
+                               loss: Double(terms.loss.item), gradNorm: Double(gradNorm), metrics: metrics)
+    }
+
+    /// TRL's GRPO metrics: reward, reward_std (the mean of the stds the advantages were scaled by:
+    /// each group's, or the batch's), frac_reward_zero_std, then the steps' means of kl, entropy and
+    /// clip_ratio/*, the loss, completions/*, and the gold score.
+    public func finish(batch: GroupBatch, steps: [GroupStepRecord]) -> GroupIteration {
+        let after = GradientMode.withoutRecording { collector.policyLogprobs(batch.rollouts.map(\.episode)) }
+        let scores = batch.rollouts.map(\.score)
+        let result = GroupAdvantages.compute(rewards: scores, groupSize: batch.groupSize, scaling: config.scaleRewards)
+        let rewardStd = config.scaleRewards == .batch ? GroupBatch.meanAndStd(scores).std
+                                                      : GroupReadout.mean(batch.groups.map(\.std))
+        let base = GroupReadout.batchMetrics(batch)
+        let metrics = [base[0], Metric("reward_std", rewardStd), Metric("frac_reward_zero_std",
+                                                                        result.fracRewardZeroStd)]
+            + GroupReadout.stepMeans(steps) + [Metric("loss", GroupReadout.mean(steps.map(\.loss)))] + base.dropFirst()
+        return GroupIteration(batch: batch, steps: steps, logprobsAfter: after, metrics: metrics)
+    }
+}

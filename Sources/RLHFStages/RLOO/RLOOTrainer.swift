@@ -1,0 +1,108 @@
+import RLHFEngine
+
+/// REINFORCE Leave-One-Out (Ahmadian et al., 2024) as TRL 1.16's RLOOTrainer: num_generations
+/// completions per prompt, the sequence-level k1 KL subtracted from the reward, each completion's
+/// baseline the mean of the others', one clipped ratio per completion, Adam on the policy only.
+public final class RLOOTrainer: GroupAlgorithm {
+    public private(set) var collector: RolloutCollector
+    public let optimizer: Adam
+
+    /// The settings; a new learning rate or max_grad_norm reaches Adam, sampling settings the next batch.
+    public var config: RLOOConfig {
+        didSet {
+            collector.config = GroupReadout.sampling(temperature: config.temperature, topK: config.topK,
+                                                     maxCompletionLength: config.maxCompletionLength)
+            optimizer.learningRate = Float(config.learningRate)
+            optimizer.maxGradNorm = Float(config.maxGradNorm)
+        }
+    }
+
+    public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
+                tokenizer: Tokenizer, config: RLOOConfig) {
+        self.config = config
+        collector = RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel,
+                                     annotator: annotator,
+                                     tokenizer: tokenizer,
+                                     config: GroupReadout.sampling(temperature: config.temperature, topK: config.topK,
+                                                                   maxCompletionLength: config.maxCompletionLength))
+        optimizer = Adam(parameters: policy.model.parameters, learningRate: Float(config.learningRate),
+                         beta1: Float(config.adamBeta1), beta2: Float(config.adamBeta2),
+                         epsilon: Float(config.adamEpsilon), maxGradNorm: Float(config.maxGradNorm))
+    }
+
+    public var name: String { "RLOO" }
+    public var groupSize: Int { config.numGenerations }
+    public var promptsPerIteration: Int { config.promptsPerIteration }
+    public var stepsPerBatch: Int { config.numIterations }
+    public var rewardIncludesKL: Bool { true }
+    public var advantageFormula: String {
+        "r'_i = r_i - beta * sum_t (log p_old - log p_ref); A_i = r'_i - mean of the other r'_j of the group"
+            + (config.normalizeAdvantages ? ", then whitened over the batch" : "")
+    }
+    public var lossFormula: String {
+        "ratio_i = exp(sum_t log p_new - sum_t log p_old); term_i = -min(ratio A, clip(ratio, "
+            + "\(1 - config.epsilon), \(1 + config.upperEpsilon)) A); loss = mean_i term_i"
+    }
+    public var namedSettings: [(String, String)] { RLOOConfig.fields.map { ($0.name, $0.read(config)) } }
+
+    public func prepare(_ rollouts: [Rollout]) throws -> GroupBatch {
+        try config.validate()
+        let kl = LeaveOneOut.sequenceKL(oldLogprobs: rollouts.map(\.logprobs), refLogprobs: rollouts.map(\.refLogprobs))
+        let result = LeaveOneOut.compute(scores: rollouts.map(\.score), sequenceKL: kl,
+                                         groupSize: config.numGenerations,
+                                         beta: config.beta, normalize: config.normalizeAdvantages)
+        return GroupBatch(rollouts: rollouts, groupSize: config.numGenerations, breakdowns: result.breakdowns,
+                          groups: result.groups)
+    }
+
+    public func step(batch: GroupBatch, index: Int) -> GroupStepRecord {
+        let rollouts = batch.rollouts
+        let lengths = rollouts.map(\.tokenCount)
+        let (newLogprobs, scaledLogits) = GroupReadout.logprobs(policy: collector.policy, rollouts: rollouts,
+                                                                padID: collector.tokenizer.padID,
+                                                                temperature: config.temperature)
+        let terms = RLOOLoss.compute(newLogprobs: newLogprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
+                                     advantages: batch.advantages, lengths: lengths, epsilon: config.epsilon,
+                                     epsilonHigh: config.upperEpsilon)
+        terms.loss.backward()
+        let gradNorm = optimizer.step()
+
+        let weight = 1 / Double(max(rollouts.count, 1))
+        let units = rollouts.indices.map { completion -> GroupStepRecord.Unit in
+            let clip: GroupStepRecord.Clip = terms.clippedLow[completion] ? .low
+                : terms.clippedHigh[completion] ? .high : .none
+            return .init(completion: completion, token: nil, advantage: batch.advantages[completion],
+                         ratio: Double(terms.ratio.data[completion]), clip: clip,
+                         term: Double(terms.perSequenceLoss.data[completion]), kl: nil, weight: weight)
+        }
+        let count = Double(max(rollouts.count, 1))
+        let low = Double(terms.clippedLow.filter { $0 }.count) / count
+        let high = Double(terms.clippedHigh.filter { $0 }.count) / count
+        let region = Double(zip(terms.clippedLow, terms.clippedHigh).filter { $0 || $1 }.count) / count
+        let metrics = [
+            Metric("entropy", GroupReadout.mean(EpisodeReadout.entropies(scaledLogits: scaledLogits))),
+            // Sequence means: RLOO clips one ratio per completion.
+            Metric("clip_ratio/low_mean", low), Metric("clip_ratio/high_mean", high),
+            Metric("clip_ratio/region_mean", region),
+        ]
+        return GroupStepRecord(index: index, units: units,
+                               newLogprobs: GroupReadout.split(newLogprobs.data.map(Double.init), lengths: lengths),
+                               loss: Double(terms.loss.item), gradNorm: Double(gradNorm), metrics: metrics)
+    }
+
+    /// TRL's RLOO metrics: reward (the mean score, before the KL), reward_std (the mean of the groups'
+    /// stds of the score), frac_reward_zero_std, kl (the mean sequence k1), then the steps' means of
+    /// entropy and clip_ratio/*, the loss, completions/*, and the gold score.
+    public func finish(batch: GroupBatch, steps: [GroupStepRecord]) -> GroupIteration {
+        let after = GradientMode.withoutRecording { collector.policyLogprobs(batch.rollouts.map(\.episode)) }
+        let scoreGroups = GroupBatch.summaries(batch.rollouts.map(\.score), size: batch.groupSize)
+        let zeroStd = Double(scoreGroups.filter(\.hasZeroStd).count) / Double(max(scoreGroups.count, 1))
+        let sequenceKL = GroupReadout.mean(LeaveOneOut.sequenceKL(oldLogprobs: batch.rollouts.map(\.logprobs),
+                                                                  refLogprobs: batch.rollouts.map(\.refLogprobs)))
+        let base = GroupReadout.batchMetrics(batch)
+        let metrics = [base[0], Metric("reward_std", GroupReadout.mean(scoreGroups.map(\.std))),
+                       Metric("frac_reward_zero_std", zeroStd), Metric("kl", sequenceKL)]
+            + GroupReadout.stepMeans(steps) + [Metric("loss", GroupReadout.mean(steps.map(\.loss)))] + base.dropFirst()
+        return GroupIteration(batch: batch, steps: steps, logprobsAfter: after, metrics: metrics)
+    }
+}
