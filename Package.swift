@@ -35,6 +35,8 @@ let package = Package(
             name: "rlhf",
             dependencies: [
                 "RLHFSimulator",
+                "RLHFStages",
+                "RLHFEngine",
                 "LineEditShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
