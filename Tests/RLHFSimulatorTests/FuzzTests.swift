@@ -11,7 +11,7 @@ struct FuzzTests {
     static func argument(_ random: inout RandomGenerator, words: [String], folder: String) -> String {
         let fixed = ["-1", "0", "1", "2", "3", "x", "1e309", "nan", "99999999999999999999", "\"quoted word\"",
                      "\"unclosed", "'single'", "back\\ slash", "\\", "\u{0}", "\u{1B}[A", "\u{7F}", "\t", "\r",
-                     "日本語", "..", "!!", "\(folder)/out", "/nonexistent-rlhf/x.jsonl", "\"\(folder)/with space\""]
+                     "日本語", "..", "!!", "\(folder)/out", "\(folder)/missing/x.jsonl", "\"\(folder)/with space\""]
         switch random.nextInt(below: 10) {
         case 0:
             // A run of words long enough to overflow any context.
@@ -44,30 +44,39 @@ struct FuzzTests {
         for _ in 0..<5000 {
             let name = names[random.nextInt(below: names.count)]
             var parts = [name]
-            switch fixture.interpreter.command(named: name)?.name ?? name {
+            let canonical = fixture.interpreter.command(named: name)?.name ?? name
+            switch canonical {
             case "lesson":
                 parts.append(["0", "99", "x", "-1"][random.nextInt(below: 4)])
             case "train", "t":
                 parts.append(["sft", "rm", "ppo", "dpo"][random.nextInt(below: 4)])
                 parts.append(["0", "1", "2", "x", "-3"][random.nextInt(below: 5)])
-                if random.nextInt(below: 3) == 0 { parts.append(Self.argument(&random, words: words, folder: folder.path)) }
+                if random.nextInt(below: 3) == 0 {
+                    parts.append(Self.argument(&random, words: words, folder: folder.path))
+                }
             case "set":
                 parts.append(settings[random.nextInt(below: settings.count)])
                 parts.append(Self.argument(&random, words: words, folder: folder.path))
             case "save", "export", "source", "load":
-                parts.append(["\(folder.path)/cp", "trace", "/nonexistent-rlhf/x", "\"\(folder.path)/a b\""][random.nextInt(below: 4)])
-                if name == "export" { parts.append("\(folder.path)/trace.json") }
+                // Only inside the test's own folder: `save` creates the folders it is given.
+                if canonical == "export" { parts.append(["trace", "batch"][random.nextInt(below: 2)]) }
+                let targets = ["\(folder.path)/cp", "\(folder.path)/missing/x", "\"\(folder.path)/a b\"",
+                               "\(folder.path)/trace.json"]
+                parts.append(targets[random.nextInt(below: targets.count)])
             case "evaluate", "eval":
                 parts.append(["1", "2", "x", "0"][random.nextInt(below: 4)])
             default:
-                for _ in 0..<random.nextInt(below: 4) { parts.append(Self.argument(&random, words: words, folder: folder.path)) }
+                for _ in 0..<random.nextInt(below: 4) {
+                    parts.append(Self.argument(&random, words: words, folder: folder.path))
+                }
             }
             var line = parts.joined(separator: random.nextInt(below: 8) == 0 ? "  \t" : " ")
             if random.nextInt(below: 10) == 0 { line += "\r" }
             counts.lines += 1
             if case .failed(let message) = fixture.outcome(line) {
                 counts.failed += 1
-                #expect(!message.isEmpty && !message.contains("\n"), "one line for \(line.prefix(80)): \(message.prefix(300))")
+                #expect(!message.isEmpty && !message.contains("\n"),
+                        "one line for \(line.prefix(80)): \(message.prefix(300))")
                 #expect(message.count < 1000, "a short message for \(line.prefix(80))")
             }
             _ = fixture.console.take()

@@ -24,7 +24,8 @@ struct InputTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let prompt = "Create a description for Plantation Palms."
         let sft = folder.appendingPathComponent("sft.jsonl")
-        try "{\"prompt\": \"\(prompt)\", \"completion\": \"fun .\"}\n{\"prompt\": \"\(prompt)\", \"completion\": \"\(Self.words25)\"}\n"
+        try ("{\"prompt\": \"\(prompt)\", \"completion\": \"fun .\"}\n"
+             + "{\"prompt\": \"\(prompt)\", \"completion\": \"\(Self.words25)\"}\n")
             .write(to: sft, atomically: true, encoding: .utf8)
         let preferences = folder.appendingPathComponent("pairs.jsonl")
         let rejected = Array(repeating: "sun", count: 40).joined(separator: " ")
@@ -32,9 +33,11 @@ struct InputTests {
             .write(to: preferences, atomically: true, encoding: .utf8)
         let fixture = try SessionFixture()
         let before = fixture.session.sft.parameters.map(\.data)
-        #expect(fixture.run("train sft 2 \(sft.path)") == "error: \(sft.path):2: prompt + completion + EOS is 33 tokens "
+        #expect(fixture.run("train sft 2 \(sft.path)")
+                == "error: \(sft.path):2: prompt + completion + EOS is 33 tokens "
                 + "(prompt 7, completion 25); the model's context holds 32\n")
-        #expect(fixture.run("train rm 2 \(preferences.path)") == "error: \(preferences.path):1: prompt + rejected + EOS "
+        #expect(fixture.run("train rm 2 \(preferences.path)")
+                == "error: \(preferences.path):1: prompt + rejected + EOS "
                 + "is 48 tokens (prompt 7, rejected 40); the model's context holds 32\n")
         #expect(fixture.session.sft.parameters.map(\.data) == before)
     }
@@ -59,7 +62,8 @@ struct InputTests {
     func extraArguments() throws {
         let fixture = try SessionFixture()
         #expect(fixture.run("evaluate 1 2") == "error: too many arguments (\"2\" and after); usage: evaluate [N]\n")
-        #expect(fixture.run("label 0 1") == "error: too many arguments (\"1\" and after); usage: label [0|1|skip|annotator|clear]\n")
+        #expect(fixture.run("label 0 1")
+                == "error: too many arguments (\"1\" and after); usage: label [0|1|skip|annotator|clear]\n")
         #expect(fixture.run("vocab x") == "error: too many arguments (\"x\" and after); usage: vocab\n")
     }
 
@@ -69,12 +73,14 @@ struct InputTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("file with spaces.jsonl")
-        try FileManager.default.copyItem(at: WorldLocation.lessonsFolder.appendingPathComponent("data/sft-tiny.jsonl"), to: file)
+        let tiny = WorldLocation.lessonsFolder.appendingPathComponent("data/sft-tiny.jsonl")
+        try FileManager.default.copyItem(at: tiny, to: file)
         let fixture = try SessionFixture()
         #expect(fixture.run("train sft 1 \"\(file.path)\"").contains("on 8 examples from \(file.path) for 1 step"))
         let escaped = file.path.replacingOccurrences(of: " ", with: "\\ ")
         #expect(fixture.run("train sft 1 \(escaped)").contains("on 8 examples from \(file.path) for 1 step"))
-        #expect(fixture.run("train sft 1 \"\(file.path)") == "error: the quote \" is not closed; usage: train sft|rm|ppo N [FILE]\n")
+        #expect(fixture.run("train sft 1 \"\(file.path)")
+                == "error: the quote \" is not closed; usage: train sft|rm|ppo N [FILE]\n")
     }
 
     @Test("a CRLF script runs every line, as the same script with LF does")
@@ -96,7 +102,8 @@ struct InputTests {
     func clamps() throws {
         let fixture = try SessionFixture()
         #expect(fixture.run("set num_mini_batches 32")
-                == "error: num_mini_batches 32 is more than batch_size 16: every minibatch needs at least one rollout\n")
+                == "error: num_mini_batches 32 is more than batch_size 16: "
+                + "every minibatch needs at least one rollout\n")
         #expect(fixture.session.config.numMiniBatches == 2)
         #expect(fixture.run("set top_k 100").hasPrefix("error: top_k 100 is more than the vocabulary's 62 tokens"))
         #expect(fixture.session.config.topK == 0)
@@ -107,7 +114,8 @@ struct InputTests {
         let fixture = try SessionFixture()
         let long = String(repeating: "y", count: 50_000)
         let output = fixture.run(long)
-        #expect(output == "error: unknown command \"\(String(repeating: "y", count: 77))...\" (`help` lists the commands)\n")
+        let cut = String(repeating: "y", count: 77) + "..."
+        #expect(output == "error: unknown command \"\(cut)\" (`help` lists the commands)\n")
         #expect(fixture.run("prompt " + long).count < 200)
     }
 }

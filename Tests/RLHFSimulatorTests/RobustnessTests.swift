@@ -66,7 +66,7 @@ struct InterruptTests {
         #expect(!console.text.contains("State s"))
         // Asked after the first line, then after every Adam step: the second step is the last one taken.
         #expect(console.text.contains("Stopped in iteration 1 after Adam step 2 of 8: 0 whole iterations were applied; "
-                                      + "in that iteration 2 steps are applied too, and `update` finishes its other 6."))
+            + "in that iteration 2 steps are applied too, and `update` finishes its other 6."))
         #expect(session.pendingUpdate?.stepsTaken == 2)
         #expect(session.policy.model.parameters.map(\.data) != before)
         let finishing = TextConsole()

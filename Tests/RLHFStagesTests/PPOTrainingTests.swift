@@ -24,7 +24,7 @@ struct PPOTrainingTests {
         #expect(run.iterations.allSatisfy { $0.updates.count == 4 })
     }
 
-    @Test("stopped after step 3 of iteration 1, the update is returned with 3 steps; finishing it and going on gives the uninterrupted run's weights")
+    @Test("stopped after step 3, the update comes back part-done; finished and continued: the uninterrupted weights")
     func stopAndResume() {
         var whole = TinyWorld(seed: 12)
         let uninterrupted = PPOTraining.run(trainer: whole.trainer, iterations: 2, promptPool: whole.prompts,
