@@ -55,6 +55,7 @@ struct SignalTests {
         #expect(collected.wait(for: "PPO: 100000 iterations"))
         usleep(300_000)
         kill(process.processIdentifier, signal)
+        Self.endIfStillRunning(process.processIdentifier) { process.isRunning }
         process.waitUntilExit()
         output.fileHandleForReading.readabilityHandler = nil
         errors.fileHandleForReading.readabilityHandler = nil
@@ -104,11 +105,24 @@ struct SignalTests {
         usleep(300_000)
         let rlhf = Self.child(of: shell.processIdentifier)
         #expect(rlhf != nil)
-        if let rlhf { kill(rlhf, signal) }
+        if let rlhf {
+            kill(rlhf, signal)
+            Self.endIfStillRunning(rlhf) { kill(rlhf, 0) == 0 }
+        }
         #expect(collected.wait(for: "parent-alive"))
         shell.waitUntilExit()
         #expect(collected.text.contains("rlhf exited \(128 + signal)"))
         #expect(shell.terminationStatus == 0)
+    }
+
+    /// A process that has not ended a minute after its signal fails the test and is killed, so
+    /// no stray rlhf is left training when the signal handling is broken.
+    static func endIfStillRunning(_ pid: Int32, _ isRunning: () -> Bool) {
+        for _ in 0..<600 where isRunning() { usleep(100_000) }
+        if isRunning() {
+            Issue.record("rlhf (pid \(pid)) did not end after its signal")
+            kill(pid, SIGKILL)
+        }
     }
 
     /// The process whose parent is `parent` (Linux's /proc), for the shell's rlhf.
