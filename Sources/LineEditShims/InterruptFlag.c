@@ -61,6 +61,13 @@ void line_edit_install_interrupt_flag(void) {
     if (flag_installed) return;
     if (line_edit_route_sigint(SA_RESTART, &flag_previous_action) != 0) return;
     line_edit_route_terminating_signals(SA_RESTART, termination_previous_actions);
+    // A parent may start us with these signals blocked (the mask is inherited across exec):
+    // unblock them, or they would wait for ever and neither stop a command nor end rlhf.
+    sigset_t handled;
+    sigemptyset(&handled);
+    sigaddset(&handled, SIGINT);
+    for (int i = 0; i < 3; i++) sigaddset(&handled, line_edit_terminating_signals[i]);
+    sigprocmask(SIG_UNBLOCK, &handled, NULL);
     flag_installed = true;
 }
 

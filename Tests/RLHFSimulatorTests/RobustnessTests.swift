@@ -63,10 +63,16 @@ struct InterruptTests {
         let result = interpreter.runScript(lines: ["set batch_size 2", "train ppo 50", "state"], name: "script",
                                            console: console)
         #expect(result.errors == ["script:2: interrupted"])
-        #expect(console.text.contains("Stopped after step"))
         #expect(!console.text.contains("State s"))
-        #expect(console.text.contains("Stopped after step 2."))
+        // Asked after the first line, then after every Adam step: the second step is the last one taken.
+        #expect(console.text.contains("Stopped in iteration 1 after Adam step 2 of 8: 0 whole iterations were applied; "
+            + "in that iteration 2 steps are applied too, and `update` finishes its other 6."))
+        #expect(session.pendingUpdate?.stepsTaken == 2)
         #expect(session.policy.model.parameters.map(\.data) != before)
+        let finishing = TextConsole()
+        #expect(interpreter.execute("update", console: finishing) == .done)
+        #expect(finishing.text.components(separatedBy: "  epoch ").count - 1 == 6)
+        #expect(finishing.text.contains("Update finished."))
     }
 }
 

@@ -120,7 +120,8 @@ enum TrainCommands {
             call.console.line(UpdateReport.discardLine(unfinished))
         }
         session.pendingUpdate = nil
-        call.console.line("PPO: \(iterations) iteration\(iterations == 1 ? "" : "s") of \(session.config.batchSize) rollouts each.")
+        call.console.line("PPO: \(iterations) iteration\(iterations == 1 ? "" : "s") of \(session.config.batchSize) "
+            + "rollout\(session.config.batchSize == 1 ? "" : "s") each.")
         var history = TrainingHistory()
         let run = PPOTraining.run(trainer: session.trainer, iterations: iterations, promptPool: pool,
                                   random: &session.random) { event in

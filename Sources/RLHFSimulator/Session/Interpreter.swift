@@ -35,7 +35,8 @@ public final class Interpreter {
     /// Runs one line. Errors are returned, not printed, so the caller can say where they
     /// happened (a script adds FILE:LINE).
     public func execute(_ line: String, console: Console) -> Outcome {
-        var trimmed = line.trimmingCharacters(in: .whitespaces)
+        // A stray CR (a CRLF line that reached us whole) is only spacing.
+        var trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("#") { return .done }
         if trimmed.hasPrefix(">") {
             // Narration: a lesson's text, printed as it is written.
@@ -77,7 +78,14 @@ public final class Interpreter {
                                        arguments: arguments, rest: rest))
             return .done
         } catch {
-            return .failed(String(describing: error))
+            return .failed(Self.shortened(String(describing: error), arguments: arguments))
+        }
+    }
+
+    /// `message` with every over-long argument in it (a file name, a word) cut to about 80 characters.
+    static func shortened(_ message: String, arguments: [String]) -> String {
+        arguments.filter { $0.count > 80 }.reduce(message) { text, argument in
+            text.replacingOccurrences(of: argument, with: String(argument.prefix(77)) + "...")
         }
     }
 

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+import RLHFEngine
+import RLHFSimulator
+import RLHFStages
+
+@Suite("Input as people write it, and sequences longer than the context")
+struct InputTests {
+    static let words25 = Array(repeating: "fun", count: 25).joined(separator: " ")
+
+    @Test("score with 25 words on the default prompt names the length and the limit")
+    func overLongScore() throws {
+        let fixture = try SessionFixture()
+        let output = fixture.run("score " + Self.words25)
+        #expect(output == "error: score: prompt + response + EOS is 33 tokens (prompt 7, response 25); "
+                + "the model's context holds 32\n")
+        #expect(fixture.run("score fun sun !").contains("reward model:"))
+    }
+
+    @Test("over-long SFT and preference lines are refused with FILE:LINE before any training")
+    func overLongFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-input-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let prompt = "Create a description for Plantation Palms."
+        let sft = folder.appendingPathComponent("sft.jsonl")
+        try ("{\"prompt\": \"\(prompt)\", \"completion\": \"fun .\"}\n"
+             + "{\"prompt\": \"\(prompt)\", \"completion\": \"\(Self.words25)\"}\n")
+            .write(to: sft, atomically: true, encoding: .utf8)
+        let preferences = folder.appendingPathComponent("pairs.jsonl")
+        let rejected = Array(repeating: "sun", count: 40).joined(separator: " ")
+        try "{\"prompt\": \"\(prompt)\", \"chosen\": \"fun .\", \"rejected\": \"\(rejected)\"}\n"
+            .write(to: preferences, atomically: true, encoding: .utf8)
+        let fixture = try SessionFixture()
+        let before = fixture.session.sft.parameters.map(\.data)
+        #expect(fixture.run("train sft 2 \(sft.path)")
+                == "error: \(sft.path):2: prompt + completion + EOS is 33 tokens "
+                + "(prompt 7, completion 25); the model's context holds 32\n")
+        #expect(fixture.run("train rm 2 \(preferences.path)")
+                == "error: \(preferences.path):1: prompt + rejected + EOS "
+                + "is 48 tokens (prompt 7, rejected 40); the model's context holds 32\n")
+        #expect(fixture.session.sft.parameters.map(\.data) == before)
+    }
+
+    @Test("a world whose prompts fill the context is refused at start-up, naming the file and line")
+    func overLongWorldPrompts() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-world-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: WorldLocation.worldFolder, to: folder)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let prompts = folder.appendingPathComponent("prompts-train.jsonl")
+        try "{\"prompt\": \"\(Array(repeating: "fun", count: 32).joined(separator: " "))\"}\n"
+            .write(to: prompts, atomically: true, encoding: .utf8)
+        #expect(throws: DataError.self) { try WorldLocation.startSession(folder: folder) }
+        do {
+            _ = try WorldLocation.startSession(folder: folder)
+        } catch {
+            #expect("\(error)" == "\(prompts.path):1: the prompt has 32 tokens; at most 31 leave room for a response")
+        }
+    }
+
+    @Test("extra arguments are an error, naming the first extra one and the usage")
+    func extraArguments() throws {
+        let fixture = try SessionFixture()
+        #expect(fixture.run("evaluate 1 2") == "error: too many arguments (\"2\" and after); usage: evaluate [N]\n")
+        #expect(fixture.run("label 0 1")
+                == "error: too many arguments (\"1\" and after); usage: label [0|1|skip|annotator|clear]\n")
+        #expect(fixture.run("vocab x") == "error: too many arguments (\"x\" and after); usage: vocab\n")
+    }
+
+    @Test("quoted file names and backslash escapes; an open quote is an error")
+    func quotedArguments() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf quoted \(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("file with spaces.jsonl")
+        let tiny = WorldLocation.lessonsFolder.appendingPathComponent("data/sft-tiny.jsonl")
+        try FileManager.default.copyItem(at: tiny, to: file)
+        let fixture = try SessionFixture()
+        #expect(fixture.run("train sft 1 \"\(file.path)\"").contains("on 8 examples from \(file.path) for 1 step"))
+        let escaped = file.path.replacingOccurrences(of: " ", with: "\\ ")
+        #expect(fixture.run("train sft 1 \(escaped)").contains("on 8 examples from \(file.path) for 1 step"))
+        #expect(fixture.run("train sft 1 \"\(file.path)")
+                == "error: the quote \" is not closed; usage: train sft|rm|ppo N [FILE]\n")
+    }
+
+    @Test("a CRLF script runs every line, as the same script with LF does")
+    func crlfScript() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-crlf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = ["# a script saved on Windows", "seed 3", "prompt describe gulf shores .", "step fun", "state"]
+        let crlf = folder.appendingPathComponent("crlf.txt"), lf = folder.appendingPathComponent("lf.txt")
+        try (lines.joined(separator: "\r\n") + "\r\n").write(to: crlf, atomically: true, encoding: .utf8)
+        try (lines.joined(separator: "\n") + "\n").write(to: lf, atomically: true, encoding: .utf8)
+        let withCRLF = try SessionFixture().run("source \(crlf.path)")
+        let withLF = try SessionFixture().run("source \(lf.path)")
+        #expect(withCRLF.contains("State s1"))
+        #expect(withCRLF == withLF)
+    }
+
+    @Test("clamps are refused: num_mini_batches above batch_size, top_k above the vocabulary")
+    func clamps() throws {
+        let fixture = try SessionFixture()
+        #expect(fixture.run("set num_mini_batches 32")
+                == "error: num_mini_batches 32 is more than batch_size 16: "
+                + "every minibatch needs at least one rollout\n")
+        #expect(fixture.session.config.numMiniBatches == 2)
+        #expect(fixture.run("set top_k 100").hasPrefix("error: top_k 100 is more than the vocabulary's 62 tokens"))
+        #expect(fixture.session.config.topK == 0)
+    }
+
+    @Test("long arguments are cut to about 80 characters in messages")
+    func longArguments() throws {
+        let fixture = try SessionFixture()
+        let long = String(repeating: "y", count: 50_000)
+        let output = fixture.run(long)
+        let cut = String(repeating: "y", count: 77) + "..."
+        #expect(output == "error: unknown command \"\(cut)\" (`help` lists the commands)\n")
+        #expect(fixture.run("prompt " + long).count < 200)
+    }
+}
+
+/// A console whose pauses answer from a list, as a learner at the terminal would.
+final class PausingConsole: Console {
+    var answers: [PauseAnswer]
+    private(set) var text = ""
+    private var stopped = false
+    let isTerminal = true
+    let usesColor = false
+
+    init(answers: [PauseAnswer]) { self.answers = answers }
+
+    func write(_ text: String) { self.text += text }
+    func showProgress(_ text: String) {}
+    func interruptRequested() -> Bool { stopped }
+    func waitAtPause() -> PauseAnswer {
+        let answer = answers.isEmpty ? .proceed : answers.removeFirst()
+        if answer == .stop { stopped = true }
+        return answer
+    }
+}
+
+@Suite("A lesson's pause")
+struct PauseTests {
+    @Test("a command typed at a pause runs, then the lesson waits again and goes on")
+    func commandAtPause() throws {
+        let session = try WorldLocation.startSession(seed: 0)
+        let interpreter = Interpreter(session: session)
+        let console = PausingConsole(answers: [.command("vocab"), .command("nonsense"), .proceed])
+        let result = interpreter.runScript(lines: ["> before", "pause", "> after"], name: "lesson", console: console)
+        #expect(result.errors.isEmpty)
+        #expect(console.text.contains("Text is lower-cased"))
+        #expect(console.text.contains("error: unknown command \"nonsense\""))
+        #expect(console.text.hasSuffix("after\n"))
+        #expect(console.answers.isEmpty)
+    }
+
+    @Test("Ctrl-C at a pause stops the lesson at once")
+    func stopAtPause() throws {
+        let session = try WorldLocation.startSession(seed: 0)
+        let interpreter = Interpreter(session: session)
+        let console = PausingConsole(answers: [.stop])
+        let result = interpreter.runScript(lines: ["> before", "pause", "> after"], name: "lesson", console: console)
+        #expect(result.errors == ["lesson:2: interrupted"])
+        #expect(!console.text.contains("after"))
+    }
+}

@@ -1,0 +1,65 @@
+import Testing
+import RLHFEngine
+import RLHFStages
+
+@Suite("PPO's iteration loop: events at every optimiser step, stopping at a whole step")
+struct PPOTrainingTests {
+    @Test("two iterations report 2 x 4 optimiser steps and 2 finished iterations, in order")
+    func events() {
+        var world = TinyWorld(seed: 11)
+        var moments: [(IterationEvent.Moment, Int, Int)] = []
+        let run = PPOTraining.run(trainer: world.trainer, iterations: 2, promptPool: world.prompts,
+                                  random: &world.random) { event in
+            moments.append((event.moment, event.iteration, event.optimiserStep))
+            #expect(event.algorithm == "ppo" && event.stepsPerIteration == 4 && event.totalIterations == 2)
+            return .proceed
+        }
+        #expect(run.iterations.count == 2 && run.unfinished == nil && run.failure == nil && !run.stoppedEarly)
+        let expected: [(IterationEvent.Moment, Int, Int)] = [
+            (.optimiserStep, 1, 1), (.optimiserStep, 1, 2), (.optimiserStep, 1, 3), (.optimiserStep, 1, 4),
+            (.iterationFinished, 1, 4),
+            (.optimiserStep, 2, 1), (.optimiserStep, 2, 2), (.optimiserStep, 2, 3), (.optimiserStep, 2, 4),
+            (.iterationFinished, 2, 4)]
+        #expect(moments.map { "\($0)" } == expected.map { "\($0)" })
+        #expect(run.iterations.allSatisfy { $0.updates.count == 4 })
+    }
+
+    @Test("stopped after step 3, the update comes back part-done; finished and continued: the uninterrupted weights")
+    func stopAndResume() {
+        var whole = TinyWorld(seed: 12)
+        let uninterrupted = PPOTraining.run(trainer: whole.trainer, iterations: 2, promptPool: whole.prompts,
+                                            random: &whole.random)
+        var parted = TinyWorld(seed: 12)
+        var steps = 0
+        let stopped = PPOTraining.run(trainer: parted.trainer, iterations: 2, promptPool: parted.prompts,
+                                      random: &parted.random) { event in
+            if event.moment == .optimiserStep { steps += 1 }
+            return steps == 3 ? .stop : .proceed
+        }
+        #expect(stopped.iterations.isEmpty && stopped.stoppedEarly)
+        guard var update = stopped.unfinished else { Issue.record("no unfinished update"); return }
+        #expect(update.stepsTaken == 3 && update.plan.count == 4 && !update.isFinished)
+        parted.trainer.advance(&update)
+        #expect(update.isFinished)
+        let first = parted.trainer.finish(batch: update.batch, updates: update.records)
+        let rest = PPOTraining.run(trainer: parted.trainer, iterations: 1, promptPool: parted.prompts,
+                                   random: &parted.random)
+        #expect(first.metrics == uninterrupted.iterations[0].metrics)
+        #expect(rest.iterations[0].metrics == uninterrupted.iterations[1].metrics)
+        #expect(parted.trainer.policy.parameters.map(\.data) == whole.trainer.policy.parameters.map(\.data))
+    }
+
+    @Test("a batch that cannot be prepared ends the run with the iterations before it and names the iteration")
+    func failure() {
+        var config = TinyWorld.config
+        config.batchSize = 1
+        config.numMiniBatches = 1
+        var world = TinyWorld(seed: 13, config: config)
+        // A prompt that leaves room for one token only: one response token cannot be whitened.
+        let long = Array(repeating: world.prompts[0][0], count: TinyWorld.model.contextLength - 1)
+        let run = PPOTraining.run(trainer: world.trainer, iterations: 3, promptPool: [long], random: &world.random)
+        #expect(run.iterations.isEmpty)
+        #expect(run.failure?.iteration == 1)
+        #expect(run.failure.map { $0.error is WhiteningError } == true)
+    }
+}
