@@ -80,7 +80,7 @@ struct InputTests {
         let escaped = file.path.replacingOccurrences(of: " ", with: "\\ ")
         #expect(fixture.run("train sft 1 \(escaped)").contains("on 8 examples from \(file.path) for 1 step"))
         #expect(fixture.run("train sft 1 \"\(file.path)")
-                == "error: the quote \" is not closed; usage: train sft|rm|ppo N [FILE]\n")
+                == "error: the quote \" is not closed; usage: train sft|rm|ppo|grpo|rloo|dpo N [FILE]\n")
     }
 
     @Test("a CRLF script runs every line, as the same script with LF does")
