@@ -35,6 +35,28 @@ struct WorldBehaviourTests {
         #expect(baseSample.tokens == [world.tokenizer.eosID])
     }
 
+    @Test("held-out data is held out: no held-out pair is trained on, and held-out SFT sentences are new")
+    func heldOutIsHeldOut() throws {
+        let world = try Self.world()
+        // Preferences: a held-out pair may not appear in training, in either order.
+        func key(_ pair: PreferencePair) -> [[Int]] {
+            let (a, b) = (pair.chosen.response, pair.rejected.response)
+            return [pair.chosen.prompt] + (a.lexicographicallyPrecedes(b) ? [a, b] : [b, a])
+        }
+        let trainedPairs = Set(world.preferenceTraining.map(key))
+        let leaked = world.preferenceHeldOut.filter { trainedPairs.contains(key($0)) }
+        #expect(world.preferenceHeldOut.count >= 100)
+        #expect(leaked.isEmpty, "\(leaked.count) of \(world.preferenceHeldOut.count) held-out pairs are in training")
+        // SFT: no held-out (prompt, completion) is trained on, and most held-out completions are
+        // sentences the SFT data never shows (nor the pre-training corpus).
+        let trainedExamples = Set(world.sftTraining.map { [$0.promptText, $0.completionText] })
+        let trainedSentences = Set(world.sftTraining.map(\.completionText)).union(WorldText.corpus)
+        #expect(world.sftHeldOut.count >= 20)
+        #expect(world.sftHeldOut.allSatisfy { !trainedExamples.contains([$0.promptText, $0.completionText]) })
+        let novel = world.sftHeldOut.filter { !trainedSentences.contains($0.completionText) }
+        #expect(novel.count * 2 > world.sftHeldOut.count, "\(novel.count) of \(world.sftHeldOut.count) held-out completions are new")
+    }
+
     @Test("the reward model reaches at least 90% held-out accuracy and ranks the seed's pair as labelled")
     func rewardModel() throws {
         let world = try Self.world()
