@@ -35,6 +35,12 @@ final class TerminalConsole: Console {
         _ = readLine()
     }
 
+    func ask(_ question: String) -> String? {
+        guard isTerminal else { return nil }
+        write(question)
+        return readLine()?.trimmingCharacters(in: .whitespaces)
+    }
+
     private func clearProgress() {
         guard progressShown else { return }
         FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))

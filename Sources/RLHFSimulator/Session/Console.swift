@@ -15,6 +15,9 @@ public protocol Console: AnyObject {
     func interruptRequested() -> Bool
     /// A lesson's pause: waits for Enter on a terminal, does nothing in a replay.
     func waitForEnter()
+    /// A lesson's question: on a terminal, shows `question` and returns the line the learner
+    /// types (nil at end of input); in a replay returns nil at once.
+    func ask(_ question: String) -> String?
 }
 
 extension Console {
@@ -35,6 +38,7 @@ public final class TextConsole: Console {
     public func showProgress(_ text: String) {}
     public func interruptRequested() -> Bool { interrupt() }
     public func waitForEnter() {}
+    public func ask(_ question: String) -> String? { nil }
 
     /// Returns what was written since the last call and forgets it.
     public func take() -> String {
