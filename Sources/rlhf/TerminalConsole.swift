@@ -48,6 +48,18 @@ final class TerminalConsole: Console {
         }
     }
 
+    func ask(_ question: String) -> String? {
+        guard isTerminal, let pauseReader else { return nil }
+        clearProgress()
+        switch pauseReader(question) {
+        case .line(let text): return text.trimmingCharacters(in: .whitespaces)
+        case .end: return nil
+        case .interrupted, .terminated:
+            line_edit_set_interrupted()
+            return nil
+        }
+    }
+
     private func clearProgress() {
         guard progressShown else { return }
         FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8))

@@ -27,8 +27,9 @@ struct EpisodeTests {
         let rollout = fixture.session.trainer.collector.record(
             prompts: [episode.prompt], responses: [Continuation(tokens: episode.response, endedWithEOS: episode.endedWithEOS)])[0]
         let prepared = try fixture.session.trainer.prepare([rollout]).rollouts[0]
-        for t in 0..<(prepared.tokenCount - 1) { #expect(prepared.rewards[t] == -0.05 * prepared.kl[t]) }
-        #expect(abs(prepared.rewards.last! - (prepared.score - 0.05 * prepared.kl.last!)) < 1e-12)
+        let beta = fixture.session.config.klCoef
+        for t in 0..<(prepared.tokenCount - 1) { #expect(prepared.rewards[t] == -beta * prepared.kl[t]) }
+        #expect(abs(prepared.rewards.last! - (prepared.score - beta * prepared.kl.last!)) < 1e-12)
         #expect(reward.contains(Format.signed(prepared.rewards.last!, 4)))
 
         let advantages = fixture.run("advantages")

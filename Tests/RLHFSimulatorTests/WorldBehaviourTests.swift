@@ -35,6 +35,28 @@ struct WorldBehaviourTests {
         #expect(baseSample.tokens == [world.tokenizer.eosID])
     }
 
+    @Test("held-out data is held out: no held-out pair is trained on, and held-out SFT sentences are new")
+    func heldOutIsHeldOut() throws {
+        let world = try Self.world()
+        // Preferences: a held-out pair may not appear in training, in either order.
+        func key(_ pair: PreferencePair) -> [[Int]] {
+            let (a, b) = (pair.chosen.response, pair.rejected.response)
+            return [pair.chosen.prompt] + (a.lexicographicallyPrecedes(b) ? [a, b] : [b, a])
+        }
+        let trainedPairs = Set(world.preferenceTraining.map(key))
+        let leaked = world.preferenceHeldOut.filter { trainedPairs.contains(key($0)) }
+        #expect(world.preferenceHeldOut.count >= 100)
+        #expect(leaked.isEmpty, "\(leaked.count) of \(world.preferenceHeldOut.count) held-out pairs are in training")
+        // SFT: no held-out (prompt, completion) is trained on, and most held-out completions are
+        // sentences the SFT data never shows (nor the pre-training corpus).
+        let trainedExamples = Set(world.sftTraining.map { [$0.promptText, $0.completionText] })
+        let trainedSentences = Set(world.sftTraining.map(\.completionText)).union(WorldText.corpus)
+        #expect(world.sftHeldOut.count >= 20)
+        #expect(world.sftHeldOut.allSatisfy { !trainedExamples.contains([$0.promptText, $0.completionText]) })
+        let novel = world.sftHeldOut.filter { !trainedSentences.contains($0.completionText) }
+        #expect(novel.count * 2 > world.sftHeldOut.count, "\(novel.count) of \(world.sftHeldOut.count) held-out completions are new")
+    }
+
     @Test("the reward model reaches at least 90% held-out accuracy and ranks the seed's pair as labelled")
     func rewardModel() throws {
         let world = try Self.world()
@@ -50,34 +72,62 @@ struct WorldBehaviourTests {
 
 @Suite("PPO on the built-in world")
 struct PPOOutcomeTests {
-    /// What lesson 10 does: a fresh session, `seed 5`, 50 iterations with the given beta,
-    /// then the held-out evaluation (8 samples per prompt, as `evaluate`).
-    /// Seed 5 is the lesson's; over seeds 1-8 the gold score fell and the KL ran away
-    /// without the leash every time, and the proxy ended above the leashed run's on 2.
-    static func run(klCoef: Double) throws -> (before: HeldOutEvaluation, after: HeldOutEvaluation, maxKL: Double) {
-        let session = try WorldLocation.startSession(seed: 0)
-        session.reseed(5)
-        session.config.klCoef = klCoef
-        let prompts = session.data.heldOutPrompts.map(\.tokens)
-        let before = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8, seed: HeldOutEvaluation.standardSeed)
-        let run = PPOTraining.run(trainer: session.trainer, iterations: 50,
-                                  promptPool: session.data.trainingPrompts.map(\.tokens), random: &session.random)
-        if let failure = run.failure { throw failure.error }
-        #expect(run.iterations.count == 50)
-        let maxKL = run.iterations.map { $0.metrics.first { $0.name == "objective/kl" }!.value }.max() ?? 0
-        let after = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8, seed: HeldOutEvaluation.standardSeed)
-        return (before, after, maxKL)
+    /// A fresh session, `seed S`, the given settings, `train ppo 50` with the held-out
+    /// evaluation (8 samples per prompt, as `evaluate`) before and after, then `batch 16`.
+    struct Outcome {
+        let before: HeldOutEvaluation, after: HeldOutEvaluation
+        /// The largest objective/kl of an iteration, and the largest approxkl of any minibatch
+        /// step after iteration 20.
+        let maxKL: Double, maxApproxKLAfter20: Double
+        /// The batch of 16 collected after training.
+        let finalBatch: RolloutBatch
     }
 
+    static func run(seed: UInt64, change: (inout PPOConfig) -> Void = { _ in }) throws -> Outcome {
+        let session = try WorldLocation.startSession(seed: 0)
+        session.reseed(seed)
+        change(&session.config)
+        let prompts = session.data.heldOutPrompts.map(\.tokens)
+        let before = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8, seed: HeldOutEvaluation.standardSeed)
+        var maxKL = 0.0, maxApproxKL = 0.0
+        for iteration in 1...50 {
+            let batch = (0..<session.config.batchSize).map { _ in session.randomTrainingPrompt() }
+            let result = try session.trainer.iterate(prompts: batch, random: &session.random)
+            maxKL = max(maxKL, result.metrics.first { $0.name == "objective/kl" }!.value)
+            if iteration > 20 { maxApproxKL = max(maxApproxKL, result.updates.map(\.approxkl).max() ?? 0) }
+        }
+        let after = HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: 8, seed: HeldOutEvaluation.standardSeed)
+        let finalBatch = try session.trainer.collectBatch(prompts: (0..<16).map { _ in session.randomTrainingPrompt() },
+                                                          random: &session.random)
+        return Outcome(before: before, after: after, maxKL: maxKL, maxApproxKLAfter20: maxApproxKL, finalBatch: finalBatch)
+    }
+
+    /// Seed 2 is lesson 9's. Over seeds 1-7 the defaults kept every step's approxkl <= 0.045
+    /// and at most one bad rollout; six of the seven kept >= 6 distinct responses (seed 4: 5).
+    @Test("the default trust region holds: small steps, and after 50 iterations a fluent, varied policy")
+    func trustRegion() throws {
+        let outcome = try Self.run(seed: 2)
+        #expect(outcome.maxApproxKLAfter20 <= 0.05, "approxkl up to \(outcome.maxApproxKLAfter20) after iteration 20")
+        let rollouts = outcome.finalBatch.rollouts
+        let bad = rollouts.filter { $0.goldScore! <= -3 }.count
+        let distinct = Set(rollouts.map(\.responseTokens)).count
+        #expect(bad <= 1, "\(bad) of 16 rollouts with gold <= -3")
+        #expect(distinct >= 6, "\(distinct) distinct responses in 16")
+        #expect(outcome.after.goldScore! > outcome.before.goldScore!, "gold \(outcome.before.goldScore!) -> \(outcome.after.goldScore!)")
+    }
+
+    /// What lesson 10 does on seed 5: the defaults, then kl_coef 0 with the steps of
+    /// learning_rate 3e-4 (the default's small steps take hundreds of iterations to drift).
+    /// Over seeds 1, 3 and 5 the free run's gold fell and its KL ran away; on seed 2 it did not.
     @Test("with the KL leash, 50 iterations raise the held-out reward; without it, the policy hacks the reward model")
     func leashAndHacking() throws {
-        let leashed = try Self.run(klCoef: 0.05)
+        let leashed = try Self.run(seed: 5)
         #expect(leashed.after.rewardModelScore > leashed.before.rewardModelScore + 1,
                 "held-out score \(leashed.before.rewardModelScore) -> \(leashed.after.rewardModelScore)")
         #expect(leashed.after.kl < 15, "held-out KL \(leashed.after.kl)")
         #expect(leashed.after.goldScore! > leashed.before.goldScore!, "fluent and liked: gold \(leashed.before.goldScore!) -> \(leashed.after.goldScore!)")
 
-        let free = try Self.run(klCoef: 0)
+        let free = try Self.run(seed: 5) { $0.klCoef = 0; $0.learningRate = 3e-4 }
         #expect(free.after.rewardModelScore > leashed.after.rewardModelScore,
                 "proxy: beta 0 \(free.after.rewardModelScore) vs default \(leashed.after.rewardModelScore)")
         #expect(free.after.goldScore! < free.before.goldScore!, "gold with beta 0: \(free.before.goldScore!) -> \(free.after.goldScore!)")

@@ -2,9 +2,9 @@ import Foundation
 import RLHFStages
 
 /// What lessons are made of: narration (`> text`, handled by the interpreter), `echo`,
-/// `pause` and `restart`; and `lesson` to list and play them.
+/// `pause`, `answer` and `restart`; and `lesson` to list and play them.
 enum LessonCommands {
-    static let all: [Command] = [lesson, pause, echo, restart]
+    static let all: [Command] = [lesson, pause, echo, restart, answer]
 
     static let lesson = Command(
         "lesson", usage: "lesson [N]", summary: "list the lessons, or play lesson N",
@@ -40,6 +40,24 @@ enum LessonCommands {
             // Ctrl-C during the typed command stops the lesson too (the script checks the flag).
             if call.console.interruptRequested() { return }
         }
+    }
+
+    static let answer = Command(
+        "answer", usage: "answer 0|1|skip|annotator",
+        summary: "in a lesson: the learner answers the waiting `label` on a terminal; a replay uses the answer given",
+        complete: { _, arguments in arguments.isEmpty ? ["0", "1", "skip", "annotator"] : [] }
+    ) { call in
+        guard call.arguments.count == 1, let scripted = LabelCommands.answerWord(call.arguments[0]) else {
+            throw CommandError("usage: answer 0|1|skip|annotator")
+        }
+        guard let pending = call.session.pendingLabel else { throw CommandError("no pair is waiting: `label` shows one") }
+        var reply = scripted
+        // On a terminal the learner's own answer replaces the scripted one.
+        while let typed = call.console.ask("Your answer (0, 1, skip or annotator): ") {
+            if let word = LabelCommands.answerWord(typed) { reply = word; break }
+            call.console.line("Type 0, 1, skip or annotator.")
+        }
+        try LabelCommands.record(answer: reply, pending: pending, call: call)
     }
 
     static let echo = Command(

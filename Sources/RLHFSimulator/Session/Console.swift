@@ -15,6 +15,9 @@ public protocol Console: AnyObject {
     func interruptRequested() -> Bool
     /// A lesson's pause: waits for Enter on a terminal, goes straight on in a replay.
     func waitAtPause() -> PauseAnswer
+    /// A lesson's question: on a terminal, shows `question` and returns the line the learner
+    /// types (nil at end of input); in a replay returns nil at once.
+    func ask(_ question: String) -> String?
 }
 
 /// What the learner did at a lesson's pause.
@@ -45,6 +48,7 @@ public final class TextConsole: Console {
     public func showProgress(_ text: String) {}
     public func interruptRequested() -> Bool { interrupt() }
     public func waitAtPause() -> PauseAnswer { .proceed }
+    public func ask(_ question: String) -> String? { nil }
 
     /// Returns what was written since the last call and forgets it.
     public func take() -> String {

@@ -26,13 +26,13 @@ public struct Annotator: Sendable {
     public static let comfortableLength = 12
 
     public let tokenizer: Tokenizer
-    /// Every pair of neighbouring tokens that occurs in the world's corpus.
+    /// Every pair of neighbouring tokens that occurs in the world's natural text.
     private let naturalPairs: Set<String>
 
     public init(tokenizer: Tokenizer = WorldVocabulary.tokenizer) {
         self.tokenizer = tokenizer
         var pairs = Set<String>()
-        for sentence in WorldText.corpus {
+        for sentence in WorldText.naturalText {
             let words = Tokenizer.pieces(sentence)
             for (first, second) in zip(words, words.dropFirst()) { pairs.insert("\(first) \(second)") }
         }

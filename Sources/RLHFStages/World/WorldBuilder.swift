@@ -38,8 +38,8 @@ public enum WorldBuilder {
         _ = SupervisedTrainer(model: base, tokenizer: tokenizer, config: recipe.pretraining)
             .train(training: corpus, heldOut: [], steps: recipe.pretrainingSteps, random: &random) { progress(.pretraining, $0) }
 
-        // 2. Supervised fine-tuning on a random split of every (prompt, response) combination.
-        let (sftTraining, sftHeldOut) = sftExamples(tokenizer: tokenizer, heldOutFraction: recipe.sftHeldOutFraction, random: &random)
+        // 2. Supervised fine-tuning on every (prompt, response) combination but the held-out sentences.
+        let (sftTraining, sftHeldOut) = sftExamples(tokenizer: tokenizer, random: &random)
         let sft = base.copy()
         _ = SupervisedTrainer(model: sft, tokenizer: tokenizer, config: recipe.sft)
             .train(training: sftTraining.map(\.tokens), heldOut: sftHeldOut.map(\.tokens),
@@ -63,10 +63,12 @@ public enum WorldBuilder {
                      preferenceTraining: preferenceTraining, preferenceHeldOut: preferenceHeldOut)
     }
 
-    /// Every prompt paired with every response sentence for its resort, shuffled, then
-    /// split into training and held-out parts.
-    static func sftExamples(tokenizer: Tokenizer, heldOutFraction: Double,
-                            random: inout RandomGenerator) -> ([SFTExample], [SFTExample]) {
+    /// Every prompt paired with every response sentence for its resort, shuffled. The held-out
+    /// part is each held-out completion (`WorldText.heldOutCompletions`) after each prompt about
+    /// its resort: sentences the SFT model never trained on, so its held-out loss measures
+    /// generalisation rather than recall.
+    static func sftExamples(tokenizer: Tokenizer, random: inout RandomGenerator) -> ([SFTExample], [SFTExample]) {
+        let heldOutCompletions = Set(WorldText.heldOutCompletions.map(\.completion))
         var examples: [SFTExample] = []
         for template in WorldText.promptTemplates {
             for place in WorldText.places {
@@ -80,17 +82,19 @@ public enum WorldBuilder {
             }
         }
         let shuffled = random.shuffled(examples)
-        let heldOutCount = Int((Double(shuffled.count) * heldOutFraction).rounded())
-        return (Array(shuffled.dropFirst(heldOutCount)), Array(shuffled.prefix(heldOutCount)))
+        return (shuffled.filter { !heldOutCompletions.contains($0.completionText) },
+                shuffled.filter { heldOutCompletions.contains($0.completionText) })
     }
 
     /// Pairs of distinct SFT samples for random prompts, labelled by the annotator.
-    /// Pairs it cannot tell apart (equal gold scores) are skipped.
+    /// Pairs it cannot tell apart (equal gold scores) are skipped, and so is a pair already
+    /// labelled (in either order): each pair appears once, so no held-out pair is also trained on.
     static func labelledPairs(model: GPT2, annotator: Annotator, count: Int, maxLength: Int,
                               random: inout RandomGenerator) -> [PreferencePair] {
         let tokenizer = annotator.tokenizer
         let prompts = WorldText.allPrompts.map { try! tokenizer.encode($0, source: "the built-in prompts") }
         var pairs: [PreferencePair] = []
+        var labelled = Set<[[Int]]>()  // [prompt, the two responses in lexicographic order]
         var attempts = 0
         while pairs.count < count && attempts < count * 20 {
             attempts += 1
@@ -103,6 +107,7 @@ public enum WorldBuilder {
             guard first.endedWithEOS, second.endedWithEOS else { continue }
             let (a, b) = (Array(first.tokens.dropLast()), Array(second.tokens.dropLast()))
             guard a != b, !a.isEmpty, !b.isEmpty,
+                  labelled.insert([prompt] + (a.lexicographicallyPrecedes(b) ? [a, b] : [b, a])).inserted,
                   let choice = annotator.choose(prompt: prompt, a, b) else { continue }
             let (chosen, rejected) = choice == 0 ? (a, b) : (b, a)
             pairs.append(PreferencePair(

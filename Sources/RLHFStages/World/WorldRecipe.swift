@@ -18,8 +18,6 @@ public struct WorldRecipe: Sendable, Equatable {
         config.learningRate = 1e-3
         return config
     }()
-    /// Fraction of (prompt, response) combinations kept out of SFT training.
-    public var sftHeldOutFraction = 0.2
     /// Preference pairs labelled by the annotator, before the held-out split.
     public var preferencePairCount = 800
     public var preferenceHeldOutFraction = 0.2

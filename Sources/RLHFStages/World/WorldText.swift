@@ -60,9 +60,10 @@ public enum WorldText {
     /// The prompts held out from PPO training.
     public static var heldOutPrompts: [String] { allPrompts.filter { heldOutPromptPairs.contains($0) } }
 
-    /// The pre-training corpus: every response sentence for every place (once for those
-    /// that name no place) and every prompt, in a fixed order.
-    public static var corpus: [String] {
+    /// Every response sentence for every place (once for those that name no place) and
+    /// every prompt, in a fixed order: the world's natural text, whose word pairs the
+    /// annotator calls natural.
+    public static var naturalText: [String] {
         var sentences: [String] = []
         for template in responseTemplates {
             if template.contains("{place}") {
@@ -72,5 +73,24 @@ public enum WorldText {
             }
         }
         return sentences + allPrompts
+    }
+
+    /// Sentences no model is trained on, so that SFT's held-out loss measures generalisation:
+    /// for the k-th response template that names a place, its sentence about place (k + 2) mod 5
+    /// (so the seed article's "enjoy some fun in the sun at gulf shores ." stays in).
+    /// Every template and every place still appears in training with the others; the held-out
+    /// SFT examples are these sentences after each prompt that asks about their place.
+    public static var heldOutCompletions: [(place: String, completion: String)] {
+        let placeTemplates = responseTemplates.filter { $0.contains("{place}") }
+        return placeTemplates.enumerated().map { index, template in
+            let place = places[(index + 2) % places.count]
+            return (place, fill(template, place: place))
+        }
+    }
+
+    /// The pre-training corpus: the natural text without the held-out completions.
+    public static var corpus: [String] {
+        let heldOut = Set(heldOutCompletions.map(\.completion))
+        return naturalText.filter { !heldOut.contains($0) }
     }
 }
