@@ -138,6 +138,7 @@ final class PausingConsole: Console {
         if answer == .stop { stopped = true }
         return answer
     }
+    func ask(_ question: String) -> String? { nil }
 }
 
 @Suite("A lesson's pause")

@@ -14,7 +14,7 @@ final class TypingConsole: Console {
     func write(_ text: String) { self.text += text }
     func showProgress(_ text: String) {}
     func interruptRequested() -> Bool { false }
-    func waitForEnter() {}
+    func waitAtPause() -> PauseAnswer { .proceed }
     func ask(_ question: String) -> String? {
         write(question)
         return typed.isEmpty ? nil : typed.removeFirst()
