@@ -50,8 +50,10 @@ struct InspectViewTests {
         _ = fixture.run("set kl_coef 0.2")
         _ = fixture.run("update")
         let iteration = try #require(fixture.session.lastIteration)
-        #expect(iteration.batch.klCoef == 0.05)
-        #expect(iteration.metrics.first { $0.name == "objective/kl_coef" }?.value == 0.05)
+        let shapedWith = PPOConfig().klCoef
+        #expect(shapedWith != 0.2)
+        #expect(iteration.batch.klCoef == shapedWith)
+        #expect(iteration.metrics.first { $0.name == "objective/kl_coef" }?.value == shapedWith)
     }
 
     @Test("with top_k, logits shows the sampled distribution beside the full softmax that log-probs use")

@@ -48,8 +48,8 @@ enum DPOCommands {
         call.console.line("reward = beta (log pi - log pi_ref); margin = reward(chosen) - reward(rejected); "
             + lossFormula(config))
         let metrics = trainer.evaluate(all)
-        call.console.line("Over all \(all.count) pairs: "
-            + metrics.map { "\($0.name) \(Format.signed($0.value, 4))" }.joined(separator: ", "))
+        call.console.line(Format.wrapped("Over all \(all.count) pairs: "
+            + metrics.map { "\($0.name) \(Format.signed($0.value, 4))" }.joined(separator: ", ")))
     }
 
     /// The loss of one pair under `config`, as a line of text.
@@ -90,9 +90,9 @@ enum DPOCommands {
         let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
                                  config: config)
         let source = file.map { "of \($0)" } ?? "training pairs"
-        call.console.line("DPO: \(steps) step\(steps == 1 ? "" : "s") of \(config.perDeviceTrainBatchSize) pairs "
+        call.console.line(Format.wrapped("DPO: \(steps) step\(steps == 1 ? "" : "s") of \(config.perDeviceTrainBatchSize) pairs "
             + "from the \(training.count) \(source), beta \(Format.short(config.beta)), "
-            + "loss_type \(config.lossType.rawValue); the reference is the SFT model, and no reward model is used.")
+            + "loss_type \(config.lossType.rawValue); the reference is the SFT model, and no reward model is used."))
         let heldOut = session.data.preferenceHeldOut
         let before = Dictionary(uniqueKeysWithValues: trainer.evaluate(heldOut).map { ($0.name, $0.value) })
         // The batch and update in hand were made by the policy before this run.

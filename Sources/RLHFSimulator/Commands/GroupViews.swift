@@ -93,10 +93,10 @@ enum GroupViews {
         let gae = GroupCredit.ppoAdvantages(rollout, config: ppo)
         call.console.line("Completion \(index): \(session.tokenizer.decode(rollout.promptTokens)) -> "
             + "\(session.tokenizer.decode(rollout.responseText))")
-        call.console.line("\(trainer.name) gives every token the completion's advantage A = "
+        call.console.line(Format.wrapped("\(trainer.name) gives every token the completion's advantage A = "
             + "\(Format.signed(batch.advantages[index], 4)). PPO's GAE on the same tokens "
             + "(kl_coef \(Format.short(ppo.klCoef)), "
-            + "lam \(Format.short(ppo.lam)), the value head's V):")
+            + "lam \(Format.short(ppo.lam)), the value head's V):"))
         var table = Table([.init("t"), .init("token", .left), .init("\(trainer.name) A"), .init("PPO r_t"),
                            .init("V(s_t)"), .init("GAE A_t")])
         for t in 0..<rollout.tokenCount {
@@ -105,9 +105,9 @@ enum GroupViews {
                        Format.signed(rollout.values[t], 4), Format.signed(gae.advantages[t], 4)])
         }
         call.console.line(table.render())
-        call.console.line("Without a critic no token is told it mattered more than another; "
+        call.console.line(Format.wrapped("Without a critic no token is told it mattered more than another; "
             + "GAE's A_t (before whitening) "
-            + "varies along the completion with V.")
+            + "varies along the completion with V."))
     }
 
     // MARK: - update [step]
@@ -142,8 +142,8 @@ enum GroupViews {
                     return
                 }
             } else {
-                call.console.line("  step \(record.index): loss \(Format.signed(record.loss, 5))  "
-                    + record.metrics.map { "\($0.name) \(Format.fixed($0.value, 4))" }.joined(separator: "  "))
+                call.console.line(Format.wrapped("  step \(record.index): loss \(Format.signed(record.loss, 5))  "
+                    + record.metrics.map { "\($0.name) \(Format.fixed($0.value, 4))" }.joined(separator: "  ")))
             }
         }
         let iteration = trainer.finish(batch: batch, steps: state.steps)
@@ -164,7 +164,7 @@ enum GroupViews {
 
     static func stepDetail(_ record: GroupStepRecord, batch: GroupBatch, trainer: GroupAlgorithm, call: Invocation) {
         let session = call.session
-        call.console.line("Step \(record.index): \(trainer.lossFormula)")
+        call.console.line(Format.wrapped("Step \(record.index): \(trainer.lossFormula)"))
         let perToken = record.units.first?.token != nil
         var columns: [Table.Column] = [.init("#"), .init(perToken ? "t" : "tokens"),
                                        .init(perToken ? "token" : "response", .left),
@@ -206,9 +206,9 @@ enum GroupViews {
             call.console.line("What each completion weighs in the loss (tokens x weight per token):")
             call.console.line(weights.render())
         }
-        call.console.line("  loss \(Format.signed(record.loss, 5)) = sum of weight*term   grad_norm "
+        call.console.line(Format.wrapped("  loss \(Format.signed(record.loss, 5)) = sum of weight*term   grad_norm "
             + "\(Format.fixed(record.gradNorm))   " + record.metrics.map { "\($0.name) \(Format.fixed($0.value, 4))" }
-                .joined(separator: "  "))
+                .joined(separator: "  ")))
         call.console.line("  (from the forward pass before this step; the Adam step then moved the parameters)")
     }
 

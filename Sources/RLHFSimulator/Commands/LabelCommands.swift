@@ -78,8 +78,8 @@ enum LabelCommands {
         session.pendingLabel = nil
         let golds = pending.candidates.map { session.annotator.goldScore(prompt: pending.prompt, response: $0) }
         let verdict = golds[0] == golds[1] ? "could not tell them apart" : "would pick \(golds[0] > golds[1] ? 0 : 1)"
-        call.console.line("Saved your choice (\(choice)) to \(session.labelFile). The built-in annotator \(verdict) "
-            + "(gold \(Format.signed(golds[0], 1)) vs \(Format.signed(golds[1], 1))).")
+        call.console.line(Format.wrapped("Saved your choice (\(choice)) to \(session.labelFile). The built-in annotator "
+            + "\(verdict) (gold \(Format.signed(golds[0], 1)) vs \(Format.signed(golds[1], 1)))."))
     }
 
     static let score = Command(

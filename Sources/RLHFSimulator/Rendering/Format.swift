@@ -35,4 +35,27 @@ public enum Format {
         let shown = text.count > limit ? String(text.prefix(limit - 3)) + "..." : text
         return "\"" + shown + "\""
     }
+
+    /// Prose cut at spaces into lines of at most `width` characters; each line after the first starts
+    /// with the first line's indentation and two more spaces (a single long word stands alone).
+    public static func wrapped(_ text: String, width: Int = 120) -> String {
+        let indent = String(text.prefix { $0 == " " })
+        // Runs of spaces are kept (empty words) except where a line breaks.
+        let words = text.dropFirst(indent.count).split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        var lines: [String] = []
+        var current = indent
+        for word in words {
+            let start = lines.isEmpty ? indent : indent + "  "
+            if current == start {
+                current = start + word
+            } else if current.count + 1 + word.count <= width {
+                current += " " + word
+            } else {
+                lines.append(String(current.reversed().drop { $0 == " " }.reversed()))
+                current = indent + "  " + word
+            }
+        }
+        lines.append(current)
+        return lines.joined(separator: "\n")
+    }
 }
