@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RLHFEngine
 import RLHFSimulator
 
 /// The `rlhf` executable: a thin shell around the RLHFSimulator library.
@@ -47,8 +48,12 @@ struct REPLCommand: ParsableCommand {
         let session = try options.startSession()
         let interpreter = Interpreter(session: session)
         if let script {
-            guard let data = FileManager.default.contents(atPath: script), let text = String(data: data, encoding: .utf8) else {
-                throw StartupError(message: "\(script): no such file, or not readable text")
+            let data: Data
+            do { data = try SafeFile.read(script) } catch let error as FileError {
+                throw StartupError(message: error.description)
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw StartupError(message: "\(script): not UTF-8 text")
             }
             try ScriptMode.run(text: text, name: script, interpreter: interpreter, keepGoing: keepGoing,
                                folder: URL(fileURLWithPath: script).deletingLastPathComponent())

@@ -83,6 +83,19 @@ struct InputTests {
                 == "error: the quote \" is not closed; usage: train sft|rm|ppo|grpo|rloo|dpo N [FILE]\n")
     }
 
+    @Test("source of a FIFO or a folder is one clear line, and it never waits on the FIFO")
+    func sourceOddFiles() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-odd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fifo = folder.appendingPathComponent("pipe").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let fixture = try SessionFixture()
+        #expect(fixture.run("source \(fifo)") == "error: \(fifo): is a FIFO, not a regular file\n")
+        #expect(fixture.run("source \(folder.path)") == "error: \(folder.path): is a folder, not a file\n")
+        #expect(fixture.run("vocab").contains("1:<eos>"))
+    }
+
     @Test("a CRLF script runs every line, as the same script with LF does")
     func crlfScript() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-crlf-\(UUID().uuidString)")

@@ -137,9 +137,9 @@ public final class Interpreter {
     func source(path given: String, console: Console) throws {
         let path = resolve(given)
         guard sourceDepth < 8 else { throw CommandError("source: files include each other too deeply (\(path))") }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw CommandError("\(path): no such file, or not readable text")
-        }
+        let data: Data
+        do { data = try SafeFile.read(path) } catch let error as FileError { throw CommandError(error.description) }
+        guard let text = String(data: data, encoding: .utf8) else { throw CommandError("\(path): not UTF-8 text") }
         sourceDepth += 1
         defer { sourceDepth -= 1 }
         let result = runScript(lines: TextLines.split(text), name: path, console: console,

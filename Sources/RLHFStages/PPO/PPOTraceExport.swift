@@ -70,11 +70,9 @@ public enum PPOTraceExport {
     /// - Throws: `PPOTraceError` naming the file for a missing or unreadable file, JSON
     ///   that does not parse, a missing or mistyped key, or arrays whose lengths disagree.
     public static func read(path: String) throws -> PPOTrace {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw PPOTraceError(file: path, message: "no such file")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PPOTraceError(file: path, message: "cannot read the file")
+        let data: Data
+        do { data = try SafeFile.read(path) } catch let error as FileError {
+            throw PPOTraceError(file: path, message: error.reason)
         }
         return try decode(data, file: path)
     }
