@@ -117,7 +117,8 @@ struct PPOOutcomeTests {
     }
 
     /// What lesson 10 does on seed 5: the defaults, then kl_coef 0 with the steps of
-    /// learning_rate 3e-4 (the default's small steps take hundreds of iterations to drift).
+    /// learning_rate 3e-4 (with the default's small steps, seed 5 at beta 0 ends 50 iterations at a held-out
+    /// KL of 2.8; seed 1 needed 150 to reach 16).
     /// Over seeds 1, 3 and 5 the free run's gold fell and its KL ran away; on seed 2 it did not.
     @Test("with the KL leash, 50 iterations raise the held-out reward; without it, the policy hacks the reward model")
     func leashAndHacking() throws {

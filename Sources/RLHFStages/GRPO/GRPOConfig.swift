@@ -20,8 +20,9 @@ public struct GRPOConfig: Sendable, Equatable {
     /// so that `scale_rewards batch` differs from `group` and the iterations compare with PPO's.
     public var generationBatchSize: Int = 16
     /// Weight of the k3 KL in the loss (`beta`). TRL 1.16 has 0.0 (no reference model); here 0.04, TRL's
-    /// default before 0.19, because this world's reward model is flawed on purpose and without a leash the
-    /// policy drifts into word salad the reward model likes (lesson 10).
+    /// default before 0.19, so that the k3 term and the `kl` metric show in `update step` and `train grpo`.
+    /// (Measured: with beta 0, 40 iterations on seeds 0-2 still ended near the beta 0.04 runs, held-out KL
+    /// 2.5-2.6; the README gives the figures.)
     public var beta: Double = 0.04
     /// Lower clip range of the ratio (`epsilon`).
     public var epsilon: Double = 0.2
@@ -40,7 +41,7 @@ public struct GRPOConfig: Sendable, Equatable {
     /// Longest completion in tokens, EOS included (`max_completion_length`, TRL 256; the world's context is 32).
     public var maxCompletionLength: Int = 16
     /// Adam's step size (`learning_rate`). TRL's 1e-6 is for billion-parameter models: on this tiny GPT-2 it
-    /// moves nothing in 40 iterations (held-out score unchanged to 3 decimals); 3e-4, the PPO default here, raises it.
+    /// moves little in 40 iterations (held-out rm score -0.662 to -0.641 on seed 0); 3e-4 raises it past +2.
     public var learningRate: Double = 3e-4
     public var adamBeta1: Double = 0.9
     public var adamBeta2: Double = 0.999
