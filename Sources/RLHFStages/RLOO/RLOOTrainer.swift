@@ -9,25 +9,15 @@ public final class RLOOTrainer: GroupAlgorithm {
 
     /// The settings; a new learning rate or max_grad_norm reaches Adam, sampling settings the next batch.
     public var config: RLOOConfig {
-        didSet {
-            collector.config = GroupReadout.sampling(temperature: config.temperature, topK: config.topK,
-                                                     maxCompletionLength: config.maxCompletionLength)
-            optimizer.learningRate = Float(config.learningRate)
-            optimizer.maxGradNorm = Float(config.maxGradNorm)
-        }
+        didSet { config.apply(to: &collector, optimizer) }
     }
 
     public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
                 tokenizer: Tokenizer, config: RLOOConfig) {
         self.config = config
         collector = RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel,
-                                     annotator: annotator,
-                                     tokenizer: tokenizer,
-                                     config: GroupReadout.sampling(temperature: config.temperature, topK: config.topK,
-                                                                   maxCompletionLength: config.maxCompletionLength))
-        optimizer = Adam(parameters: policy.model.parameters, learningRate: Float(config.learningRate),
-                         beta1: Float(config.adamBeta1), beta2: Float(config.adamBeta2),
-                         epsilon: Float(config.adamEpsilon), maxGradNorm: Float(config.maxGradNorm))
+                                     annotator: annotator, tokenizer: tokenizer, config: config.sampling)
+        optimizer = config.policyOptimizer(policy)
     }
 
     public var name: String { "RLOO" }
