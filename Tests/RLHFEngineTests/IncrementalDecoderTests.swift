@@ -2,7 +2,7 @@ import Testing
 import RLHFEngine
 
 @Suite("Key/value-cache inference: the batched forward's logits, token by token")
-struct KVCacheTests {
+struct IncrementalDecoderTests {
     static func model(seed: UInt64 = 31) -> GPT2 {
         var random = RandomGenerator(seed: seed)
         return GPT2(config: GPT2Config(vocabularySize: 62), random: &random)
@@ -17,12 +17,12 @@ struct KVCacheTests {
 
     @Test("nextTokenLogits equals the last row of the batched forward, bit for bit")
     func nextTokenLogits() {
-        let model = KVCacheTests.model()
+        let model = IncrementalDecoderTests.model()
         var random = RandomGenerator(seed: 7)
         for length in [1, 2, 5, 12, 31, 32] {
             let tokens = randomRows(&random, lengths: [length], vocabulary: 62)[0]
             let cached = model.nextTokenLogits(tokens)
-            let batched = KVCacheTests.batchedLogits(model, tokens, position: length - 1)
+            let batched = IncrementalDecoderTests.batchedLogits(model, tokens, position: length - 1)
             #expect(bitPatterns(cached) == bitPatterns(batched), "length \(length)")
             let largest = zip(cached, batched).map { Swift.abs($0 - $1) }.max() ?? 0
             #expect(largest < 1e-4)
@@ -31,7 +31,7 @@ struct KVCacheTests {
 
     @Test("feeding in pieces (a prompt, then one token at a time, then a block) gives every position's logits")
     func incremental() {
-        let model = KVCacheTests.model()
+        let model = IncrementalDecoderTests.model()
         var random = RandomGenerator(seed: 8)
         let tokens = randomRows(&random, lengths: [20], vocabulary: 62)[0]
         let decoder = IncrementalDecoder(model: model)
@@ -39,7 +39,7 @@ struct KVCacheTests {
         for piece in [5, 1, 1, 4, 1, 8] {
             let logits = decoder.append(Array(tokens[fed..<(fed + piece)]))
             fed += piece
-            let batched = KVCacheTests.batchedLogits(model, Array(tokens.prefix(fed)), position: fed - 1)
+            let batched = IncrementalDecoderTests.batchedLogits(model, Array(tokens.prefix(fed)), position: fed - 1)
             #expect(bitPatterns(logits) == bitPatterns(batched), "after \(fed) tokens")
         }
         #expect(decoder.tokens == tokens)
@@ -65,7 +65,7 @@ struct KVCacheTests {
 
     @Test("generate samples exactly what full recomputation samples, and the same again from the same seed")
     func generate() {
-        let model = KVCacheTests.model()
+        let model = IncrementalDecoderTests.model()
         let samplers = [Sampler(), Sampler(temperature: 0.7, topK: 5), Sampler.greedy, Sampler(temperature: 1.5)]
         for (index, sampler) in samplers.enumerated() {
             for prompt in [[5], [7, 8, 9, 10, 11], Array(repeating: 3, count: 30)] {
@@ -73,7 +73,7 @@ struct KVCacheTests {
                 var second = first
                 var third = first
                 let cached = model.generate(prompt: prompt, maxNewTokens: 16, eosID: 1, sampler: sampler, random: &first)
-                let reference = KVCacheTests.referenceGenerate(model, prompt: prompt, maxNewTokens: 16, eosID: 1,
+                let reference = IncrementalDecoderTests.referenceGenerate(model, prompt: prompt, maxNewTokens: 16, eosID: 1,
                                                                sampler: sampler, random: &second)
                 let again = model.generate(prompt: prompt, maxNewTokens: 16, eosID: 1, sampler: sampler, random: &third)
                 #expect(cached == reference, "sampler \(index), prompt \(prompt.count)")
@@ -85,7 +85,7 @@ struct KVCacheTests {
 
     @Test("generate stops at the context and at maxNewTokens, and accepts a full prompt")
     func limits() {
-        let model = KVCacheTests.model()
+        let model = IncrementalDecoderTests.model()
         var random = RandomGenerator(seed: 9)
         let long = Array(repeating: 4, count: 32)
         #expect(model.generate(prompt: long, maxNewTokens: 5, eosID: -1, sampler: Sampler(), random: &random).tokens.isEmpty)
