@@ -20,7 +20,7 @@ struct KLPenaltyTests {
           arguments: PPOSmall.rollouts.indices)
     func shapedRewardsMatchReference(index: Int) {
         let rollout = PPOSmall.rollouts[index]
-        let score = KLPenalty.score(rewardModelScore: rollout.rmScore, endedWithEOS: rollout.endedWithEOS,
+        let score = MissingEOSPenalty.score(rewardModelScore: rollout.rmScore, endedWithEOS: rollout.endedWithEOS,
                                     penalty: PPOSmall.missingEOSPenalty, mode: .subtract)
         #expect(close(score, rollout.score, 1e-12))
         let rewards = KLPenalty.shapedRewards(kl: rollout.klK1, score: score, beta: PPOSmall.klCoef)
@@ -30,7 +30,7 @@ struct KLPenaltyTests {
     @Test("the missing-EOS rule: the third rollout (no EOS) scores 0.7 - 1 = -0.3; the others keep rm_score")
     func missingEOSSubtract() {
         for rollout in PPOSmall.rollouts {
-            let score = KLPenalty.score(rewardModelScore: rollout.rmScore, endedWithEOS: rollout.endedWithEOS,
+            let score = MissingEOSPenalty.score(rewardModelScore: rollout.rmScore, endedWithEOS: rollout.endedWithEOS,
                                         penalty: 1.0, mode: .subtract)
             #expect(score == rollout.score)
         }
@@ -39,13 +39,13 @@ struct KLPenaltyTests {
     @Test("the replace mode, by hand: a cut-off response scores -penalty whatever the reward model said")
     func missingEOSReplace() {
         // rm 0.7, no EOS, penalty 1 -> -1 (lm-human-preferences); with EOS the score stays 0.7.
-        #expect(KLPenalty.score(rewardModelScore: 0.7, endedWithEOS: false, penalty: 1, mode: .replace) == -1)
-        #expect(KLPenalty.score(rewardModelScore: 0.7, endedWithEOS: true, penalty: 1, mode: .replace) == 0.7)
+        #expect(MissingEOSPenalty.score(rewardModelScore: 0.7, endedWithEOS: false, penalty: 1, mode: .replace) == -1)
+        #expect(MissingEOSPenalty.score(rewardModelScore: 0.7, endedWithEOS: true, penalty: 1, mode: .replace) == 0.7)
         // However high the reward model scored it: rm 42, penalty 2.5 -> -2.5.
-        #expect(KLPenalty.score(rewardModelScore: 42, endedWithEOS: false, penalty: 2.5, mode: .replace) == -2.5)
+        #expect(MissingEOSPenalty.score(rewardModelScore: 42, endedWithEOS: false, penalty: 2.5, mode: .replace) == -2.5)
         // No penalty configured: the rule is off in both modes.
-        #expect(KLPenalty.score(rewardModelScore: 0.7, endedWithEOS: false, penalty: nil, mode: .replace) == 0.7)
-        #expect(KLPenalty.score(rewardModelScore: 0.7, endedWithEOS: false, penalty: nil, mode: .subtract) == 0.7)
+        #expect(MissingEOSPenalty.score(rewardModelScore: 0.7, endedWithEOS: false, penalty: nil, mode: .replace) == 0.7)
+        #expect(MissingEOSPenalty.score(rewardModelScore: 0.7, endedWithEOS: false, penalty: nil, mode: .subtract) == 0.7)
     }
 
     @Test("k1 and k3 by hand on two tokens")

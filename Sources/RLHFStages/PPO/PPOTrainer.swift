@@ -73,11 +73,12 @@ public final class PPOTrainer {
             var rollout = prepared[index]
             rollout.kl = KLPenalty.perToken(logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs,
                                             estimator: config.klEstimator)
-            rollout.nonScoreRewards = rollout.kl.map { -klCoef * $0 }
+            rollout.nonScoreRewards = KLPenalty.nonScoreRewards(kl: rollout.kl, beta: klCoef)
             // PPOv2 puts the score one slot after EOS, unless EOS already fills the last slot of response_length.
             let slot = config.scorePosition == .afterEOS && rollout.endedWithEOS
                 && rollout.tokenCount < config.responseLength
-            rollout.rewards = KLPenalty.shapedRewards(kl: rollout.kl, score: slot ? nil : rollout.score, beta: klCoef)
+            rollout.rewards = KLPenalty.shapedRewards(nonScoreRewards: rollout.nonScoreRewards,
+                                                      score: slot ? nil : rollout.score)
             rollout.afterEOS = slot ? ScoreSlot(value: rollout.valueAfterLast, reward: rollout.score) : nil
             prepared[index] = rollout
         }

@@ -61,7 +61,7 @@ public struct RolloutCollector {
             let ended = responses[index].endedWithEOS
             let text = ended ? Array(episode.response.dropLast()) : episode.response
             let rmScore = Double(rewardModelScores[index])
-            let score = KLPenalty.score(rewardModelScore: rmScore, endedWithEOS: ended,
+            let score = MissingEOSPenalty.score(rewardModelScore: rmScore, endedWithEOS: ended,
                                         penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
             let gold = annotator?.goldScore(prompt: episode.prompt, response: text, endedWithEOS: ended)
             var rollout = Rollout(promptTokens: episode.prompt, responseTokens: episode.response, endedWithEOS: ended,
