@@ -29,12 +29,37 @@ struct CheckpointTests {
             let center: Float = name.contains(".ln_") && name.hasSuffix(".weight") ? 1 : 0
             parameter.data = parameter.data.map { _ in center + 0.3 * Float(random.nextNormal()) }
         }
-        let valueHead = ScalarHead.valueHead(width: config.embeddingWidth, random: &random)
+        let valueHead = newHead(width: config.embeddingWidth, random: &random)
         valueHead.weight.data = valueHead.weight.data.map { _ in 0.5 * Float(random.nextNormal()) }
         valueHead.bias!.data = [0.37]
-        let rewardHead = ScalarHead.rewardHead(width: config.embeddingWidth, random: &random)
+        let rewardHead = ScalarHead.score(width: config.embeddingWidth, random: &random)
         rewardHead.weight.data = rewardHead.weight.data.map { _ in 0.5 * Float(random.nextNormal()) }
         return (model, valueHead, rewardHead)
+    }
+
+    /// The file a head with bias is kept in beside a model, as a caller of `saveHead` names it.
+    static let headFile = "head.safetensors"
+
+    /// A head with bias, `head.weight` (1, C) and `head.bias` (1).
+    static func newHead(width: Int, random: inout RandomGenerator) -> ScalarHead {
+        ScalarHead(width: width, hasBias: true, weightName: "head.weight", biasName: "head.bias",
+                   standardDeviation: 0.02, random: &random)
+    }
+
+    /// A language model saved with (or without) a head in `headFile`.
+    static func save(_ model: GPT2, tokenizer: Tokenizer, head: ScalarHead?, to folder: URL,
+                     fileSystem: any FileSystem = SystemFileSystem()) throws {
+        try CheckpointFolder.save(model: model, tokenizer: tokenizer, to: folder, fileSystem: fileSystem)
+        try CheckpointFolder.saveHead(head, as: headFile, in: folder, fileSystem: fileSystem)
+    }
+
+    /// A folder read back with the head in `headFile`, when there is one.
+    static func load(_ folder: URL,
+                     fileSystem: any FileSystem = SystemFileSystem()) throws -> (LoadedCheckpoint, ScalarHead?) {
+        let loaded = try CheckpointFolder.load(from: folder, fileSystem: fileSystem)
+        var scratch = RandomGenerator(seed: 0)
+        let template = newHead(width: loaded.model.config.embeddingWidth, random: &scratch)
+        return (loaded, try CheckpointFolder.loadHead(headFile, in: folder, into: template, fileSystem: fileSystem))
     }
 
     /// A fresh empty folder, removed by `cleanUp`.
@@ -52,26 +77,26 @@ struct CheckpointTests {
 
     // MARK: round trips
 
-    @Test("a language model with its value head comes back bit for bit")
+    @Test("a language model with a head beside it comes back bit for bit")
     func languageModelRoundTrip() throws {
         let (model, valueHead, _) = Self.makeModel()
         let tokenizer = Self.makeTokenizer()
         let folder = Self.temporaryFolder()
         defer { Self.cleanUp(folder) }
-        try CheckpointFolder.save(model: model, tokenizer: tokenizer, valueHead: valueHead, to: folder)
+        try Self.save(model, tokenizer: tokenizer, head: valueHead, to: folder)
 
-        let loaded = try CheckpointFolder.load(from: folder)
+        let (loaded, loadedHead) = try Self.load(folder)
         #expect(loaded.kind == .languageModel)
         #expect(loaded.model.config == model.config)
         #expect(loaded.tokenizer == tokenizer)
-        #expect(loaded.rewardHead == nil)
+        #expect(loaded.scoreHead == nil)
         let original = model.namedParameters()
         let restored = loaded.model.namedParameters()
         #expect(original.map(\.0) == restored.map(\.0))
         for ((name, before), (_, after)) in zip(original, restored) {
             #expect(Self.bits(before) == Self.bits(after), "\(name) differs")
         }
-        let head = try #require(loaded.valueHead)
+        let head = try #require(loadedHead)
         #expect(Self.bits(head.weight) == Self.bits(valueHead.weight))
         #expect(Self.bits(head.bias!) == Self.bits(valueHead.bias!))
 
@@ -82,18 +107,19 @@ struct CheckpointTests {
         #expect(Self.bits(logits) == Self.bits(reloadedLogits))
     }
 
-    @Test("a reward model comes back with its score head")
+    @Test("a sequence classifier comes back with its score head")
     func rewardModelRoundTrip() throws {
         let (model, _, rewardHead) = Self.makeModel(seed: 11)
         let tokenizer = Self.makeTokenizer()
         let folder = Self.temporaryFolder()
         defer { Self.cleanUp(folder) }
-        try CheckpointFolder.saveRewardModel(model: model, rewardHead: rewardHead, tokenizer: tokenizer, to: folder)
+        try CheckpointFolder.saveSequenceClassifier(model: model, scoreHead: rewardHead, tokenizer: tokenizer,
+                                                    to: folder)
 
-        let loaded = try CheckpointFolder.load(from: folder)
-        #expect(loaded.kind == .rewardModel)
-        #expect(loaded.valueHead == nil)
-        let head = try #require(loaded.rewardHead)
+        let (loaded, otherHead) = try Self.load(folder)
+        #expect(loaded.kind == .sequenceClassifier)
+        #expect(otherHead == nil)
+        let head = try #require(loaded.scoreHead)
         #expect(head.bias == nil)
         #expect(Self.bits(head.weight) == Self.bits(rewardHead.weight))
         for ((name, before), (_, after)) in zip(model.namedParameters(), loaded.model.namedParameters()) {
@@ -110,13 +136,13 @@ struct CheckpointTests {
         let tokenizer = Self.makeTokenizer()
         let (first, second) = (Self.temporaryFolder(), Self.temporaryFolder())
         defer { Self.cleanUp(first); Self.cleanUp(second) }
-        try CheckpointFolder.save(model: model, tokenizer: tokenizer, valueHead: valueHead, to: first)
-        try CheckpointFolder.save(model: model.copy(), tokenizer: tokenizer, valueHead: valueHead.copy(), to: second)
-        try CheckpointFolder.save(model: model, tokenizer: tokenizer, valueHead: valueHead, to: second)  // over itself
+        try Self.save(model, tokenizer: tokenizer, head: valueHead, to: first)
+        try Self.save(model.copy(), tokenizer: tokenizer, head: valueHead.copy(), to: second)
+        try Self.save(model, tokenizer: tokenizer, head: valueHead, to: second)  // over itself
 
         let names = try FileManager.default.contentsOfDirectory(atPath: first.path).sorted()
         #expect(names == ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                          "value_head.safetensors"])
+                          "head.safetensors"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: second.path).sorted() == names)
         for name in names {
             let a = try Data(contentsOf: first.appendingPathComponent(name))
@@ -125,15 +151,15 @@ struct CheckpointTests {
         }
     }
 
-    @Test("saving without a value head removes a stale one")
+    @Test("saving without a head removes a stale one")
     func staleValueHeadRemoved() throws {
         let (model, valueHead, _) = Self.makeModel()
         let tokenizer = Self.makeTokenizer()
         let folder = Self.temporaryFolder()
         defer { Self.cleanUp(folder) }
-        try CheckpointFolder.save(model: model, tokenizer: tokenizer, valueHead: valueHead, to: folder)
-        try CheckpointFolder.save(model: model, tokenizer: tokenizer, to: folder)
-        #expect(try CheckpointFolder.load(from: folder).valueHead == nil)
+        try Self.save(model, tokenizer: tokenizer, head: valueHead, to: folder)
+        try Self.save(model, tokenizer: tokenizer, head: nil, to: folder)
+        #expect(try Self.load(folder).1 == nil)
     }
 
     @Test("config.json carries what transformers needs")
@@ -142,7 +168,8 @@ struct CheckpointTests {
         let tokenizer = Self.makeTokenizer()
         let folder = Self.temporaryFolder()
         defer { Self.cleanUp(folder) }
-        try CheckpointFolder.saveRewardModel(model: model, rewardHead: rewardHead, tokenizer: tokenizer, to: folder)
+        try CheckpointFolder.saveSequenceClassifier(model: model, scoreHead: rewardHead, tokenizer: tokenizer,
+                                                    to: folder)
         let data = try Data(contentsOf: folder.appendingPathComponent("config.json"))
         let config = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(config["model_type"] as? String == "gpt2")
@@ -172,9 +199,9 @@ struct CheckpointTests {
         let (model, valueHead, _) = makeModel()
         let folder = temporaryFolder()
         defer { cleanUp(folder) }
-        try CheckpointFolder.save(model: model, tokenizer: makeTokenizer(), valueHead: valueHead, to: folder)
+        try Self.save(model, tokenizer: makeTokenizer(), head: valueHead, to: folder)
         try damage(folder)
-        let error = #expect(throws: CheckpointError.self) { _ = try CheckpointFolder.load(from: folder) }
+        let error = #expect(throws: CheckpointError.self) { _ = try Self.load(folder) }
         let message = error?.description ?? ""
         for part in parts {
             #expect(message.contains(part), "\"\(message)\" should mention \(part)")
@@ -209,8 +236,8 @@ struct CheckpointTests {
         try Self.expectLoadError(mentions: ["model.safetensors", "\"transformer.h.1.mlp.c_fc.bias\"", "missing"]) { folder in
             try Self.edit(folder, "model.safetensors") { $0["transformer.h.1.mlp.c_fc.bias"] = nil }
         }
-        try Self.expectLoadError(mentions: ["value_head.safetensors", "\"v_head.summary.bias\"", "missing"]) { folder in
-            try Self.edit(folder, "value_head.safetensors") { $0["v_head.summary.bias"] = nil }
+        try Self.expectLoadError(mentions: ["head.safetensors", "\"head.bias\"", "missing"]) { folder in
+            try Self.edit(folder, "head.safetensors") { $0["head.bias"] = nil }
         }
     }
 
@@ -223,10 +250,10 @@ struct CheckpointTests {
                 tensors["transformer.h.0.attn.c_attn.weight"] = StoredTensor(shape: [96, 32], values: weight.values)
             }
         }
-        try Self.expectLoadError(mentions: ["value_head.safetensors", "\"v_head.summary.weight\"",
+        try Self.expectLoadError(mentions: ["head.safetensors", "\"head.weight\"",
                                             "has shape [32], expected [1, 32]"]) { folder in
-            try Self.edit(folder, "value_head.safetensors") { tensors in
-                tensors["v_head.summary.weight"] = StoredTensor(shape: [32], values: tensors["v_head.summary.weight"]!.values)
+            try Self.edit(folder, "head.safetensors") { tensors in
+                tensors["head.weight"] = StoredTensor(shape: [32], values: tensors["head.weight"]!.values)
             }
         }
     }

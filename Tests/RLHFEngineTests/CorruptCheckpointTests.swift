@@ -5,7 +5,7 @@ import Testing
 /// One way to damage a saved language-model folder, and the words its refusal must hold.
 enum CorruptCheckpoint: String, CaseIterable, Sendable, CustomStringConvertible {
     case hugeWidth, hugeLayerCount, layersBeyondTheFile, shorterContext, widerThanTheWeights, hugeVocabulary
-    case epsilonOverflows, infiniteInitializerRange, nanValueHead, infiniteWeight, stringForInteger
+    case epsilonOverflows, infiniteInitializerRange, nanHead, infiniteWeight, stringForInteger
     case booleanForInteger, arrayForNumber, configSyntax, overlappingOffsets, gapInData, trailingBytes
     case duplicateName, notAFile
 
@@ -22,7 +22,7 @@ enum CorruptCheckpoint: String, CaseIterable, Sendable, CustomStringConvertible 
         case .hugeVocabulary: return ["config.json", "\"vocab_size\"", "larger"]
         case .epsilonOverflows: return ["config.json", "\"layer_norm_epsilon\"", "1e+300", "finite"]
         case .infiniteInitializerRange: return ["config.json", "\"initializer_range\"", "finite"]
-        case .nanValueHead: return ["value_head.safetensors", "\"v_head.summary.weight\"", "nan", "index 3"]
+        case .nanHead: return ["head.safetensors", "\"head.weight\"", "nan", "index 3"]
         case .infiniteWeight: return ["model.safetensors", "\"transformer.h.1.ln_2.bias\"", "inf", "index 0"]
         case .stringForInteger: return ["config.json", "\"n_embd\"", "expected an integer, found \"32\""]
         case .booleanForInteger: return ["config.json", "\"n_layer\"", "found true"]
@@ -47,8 +47,8 @@ enum CorruptCheckpoint: String, CaseIterable, Sendable, CustomStringConvertible 
         case .hugeVocabulary: try Self.editConfig(folder) { $0["vocab_size"] = 1 << 40 }
         case .epsilonOverflows: try Self.editConfig(folder) { $0["layer_norm_epsilon"] = 1e300 }
         case .infiniteInitializerRange: try Self.editConfig(folder) { $0["initializer_range"] = 1e39 }
-        case .nanValueHead:
-            try Self.edit(folder, CheckpointFolder.valueHeadFile) { $0["v_head.summary.weight"]!.values[3] = .nan }
+        case .nanHead:
+            try Self.edit(folder, CheckpointTests.headFile) { $0["head.weight"]!.values[3] = .nan }
         case .infiniteWeight:
             try Self.edit(folder, CheckpointFolder.weightsFile) {
                 $0["transformer.h.1.ln_2.bias"]!.values[0] = .infinity
@@ -135,10 +135,9 @@ struct CorruptCheckpointTests {
         let (model, valueHead, _) = CheckpointTests.makeModel()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-corrupt-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try CheckpointFolder.save(model: model, tokenizer: CheckpointTests.makeTokenizer(), valueHead: valueHead,
-                                  to: folder)
+        try CheckpointTests.save(model, tokenizer: CheckpointTests.makeTokenizer(), head: valueHead, to: folder)
         try corruption.damage(folder)
-        let error = #expect(throws: CheckpointError.self) { _ = try CheckpointFolder.load(from: folder) }
+        let error = #expect(throws: CheckpointError.self) { _ = try CheckpointTests.load(folder) }
         let message = error?.description ?? ""
         for part in corruption.mentions {
             #expect(message.contains(part), "\"\(message)\" should mention \(part)")

@@ -67,10 +67,10 @@ struct SafeFileCheckpointTests {
         let tokenizer = CheckpointTests.makeTokenizer()
         try SafeFile.replaceFolder(folder, allowed: ["policy", "reward"], fileSystem: fileSystem) { staging in
             let url = URL(fileURLWithPath: staging)
-            try CheckpointFolder.save(model: model, tokenizer: tokenizer, valueHead: valueHead,
-                                      to: url.appendingPathComponent("policy"), fileSystem: fileSystem)
-            try CheckpointFolder.saveRewardModel(model: model, rewardHead: rewardHead, tokenizer: tokenizer,
-                                                 to: url.appendingPathComponent("reward"), fileSystem: fileSystem)
+            try CheckpointTests.save(model, tokenizer: tokenizer, head: valueHead,
+                                     to: url.appendingPathComponent("policy"), fileSystem: fileSystem)
+            try CheckpointFolder.saveSequenceClassifier(model: model, scoreHead: rewardHead, tokenizer: tokenizer,
+                                                        to: url.appendingPathComponent("reward"), fileSystem: fileSystem)
         }
     }
 

@@ -41,9 +41,10 @@ struct CheckpointCommandTests {
         #expect(fixture.run("save \(root)/saved").hasPrefix("Saved"))
         var wider = config
         wider.embeddingWidth = config.embeddingWidth + 16
-        try CheckpointFolder.save(model: GPT2(config: wider, random: &random), tokenizer: session.tokenizer,
-                                  valueHead: ScalarHead.valueHead(width: wider.embeddingWidth, random: &random),
-                                  to: folder.appendingPathComponent("policy"))
+        try RLHFCheckpoint.saveLanguageModel(GPT2(config: wider, random: &random),
+                                             valueHead: RLHFCheckpoint.newValueHead(width: wider.embeddingWidth,
+                                                                                    random: &random),
+                                             tokenizer: session.tokenizer, to: folder.appendingPathComponent("policy"))
         let wide = fixture.run("load \(root)/saved")
         #expect(wide.contains("error: \(root)/saved: the three models must have one width (n_embd)"), "\(wide)")
         #expect(session.policy === policy && session.sft === sft && session.reward === reward)

@@ -2,16 +2,16 @@ import Foundation
 
 /// Which Hugging Face class a checkpoint folder loads as.
 public enum CheckpointKind: String, CaseIterable, Sendable {
-    /// `GPT2LMHeadModel`: the language model (policy, SFT model, reference).
+    /// `GPT2LMHeadModel`: a language model with its tied head.
     case languageModel
-    /// `GPT2ForSequenceClassification` with one label: the reward model.
-    case rewardModel
+    /// `GPT2ForSequenceClassification` with one label: a backbone and a `score` head.
+    case sequenceClassifier
 
     /// The class name written in `config.json`'s `architectures`.
     public var architecture: String {
         switch self {
         case .languageModel: return "GPT2LMHeadModel"
-        case .rewardModel: return "GPT2ForSequenceClassification"
+        case .sequenceClassifier: return "GPT2ForSequenceClassification"
         }
     }
 }
@@ -21,20 +21,19 @@ public struct LoadedCheckpoint {
     public let kind: CheckpointKind
     public let model: GPT2
     public let tokenizer: Tokenizer
-    /// PPO's value head, when the folder has `value_head.safetensors`.
-    public let valueHead: ScalarHead?
-    /// The reward model's `score` head, for a `.rewardModel` folder.
-    public let rewardHead: ScalarHead?
+    /// The `score` head (`score.weight`, no bias), for a `.sequenceClassifier` folder.
+    public let scoreHead: ScalarHead?
 }
 
 /// A model saved as a Hugging Face model folder, loadable with `from_pretrained`:
 ///
 ///     config.json              GPT2Config, with the pad and end-of-sequence ids
-///     model.safetensors        transformer.* (and score.weight for a reward model), F32;
+///     model.safetensors        transformer.* (and score.weight for a sequence classifier), F32;
 ///                              no lm_head.weight, which is tied to transformer.wte.weight
 ///     tokenizer.json           the vocabulary as a `tokenizers` WordLevel model
 ///     tokenizer_config.json    so that AutoTokenizer finds it and its special tokens
-///     value_head.safetensors   optional: v_head.summary.weight/bias, as TRL names them
+///
+/// A head kept beside the model in a file of its own (`saveHead`, `loadHead`) is the caller's to name.
 ///
 /// Every file is written to a temporary file in the folder and renamed into place (`SafeFile`);
 /// `SafeFile.replaceFolder` makes a save of several folders atomic as a whole.
@@ -43,41 +42,61 @@ public enum CheckpointFolder {
     public static let weightsFile = "model.safetensors"
     public static let tokenizerFile = "tokenizer.json"
     public static let tokenizerConfigFile = "tokenizer_config.json"
-    public static let valueHeadFile = "value_head.safetensors"
 
-    /// Saves a language model (`GPT2LMHeadModel`), and PPO's value head when given, into
-    /// `folder` (created if needed). A `value_head.safetensors` left from an earlier save
-    /// is removed when `valueHead` is nil.
-    public static func save(model: GPT2, tokenizer: Tokenizer, valueHead: ScalarHead? = nil, to folder: URL,
+    /// Saves a language model (`GPT2LMHeadModel`) into `folder` (created if needed).
+    public static func save(model: GPT2, tokenizer: Tokenizer, to folder: URL,
                             fileSystem: any FileSystem = SystemFileSystem()) throws {
         try prepare(folder, model: model, tokenizer: tokenizer, fileSystem: fileSystem)
-        if let valueHead {
-            precondition(valueHead.weight.shape == [1, model.config.embeddingWidth], "value head width differs from the model's")
-            try Safetensors.write(tensors(of: valueHead), to: folder.appendingPathComponent(valueHeadFile),
-                                  fileSystem: fileSystem)
-        } else {
-            try removeIfPresent(folder.appendingPathComponent(valueHeadFile), fileSystem: fileSystem)
-        }
         try Safetensors.write(tensors(of: model), to: folder.appendingPathComponent(weightsFile),
                               fileSystem: fileSystem)
-        try writeJSONFiles(model: model, tokenizer: tokenizer, kind: .languageModel, to: folder, fileSystem: fileSystem)
+        try writeJSONFiles(model: model, tokenizer: tokenizer, kind: .languageModel, to: folder,
+                           fileSystem: fileSystem)
     }
 
-    /// Saves a reward model (`GPT2ForSequenceClassification`, one label): the backbone
+    /// Saves a sequence classifier (`GPT2ForSequenceClassification`, one label): the backbone
     /// under `transformer.*` and the head as `score.weight` (1, C), which has no bias.
-    public static func saveRewardModel(model: GPT2, rewardHead: ScalarHead, tokenizer: Tokenizer, to folder: URL,
-                                       fileSystem: any FileSystem = SystemFileSystem()) throws {
-        precondition(rewardHead.bias == nil, "GPT2ForSequenceClassification's score head has no bias")
-        precondition(rewardHead.weight.shape == [1, model.config.embeddingWidth], "reward head width differs from the model's")
+    public static func saveSequenceClassifier(model: GPT2, scoreHead: ScalarHead, tokenizer: Tokenizer,
+                                              to folder: URL, fileSystem: any FileSystem = SystemFileSystem()) throws {
+        precondition(scoreHead.bias == nil, "GPT2ForSequenceClassification's score head has no bias")
+        precondition(scoreHead.weight.shape == [1, model.config.embeddingWidth],
+                     "score head width differs from the model's")
         var weights = tensors(of: model)
-        weights[rewardWeightName] = StoredTensor(rewardHead.weight)
+        weights[scoreWeightName] = StoredTensor(scoreHead.weight)
         try prepare(folder, model: model, tokenizer: tokenizer, fileSystem: fileSystem)
-        try removeIfPresent(folder.appendingPathComponent(valueHeadFile), fileSystem: fileSystem)
         try Safetensors.write(weights, to: folder.appendingPathComponent(weightsFile), fileSystem: fileSystem)
-        try writeJSONFiles(model: model, tokenizer: tokenizer, kind: .rewardModel, to: folder, fileSystem: fileSystem)
+        try writeJSONFiles(model: model, tokenizer: tokenizer, kind: .sequenceClassifier, to: folder,
+                           fileSystem: fileSystem)
     }
 
-    /// Loads a folder written by `save` or `saveRewardModel` (or by `transformers`, for a
+    /// Writes `head`'s named tensors to the safetensors file `file` in `folder` (which must exist);
+    /// a nil head removes a `file` left there by an earlier save.
+    public static func saveHead(_ head: ScalarHead?, as file: String, in folder: URL,
+                                fileSystem: any FileSystem = SystemFileSystem()) throws {
+        let url = folder.appendingPathComponent(file)
+        guard let head else { return try removeIfPresent(url, fileSystem: fileSystem) }
+        try Safetensors.write(tensors(of: head), to: url, fileSystem: fileSystem)
+    }
+
+    /// Reads the safetensors file `file` in `folder` into a head shaped and named as `template`
+    /// (whose values are replaced), or nil when the file is absent.
+    /// - Throws: `CheckpointError` for a missing, misshapen, non-finite or unexpected tensor.
+    public static func loadHead(_ file: String, in folder: URL, into template: ScalarHead,
+                                fileSystem: any FileSystem = SystemFileSystem()) throws -> ScalarHead? {
+        let url = folder.appendingPathComponent(file)
+        guard fileSystem.kind(of: url.path) != .missing else { return nil }
+        let stored = try Safetensors.read(from: url, fileSystem: fileSystem)
+        try requireFinite(stored)
+        for (name, parameter) in template.namedParameters() {
+            parameter.data = try stored.values(name, shape: parameter.shape)
+        }
+        let names = Set(template.namedParameters().map { $0.0 })
+        if let extra = stored.names.first(where: { !names.contains($0) }) {
+            throw CheckpointError.unexpectedTensor(file: stored.file, tensor: extra)
+        }
+        return template
+    }
+
+    /// Loads a folder written by `save` or `saveSequenceClassifier` (or by `transformers`, for a
     /// GPT-2 with a WordLevel tokenizer). Values are restored bit for bit.
     ///
     /// Everything is checked before a model is allocated: the config's sizes against fixed
@@ -111,12 +130,12 @@ public enum CheckpointFolder {
             parameter.data = try weights.values(name, shape: parameter.shape)
             expected.insert(name)
         }
-        var rewardHead: ScalarHead? = nil
-        if parsed.kind == .rewardModel {
-            let head = ScalarHead.rewardHead(width: config.embeddingWidth, random: &scratch)
-            head.weight.data = try weights.values(rewardWeightName, shape: head.weight.shape)
-            expected.insert(rewardWeightName)
-            rewardHead = head
+        var scoreHead: ScalarHead? = nil
+        if parsed.kind == .sequenceClassifier {
+            let head = ScalarHead.score(width: config.embeddingWidth, random: &scratch)
+            head.weight.data = try weights.values(scoreWeightName, shape: head.weight.shape)
+            expected.insert(scoreWeightName)
+            scoreHead = head
         }
         for name in weights.names where !expected.contains(name) {
             // Files written by older `transformers` may hold the tied head and attention buffers.
@@ -125,23 +144,7 @@ public enum CheckpointFolder {
             throw CheckpointError.unexpectedTensor(file: weights.file, tensor: name)
         }
 
-        var valueHead: ScalarHead? = nil
-        let valueURL = folder.appendingPathComponent(valueHeadFile)
-        if fileSystem.kind(of: valueURL.path) != .missing {
-            let stored = try Safetensors.read(from: valueURL, fileSystem: fileSystem)
-            try requireFinite(stored)
-            let head = ScalarHead.valueHead(width: config.embeddingWidth, random: &scratch)
-            for (name, parameter) in head.namedParameters() {
-                parameter.data = try stored.values(name, shape: parameter.shape)
-            }
-            let names = Set(head.namedParameters().map { $0.0 })
-            if let extra = stored.names.first(where: { !names.contains($0) }) {
-                throw CheckpointError.unexpectedTensor(file: stored.file, tensor: extra)
-            }
-            valueHead = head
-        }
-        return LoadedCheckpoint(kind: parsed.kind, model: model, tokenizer: tokenizer,
-                                valueHead: valueHead, rewardHead: rewardHead)
+        return LoadedCheckpoint(kind: parsed.kind, model: model, tokenizer: tokenizer, scoreHead: scoreHead)
     }
 
     /// The token and position tables and the number of blocks in `weights` must be those
@@ -184,7 +187,7 @@ public enum CheckpointFolder {
 
     // MARK: - Parts
 
-    static let rewardWeightName = "score.weight"
+    static let scoreWeightName = "score.weight"
 
     private static func tensors(of model: GPT2) -> [String: StoredTensor] {
         Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.0, StoredTensor($0.1)) })

@@ -37,7 +37,7 @@ enum HuggingFaceFiles {
             "use_cache": .bool(true),
             "vocab_size": .integer(config.vocabularySize),
         ]
-        if kind == .rewardModel {
+        if kind == .sequenceClassifier {
             fields["id2label"] = .object([("0", .string("LABEL_0"))])
             fields["label2id"] = .object([("LABEL_0", .integer(0))])
         }
@@ -116,9 +116,9 @@ enum HuggingFaceFiles {
                 throw invalid(field, "only \(required) is supported, found \(JSONFields.written(value))")
             }
         }
-        if kind == .rewardModel, json.has("id2label") {
+        if kind == .sequenceClassifier, json.has("id2label") {
             let labels = try json.object("id2label")
-            guard labels.values.count == 1 else { throw invalid("id2label", "a reward model has one label, found \(labels.values.count)") }
+            guard labels.values.count == 1 else { throw invalid("id2label", "a sequence classifier has one label, found \(labels.values.count)") }
         }
 
         let config = GPT2Config(vocabularySize: vocabularySize, contextLength: contextLength, embeddingWidth: width,

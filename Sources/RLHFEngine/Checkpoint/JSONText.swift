@@ -2,7 +2,7 @@ import Foundation
 
 /// A JSON value written with a fixed layout: keys in the order given, numbers in their
 /// shortest exact form, two-space indentation. The same value always gives the same
-/// bytes, so saving a checkpoint or a PPO trace twice gives identical files.
+/// bytes, so saving a checkpoint or a trace twice gives identical files.
 public indirect enum JSONText {
     case object([(String, JSONText)])
     case array([JSONText])

@@ -108,7 +108,7 @@ public final class GPT2 {
         finalNorm = LayerNormParameters(copying: other.finalNorm)
     }
 
-    /// A deep copy with the same values (for a frozen reference or a fresh policy).
+    /// A deep copy with the same values (a frozen copy, or a starting point to train).
     public func copy() -> GPT2 {
         GPT2(copying: self)
     }

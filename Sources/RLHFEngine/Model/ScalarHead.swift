@@ -1,8 +1,6 @@
-/// A scalar read-out of the last hidden state: s = h w^T (+ b).
-///
-/// PPO's critic is TRL's value head `v_head.summary` (an nn.Linear(C, 1) with bias);
-/// the reward model's head is `score` of `GPT2ForSequenceClassification`
-/// (an nn.Linear(C, 1) without bias). The weight is stored (1, C), as PyTorch stores it.
+/// A scalar read-out of the last hidden state: s = h w^T (+ b), an nn.Linear(C, 1) with or
+/// without bias, under the parameter names its checkpoint uses (for example `score.weight` of
+/// `GPT2ForSequenceClassification`). The weight is stored (1, C), as PyTorch stores it.
 public final class ScalarHead {
     public let weight: Tensor  // (1, C)
     public let bias: Tensor?   // (1) or none
@@ -18,14 +16,9 @@ public final class ScalarHead {
         self.biasName = biasName
     }
 
-    /// TRL's value head: `v_head.summary.weight` and `.bias`.
-    public static func valueHead(width: Int, random: inout RandomGenerator) -> ScalarHead {
-        ScalarHead(width: width, hasBias: true, weightName: "v_head.summary.weight",
-                   biasName: "v_head.summary.bias", standardDeviation: 0.02, random: &random)
-    }
-
-    /// The sequence-classification head of a reward model: `score.weight`, no bias.
-    public static func rewardHead(width: Int, random: inout RandomGenerator) -> ScalarHead {
+    /// The head of Hugging Face's `GPT2ForSequenceClassification` with one label: `score.weight`,
+    /// no bias, initialised ~N(0, 0.02).
+    public static func score(width: Int, random: inout RandomGenerator) -> ScalarHead {
         ScalarHead(width: width, hasBias: false, weightName: "score.weight", biasName: nil,
                    standardDeviation: 0.02, random: &random)
     }

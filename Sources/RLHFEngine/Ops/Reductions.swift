@@ -45,7 +45,7 @@ extension Tensor {
     }
 
     /// The mean of the values where `mask` is 1 (mask has the same shape, values 0 or 1):
-    /// sum(x * mask) / sum(mask). TRL's `masked_mean`.
+    /// sum(x * mask) / sum(mask): the masked mean.
     public func maskedMean(_ mask: Tensor) -> Tensor {
         precondition(mask.shape == shape, "maskedMean: mask \(mask.shape) for tensor \(shape)")
         let total = mask.data.reduce(0, +)

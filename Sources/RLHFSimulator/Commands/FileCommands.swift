@@ -27,15 +27,14 @@ enum FileCommands {
         do {
             try SafeFile.replaceFolder(path, allowed: Set(checkpointFolders), fileSystem: fileSystem) { staging in
                 let folder = URL(fileURLWithPath: staging)
-                try CheckpointFolder.save(model: session.policy.model, tokenizer: session.tokenizer,
-                                          valueHead: session.policy.valueHead,
-                                          to: folder.appendingPathComponent("policy"), fileSystem: fileSystem)
-                try CheckpointFolder.save(model: session.sft, tokenizer: session.tokenizer,
-                                          to: folder.appendingPathComponent("reference"), fileSystem: fileSystem)
-                try CheckpointFolder.saveRewardModel(model: session.reward.backbone, rewardHead: session.reward.head,
+                try RLHFCheckpoint.saveLanguageModel(session.policy.model, valueHead: session.policy.valueHead,
                                                      tokenizer: session.tokenizer,
-                                                     to: folder.appendingPathComponent("reward"),
+                                                     to: folder.appendingPathComponent("policy"), fileSystem: fileSystem)
+                try RLHFCheckpoint.saveLanguageModel(session.sft, valueHead: nil, tokenizer: session.tokenizer,
+                                                     to: folder.appendingPathComponent("reference"),
                                                      fileSystem: fileSystem)
+                try RLHFCheckpoint.saveRewardModel(session.reward, tokenizer: session.tokenizer,
+                                                   to: folder.appendingPathComponent("reward"), fileSystem: fileSystem)
             }
         } catch let error as FileError {
             throw CommandError("cannot save \(error.path): \(error.reason); nothing was saved")
@@ -80,10 +79,13 @@ enum FileCommands {
         guard policy.kind == .languageModel, reference.kind == .languageModel else {
             throw CommandError("\(path)/policy and \(path)/reference must be GPT2LMHeadModel folders")
         }
-        guard let valueHead = policy.valueHead else {
+        let policyFolder = folder.appendingPathComponent(checkpointFolders[0])
+        let width = policy.model.config.embeddingWidth
+        guard let valueHead = try RLHFCheckpoint.loadValueHead(from: policyFolder, width: width,
+                                                               fileSystem: fileSystem) else {
             throw CommandError("\(path)/policy has no value_head.safetensors")
         }
-        guard let rewardHead = reward.rewardHead else {
+        guard let rewardHead = reward.scoreHead else {
             throw CommandError("\(path)/reward is not a reward model (no score head)")
         }
         session.install(policy: ActorCritic(model: policy.model, valueHead: valueHead), sft: reference.model,

@@ -3,8 +3,9 @@ import RLHFEngine
 /// A reward model: a GPT-2 backbone with a scalar head, read at the final token.
 ///
 /// It scores one text alone: r(prompt, response) is the head's output at the EOS that
-/// closes `prompt + response + EOS` (a rollout cut off before EOS is read at its last token). (Hugging Face's `GPT2ForSequenceClassification`
-/// reads the last non-padding token, which with right padding is that same EOS.)
+/// closes `prompt + response + EOS` (a rollout cut off before EOS is read at its last token).
+/// (Hugging Face's `GPT2ForSequenceClassification` reads the last non-padding token, which with
+/// right padding is that same EOS.)
 /// Trained on comparisons, it only ever learns differences: r(chosen) - r(rejected).
 public final class RewardModel {
     public let backbone: GPT2
@@ -23,7 +24,7 @@ public final class RewardModel {
     /// whose head starts small and random.
     public convenience init(initialisedFrom model: GPT2, tokenizer: Tokenizer, random: inout RandomGenerator) {
         self.init(backbone: model.copy(),
-                  head: ScalarHead.rewardHead(width: model.config.embeddingWidth, random: &random),
+                  head: ScalarHead.score(width: model.config.embeddingWidth, random: &random),
                   eosID: tokenizer.eosID, padID: tokenizer.padID)
     }
 

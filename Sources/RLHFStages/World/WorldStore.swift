@@ -20,27 +20,30 @@ public enum WorldStore {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
         try AtomicFile.write(Data((WorldText.corpus.joined(separator: "\n") + "\n").utf8), to: path("corpus.txt"))
-        let sft: ([SFTExample]) -> [[String: Any]] = { $0.map { ["prompt": $0.promptText, "completion": $0.completionText] } }
+        let sft: ([SFTExample]) -> [[String: Any]] = { examples in
+            examples.map { DataFiles.sftRecord(prompt: $0.promptText, completion: $0.completionText) }
+        }
         try JSONLines.write(sft(world.sftTraining), to: path("sft-train.jsonl"))
         try JSONLines.write(sft(world.sftHeldOut), to: path("sft-heldout.jsonl"))
         // The seed's format; the chosen candidate alternates between positions 0 and 1.
         let preferences: ([PreferencePair]) -> [[String: Any]] = { pairs in
             pairs.enumerated().map { index, pair in
                 let choice = index % 2
-                let candidates = choice == 0 ? (pair.chosenText, pair.rejectedText) : (pair.rejectedText, pair.chosenText)
-                return ["input_text": pair.promptText, "candidate_0": candidates.0, "candidate_1": candidates.1, "choice": choice]
+                let candidates = choice == 0 ? (pair.chosenText, pair.rejectedText)
+                                             : (pair.rejectedText, pair.chosenText)
+                return DataFiles.preferenceRecord(prompt: pair.promptText, candidates: candidates, choice: choice)
             }
         }
         try JSONLines.write(preferences(world.preferenceTraining), to: path("preferences-train.jsonl"))
         try JSONLines.write(preferences(world.preferenceHeldOut), to: path("preferences-heldout.jsonl"))
         try JSONLines.write(WorldText.trainingPrompts.map { ["prompt": $0] }, to: path("prompts-train.jsonl"))
         try JSONLines.write(WorldText.heldOutPrompts.map { ["prompt": $0] }, to: path("prompts-heldout.jsonl"))
-        try CheckpointFolder.save(model: world.base, tokenizer: world.tokenizer,
-                                  to: folder.appendingPathComponent(modelFolders.base))
-        try CheckpointFolder.save(model: world.sft, tokenizer: world.tokenizer,
-                                  to: folder.appendingPathComponent(modelFolders.sft))
-        try CheckpointFolder.saveRewardModel(model: world.reward.backbone, rewardHead: world.reward.head,
-                                             tokenizer: world.tokenizer, to: folder.appendingPathComponent(modelFolders.reward))
+        try RLHFCheckpoint.saveLanguageModel(world.base, valueHead: nil, tokenizer: world.tokenizer,
+                                             to: folder.appendingPathComponent(modelFolders.base))
+        try RLHFCheckpoint.saveLanguageModel(world.sft, valueHead: nil, tokenizer: world.tokenizer,
+                                             to: folder.appendingPathComponent(modelFolders.sft))
+        try RLHFCheckpoint.saveRewardModel(world.reward, tokenizer: world.tokenizer,
+                                           to: folder.appendingPathComponent(modelFolders.reward))
     }
 
     /// Reads a world written by `save`.
@@ -50,21 +53,24 @@ public enum WorldStore {
         let base = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.base))
         let sft = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.sft))
         let reward = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.reward))
-        guard let rewardHead = reward.rewardHead else {
-            throw DataError(file: path(modelFolders.reward), line: nil, message: "not a reward model folder (no score head)")
+        guard let rewardHead = reward.scoreHead else {
+            throw DataError(file: path(modelFolders.reward), line: nil,
+                            message: "not a reward model folder (no score head)")
         }
         let tokenizer = sft.tokenizer
         let (sftContext, rewardContext) = (base.model.config.contextLength, reward.model.config.contextLength)
         return World(
             tokenizer: tokenizer, annotator: Annotator(tokenizer: tokenizer), base: base.model, sft: sft.model,
-            reward: RewardModel(backbone: reward.model, head: rewardHead, eosID: tokenizer.eosID, padID: tokenizer.padID),
-            sftTraining: try DataFiles.loadSFT(path: path("sft-train.jsonl"), tokenizer: tokenizer, contextLength: sftContext),
+            reward: RewardModel(backbone: reward.model, head: rewardHead, eosID: tokenizer.eosID,
+                                padID: tokenizer.padID),
+            sftTraining: try DataFiles.loadSFT(path: path("sft-train.jsonl"), tokenizer: tokenizer,
+                                               contextLength: sftContext),
             sftHeldOut: try DataFiles.loadSFT(path: path("sft-heldout.jsonl"), tokenizer: tokenizer,
                                               contextLength: sftContext),
-            preferenceTraining: try DataFiles.loadPreferences(path: path("preferences-train.jsonl"), tokenizer: tokenizer,
-                                                              contextLength: rewardContext),
-            preferenceHeldOut: try DataFiles.loadPreferences(path: path("preferences-heldout.jsonl"), tokenizer: tokenizer,
-                                                             contextLength: rewardContext))
+            preferenceTraining: try DataFiles.loadPreferences(path: path("preferences-train.jsonl"),
+                                                              tokenizer: tokenizer, contextLength: rewardContext),
+            preferenceHeldOut: try DataFiles.loadPreferences(path: path("preferences-heldout.jsonl"),
+                                                             tokenizer: tokenizer, contextLength: rewardContext))
     }
 
     /// The prompts PPO trains on and the held-out ones, from a world folder.
