@@ -123,7 +123,8 @@ public final class PPOTrainer {
     /// The order of an update: for each epoch, the batch shuffled and cut into
     /// `num_mini_batches` minibatches of nearly equal size (sizes differ by at most one
     /// when the batch does not divide evenly). Each entry is one optimiser step.
-    public func updatePlan(batchSize: Int, random: inout RandomGenerator) -> [(epoch: Int, minibatch: Int, indices: [Int])] {
+    public func updatePlan(batchSize: Int,
+                           random: inout RandomGenerator) -> [(epoch: Int, minibatch: Int, indices: [Int])] {
         let groups = min(config.numMiniBatches, batchSize)
         var plan: [(Int, Int, [Int])] = []
         for epoch in 0..<config.numPPOEpochs {
@@ -154,8 +155,7 @@ public final class PPOTrainer {
         var loss = policyLoss.loss + valueLoss.loss * Float(config.vfCoef)
         if config.entropyCoef != 0 {
             // Entropy bonus: H_t = -sum_a pi(a|s_t) log pi(a|s_t), averaged over tokens.
-            let entropy = -(scaledLogits.softmax() * scaledLogits.logSoftmax()).sumLastAxis().mean()
-            loss = loss - entropy * Float(config.entropyCoef)
+            loss = loss - EpisodeReadout.meanEntropy(scaledLogits: scaledLogits) * Float(config.entropyCoef)
         }
         loss.backward()
         let gradNorm = optimizer.step()
@@ -167,14 +167,19 @@ public final class PPOTrainer {
             epoch: epoch, minibatch: minibatch, rolloutIndices: indices,
             newLogprobs: perRollout(newLogprobs.data), newValues: perRollout(newValues.data),
             ratio: perRollout(policyLoss.ratio.data),
-            pgLossesUnclipped: perRollout(policyLoss.unclipped.data), pgLossesClipped: perRollout(policyLoss.clipped.data),
-            vfLossesUnclipped: perRollout(valueLoss.unclipped.data), vfLossesClipped: perRollout(valueLoss.clipped.data),
+            pgLossesUnclipped: perRollout(policyLoss.unclipped.data),
+            pgLossesClipped: perRollout(policyLoss.clipped.data),
+            vfLossesUnclipped: perRollout(valueLoss.unclipped.data),
+            vfLossesClipped: perRollout(valueLoss.clipped.data),
             entropy: split(entropies, rollouts),
             pgLoss: Double(policyLoss.loss.item), vfLoss: Double(valueLoss.loss.item), loss: Double(loss.item),
-            clipfrac: ClippedLosses.clipFraction(unclipped: policyLoss.unclipped.data, clipped: policyLoss.clipped.data),
-            vfClipfrac: ClippedLosses.valueClipFraction(newValues: newValues.data, oldValues: rollouts.flatMap(\.values),
+            clipfrac: ClippedLosses.clipFraction(unclipped: policyLoss.unclipped.data,
+                                                 clipped: policyLoss.clipped.data),
+            vfClipfrac: ClippedLosses.valueClipFraction(newValues: newValues.data,
+                                                        oldValues: rollouts.flatMap(\.values),
                                                         unclipped: valueLoss.unclipped.data,
-                                                        clipped: valueLoss.clipped.data, cliprange: config.cliprangeValue),
+                                                        clipped: valueLoss.clipped.data,
+                                                        cliprange: config.cliprangeValue),
             approxkl: ClippedLosses.approxKL(newLogprobs: newLogprobs.data, oldLogprobs: old),
             entropyMean: entropies.reduce(0, +) / Double(max(entropies.count, 1)),
             ratioMean: policyLoss.ratio.data.reduce(0.0) { $0 + Double($1) } / Double(max(policyLoss.ratio.count, 1)),
@@ -187,7 +192,8 @@ public final class PPOTrainer {
         // objective/kl_coef is the beta this batch was shaped with, even if `kl_coef` was set since.
         let metrics = PPOMetrics.iteration(batch: batch, updates: updates, klCoef: batch.klCoef)
         if var controller {
-            controller.update(currentKL: metrics.first { $0.name == "objective/kl" }!.value, steps: batch.rollouts.count)
+            let kl = metrics.first { $0.name == "objective/kl" }!.value
+            controller.update(currentKL: kl, steps: batch.rollouts.count)
             self.controller = controller
             klCoef = controller.value
         }

@@ -1,0 +1,79 @@
+import RLHFEngine
+
+/// Per-token read-outs of a batch of episodes, computed the same way for rollouts and
+/// for every update so that, before any step, the new log-probs equal the old ones
+/// exactly.
+public enum EpisodeReadout {
+    /// For each episode (prompt + response), the positions whose outputs describe the
+    /// response tokens: position prompt.count - 1 + t predicts response token t.
+    public struct Layout {
+        public let rows: [[Int]]
+        public let length: Int
+        public let episodes: [PromptResponse]
+        /// Flattened (B * T) indices of the positions that predict each response token, episode by episode.
+        public let predictingPositions: [Int]
+        /// Every response token, episode by episode (the same order as `predictingPositions`).
+        public let responseTokens: [Int]
+
+        public init(_ episodes: [PromptResponse], padID: Int) {
+            self.episodes = episodes
+            rows = Batching.padRight(episodes.map { $0.prompt + $0.response }, padID: padID)
+            let length = rows.first?.count ?? 0
+            self.length = length
+            predictingPositions = episodes.enumerated().flatMap { row, episode in
+                (0..<episode.response.count).map { row * length + episode.prompt.count - 1 + $0 }
+            }
+            responseTokens = episodes.flatMap(\.response)
+        }
+    }
+
+    /// log pi(a_t | s_t) of each response token with logits divided by (temperature + 1e-7),
+    /// as TRL does, flattened over the batch: (N) for N response tokens in all.
+    /// Also the per-position logits kept, (N, V), for entropy.
+    public static func logprobs(logits: Tensor, layout: Layout,
+                                temperature: Double) -> (logprobs: Tensor, logits: Tensor) {
+        let vocabulary = logits.shape[2]
+        let picked = logits.reshaped([layout.rows.count * layout.length, vocabulary])  // (B*T, V)
+            .selectRows(layout.predictingPositions)                                    // (N, V)
+        let scaled = picked * Float(1 / (temperature + 1e-7))
+        return (scaled.logSoftmax().gatherLastAxis(layout.responseTokens), scaled)     // (N), (N, V)
+    }
+
+    /// V(s_t) for each response token, flattened: (N).
+    public static func values(_ values: Tensor, layout: Layout) -> Tensor {
+        values.reshaped([layout.rows.count * layout.length]).selectRows(layout.predictingPositions)
+    }
+
+    /// Entropy of each kept distribution, per row of (N, V) scaled logits z, in float64 for the record:
+    /// H = -sum_a p_a log p_a = log S - sum_a p_a (z_a - m), with m = max z,
+    /// S = sum_a e^(z_a - m) and p_a = e^(z_a - m) / S.
+    /// `meanEntropy` is the same H as a differentiable tensor, for the loss's entropy bonus.
+    public static func entropies(scaledLogits: Tensor) -> [Double] {
+        let vocabulary = scaledLogits.shape[1]
+        let rows = scaledLogits.count / vocabulary
+        var weights = [Double](repeating: 0, count: vocabulary)
+        return scaledLogits.data.withUnsafeBufferPointer { z in
+            (0..<rows).map { row in
+                let base = row * vocabulary
+                var largest = -Double.infinity
+                for column in 0..<vocabulary { largest = max(largest, Double(z[base + column])) }
+                var total = 0.0
+                for column in 0..<vocabulary {
+                    weights[column] = PortableMath.exp(Double(z[base + column]) - largest)
+                    total += weights[column]
+                }
+                var entropy = PortableMath.log(total)
+                for column in 0..<vocabulary {
+                    entropy -= weights[column] / total * (Double(z[base + column]) - largest)
+                }
+                return entropy
+            }
+        }
+    }
+
+    /// The mean over the (N, V) rows of H = -sum_a p_a log p_a, with p = softmax(z), as a scalar tensor
+    /// that the entropy bonus differentiates (`entropies` records the same H per row in float64).
+    public static func meanEntropy(scaledLogits: Tensor) -> Tensor {
+        -(scaledLogits.softmax() * scaledLogits.logSoftmax()).sumLastAxis().mean()
+    }
+}
