@@ -67,14 +67,11 @@ enum LabelCommands {
         guard let choice = Int(answer), choice == 0 || choice == 1 else {
             throw CommandError("answer 0, 1 or skip, not \(Format.quoted(answer))")
         }
-        let object: [String: Any] = [
-            "input_text": session.tokenizer.decode(pending.prompt),
-            "candidate_0": session.tokenizer.decode(pending.candidates[0]),
-            "candidate_1": session.tokenizer.decode(pending.candidates[1]),
-            "choice": choice,
-        ]
-        let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        try AtomicFile.appendLine(String(decoding: json, as: UTF8.self), to: session.labelFile)
+        let record = DataFiles.preferenceRecord(
+            prompt: session.tokenizer.decode(pending.prompt),
+            candidates: (session.tokenizer.decode(pending.candidates[0]), session.tokenizer.decode(pending.candidates[1])),
+            choice: choice)
+        try AtomicFile.appendLine(JSONLines.line(record), to: session.labelFile)
         session.pendingLabel = nil
         let golds = pending.candidates.map { session.annotator.goldScore(prompt: pending.prompt, response: $0) }
         let verdict = golds[0] == golds[1] ? "could not tell them apart" : "would pick \(golds[0] > golds[1] ? 0 : 1)"

@@ -51,15 +51,17 @@ public enum DataFiles {
                     throw record.error("field \"choice\" must be 0 or 1, found \(choice)")
                 }
                 (chosen, rejected) = (candidates[choice], candidates[1 - choice])
-                (promptField, chosenField, rejectedField) = ("input_text", "candidate_\(choice)", "candidate_\(1 - choice)")
+                (promptField, chosenField, rejectedField) =
+                    ("input_text", "candidate_\(choice)", "candidate_\(1 - choice)")
             } else if record.fields["chosen"] != nil || record.fields["rejected"] != nil {
                 prompt = try record.string("prompt")
                 chosen = try record.string("chosen")
                 rejected = try record.string("rejected")
                 (promptField, chosenField, rejectedField) = ("prompt", "chosen", "rejected")
             } else {
+                let found = record.fields.keys.sorted().joined(separator: ", ")
                 throw record.error("expected the fields input_text, candidate_0, candidate_1, choice " +
-                                   "or prompt, chosen, rejected; found \(record.fields.keys.sorted().joined(separator: ", "))")
+                                   "or prompt, chosen, rejected; found \(found)")
             }
             let promptIDs = try encode(prompt, record, promptField, tokenizer)
             let chosenIDs = try encode(chosen, record, chosenField, tokenizer)
@@ -86,9 +88,23 @@ public enum DataFiles {
         }
     }
 
+    /// One line of an SFT file: `{"prompt": ..., "completion": ...}`, as `loadSFT` reads it.
+    public static func sftRecord(prompt: String, completion: String) -> [String: Any] {
+        ["prompt": prompt, "completion": completion]
+    }
+
+    /// One line of a preference file in the seed's format, as `preferencePairs` reads it:
+    /// `{"input_text": prompt, "candidate_0": ..., "candidate_1": ..., "choice": 0 or 1}`, where
+    /// `choice` names the preferred candidate.
+    public static func preferenceRecord(prompt: String, candidates: (String, String), choice: Int) -> [String: Any] {
+        precondition(choice == 0 || choice == 1, "choice is 0 or 1, not \(choice)")
+        return ["input_text": prompt, "candidate_0": candidates.0, "candidate_1": candidates.1, "choice": choice]
+    }
+
     /// Prompts for rollouts: `{"prompt": ...}` or the seed's `{"input_text": ...}` per line.
     /// - Parameter maxTokens: the longest prompt that still leaves room for a response.
-    public static func loadPrompts(path: String, tokenizer: Tokenizer, maxTokens: Int? = nil) throws -> [PromptExample] {
+    public static func loadPrompts(path: String, tokenizer: Tokenizer,
+                                   maxTokens: Int? = nil) throws -> [PromptExample] {
         try JSONLines.read(path: path).map { record in
             let field = record.fields["prompt"] != nil ? "prompt" : "input_text"
             let text = try record.string(field)

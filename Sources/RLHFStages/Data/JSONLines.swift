@@ -68,8 +68,9 @@ public enum JSONLines {
             do {
                 value = try JSONParser.parse(trimmed)
             } catch let failure as JSONParser.Failure {
+                let place = "\(failure.message) at column \(failure.column)"
                 throw DataError(file: file, line: index + 1,
-                                message: "not valid JSON (\(failure.message) at column \(failure.column)): \(abbreviated(trimmed))")
+                                message: "not valid JSON (\(place)): \(abbreviated(trimmed))")
             }
             guard case let .object(fields) = value else {
                 throw DataError(file: file, line: index + 1, message: "expected a JSON object, found \(value.typeName)")
@@ -82,12 +83,14 @@ public enum JSONLines {
 
     /// Writes one JSON object per line, keys sorted, to a temporary file renamed into place.
     public static func write(_ objects: [[String: Any]], to path: String) throws {
-        var text = ""
-        for object in objects {
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            text += String(decoding: data, as: UTF8.self) + "\n"
-        }
+        let text = try objects.map { try line($0) + "\n" }.joined()
         try AtomicFile.write(Data(text.utf8), to: path)
+    }
+
+    /// One object as one line of JSON (no newline), keys sorted, slashes unescaped.
+    public static func line(_ object: [String: Any]) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
     }
 
     private static func abbreviated(_ line: String) -> String {
