@@ -58,31 +58,27 @@ extension Tensor {
         }
         let savedWeights = weights
         return Tensor(shape: [batch, length, width], data: output, parents: [self]) { result in
-            var gradient = [Float](repeating: 0, count: self.count)
-            result.grad!.withUnsafeBufferPointer { upstream in
+            self.accumulateGrad(from: result) { upstream, dInput in
                 self.data.withUnsafeBufferPointer { input in
                     savedWeights.withUnsafeBufferPointer { saved in
-                        gradient.withUnsafeMutableBufferPointer { dInput in
-                            let scratch = AttentionScratch(length: length, headWidth: headWidth)
-                            defer { scratch.deallocate() }
-                            for pair in 0..<pairs {
-                                let (b, h) = (pair / heads, pair % heads)
-                                let offset = b * length * 3 * width + h * headWidth
-                                let base = input.baseAddress! + offset
-                                let dBase = dInput.baseAddress! + offset
-                                AttentionKernels.backwardHead(
-                                    queries: base, keys: base + width, values: base + 2 * width, stride: 3 * width,
-                                    weights: saved.baseAddress! + pair * length * length,
-                                    upstream: upstream.baseAddress! + b * length * width + h * headWidth,
-                                    upstreamStride: width,
-                                    dQueries: dBase, dKeys: dBase + width, dValues: dBase + 2 * width,
-                                    length: length, headWidth: headWidth, scale: scale, scratch: scratch)
-                            }
+                        let scratch = AttentionScratch(length: length, headWidth: headWidth)
+                        defer { scratch.deallocate() }
+                        for pair in 0..<pairs {
+                            let (b, h) = (pair / heads, pair % heads)
+                            let offset = b * length * 3 * width + h * headWidth
+                            let base = input.baseAddress! + offset
+                            let dBase = dInput.baseAddress! + offset
+                            AttentionKernels.backwardHead(
+                                queries: base, keys: base + width, values: base + 2 * width, stride: 3 * width,
+                                weights: saved.baseAddress! + pair * length * length,
+                                upstream: upstream.baseAddress! + b * length * width + h * headWidth,
+                                upstreamStride: width,
+                                dQueries: dBase, dKeys: dBase + width, dValues: dBase + 2 * width,
+                                length: length, headWidth: headWidth, scale: scale, scratch: scratch)
                         }
                     }
                 }
             }
-            self.accumulateGrad(gradient)
         }
     }
 }

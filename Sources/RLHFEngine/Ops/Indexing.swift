@@ -17,15 +17,11 @@ extension Tensor {
             }
         }
         return Tensor(shape: idsShape + [width], data: output, parents: [self]) { result in
-            var gradient = [Float](repeating: 0, count: self.count)
-            result.grad!.withUnsafeBufferPointer { upstream in
-                gradient.withUnsafeMutableBufferPointer { dx in
-                    for (position, id) in ids.enumerated() {
-                        for column in 0..<width { dx[id * width + column] += upstream[position * width + column] }
-                    }
+            self.accumulateGrad(from: result) { upstream, dx in
+                for (position, id) in ids.enumerated() {
+                    for column in 0..<width { dx[id * width + column] += upstream[position * width + column] }
                 }
             }
-            self.accumulateGrad(gradient)
         }
     }
 

@@ -34,15 +34,11 @@ extension Tensor {
         var newShape = shape
         newShape.swapAt(a, b)
         return Tensor(shape: newShape, data: output, parents: [self]) { result in
-            var gradient = [Float](repeating: 0, count: self.count)
-            result.grad!.withUnsafeBufferPointer { upstream in
-                gradient.withUnsafeMutableBufferPointer { dx in
-                    layout.forEachRun { outputIndex, inputIndex, inputStride, length in
-                        for offset in 0..<length { dx[inputIndex + offset * inputStride] = upstream[outputIndex + offset] }
-                    }
+            self.accumulateGrad(from: result) { upstream, dx in
+                layout.forEachRun { outputIndex, inputIndex, inputStride, length in
+                    for offset in 0..<length { dx[inputIndex + offset * inputStride] = upstream[outputIndex + offset] }
                 }
             }
-            self.accumulateGrad(gradient)
         }
     }
 
@@ -61,15 +57,11 @@ extension Tensor {
             }
         }
         return Tensor(shape: Array(shape.dropLast()) + [part], data: output, parents: [self]) { result in
-            var gradient = [Float](repeating: 0, count: self.count)
-            result.grad!.withUnsafeBufferPointer { upstream in
-                gradient.withUnsafeMutableBufferPointer { dx in
-                    for row in 0..<rows {
-                        for column in 0..<part { dx[row * width + range.lowerBound + column] = upstream[row * part + column] }
-                    }
+            self.accumulateGrad(from: result) { upstream, dx in
+                for row in 0..<rows {
+                    for column in 0..<part { dx[row * width + range.lowerBound + column] = upstream[row * part + column] }
                 }
             }
-            self.accumulateGrad(gradient)
         }
     }
 
@@ -89,15 +81,11 @@ extension Tensor {
             }
         }
         return Tensor(shape: [indices.count] + shape.dropFirst(), data: output, parents: [self]) { result in
-            var gradient = [Float](repeating: 0, count: self.count)
-            result.grad!.withUnsafeBufferPointer { upstream in
-                gradient.withUnsafeMutableBufferPointer { dx in
-                    for (position, index) in indices.enumerated() {
-                        for offset in 0..<rowSize { dx[index * rowSize + offset] += upstream[position * rowSize + offset] }
-                    }
+            self.accumulateGrad(from: result) { upstream, dx in
+                for (position, index) in indices.enumerated() {
+                    for offset in 0..<rowSize { dx[index * rowSize + offset] += upstream[position * rowSize + offset] }
                 }
             }
-            self.accumulateGrad(gradient)
         }
     }
 }

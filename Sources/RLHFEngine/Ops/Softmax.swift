@@ -8,29 +8,20 @@ extension Tensor {
     public func softmax() -> Tensor {
         let width = shape.last!
         let rows = count / Swift.max(width, 1)
-        var output = [Float](repeating: 0, count: count)
-        data.withUnsafeBufferPointer { x in
-            output.withUnsafeMutableBufferPointer { y in
-                for row in 0..<rows {
-                    Tensor.softmaxRow(x.baseAddress! + row * width, y.baseAddress! + row * width, width: width)
-                }
-            }
-        }
+        let output = mapRows { Tensor.softmaxRow($0, $1, width: $2) }
         return Tensor(shape: shape, data: output, parents: [self]) { result in
-            var gradient = [Float](repeating: 0, count: self.count)
-            result.grad!.withUnsafeBufferPointer { upstream in
+            self.accumulateGrad(from: result) { upstream, dx in
                 output.withUnsafeBufferPointer { y in
-                    gradient.withUnsafeMutableBufferPointer { dx in
-                        for row in 0..<rows {
-                            let base = row * width
-                            var dot: Float = 0
-                            for column in 0..<width { dot += upstream[base + column] * y[base + column] }
-                            for column in 0..<width { dx[base + column] = y[base + column] * (upstream[base + column] - dot) }
+                    for row in 0..<rows {
+                        let base = row * width
+                        var dot: Float = 0
+                        for column in 0..<width { dot += upstream[base + column] * y[base + column] }
+                        for column in 0..<width {
+                            dx[base + column] = y[base + column] * (upstream[base + column] - dot)
                         }
                     }
                 }
             }
-            self.accumulateGrad(gradient)
         }
     }
 
@@ -39,31 +30,20 @@ extension Tensor {
     public func logSoftmax() -> Tensor {
         let width = shape.last!
         let rows = count / Swift.max(width, 1)
-        var output = [Float](repeating: 0, count: count)
-        data.withUnsafeBufferPointer { x in
-            output.withUnsafeMutableBufferPointer { y in
-                for row in 0..<rows {
-                    Tensor.logSoftmaxRow(x.baseAddress! + row * width, y.baseAddress! + row * width, width: width)
-                }
-            }
-        }
+        let output = mapRows { Tensor.logSoftmaxRow($0, $1, width: $2) }
         return Tensor(shape: shape, data: output, parents: [self]) { result in
-            var gradient = [Float](repeating: 0, count: self.count)
-            result.grad!.withUnsafeBufferPointer { upstream in
+            self.accumulateGrad(from: result) { upstream, dx in
                 output.withUnsafeBufferPointer { y in
-                    gradient.withUnsafeMutableBufferPointer { dx in
-                        for row in 0..<rows {
-                            let base = row * width
-                            var total: Float = 0
-                            for column in 0..<width { total += upstream[base + column] }
-                            for column in 0..<width {
-                                dx[base + column] = upstream[base + column] - PortableMath.exp(y[base + column]) * total
-                            }
+                    for row in 0..<rows {
+                        let base = row * width
+                        var total: Float = 0
+                        for column in 0..<width { total += upstream[base + column] }
+                        for column in 0..<width {
+                            dx[base + column] = upstream[base + column] - PortableMath.exp(y[base + column]) * total
                         }
                     }
                 }
             }
-            self.accumulateGrad(gradient)
         }
     }
 
@@ -94,6 +74,20 @@ extension Tensor {
             }
             self.accumulateGrad(gradient)
         }
+    }
+
+    /// `kernel(row, output, width)` applied to each row of the last dimension, into a new buffer.
+    @inline(__always)
+    private func mapRows(_ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
+        let width = shape.last!
+        let rows = count / Swift.max(width, 1)
+        var output = [Float](repeating: 0, count: count)
+        data.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                for row in 0..<rows { kernel(x.baseAddress! + row * width, y.baseAddress! + row * width, width) }
+            }
+        }
+        return output
     }
 
     /// Softmax of `width` values from `values` into `output`.

@@ -80,6 +80,18 @@ public final class Tensor {
     /// A copy of the values that is cut off from the graph (PyTorch's `detach`).
     public func detached() -> Tensor { Tensor(shape: shape, data: data) }
 
+    /// The backward pass's usual step: `body` writes dL/d(self) into a zeroed buffer `dx` of this
+    /// tensor's size from `upstream` = dL/d(result), and the buffer is added to this tensor's gradient.
+    func accumulateGrad(from result: Tensor,
+                        _ body: (_ upstream: UnsafeBufferPointer<Float>,
+                                 _ dx: UnsafeMutableBufferPointer<Float>) -> Void) {
+        var gradient = [Float](repeating: 0, count: count)
+        result.grad!.withUnsafeBufferPointer { upstream in
+            gradient.withUnsafeMutableBufferPointer { dx in body(upstream, dx) }
+        }
+        accumulateGrad(gradient)
+    }
+
     /// Adds `values` into `grad`, allocating it on first use.
     func accumulateGrad(_ values: [Float]) {
         guard requiresGrad else { return }
