@@ -101,48 +101,6 @@ extension Tensor {
         }
     }
 
-    /// Applies `combine` elementwise over the broadcast of `self` and `other`;
-    /// `partials(x, y)` gives (dz/dx, dz/dy) at one position.
-    func broadcastBinary(
-        _ other: Tensor, _ opName: String,
-        combine: (Float, Float) -> Float,
-        partials: @escaping (Float, Float) -> (Float, Float)
-    ) -> Tensor {
-        guard let plan = BroadcastPlan(shape, other.shape) else {
-            preconditionFailure("\(opName): shapes \(shape) and \(other.shape) do not broadcast")
-        }
-        let total = Tensor.elementCount(plan.outputShape)
-        let output = [Float](unsafeUninitializedCapacity: total) { buffer, initialised in
-            data.withUnsafeBufferPointer { left in
-                other.data.withUnsafeBufferPointer { right in
-                    plan.forEachPosition { out, l, r in buffer[out] = combine(left[l], right[r]) }
-                }
-            }
-            initialised = total
-        }
-        return Tensor(shape: plan.outputShape, data: output, parents: [self, other]) { result in
-            var leftGrad = [Float](repeating: 0, count: plan.leftCount)
-            var rightGrad = [Float](repeating: 0, count: plan.rightCount)
-            result.grad!.withUnsafeBufferPointer { upstream in
-                self.data.withUnsafeBufferPointer { x in
-                    other.data.withUnsafeBufferPointer { y in
-                        leftGrad.withUnsafeMutableBufferPointer { dx in
-                            rightGrad.withUnsafeMutableBufferPointer { dy in
-                                plan.forEachPosition { out, l, r in
-                                    let (dLeft, dRight) = partials(x[l], y[r])
-                                    dx[l] += upstream[out] * dLeft
-                                    dy[r] += upstream[out] * dRight
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            self.accumulateGrad(leftGrad)
-            other.accumulateGrad(rightGrad)
-        }
-    }
-
     /// Applies `F` to each value; the gradient is upstream * F.derivative(x, y).
     @inline(__always)
     func unary<F: UnaryFunction>(_ function: F) -> Tensor {
