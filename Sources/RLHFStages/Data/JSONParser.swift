@@ -93,7 +93,10 @@ public struct JSONParser {
         position += 1
         var scalars = String.UnicodeScalarView()
         var raw: [UInt8] = []
-        func flush() { scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars); raw.removeAll() }
+        func flush() {
+            scalars.append(contentsOf: String(decoding: raw, as: UTF8.self).unicodeScalars)
+            raw.removeAll()
+        }
         while let byte = current {
             position += 1
             switch byte {
@@ -164,7 +167,9 @@ public struct JSONParser {
         }
         let integerDigits = digits()
         guard integerDigits > 0 else { throw failure("expected a digit") }
-        if integerDigits > 1 && bytes[position - integerDigits] == UInt8(ascii: "0") { throw failure("leading zero in a number") }
+        if integerDigits > 1 && bytes[position - integerDigits] == UInt8(ascii: "0") {
+            throw failure("leading zero in a number")
+        }
         var isInteger = true
         if current == UInt8(ascii: ".") {
             position += 1

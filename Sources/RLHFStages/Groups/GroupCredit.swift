@@ -7,8 +7,9 @@ public enum GroupCredit {
                                                                                 advantages: [Double]) {
         let kl = KLPenalty.perToken(logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs,
                                     estimator: config.klEstimator)
-        let score = MissingEOSPenalty.score(rewardModelScore: rollout.rewardModelScore, endedWithEOS: rollout.endedWithEOS,
-                                    penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
+        let score = MissingEOSPenalty.score(rewardModelScore: rollout.rewardModelScore,
+                                            endedWithEOS: rollout.endedWithEOS,
+                                            penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
         let rewards = KLPenalty.shapedRewards(kl: kl, score: score, beta: config.klCoef)
         let gae = Advantages.gae(rewards: rewards, values: rollout.values, gamma: config.gamma, lambda: config.lam)
         return (rewards, gae.advantages)

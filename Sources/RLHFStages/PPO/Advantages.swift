@@ -40,7 +40,8 @@ public enum Advantages {
 public struct WhiteningError: Error, CustomStringConvertible, Equatable, Sendable {
     public let tokenCount: Int
     public var description: String {
-        "cannot whiten advantages over \(tokenCount) token\(tokenCount == 1 ? "" : "s"): the variance needs at least 2; " +
-            "collect more or longer rollouts (batch N)"
+        let tokens = "\(tokenCount) token\(tokenCount == 1 ? "" : "s")"
+        return "cannot whiten advantages over \(tokens): the variance needs at least 2; "
+            + "collect more or longer rollouts (batch N)"
     }
 }

@@ -16,7 +16,8 @@ public enum ClippedLosses {
         public let clipped: Tensor        // (N) -A clip(ratio)
     }
 
-    public static func policy(newLogprobs: Tensor, oldLogprobs: [Double], advantages: [Double], cliprange: Double) -> Policy {
+    public static func policy(newLogprobs: Tensor, oldLogprobs: [Double], advantages: [Double],
+                              cliprange: Double) -> Policy {
         let count = newLogprobs.shape[0]
         let old = Tensor(shape: [count], data: oldLogprobs.map(Float.init))
         let negativeAdvantage = Tensor(shape: [count], data: advantages.map { Float(-$0) })

@@ -16,7 +16,8 @@ public struct HeldOutEvaluation: Sendable, Equatable {
 
     /// Samples `perPrompt` responses to each prompt with `collector`'s policy, from a
     /// generator seeded with `seed` (so two models can be compared on the same draws).
-    public static func run(collector: RolloutCollector, prompts: [[Int]], perPrompt: Int, seed: UInt64) -> HeldOutEvaluation {
+    public static func run(collector: RolloutCollector, prompts: [[Int]], perPrompt: Int,
+                           seed: UInt64) -> HeldOutEvaluation {
         var random = RandomGenerator(seed: seed)
         let all = Array(repeating: prompts, count: perPrompt).flatMap { $0 }
         let rollouts = collector.collect(prompts: all, random: &random)

@@ -30,7 +30,8 @@ extension PPOTrainer {
         var taken = 0
         while !update.isFinished && taken < stepLimit {
             let entry = update.plan[update.records.count]
-            let record = step(batch: update.batch, epoch: entry.epoch, minibatch: entry.minibatch, indices: entry.indices)
+            let record = step(batch: update.batch, epoch: entry.epoch, minibatch: entry.minibatch,
+                              indices: entry.indices)
             update.records.append(record)
             taken += 1
             if progress(record) == .stop { return }
@@ -72,7 +73,9 @@ public enum PPOTraining {
         var run = Run()
         guard iterations > 0, !promptPool.isEmpty else { return run }
         for iteration in 1...iterations {
-            let prompts = (0..<trainer.config.batchSize).map { _ in promptPool[random.nextInt(below: promptPool.count)] }
+            let prompts = (0..<trainer.config.batchSize).map { _ in
+                promptPool[random.nextInt(below: promptPool.count)]
+            }
             let batch: RolloutBatch
             do {
                 batch = try trainer.collectBatch(prompts: prompts, random: &random)

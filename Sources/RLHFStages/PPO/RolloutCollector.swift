@@ -62,7 +62,7 @@ public struct RolloutCollector {
             let text = ended ? Array(episode.response.dropLast()) : episode.response
             let rmScore = Double(rewardModelScores[index])
             let score = MissingEOSPenalty.score(rewardModelScore: rmScore, endedWithEOS: ended,
-                                        penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
+                                                penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
             let gold = annotator?.goldScore(prompt: episode.prompt, response: text, endedWithEOS: ended)
             var rollout = Rollout(promptTokens: episode.prompt, responseTokens: episode.response, endedWithEOS: ended,
                                   logprobs: readouts.logprobs[index], refLogprobs: readouts.refLogprobs[index],
@@ -77,7 +77,8 @@ public struct RolloutCollector {
     public func policyLogprobs(_ episodes: [PromptResponse]) -> [[Double]] {
         let layout = EpisodeReadout.Layout(episodes, padID: tokenizer.padID)
         let logits = policy.model.logits(layout.rows)
-        return split(EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature).logprobs.data, episodes)
+        let logprobs = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature).logprobs
+        return split(logprobs.data, episodes)
     }
 
     /// Policy log-probs, reference log-probs and values per response token, per episode, and each
@@ -88,7 +89,8 @@ public struct RolloutCollector {
         let (logits, values) = policy.forward(layout.rows)
         let logprobs = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature).logprobs
         let refLogits = reference.logits(layout.rows)
-        let refLogprobs = EpisodeReadout.logprobs(logits: refLogits, layout: layout, temperature: config.temperature).logprobs
+        let refLogprobs = EpisodeReadout.logprobs(logits: refLogits, layout: layout,
+                                                  temperature: config.temperature).logprobs
         let tokenValues = EpisodeReadout.values(values, layout: layout)
         let lastPositions = episodes.indices.map { row in
             row * layout.length + episodes[row].prompt.count + episodes[row].response.count - 1

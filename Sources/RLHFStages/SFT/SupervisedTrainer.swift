@@ -51,7 +51,8 @@ public final class SupervisedTrainer {
             steps: steps, exampleCount: training.count, batchSize: config.batchSize,
             evaluationInterval: config.evaluationInterval, random: &random, progress: progress,
             step: { indices in
-                let loss = LanguageModelLoss.loss(model: model, batch: indices.map { training[$0] }, eosID: eosID, padID: padID)
+                let loss = LanguageModelLoss.loss(model: model, batch: indices.map { training[$0] },
+                                                  eosID: eosID, padID: padID)
                 loss.backward()
                 let gradientNorm = optimizer.step()
                 return [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]

@@ -62,9 +62,14 @@ public struct Annotator: Sendable {
         let words = tokenizer.strings(response)
         var terms: [Term] = []
         let lively = Annotator.livelyWords.intersection(words)
-        if !lively.isEmpty { terms.append(Term(reason: "lively: \(lively.sorted().joined(separator: " "))", points: Double(lively.count))) }
+        if !lively.isEmpty {
+            let words = lively.sorted().joined(separator: " ")
+            terms.append(Term(reason: "lively: \(words)", points: Double(lively.count)))
+        }
         let sleepy = words.filter { Annotator.sleepyWords.contains($0) }
-        if !sleepy.isEmpty { terms.append(Term(reason: "dull: \(sleepy.joined(separator: " "))", points: -Double(sleepy.count))) }
+        if !sleepy.isEmpty {
+            terms.append(Term(reason: "dull: \(sleepy.joined(separator: " "))", points: -Double(sleepy.count)))
+        }
         if let place = askedPlace(prompt), containsRun(words, Tokenizer.pieces(place)) {
             terms.append(Term(reason: "names \(place)", points: 1))
         }
@@ -73,14 +78,17 @@ public struct Annotator: Sendable {
         for word in words where !Annotator.functionWords.contains(word) {
             if !seen.insert(word).inserted { repeats.append(word) }
         }
-        if !repeats.isEmpty { terms.append(Term(reason: "repeats: \(repeats.joined(separator: " "))", points: -Double(repeats.count))) }
+        if !repeats.isEmpty {
+            terms.append(Term(reason: "repeats: \(repeats.joined(separator: " "))", points: -Double(repeats.count)))
+        }
         let unnatural = zip(words, words.dropFirst()).map { "\($0) \($1)" }.filter { !naturalPairs.contains($0) }
         if !unnatural.isEmpty {
             terms.append(Term(reason: "unnatural: \(unnatural.map { "\"\($0)\"" }.joined(separator: " "))",
                               points: -Double(unnatural.count)))
         }
         if words.count > Annotator.comfortableLength {
-            terms.append(Term(reason: "rambles: \(words.count) tokens", points: -0.5 * Double(words.count - Annotator.comfortableLength)))
+            terms.append(Term(reason: "rambles: \(words.count) tokens",
+                              points: -0.5 * Double(words.count - Annotator.comfortableLength)))
         }
         if !endedWithEOS || !(words.last == "." || words.last == "!") {
             terms.append(Term(reason: endedWithEOS ? "no closing . or !" : "cut off before the end token", points: -2))

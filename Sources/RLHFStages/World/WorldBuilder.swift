@@ -36,7 +36,9 @@ public enum WorldBuilder {
         }
         let base = GPT2(config: recipe.model, random: &random)
         _ = SupervisedTrainer(model: base, tokenizer: tokenizer, config: recipe.pretraining)
-            .train(training: corpus, heldOut: [], steps: recipe.pretrainingSteps, random: &random) { progress(.pretraining, $0) }
+            .train(training: corpus, heldOut: [], steps: recipe.pretrainingSteps, random: &random) {
+                progress(.pretraining, $0)
+            }
 
         // 2. Supervised fine-tuning on every (prompt, response) combination but the held-out sentences.
         let (sftTraining, sftHeldOut) = sftExamples(tokenizer: tokenizer, random: &random)
@@ -75,8 +77,9 @@ public enum WorldBuilder {
                 let prompt = WorldText.fill(template, place: place)
                 for response in WorldText.responseTemplates {
                     let completion = WorldText.fill(response, place: place)
-                    let ids = PromptResponse(prompt: try! tokenizer.encode(prompt, source: "the built-in SFT set"),
-                                             response: try! tokenizer.encode(completion, source: "the built-in SFT set"))
+                    let source = "the built-in SFT set"
+                    let ids = PromptResponse(prompt: try! tokenizer.encode(prompt, source: source),
+                                             response: try! tokenizer.encode(completion, source: source))
                     examples.append(SFTExample(promptText: prompt, completionText: completion, tokens: ids))
                 }
             }
