@@ -95,15 +95,11 @@ public final class DPOTrainer {
     ) -> TrainingHistory {
         precondition(!training.isEmpty, "no preference pairs")
         return TrainingLoop.run(
-            steps: steps, exampleCount: training.count, batchSize: config.perDeviceTrainBatchSize,
-            evaluationInterval: config.evalSteps, random: &random, progress: progress,
-            step: { indices in
-                let logps = logProbs(indices.map { training[$0] })
-                let loss = DPOLoss.loss(logps, config: config)
-                loss.backward()
-                let gradientNorm = optimizer.step()
-                return [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]
-                    + DPOLoss.metrics(logps, beta: config.beta)
+            steps: steps, examples: training, batchSize: config.perDeviceTrainBatchSize,
+            evaluationInterval: config.evalSteps, random: &random, progress: progress, optimizer: optimizer,
+            loss: { pairs in
+                let logps = logProbs(pairs)
+                return (DPOLoss.loss(logps, config: config), DPOLoss.metrics(logps, beta: config.beta))
             },
             evaluate: heldOut.isEmpty ? nil : { self.evaluate(heldOut) })
     }

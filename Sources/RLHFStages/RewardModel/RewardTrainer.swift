@@ -48,16 +48,13 @@ public final class RewardTrainer {
     ) -> TrainingHistory {
         precondition(!training.isEmpty, "no preference pairs")
         return TrainingLoop.run(
-            steps: steps, exampleCount: training.count, batchSize: config.batchSize,
-            evaluationInterval: config.evaluationInterval, random: &random, progress: progress,
-            step: { indices in
-                let (chosen, rejected) = rewards(indices.map { training[$0] })
+            steps: steps, examples: training, batchSize: config.batchSize,
+            evaluationInterval: config.evaluationInterval, random: &random, progress: progress, optimizer: optimizer,
+            loss: { pairs in
+                let (chosen, rejected) = rewards(pairs)
                 let loss = BradleyTerryLoss.loss(chosen: chosen, rejected: rejected,
                                                  centerCoefficient: config.centerRewardsCoefficient)
-                loss.backward()
-                let gradientNorm = optimizer.step()
-                return [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]
-                    + BradleyTerryLoss.metrics(chosen: chosen.data, rejected: rejected.data).prefix(2)
+                return (loss, Array(BradleyTerryLoss.metrics(chosen: chosen.data, rejected: rejected.data).prefix(2)))
             },
             evaluate: heldOut.isEmpty ? nil : { self.evaluate(heldOut) })
     }

@@ -48,15 +48,9 @@ public final class SupervisedTrainer {
     ) -> TrainingHistory {
         precondition(!training.isEmpty, "no training examples")
         return TrainingLoop.run(
-            steps: steps, exampleCount: training.count, batchSize: config.batchSize,
-            evaluationInterval: config.evaluationInterval, random: &random, progress: progress,
-            step: { indices in
-                let loss = LanguageModelLoss.loss(model: model, batch: indices.map { training[$0] },
-                                                  eosID: eosID, padID: padID)
-                loss.backward()
-                let gradientNorm = optimizer.step()
-                return [Metric("loss", Double(loss.item)), Metric("grad_norm", Double(gradientNorm))]
-            },
+            steps: steps, examples: training, batchSize: config.batchSize,
+            evaluationInterval: config.evaluationInterval, random: &random, progress: progress, optimizer: optimizer,
+            loss: { batch in (LanguageModelLoss.loss(model: model, batch: batch, eosID: eosID, padID: padID), []) },
             evaluate: heldOut.isEmpty ? nil : { [Metric("eval_loss", self.evaluate(heldOut))] })
     }
 }

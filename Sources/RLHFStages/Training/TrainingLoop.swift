@@ -1,15 +1,34 @@
 import RLHFEngine
 
-/// The loop shared by supervised fine-tuning and reward-model training: shuffled
-/// minibatches drawn epoch after epoch, one optimiser step each, held-out metrics every
-/// `evaluationInterval` steps and at the last, and a callback after every step that may
-/// stop the run there.
+/// The loop shared by supervised fine-tuning, reward-model training and DPO: shuffled
+/// minibatches drawn epoch after epoch, one optimiser step each (the minibatch's loss,
+/// backward, Adam), held-out metrics every `evaluationInterval` steps and at the last, and a
+/// callback after every step that may stop the run there.
 enum TrainingLoop {
     /// - Parameters:
-    ///   - exampleCount: the size of the training set; minibatches are index groups into it.
-    ///   - step: one optimiser step on the examples at the given indices; returns its metrics.
+    ///   - examples: the training set; minibatches are drawn from it.
+    ///   - loss: the minibatch's scalar loss, and any metrics read off the same forward pass.
     ///   - evaluate: held-out metrics, or nil when there is no held-out set.
-    static func run(
+    /// - Returns: each step's `loss`, `grad_norm` (before clipping), the loss's own metrics, and on
+    ///   evaluation steps the held-out ones.
+    static func run<Example>(
+        steps: Int, examples: [Example], batchSize: Int, evaluationInterval: Int,
+        random: inout RandomGenerator, progress: ProgressCallback, optimizer: Adam,
+        loss: ([Example]) -> (loss: Tensor, metrics: [Metric]), evaluate: (() -> [Metric])?
+    ) -> TrainingHistory {
+        run(steps: steps, exampleCount: examples.count, batchSize: batchSize, evaluationInterval: evaluationInterval,
+            random: &random, progress: progress,
+            step: { indices in
+                let (value, metrics) = loss(indices.map { examples[$0] })
+                value.backward()
+                let gradientNorm = optimizer.step()
+                return [Metric("loss", Double(value.item)), Metric("grad_norm", Double(gradientNorm))] + metrics
+            },
+            evaluate: evaluate)
+    }
+
+    /// The loop itself, over index groups into a set of `exampleCount`; `step` takes one optimiser step.
+    private static func run(
         steps: Int, exampleCount: Int, batchSize: Int, evaluationInterval: Int,
         random: inout RandomGenerator, progress: ProgressCallback,
         step: ([Int]) -> [Metric], evaluate: (() -> [Metric])?
