@@ -120,7 +120,8 @@ struct WorldCommand: ParsableCommand {
         subcommands: [Build.self])
 
     struct Build: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Pre-train, fine-tune, label and train the reward model; write lessons/world.")
+        static let configuration = CommandConfiguration(
+            abstract: "Pre-train, fine-tune, label and train the reward model; write lessons/world.")
 
         @Option(help: "Where to write the world (default: lessons/world).")
         var output: String?

@@ -36,7 +36,8 @@ final class TerminalConsole: Console {
     func waitAtPause() -> PauseAnswer {
         guard isTerminal, let pauseReader else { return .proceed }
         clearProgress()
-        switch pauseReader(Style(enabled: usesColor).dim("(Enter: go on; a command: run it; Ctrl-C: stop the lesson) ")) {
+        let prompt = Style(enabled: usesColor).dim("(Enter: go on; a command: run it; Ctrl-C: stop the lesson) ")
+        switch pauseReader(prompt) {
         case .line(let text):
             return text.allSatisfy(\.isWhitespace) ? .proceed : .command(text)
         case .end:
@@ -73,12 +74,14 @@ enum ScriptMode {
         line_edit_install_interrupt_flag()
         let console = TerminalConsole(isTerminal: false)
         let lines = TextLines.split(text)
-        let result = interpreter.runScript(lines: lines, name: name, console: console, keepGoing: keepGoing, folder: folder)
+        let result = interpreter.runScript(lines: lines, name: name, console: console, keepGoing: keepGoing,
+                                           folder: folder)
         if let last = result.errors.last, !keepGoing {
             FileHandle.standardError.write(Data("error: \(last)\n".utf8))
         }
         if let signal = Termination.signal {
-            FileHandle.standardError.write(Data("rlhf: \(Termination.name(signal)): stopped after the last whole step\n".utf8))
+            let message = "rlhf: \(Termination.name(signal)): stopped after the last whole step\n"
+            FileHandle.standardError.write(Data(message.utf8))
             throw ExitCode(128 + signal)
         }
         if !result.errors.isEmpty { throw ExitCode(1) }

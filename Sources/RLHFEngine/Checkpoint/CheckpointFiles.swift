@@ -42,7 +42,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             return "\(file): tensor \"\(tensor)\" has dtype \(dtype); only F32 is supported"
         case let .sizeMismatch(file, tensor, shape, byteCount):
             let expected = Safetensors.float32ByteCount(shape).map { "\($0) bytes" } ?? "more bytes than an Int counts"
-            return "\(file): tensor \"\(tensor)\" of shape \(shape) needs \(expected) but its data_offsets span \(byteCount)"
+            return "\(file): tensor \"\(tensor)\" of shape \(shape) needs \(expected) but its data_offsets span "
+                + "\(byteCount)"
         case let .missingTensor(file, tensor):
             return "\(file): tensor \"\(tensor)\" is missing"
         case let .unexpectedTensor(file, tensor):

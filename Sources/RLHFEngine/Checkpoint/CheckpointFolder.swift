@@ -224,7 +224,8 @@ public enum CheckpointFolder {
                                        fileSystem: any FileSystem) throws {
         let files: [(String, JSONText)] = [
             (tokenizerFile, HuggingFaceFiles.tokenizer(tokenizer)),
-            (tokenizerConfigFile, HuggingFaceFiles.tokenizerConfig(tokenizer, contextLength: model.config.contextLength)),
+            (tokenizerConfigFile,
+             HuggingFaceFiles.tokenizerConfig(tokenizer, contextLength: model.config.contextLength)),
             (configFile, HuggingFaceFiles.config(model.config, tokenizer: tokenizer, kind: kind)),
         ]
         for (name, json) in files {

@@ -94,7 +94,9 @@ enum HuggingFaceFiles {
 
         func tokenID(_ field: String) throws -> Int {
             let id = try json.int(field)
-            guard (0..<vocabularySize).contains(id) else { throw invalid(field, "\(id) is outside the vocabulary of \(vocabularySize)") }
+            guard (0..<vocabularySize).contains(id) else {
+                throw invalid(field, "\(id) is outside the vocabulary of \(vocabularySize)")
+            }
             return id
         }
         let padID = try tokenID("pad_token_id")
@@ -103,11 +105,15 @@ enum HuggingFaceFiles {
         // Settings that would change the computation: accept only GPT-2's own.
         if json.has("activation_function") {
             let activation = try json.string("activation_function")
-            guard activation == "gelu_new" else { throw invalid("activation_function", "only \"gelu_new\" is supported, found \"\(activation)\"") }
+            guard activation == "gelu_new" else {
+                throw invalid("activation_function", "only \"gelu_new\" is supported, found \"\(activation)\"")
+            }
         }
         if json.has("n_inner") {
             let inner = try json.int("n_inner")
-            guard inner == 4 * width else { throw invalid("n_inner", "only null or 4 * n_embd = \(4 * width) is supported, found \(inner)") }
+            guard inner == 4 * width else {
+                throw invalid("n_inner", "only null or 4 * n_embd = \(4 * width) is supported, found \(inner)")
+            }
         }
         for (field, required) in [("tie_word_embeddings", true), ("scale_attn_weights", true),
                                   ("scale_attn_by_inverse_layer_idx", false), ("add_cross_attention", false)] {
@@ -118,7 +124,9 @@ enum HuggingFaceFiles {
         }
         if kind == .sequenceClassifier, json.has("id2label") {
             let labels = try json.object("id2label")
-            guard labels.values.count == 1 else { throw invalid("id2label", "a sequence classifier has one label, found \(labels.values.count)") }
+            guard labels.values.count == 1 else {
+                throw invalid("id2label", "a sequence classifier has one label, found \(labels.values.count)")
+            }
         }
 
         let config = GPT2Config(vocabularySize: vocabularySize, contextLength: contextLength, embeddingWidth: width,
@@ -188,13 +196,15 @@ enum HuggingFaceFiles {
         for (field, type) in [("normalizer", "Lowercase"), ("pre_tokenizer", "Whitespace")] {
             let found = try json.object(field).string("type")
             guard found == type else {
-                throw CheckpointError.invalidField(file: file, field: "\(field).type", detail: "only \"\(type)\" is supported, found \"\(found)\"")
+                throw CheckpointError.invalidField(file: file, field: "\(field).type",
+                                                   detail: "only \"\(type)\" is supported, found \"\(found)\"")
             }
         }
         let model = try json.object("model")
         let modelType = try model.string("type")
         guard modelType == "WordLevel" else {
-            throw CheckpointError.invalidField(file: file, field: "model.type", detail: "only \"WordLevel\" is supported, found \"\(modelType)\"")
+            throw CheckpointError.invalidField(file: file, field: "model.type",
+                                               detail: "only \"WordLevel\" is supported, found \"\(modelType)\"")
         }
         let vocabulary = try model.object("vocab")
         var tokens = [String?](repeating: nil, count: vocabulary.values.count)

@@ -91,7 +91,8 @@ public enum Safetensors {
     /// exactly (no gap, no overlap, no trailing bytes). So the values read are at most the file.
     private static func decode(_ raw: UnsafeRawBufferPointer, file: String) throws -> SafetensorsFile {
         guard raw.count >= 8 else {
-            throw CheckpointError.truncated(file: file, detail: "\(raw.count) bytes, shorter than the 8-byte header length")
+            throw CheckpointError.truncated(file: file,
+                                            detail: "\(raw.count) bytes, shorter than the 8-byte header length")
         }
         let declared = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         guard declared <= UInt64(raw.count - 8) else {
@@ -119,7 +120,8 @@ public enum Safetensors {
                 continue
             }
             guard let fields = entry as? [String: Any] else {
-                throw CheckpointError.malformed(file: file, detail: "header entry for tensor \"\(name)\" is not an object")
+                throw CheckpointError.malformed(file: file,
+                                                detail: "header entry for tensor \"\(name)\" is not an object")
             }
             func bad(_ detail: String) -> CheckpointError {
                 .malformed(file: file, detail: "tensor \"\(name)\": \(detail)")
@@ -128,7 +130,8 @@ public enum Safetensors {
             guard let shape = naturalNumbers(fields["shape"]) else {
                 throw bad("\"shape\" must be a list of non-negative integers")
             }
-            guard let offsets = naturalNumbers(fields["data_offsets"]), offsets.count == 2, offsets[0] <= offsets[1] else {
+            guard let offsets = naturalNumbers(fields["data_offsets"]), offsets.count == 2,
+                  offsets[0] <= offsets[1] else {
                 throw bad("\"data_offsets\" must be [begin, end] with 0 <= begin <= end")
             }
             let (begin, end) = (offsets[0], offsets[1])
@@ -141,7 +144,8 @@ public enum Safetensors {
             guard end <= dataLength else {
                 throw CheckpointError.truncated(
                     file: file,
-                    detail: "tensor \"\(name)\" has data_offsets [\(begin), \(end)] but only \(dataLength) data bytes follow the header")
+                    detail: "tensor \"\(name)\" has data_offsets [\(begin), \(end)] but only \(dataLength) data "
+                        + "bytes follow the header")
             }
             entries.append((name, shape, begin, end))
         }

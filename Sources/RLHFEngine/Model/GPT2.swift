@@ -35,7 +35,8 @@ public final class GPT2 {
         let length = tokens.first?.count ?? 0
         precondition(batch > 0 && length > 0, "hiddenStates needs at least one non-empty row")
         precondition(tokens.allSatisfy { $0.count == length }, "hiddenStates: rows of different lengths")
-        precondition(length <= config.contextLength, "sequence of \(length) tokens exceeds the context of \(config.contextLength)")
+        precondition(length <= config.contextLength,
+                     "sequence of \(length) tokens exceeds the context of \(config.contextLength)")
         if !GradientMode.isRecording {
             // No graph is wanted: the inference path computes the same bits without one.
             return inferenceHiddenStates(tokens)

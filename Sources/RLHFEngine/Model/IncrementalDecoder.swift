@@ -46,8 +46,9 @@ public final class IncrementalDecoder {
         headWidth = config.headWidth
         vocabulary = config.vocabularySize
         context = config.contextLength
-        keys = (0..<config.layerCount).map { _ in .allocate(capacity: Swift.max(config.contextLength * config.embeddingWidth, 1)) }
-        values = (0..<config.layerCount).map { _ in .allocate(capacity: Swift.max(config.contextLength * config.embeddingWidth, 1)) }
+        let cacheSize = Swift.max(config.contextLength * config.embeddingWidth, 1)
+        keys = (0..<config.layerCount).map { _ in .allocate(capacity: cacheSize) }
+        values = (0..<config.layerCount).map { _ in .allocate(capacity: cacheSize) }
         headWeights = .allocate(capacity: Swift.max(vocabulary * width, 1))
         let rows = Swift.max(context, 1)
         residual = .allocate(capacity: rows * width)

@@ -24,7 +24,8 @@ public final class TransformerBlock {
         attentionOutput = Affine(inputWidth: width, outputWidth: width, standardDeviation: residualStd, random: &random)
         mlpNorm = LayerNormParameters(width: width, epsilon: config.layerNormEpsilon)
         mlpInput = Affine(inputWidth: width, outputWidth: config.innerWidth, standardDeviation: std, random: &random)
-        mlpOutput = Affine(inputWidth: config.innerWidth, outputWidth: width, standardDeviation: residualStd, random: &random)
+        mlpOutput = Affine(inputWidth: config.innerWidth, outputWidth: width, standardDeviation: residualStd,
+                           random: &random)
     }
 
     /// A deep copy of `other`'s parameters (fresh tensors, the same values).

@@ -19,7 +19,8 @@ extension Tensor {
         let rank = shape.count
         let a = firstAxis < 0 ? firstAxis + rank : firstAxis
         let b = secondAxis < 0 ? secondAxis + rank : secondAxis
-        precondition(a >= 0 && a < rank && b >= 0 && b < rank, "transpose: axes \(firstAxis), \(secondAxis) for shape \(shape)")
+        precondition(a >= 0 && a < rank && b >= 0 && b < rank,
+                     "transpose: axes \(firstAxis), \(secondAxis) for shape \(shape)")
         var permutation = Array(0..<rank)
         permutation.swapAt(a, b)
         let layout = PermutedLayout(shape: shape, permutation: permutation)
@@ -52,14 +53,16 @@ extension Tensor {
         data.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { result in
                 for row in 0..<rows {
-                    for column in 0..<part { result[row * part + column] = input[row * width + range.lowerBound + column] }
+                    let start = row * width + range.lowerBound
+                    for column in 0..<part { result[row * part + column] = input[start + column] }
                 }
             }
         }
         return Tensor(shape: Array(shape.dropLast()) + [part], data: output, parents: [self]) { result in
             self.accumulateGrad(from: result) { upstream, dx in
                 for row in 0..<rows {
-                    for column in 0..<part { dx[row * width + range.lowerBound + column] = upstream[row * part + column] }
+                    let start = row * width + range.lowerBound
+                    for column in 0..<part { dx[start + column] = upstream[row * part + column] }
                 }
             }
         }

@@ -83,7 +83,8 @@ public struct Tokenizer: Sendable, Equatable {
         for id in ids {
             if !keepSpecial && (id == padID || id == eosID) { continue }
             let token = tokens[id]
-            let isWord = Tokenizer.isSpecial(token) || (token.first.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? true)
+            let startsLikeWord = token.first.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? true
+            let isWord = Tokenizer.isSpecial(token) || startsLikeWord
             if !text.isEmpty && !(previousWasWord && !isWord) { text += " " }
             text += token
             previousWasWord = isWord
@@ -94,7 +95,9 @@ public struct Tokenizer: Sendable, Equatable {
     /// The token strings for ids, one per id (for tables).
     public func strings(_ ids: [Int]) -> [String] { ids.map { tokens[$0] } }
 
-    private static func isSpecial(_ token: String) -> Bool { token.hasPrefix("<") && token.hasSuffix(">") && token.count > 2 }
+    private static func isSpecial(_ token: String) -> Bool {
+        token.hasPrefix("<") && token.hasSuffix(">") && token.count > 2
+    }
 }
 
 /// A problem with text that a user supplied.

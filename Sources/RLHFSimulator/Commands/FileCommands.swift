@@ -18,7 +18,8 @@ enum FileCommands {
     ) { call in
         guard call.arguments.count == 1 else { throw CommandError("usage: save DIR") }
         try saveSession(call.session, to: call.arguments[0])
-        call.console.line("Saved \(call.arguments[0])/policy, \(call.arguments[0])/reference and \(call.arguments[0])/reward.")
+        let folder = call.arguments[0]
+        call.console.line("Saved \(folder)/policy, \(folder)/reference and \(folder)/reward.")
     }
 
     /// Writes the session's three models into `path`, replacing an earlier save there as a whole.
@@ -29,7 +30,8 @@ enum FileCommands {
                 let folder = URL(fileURLWithPath: staging)
                 try RLHFCheckpoint.saveLanguageModel(session.policy.model, valueHead: session.policy.valueHead,
                                                      tokenizer: session.tokenizer,
-                                                     to: folder.appendingPathComponent("policy"), fileSystem: fileSystem)
+                                                     to: folder.appendingPathComponent("policy"),
+                                                     fileSystem: fileSystem)
                 try RLHFCheckpoint.saveLanguageModel(session.sft, valueHead: nil, tokenizer: session.tokenizer,
                                                      to: folder.appendingPathComponent("reference"),
                                                      fileSystem: fileSystem)

@@ -26,16 +26,20 @@ enum HelpCommands {
         call.console.line("An empty line repeats `step`. `help COMMAND` explains one command.")
     }
 
-    static let vocab = Command("vocab", usage: "vocab", summary: "list the vocabulary: every token and its id") { call in
+    static let vocab = Command("vocab", usage: "vocab",
+                               summary: "list the vocabulary: every token and its id") { call in
         let tokens = call.session.tokenizer.tokens
         let cells = tokens.enumerated().map { Format.padRight("\($0.offset):\(Format.token($0.element))", 14) }
         for start in stride(from: 0, to: cells.count, by: 6) {
-            call.console.line("  " + cells[start..<min(start + 6, cells.count)].joined().trimmingCharacters(in: .whitespaces))
+            let row = cells[start..<min(start + 6, cells.count)].joined()
+            call.console.line("  " + row.trimmingCharacters(in: .whitespaces))
         }
-        call.console.line("Text is lower-cased and split into words and punctuation, as Hugging Face's Whitespace pre-tokenizer does.")
+        call.console.line("Text is lower-cased and split into words and punctuation, as Hugging Face's Whitespace "
+            + "pre-tokenizer does.")
     }
 
-    static let taste = Command("taste", usage: "taste", summary: "what the simulated annotator likes and dislikes") { call in
+    static let taste = Command("taste", usage: "taste",
+                               summary: "what the simulated annotator likes and dislikes") { call in
         call.console.line(Annotator.tasteDescription)
         call.console.line("The reward model never sees this description: it learns only from the annotator's choices.")
     }

@@ -15,8 +15,14 @@ enum LabelCommands {
     static let label = Command(
         "label", usage: "label [0|1|skip|annotator|clear]",
         summary: "compare two sampled responses and pick the better one; saved to label_file",
-        details: "Shows a prompt and two responses sampled from the policy. Answer 0 or 1 (or skip). Each choice is\nappended to label_file (`show label_file`) as {\"input_text\", \"candidate_0\", \"candidate_1\", \"choice\"};\n`train rm N FILE` then trains the reward model on your labels. `label annotator` lets the built-in annotator answer for you; `label clear` empties label_file.",
-        complete: { session, arguments in arguments.isEmpty ? (session.pendingLabel != nil ? ["0", "1", "skip", "annotator"] : ["clear"]) : [] }
+        details: "Shows a prompt and two responses sampled from the policy. Answer 0 or 1 (or skip). Each choice is\n"
+            + "appended to label_file (`show label_file`) as {\"input_text\", \"candidate_0\", \"candidate_1\", "
+            + "\"choice\"};\n`train rm N FILE` then trains the reward model on your labels. `label annotator` lets "
+            + "the built-in annotator answer for you; `label clear` empties label_file.",
+        complete: { session, arguments in
+            guard arguments.isEmpty else { return [] }
+            return session.pendingLabel != nil ? ["0", "1", "skip", "annotator"] : ["clear"]
+        }
     ) { call in
         let session = call.session
         if call.arguments.first == "clear" {
@@ -26,7 +32,9 @@ enum LabelCommands {
             return
         }
         if let answer = call.arguments.first {
-            guard let pending = session.pendingLabel else { throw CommandError("no pair is waiting: `label` shows one") }
+            guard let pending = session.pendingLabel else {
+                throw CommandError("no pair is waiting: `label` shows one")
+            }
             try record(answer: answer, pending: pending, call: call)
             return
         }
@@ -34,15 +42,21 @@ enum LabelCommands {
         var candidates: [[Int]] = []
         for _ in 0..<20 where candidates.count < 2 {
             let room = session.trainer.collector.responseRoom(promptLength: prompt.count)
-            let sample = session.policy.model.generate(prompt: prompt, maxNewTokens: room, eosID: session.tokenizer.eosID,
-                                                       sampler: session.trainer.collector.sampler, random: &session.random)
+            let sample = session.policy.model.generate(prompt: prompt, maxNewTokens: room,
+                                                       eosID: session.tokenizer.eosID,
+                                                       sampler: session.trainer.collector.sampler,
+                                                       random: &session.random)
             let text = sample.endedWithEOS ? Array(sample.tokens.dropLast()) : sample.tokens
             if sample.endedWithEOS && !text.isEmpty && !candidates.contains(text) { candidates.append(text) }
         }
-        guard candidates.count == 2 else { throw CommandError("the policy kept giving the same response; try `label` again") }
+        guard candidates.count == 2 else {
+            throw CommandError("the policy kept giving the same response; try `label` again")
+        }
         session.pendingLabel = PendingLabel(prompt: prompt, candidates: candidates)
         call.console.line("Prompt: \(session.tokenizer.decode(prompt))")
-        for (index, candidate) in candidates.enumerated() { call.console.line("  \(index): \(session.tokenizer.decode(candidate))") }
+        for (index, candidate) in candidates.enumerated() {
+            call.console.line("  \(index): \(session.tokenizer.decode(candidate))")
+        }
         call.console.line("Which is better? Type 0 or 1 (or skip).")
     }
 
@@ -51,7 +65,8 @@ enum LabelCommands {
         var answer = answer
         if answer == "annotator" {
             // The simulated annotator's choice; a tie it cannot break is skipped.
-            guard let choice = session.annotator.choose(prompt: pending.prompt, pending.candidates[0], pending.candidates[1]) else {
+            guard let choice = session.annotator.choose(prompt: pending.prompt, pending.candidates[0],
+                                                        pending.candidates[1]) else {
                 session.pendingLabel = nil
                 call.console.line("The annotator cannot tell these apart (equal gold scores): skipped.")
                 return
@@ -69,14 +84,16 @@ enum LabelCommands {
         }
         let record = DataFiles.preferenceRecord(
             prompt: session.tokenizer.decode(pending.prompt),
-            candidates: (session.tokenizer.decode(pending.candidates[0]), session.tokenizer.decode(pending.candidates[1])),
+            candidates: (session.tokenizer.decode(pending.candidates[0]),
+                         session.tokenizer.decode(pending.candidates[1])),
             choice: choice)
         try AtomicFile.appendLine(JSONLines.line(record), to: session.labelFile)
         session.pendingLabel = nil
         let golds = pending.candidates.map { session.annotator.goldScore(prompt: pending.prompt, response: $0) }
         let verdict = golds[0] == golds[1] ? "could not tell them apart" : "would pick \(golds[0] > golds[1] ? 0 : 1)"
-        call.console.line(Format.wrapped("Saved your choice (\(choice)) to \(session.labelFile). The built-in annotator "
-            + "\(verdict) (gold \(Format.signed(golds[0], 1)) vs \(Format.signed(golds[1], 1)))."))
+        call.console.line(Format.wrapped("Saved your choice (\(choice)) to \(session.labelFile). "
+            + "The built-in annotator \(verdict) (gold \(Format.signed(golds[0], 1)) vs "
+            + "\(Format.signed(golds[1], 1)))."))
     }
 
     static let score = Command(
@@ -95,9 +112,13 @@ enum LabelCommands {
         }
         let reward = session.reward.score(PromptResponse(prompt: prompt, response: response))
         let terms = session.annotator.breakdown(prompt: prompt, response: response)
-        call.console.line("Prompt: \(session.tokenizer.decode(prompt))\(session.episode == nil ? "  (no episode: the first training prompt)" : "")")
+        let note = session.episode == nil ? "  (no episode: the first training prompt)" : ""
+        call.console.line("Prompt: \(session.tokenizer.decode(prompt))\(note)")
         call.console.line("Response: \(session.tokenizer.decode(response))")
-        call.console.line("  reward model: \(Format.signed(reward))   annotator's gold: \(Format.signed(terms.reduce(0) { $0 + $1.points }, 1))")
-        for term in terms { call.console.line("    \(Format.padRight(term.reason, 40)) \(Format.signed(term.points, 1))") }
+        let gold = terms.reduce(0) { $0 + $1.points }
+        call.console.line("  reward model: \(Format.signed(reward))   annotator's gold: \(Format.signed(gold, 1))")
+        for term in terms {
+            call.console.line("    \(Format.padRight(term.reason, 40)) \(Format.signed(term.points, 1))")
+        }
     }
 }

@@ -8,7 +8,8 @@ enum LessonCommands {
 
     static let lesson = Command(
         "lesson", usage: "lesson [N]", summary: "list the lessons, or play lesson N",
-        details: "A lesson starts from a fresh copy of the built-in world (`restart`), so it shows the same\nnumbers every time; afterwards the session is yours to explore."
+        details: "A lesson starts from a fresh copy of the built-in world (`restart`), so it shows the same\n"
+            + "numbers every time; afterwards the session is yours to explore."
     ) { call in
         try call.expectAtMost(1, usage: "lesson [N]")
         let lessons = Lessons.all()
@@ -50,7 +51,9 @@ enum LessonCommands {
         guard call.arguments.count == 1, let scripted = LabelCommands.answerWord(call.arguments[0]) else {
             throw CommandError("usage: answer 0|1|skip|annotator")
         }
-        guard let pending = call.session.pendingLabel else { throw CommandError("no pair is waiting: `label` shows one") }
+        guard let pending = call.session.pendingLabel else {
+            throw CommandError("no pair is waiting: `label` shows one")
+        }
         var reply = scripted
         // On a terminal the learner's own answer replaces the scripted one.
         while let typed = call.console.ask("Your answer (0, 1, skip or annotator): ") {

@@ -5,7 +5,8 @@ import RLHFStages
 /// the summary with TRL's metrics and how each token's probability moved.
 enum UpdateReport {
     static func minibatchLine(_ record: MinibatchRecord) -> String {
-        "  epoch \(record.epoch) minibatch \(record.minibatch): rollouts \(record.rolloutIndices.map(String.init).joined(separator: ","))"
+        let rollouts = record.rolloutIndices.map(String.init).joined(separator: ",")
+        return "  epoch \(record.epoch) minibatch \(record.minibatch): rollouts \(rollouts)"
             + "  pg_loss \(Format.signed(record.pgLoss, 4))  vf_loss \(Format.fixed(record.vfLoss, 4))"
             + "  clipfrac \(Format.fixed(record.clipfrac))  approxkl \(Format.fixed(record.approxkl, 4))"
     }
@@ -22,11 +23,14 @@ enum UpdateReport {
     /// A new batch or training run replaces an update stopped part-way.
     static func discardLine(_ update: UpdateInProgress) -> String {
         "(The unfinished update of the last batch is discarded: \(update.stepsTaken) of its \(update.plan.count) "
-            + "Adam steps stay applied to the policy; the other \(update.plan.count - update.stepsTaken) are not taken.)"
+            + "Adam steps stay applied to the policy; the other \(update.plan.count - update.stepsTaken) are not "
+            + "taken.)"
     }
 
-    static func minibatchDetail(_ record: MinibatchRecord, batch: RolloutBatch, session: Session, style: Style, console: Console) {
-        console.line("Epoch \(record.epoch), minibatch \(record.minibatch): rollouts \(record.rolloutIndices.map(String.init).joined(separator: ", ")).")
+    static func minibatchDetail(_ record: MinibatchRecord, batch: RolloutBatch, session: Session, style: Style,
+                                console: Console) {
+        let rollouts = record.rolloutIndices.map(String.init).joined(separator: ", ")
+        console.line("Epoch \(record.epoch), minibatch \(record.minibatch): rollouts \(rollouts).")
         let low = Format.fixed(1 - session.config.cliprange, 2), high = Format.fixed(1 + session.config.cliprange, 2)
         console.line("ratio = exp(log p_new - log p_old); term = max(-A ratio, -A clip(ratio, \(low), \(high))), "
             + "A = whitened A_t")
@@ -43,8 +47,9 @@ enum UpdateReport {
             }
         }
         console.line(table.render())
-        console.line("  pg_loss \(Format.signed(record.pgLoss, 4)) (mean of the terms)  vf_loss \(Format.fixed(record.vfLoss, 4))"
-            + "  loss \(Format.signed(record.loss, 4))  clipfrac \(Format.fixed(record.clipfrac))  approxkl \(Format.fixed(record.approxkl, 5))"
+        console.line("  pg_loss \(Format.signed(record.pgLoss, 4)) (mean of the terms)"
+            + "  vf_loss \(Format.fixed(record.vfLoss, 4))  loss \(Format.signed(record.loss, 4))"
+            + "  clipfrac \(Format.fixed(record.clipfrac))  approxkl \(Format.fixed(record.approxkl, 5))"
             + "  grad_norm \(Format.fixed(record.gradNorm))")
         console.line("  (these are from the forward pass before this step; the Adam step then moved the parameters)")
     }
@@ -58,22 +63,25 @@ enum UpdateReport {
         var moves: [(rollout: Int, t: Int, before: Double, after: Double, advantage: Double)] = []
         for (index, rollout) in iteration.batch.rollouts.enumerated() {
             for t in 0..<rollout.tokenCount {
-                moves.append((index, t, PortableMath.exp(rollout.logprobs[t]), PortableMath.exp(iteration.logprobsAfter[index][t]),
-                              rollout.advantages[t]))
+                moves.append((index, t, PortableMath.exp(rollout.logprobs[t]),
+                              PortableMath.exp(iteration.logprobsAfter[index][t]), rollout.advantages[t]))
             }
         }
-        moves.sort { abs($0.after - $0.before) != abs($1.after - $1.before) ? abs($0.after - $0.before) > abs($1.after - $1.before)
-                                                                          : ($0.rollout, $0.t) < ($1.rollout, $1.t) }
+        moves.sort {
+            let (first, second) = (abs($0.after - $0.before), abs($1.after - $1.before))
+            return first != second ? first > second : ($0.rollout, $0.t) < ($1.rollout, $1.t)
+        }
         var moved = Table([.init("roll"), .init("t"), .init("token", .left), .init("whitened A_t"), .init("p before"),
                            .init("p after"), .init("change")])
         for move in moves.prefix(10) {
             let token = iteration.batch.rollouts[move.rollout].responseTokens[move.t]
-            moved.add(["\(move.rollout)", "\(move.t)", Format.token(session.tokenizer.tokens[token]), Format.signed(move.advantage),
-                       Format.fixed(move.before, 4), Format.fixed(move.after, 4),
+            moved.add(["\(move.rollout)", "\(move.t)", Format.token(session.tokenizer.tokens[token]),
+                       Format.signed(move.advantage), Format.fixed(move.before, 4), Format.fixed(move.after, 4),
                        style.signColored(Format.signed(move.after - move.before, 4), move.after - move.before)])
         }
         console.line(moved.render())
         let agreeing = moves.filter { ($0.after - $0.before) * $0.advantage > 0 }.count
-        console.line("  \(agreeing) of \(moves.count) tokens moved in the direction of their advantage (up if whitened A_t > 0, down if < 0).")
+        console.line("  \(agreeing) of \(moves.count) tokens moved in the direction of their advantage "
+            + "(up if whitened A_t > 0, down if < 0).")
     }
 }

@@ -41,7 +41,8 @@ public enum Format {
     public static func wrapped(_ text: String, width: Int = 120) -> String {
         let indent = String(text.prefix { $0 == " " })
         // Runs of spaces are kept (empty words) except where a line breaks.
-        let words = text.dropFirst(indent.count).split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        let words = text.dropFirst(indent.count).split(separator: " ", omittingEmptySubsequences: false)
+            .map(String.init)
         var lines: [String] = []
         var current = indent
         for word in words {

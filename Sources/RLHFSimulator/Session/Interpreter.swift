@@ -112,7 +112,8 @@ public final class Interpreter {
             // In a file a blank line is only spacing (at the terminal it repeats `step`).
             if trimmed.isEmpty { continue }
             let word = trimmed.prefix { !$0.isWhitespace }
-            if echoesCommands && !trimmed.hasPrefix("#") && !trimmed.hasPrefix(">") && word != "pause" && word != "echo" {
+            let isDirective = trimmed.hasPrefix("#") || trimmed.hasPrefix(">") || word == "pause" || word == "echo"
+            if echoesCommands && !isDirective {
                 console.line("rlhf> \(trimmed)")
             }
             let outcome = execute(line, console: console)

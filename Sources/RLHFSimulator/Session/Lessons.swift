@@ -22,9 +22,12 @@ public enum Lessons {
     public static func all(in folder: URL = WorldLocation.lessonsFolder) -> [Lesson] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         return names.sorted().compactMap { name -> Lesson? in
-            guard name.hasSuffix(".txt"), let number = Int(name.prefix(2)), name.dropFirst(2).hasPrefix("-") else { return nil }
+            guard name.hasSuffix(".txt"), let number = Int(name.prefix(2)), name.dropFirst(2).hasPrefix("-") else {
+                return nil
+            }
             let file = folder.appendingPathComponent(name)
-            let firstLine = (try? String(contentsOf: file, encoding: .utf8))?.split(separator: "\n").first.map(String.init) ?? ""
+            let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            let firstLine = text.split(separator: "\n").first.map(String.init) ?? ""
             let title = firstLine.split(separator: ":", maxSplits: 1).dropFirst().first
                 .map { $0.trimmingCharacters(in: .whitespaces) } ?? name
             return Lesson(number: number, title: title, file: file)

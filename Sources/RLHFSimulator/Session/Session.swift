@@ -60,8 +60,8 @@ public final class Session {
         random = RandomGenerator(seed: seed)
         var headRandom = RandomGenerator(seed: seed ^ 0x5eed)
         policy = ActorCritic(initialisedFrom: world.sft, random: &headRandom)
-        trainer = PPOTrainer(policy: policy, reference: world.sft, rewardModel: world.reward, annotator: world.annotator,
-                             tokenizer: world.tokenizer, config: config)
+        trainer = PPOTrainer(policy: policy, reference: world.sft, rewardModel: world.reward,
+                             annotator: world.annotator, tokenizer: world.tokenizer, config: config)
         data = WorldData(sftTraining: world.sftTraining, sftHeldOut: world.sftHeldOut,
                          preferenceTraining: world.preferenceTraining, preferenceHeldOut: world.preferenceHeldOut,
                          trainingPrompts: prompts.training, heldOutPrompts: prompts.heldOut)

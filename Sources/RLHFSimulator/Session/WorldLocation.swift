@@ -30,7 +30,8 @@ public enum WorldLocation {
 
     /// The world in `folder` and its PPO prompts.
     /// - Throws: a `DataError` or `CheckpointError` naming the file when the folder is incomplete.
-    public static func load(folder: URL) throws -> (world: World, prompts: (training: [PromptExample], heldOut: [PromptExample])) {
+    public static func load(folder: URL) throws
+        -> (world: World, prompts: (training: [PromptExample], heldOut: [PromptExample])) {
         let world = try WorldStore.load(from: folder)
         return (world, try WorldStore.loadPrompts(from: folder, tokenizer: world.tokenizer,
                                                   contextLength: world.sft.config.contextLength))
