@@ -88,17 +88,22 @@ public enum DataFiles {
         }
     }
 
-    /// One line of an SFT file: `{"prompt": ..., "completion": ...}`, as `loadSFT` reads it.
-    public static func sftRecord(prompt: String, completion: String) -> [String: Any] {
-        ["prompt": prompt, "completion": completion]
+    /// One line of an SFT file: `{"completion": ..., "prompt": ...}`, as `loadSFT` reads it
+    /// (keys in alphabetical order, as in every file the world writes).
+    public static func sftRecord(prompt: String, completion: String) -> JSONText {
+        .object([("completion", .string(completion)), ("prompt", .string(prompt))])
     }
+
+    /// One line of a prompts file: `{"prompt": ...}`, as `loadPrompts` reads it.
+    public static func promptRecord(_ prompt: String) -> JSONText { .object([("prompt", .string(prompt))]) }
 
     /// One line of a preference file in the seed's format, as `preferencePairs` reads it:
     /// `{"input_text": prompt, "candidate_0": ..., "candidate_1": ..., "choice": 0 or 1}`, where
     /// `choice` names the preferred candidate.
-    public static func preferenceRecord(prompt: String, candidates: (String, String), choice: Int) -> [String: Any] {
+    public static func preferenceRecord(prompt: String, candidates: (String, String), choice: Int) -> JSONText {
         precondition(choice == 0 || choice == 1, "choice is 0 or 1, not \(choice)")
-        return ["input_text": prompt, "candidate_0": candidates.0, "candidate_1": candidates.1, "choice": choice]
+        return .object([("candidate_0", .string(candidates.0)), ("candidate_1", .string(candidates.1)),
+                        ("choice", .integer(choice)), ("input_text", .string(prompt))])
     }
 
     /// Prompts for rollouts: `{"prompt": ...}` or the seed's `{"input_text": ...}` per line.

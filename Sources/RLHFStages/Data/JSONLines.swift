@@ -81,17 +81,14 @@ public enum JSONLines {
         return records
     }
 
-    /// Writes one JSON object per line, keys sorted, to a temporary file renamed into place.
-    public static func write(_ objects: [[String: Any]], to path: String) throws {
-        let text = try objects.map { try line($0) + "\n" }.joined()
+    /// Writes one JSON value per line to a temporary file renamed into place.
+    public static func write(_ records: [JSONText], to path: String) throws {
+        let text = records.map { line($0) + "\n" }.joined()
         try AtomicFile.write(Data(text.utf8), to: path)
     }
 
-    /// One object as one line of JSON (no newline), keys sorted, slashes unescaped.
-    public static func line(_ object: [String: Any]) throws -> String {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
-    }
+    /// One value as one line of JSON (no newline): the engine's `JSONText`, compact.
+    public static func line(_ record: JSONText) -> String { record.rendered(compact: true) }
 
     private static func abbreviated(_ line: String) -> String {
         line.count > 60 ? String(line.prefix(57)) + "..." : line

@@ -20,13 +20,13 @@ public enum WorldStore {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
         try AtomicFile.write(Data((WorldText.corpus.joined(separator: "\n") + "\n").utf8), to: path("corpus.txt"))
-        let sft: ([SFTExample]) -> [[String: Any]] = { examples in
+        let sft: ([SFTExample]) -> [JSONText] = { examples in
             examples.map { DataFiles.sftRecord(prompt: $0.promptText, completion: $0.completionText) }
         }
         try JSONLines.write(sft(world.sftTraining), to: path("sft-train.jsonl"))
         try JSONLines.write(sft(world.sftHeldOut), to: path("sft-heldout.jsonl"))
         // The seed's format; the chosen candidate alternates between positions 0 and 1.
-        let preferences: ([PreferencePair]) -> [[String: Any]] = { pairs in
+        let preferences: ([PreferencePair]) -> [JSONText] = { pairs in
             pairs.enumerated().map { index, pair in
                 let choice = index % 2
                 let candidates = choice == 0 ? (pair.chosenText, pair.rejectedText)
@@ -36,8 +36,8 @@ public enum WorldStore {
         }
         try JSONLines.write(preferences(world.preferenceTraining), to: path("preferences-train.jsonl"))
         try JSONLines.write(preferences(world.preferenceHeldOut), to: path("preferences-heldout.jsonl"))
-        try JSONLines.write(WorldText.trainingPrompts.map { ["prompt": $0] }, to: path("prompts-train.jsonl"))
-        try JSONLines.write(WorldText.heldOutPrompts.map { ["prompt": $0] }, to: path("prompts-heldout.jsonl"))
+        try JSONLines.write(WorldText.trainingPrompts.map(DataFiles.promptRecord), to: path("prompts-train.jsonl"))
+        try JSONLines.write(WorldText.heldOutPrompts.map(DataFiles.promptRecord), to: path("prompts-heldout.jsonl"))
         try RLHFCheckpoint.saveLanguageModel(world.base, valueHead: nil, tokenizer: world.tokenizer,
                                              to: folder.appendingPathComponent(modelFolders.base))
         try RLHFCheckpoint.saveLanguageModel(world.sft, valueHead: nil, tokenizer: world.tokenizer,
