@@ -85,22 +85,18 @@ public final class DPOTrainer {
             }
         }
     }
+}
 
-    /// Runs `steps` Adam steps on shuffled minibatches of `training`, reporting `loss`,
-    /// `grad_norm` and TRL's reward and log-prob metrics each step, and the held-out metrics
-    /// every `eval_steps` and at the last. The callback may stop the run after any whole step.
-    public func train(
-        training: [PreferencePair], heldOut: [PreferencePair], steps: Int,
-        random: inout RandomGenerator, progress: ProgressCallback = { _ in .proceed }
-    ) -> TrainingHistory {
-        precondition(!training.isEmpty, "no preference pairs")
-        return TrainingLoop.run(
-            steps: steps, examples: training, batchSize: config.perDeviceTrainBatchSize,
-            evaluationInterval: config.evalSteps, random: &random, progress: progress, optimizer: optimizer,
-            loss: { pairs in
-                let logps = logProbs(pairs)
-                return (DPOLoss.loss(logps, config: config), DPOLoss.metrics(logps, beta: config.beta))
-            },
-            evaluate: heldOut.isEmpty ? nil : { self.evaluate(heldOut) })
+extension DPOTrainer: MinibatchTrainer {
+    public var minibatchSize: Int { config.perDeviceTrainBatchSize }
+    public var evaluationInterval: Int { config.evalSteps }
+
+    /// The DPO loss of the minibatch, with TRL's reward and log-prob metrics.
+    public func minibatchLoss(_ batch: [PreferencePair]) -> (loss: Tensor, metrics: [Metric]) {
+        let logps = logProbs(batch)
+        return (DPOLoss.loss(logps, config: config), DPOLoss.metrics(logps, beta: config.beta))
     }
+
+    /// TRL's eval_ metrics.
+    public func heldOutMetrics(_ examples: [PreferencePair]) -> [Metric] { evaluate(examples) }
 }

@@ -39,23 +39,20 @@ public final class RewardTrainer {
             return BradleyTerryLoss.metrics(chosen: chosen.data, rejected: rejected.data, prefix: prefix)
         }
     }
+}
 
-    /// Runs `steps` Adam steps on shuffled minibatches of `training`, reporting `loss`,
-    /// `accuracy` and `margin` each step and the held-out metrics every `evaluationInterval`.
-    public func train(
-        training: [PreferencePair], heldOut: [PreferencePair], steps: Int,
-        random: inout RandomGenerator, progress: ProgressCallback = { _ in .proceed }
-    ) -> TrainingHistory {
-        precondition(!training.isEmpty, "no preference pairs")
-        return TrainingLoop.run(
-            steps: steps, examples: training, batchSize: config.batchSize,
-            evaluationInterval: config.evaluationInterval, random: &random, progress: progress, optimizer: optimizer,
-            loss: { pairs in
-                let (chosen, rejected) = rewards(pairs)
-                let loss = BradleyTerryLoss.loss(chosen: chosen, rejected: rejected,
-                                                 centerCoefficient: config.centerRewardsCoefficient)
-                return (loss, Array(BradleyTerryLoss.metrics(chosen: chosen.data, rejected: rejected.data).prefix(2)))
-            },
-            evaluate: heldOut.isEmpty ? nil : { self.evaluate(heldOut) })
+extension RewardTrainer: MinibatchTrainer {
+    public var minibatchSize: Int { config.batchSize }
+    public var evaluationInterval: Int { config.evaluationInterval }
+
+    /// The Bradley-Terry loss of the minibatch, with its accuracy and margin.
+    public func minibatchLoss(_ batch: [PreferencePair]) -> (loss: Tensor, metrics: [Metric]) {
+        let (chosen, rejected) = rewards(batch)
+        let loss = BradleyTerryLoss.loss(chosen: chosen, rejected: rejected,
+                                         centerCoefficient: config.centerRewardsCoefficient)
+        return (loss, Array(BradleyTerryLoss.metrics(chosen: chosen.data, rejected: rejected.data).prefix(2)))
     }
+
+    /// TRL's eval_ metrics.
+    public func heldOutMetrics(_ examples: [PreferencePair]) -> [Metric] { evaluate(examples) }
 }

@@ -38,19 +38,17 @@ public final class SupervisedTrainer {
             Double(LanguageModelLoss.loss(model: model, batch: examples, eosID: eosID, padID: padID).item)
         }
     }
+}
 
-    /// Runs `steps` Adam steps on shuffled minibatches of `training`, reporting `loss`
-    /// each step and `eval_loss` on `heldOut` every `evaluationInterval` steps.
-    /// The callback may stop the run after any whole step.
-    public func train(
-        training: [PromptResponse], heldOut: [PromptResponse], steps: Int,
-        random: inout RandomGenerator, progress: ProgressCallback = { _ in .proceed }
-    ) -> TrainingHistory {
-        precondition(!training.isEmpty, "no training examples")
-        return TrainingLoop.run(
-            steps: steps, examples: training, batchSize: config.batchSize,
-            evaluationInterval: config.evaluationInterval, random: &random, progress: progress, optimizer: optimizer,
-            loss: { batch in (LanguageModelLoss.loss(model: model, batch: batch, eosID: eosID, padID: padID), []) },
-            evaluate: heldOut.isEmpty ? nil : { [Metric("eval_loss", self.evaluate(heldOut))] })
+extension SupervisedTrainer: MinibatchTrainer {
+    public var minibatchSize: Int { config.batchSize }
+    public var evaluationInterval: Int { config.evaluationInterval }
+
+    /// The mean next-token loss of the minibatch.
+    public func minibatchLoss(_ batch: [PromptResponse]) -> (loss: Tensor, metrics: [Metric]) {
+        (LanguageModelLoss.loss(model: model, batch: batch, eosID: eosID, padID: padID), [])
     }
+
+    /// `eval_loss`.
+    public func heldOutMetrics(_ examples: [PromptResponse]) -> [Metric] { [Metric("eval_loss", evaluate(examples))] }
 }

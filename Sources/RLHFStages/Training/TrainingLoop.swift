@@ -54,3 +54,36 @@ enum TrainingLoop {
         return history
     }
 }
+
+/// A trainer run by `TrainingLoop` (SFT, the reward model, DPO): it names its optimiser, its
+/// minibatch size and evaluation interval, its minibatch loss and its held-out metrics, and gets
+/// `train` from them.
+public protocol MinibatchTrainer: AnyObject {
+    associatedtype Example
+    var optimizer: Adam { get }
+    /// Examples per optimiser step (`per_device_train_batch_size`).
+    var minibatchSize: Int { get }
+    /// Steps between held-out evaluations (`eval_steps`); the last step is always evaluated.
+    var evaluationInterval: Int { get }
+    /// The minibatch's scalar loss, with a graph, and the metrics read off the same forward pass.
+    func minibatchLoss(_ batch: [Example]) -> (loss: Tensor, metrics: [Metric])
+    /// The held-out metrics (`eval_loss`, ...), with no graph.
+    func heldOutMetrics(_ examples: [Example]) -> [Metric]
+}
+
+extension MinibatchTrainer {
+    /// Runs `steps` Adam steps on shuffled minibatches of `training`, reporting `loss`, `grad_norm`
+    /// and the loss's metrics each step, and the held-out metrics every `evaluationInterval` steps
+    /// and at the last (none when `heldOut` is empty). The callback may stop the run after any
+    /// whole step.
+    public func train(
+        training: [Example], heldOut: [Example], steps: Int,
+        random: inout RandomGenerator, progress: ProgressCallback = { _ in .proceed }
+    ) -> TrainingHistory {
+        precondition(!training.isEmpty, "no training examples")
+        return TrainingLoop.run(
+            steps: steps, examples: training, batchSize: minibatchSize, evaluationInterval: evaluationInterval,
+            random: &random, progress: progress, optimizer: optimizer, loss: minibatchLoss,
+            evaluate: heldOut.isEmpty ? nil : { self.heldOutMetrics(heldOut) })
+    }
+}
