@@ -141,8 +141,8 @@ struct CheckpointTests {
         try Self.save(model, tokenizer: tokenizer, head: valueHead, to: second)  // over itself
 
         let names = try FileManager.default.contentsOfDirectory(atPath: first.path).sorted()
-        #expect(names == ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                          "head.safetensors"])
+        #expect(names == ["config.json", "head.safetensors", "model.safetensors", "tokenizer.json",
+                          "tokenizer_config.json"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: second.path).sorted() == names)
         for name in names {
             let a = try Data(contentsOf: first.appendingPathComponent(name))

@@ -1,5 +1,6 @@
 import Foundation
 import RLHFEngine
+import RLHFStages
 import RLHFSimulator
 import Testing
 
