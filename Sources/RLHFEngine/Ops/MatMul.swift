@@ -23,11 +23,13 @@ extension Tensor {
                 output.withUnsafeMutableBufferPointer { c in
                     if sharedRight {
                         // One product of (batches*M, K) by (K, N).
-                        FastMatrixKernels.multiply(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: batches * m, k: k, n: n)
+                        FastMatrixKernels.multiply(a.baseAddress!, b.baseAddress!, c.baseAddress!,
+                                                   m: batches * m, k: k, n: n)
                     } else {
                         for batch in 0..<batches {
-                            FastMatrixKernels.multiply(a.baseAddress! + batch * m * k, b.baseAddress! + batch * rightStride,
-                                                   c.baseAddress! + batch * m * n, m: m, k: k, n: n)
+                            FastMatrixKernels.multiply(a.baseAddress! + batch * m * k,
+                                                       b.baseAddress! + batch * rightStride,
+                                                       c.baseAddress! + batch * m * n, m: m, k: k, n: n)
                         }
                     }
                 }
@@ -49,11 +51,13 @@ extension Tensor {
                                     let aBase = a.baseAddress! + batch * m * k
                                     let bBase = b.baseAddress! + batch * rightStride
                                     // dA (rows x K) += dC (rows x N) * B^T
-                                    FastMatrixKernels.multiplyTransposedRight(gBase, bBase, da.baseAddress! + batch * m * k,
-                                                                          m: rows, n: n, k: k)
+                                    FastMatrixKernels.multiplyTransposedRight(gBase, bBase,
+                                                                              da.baseAddress! + batch * m * k,
+                                                                              m: rows, n: n, k: k)
                                     // dB (K x N) += A^T (K x rows) * dC (rows x N)
-                                    FastMatrixKernels.multiplyTransposedLeft(aBase, gBase, db.baseAddress! + batch * rightStride,
-                                                                         m: rows, k: k, n: n)
+                                    FastMatrixKernels.multiplyTransposedLeft(aBase, gBase,
+                                                                             db.baseAddress! + batch * rightStride,
+                                                                             m: rows, k: k, n: n)
                                 }
                             }
                         }

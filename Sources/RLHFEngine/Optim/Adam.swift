@@ -78,13 +78,17 @@ public final class Adam {
                                     .loadUnaligned(as: SIMD8<Float>.self) + (1 - beta1) * g
                                 let v = beta2 * UnsafeRawPointer(second.baseAddress! + position)
                                     .loadUnaligned(as: SIMD8<Float>.self) + (1 - beta2) * g * g
-                                UnsafeMutableRawPointer(first.baseAddress! + position).storeBytes(of: m, as: SIMD8<Float>.self)
-                                UnsafeMutableRawPointer(second.baseAddress! + position).storeBytes(of: v, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(first.baseAddress! + position)
+                                    .storeBytes(of: m, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(second.baseAddress! + position)
+                                    .storeBytes(of: v, as: SIMD8<Float>.self)
                                 let mHat = m / correction1
                                 let vHat = v / correction2
-                                let p = UnsafeRawPointer(values.baseAddress! + position).loadUnaligned(as: SIMD8<Float>.self)
+                                let p = UnsafeRawPointer(values.baseAddress! + position)
+                                    .loadUnaligned(as: SIMD8<Float>.self)
                                 let updated = p - learningRate * mHat / (vHat.squareRoot() + epsilon)
-                                UnsafeMutableRawPointer(values.baseAddress! + position).storeBytes(of: updated, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(values.baseAddress! + position)
+                                    .storeBytes(of: updated, as: SIMD8<Float>.self)
                                 position += 8
                             }
                             for position in position..<count {
