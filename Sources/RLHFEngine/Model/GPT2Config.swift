@@ -2,7 +2,7 @@
 ///
 /// Field names follow our own spelled-out style; `huggingFaceNames` maps them to
 /// the keys of a Hugging Face `config.json` (n_embd, n_layer, ...).
-public struct GPT2Config: Equatable, Sendable, Codable {
+public struct GPT2Config: Equatable, Sendable {
     /// Number of tokens in the vocabulary (`vocab_size`).
     public var vocabularySize: Int
     /// Longest sequence the position table covers (`n_positions`).
