@@ -19,20 +19,12 @@
 #define LANES 8
 #define ROWS 6
 #include "TileTemplate.h"
-#undef PREFIX
-#undef TARGET
-#undef LANES
-#undef ROWS
 
 #define PREFIX avx512_
 #define TARGET __attribute__((target("avx512f")))
 #define LANES 16
 #define ROWS 8
 #include "TileTemplate.h"
-#undef PREFIX
-#undef TARGET
-#undef LANES
-#undef ROWS
 #endif
 
 #if defined(__aarch64__)
@@ -41,10 +33,6 @@
 #define LANES 4
 #define ROWS 8
 #include "TileTemplate.h"
-#undef PREFIX
-#undef TARGET
-#undef LANES
-#undef ROWS
 #endif
 
 int rlhf_kernel_available(int kernel) {

@@ -3,6 +3,7 @@
 //   TARGET   the function attribute that enables the instruction set (empty for a baseline one)
 //   LANES    floats per vector register
 //   ROWS     rows of C per tile; a tile is ROWS x (2 LANES) accumulators held in registers
+// and undefines them at its end.
 //
 // Output element C[i, j] starts at 0 (overwrite, add-total) or at C[i, j] (accumulate), then takes
 // acc = acc + A(i, d) * B(d, j) for d = 0, 1, ..., depth - 1: one rounded multiply, one rounded add,
@@ -107,5 +108,9 @@ static TARGET void NAME(tiles)(const float *a, long aRowStride, long aDepthStrid
 }
 
 #undef NAME
+#undef PREFIX
+#undef TARGET
+#undef LANES
+#undef ROWS
 #undef GLUE
 #undef GLUE_

@@ -16,41 +16,44 @@ public enum MatrixKernelCheck {
     public static func multiply(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int,
                                 initial: [Float]? = nil, kernel: Kernel) -> [Float] {
         precondition(a.count == m * k && b.count == k * n && (initial?.count ?? m * n) == m * n)
-        return run(a, b, initial ?? [Float](repeating: 0, count: m * n)) { a, b, c in
-            switch kernel {
-            case .reference: MatrixKernels.multiply(a, b, c, m: m, k: k, n: n, accumulate: initial != nil)
-            default:
-                let (chosen, minimum) = settings(kernel)
-                FastMatrixKernels.multiply(a, b, c, m: m, k: k, n: n, accumulate: initial != nil, kernel: chosen,
-                                           minimumSplitWork: minimum)
-            }
-        }
+        let product: Product = initial == nil ? .plain : .accumulating
+        return run(product, a, b, initial ?? [Float](repeating: 0, count: m * n), m: m, k: k, n: n, kernel: kernel)
     }
 
     /// C (m x k) = initial + A (m x n) * B^T, B stored (k x n).
     public static func multiplyTransposedRight(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,
                                                initial: [Float], kernel: Kernel) -> [Float] {
         precondition(a.count == m * n && b.count == k * n && initial.count == m * k)
-        return run(a, b, initial) { a, b, c in
-            switch kernel {
-            case .reference: MatrixKernels.multiplyTransposedRight(a, b, c, m: m, n: n, k: k)
-            default:
-                let (chosen, minimum) = settings(kernel)
-                FastMatrixKernels.multiplyTransposedRight(a, b, c, m: m, n: n, k: k, kernel: chosen,
-                                                          minimumSplitWork: minimum)
-            }
-        }
+        return run(.transposedRight, a, b, initial, m: m, k: k, n: n, kernel: kernel)
     }
 
     /// C (k x n) = initial + A^T * B, A stored (m x k), B stored (m x n).
     public static func multiplyTransposedLeft(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int,
                                               initial: [Float], kernel: Kernel) -> [Float] {
         precondition(a.count == m * k && b.count == m * n && initial.count == k * n)
-        return run(a, b, initial) { a, b, c in
-            switch kernel {
-            case .reference: MatrixKernels.multiplyTransposedLeft(a, b, c, m: m, k: k, n: n)
-            default:
-                let (chosen, minimum) = settings(kernel)
+        return run(.transposedLeft, a, b, initial, m: m, k: k, n: n, kernel: kernel)
+    }
+
+    private enum Product { case plain, accumulating, transposedRight, transposedLeft }
+
+    /// One product on the buffers of a, b and a copy of c, by `kernel`; returns the copy.
+    private static func run(_ product: Product, _ a: [Float], _ b: [Float], _ c: [Float], m: Int, k: Int, n: Int,
+                            kernel: Kernel) -> [Float] {
+        let (chosen, minimum) = settings(kernel)
+        let reference = kernel == .reference
+        return run(a, b, c) { a, b, c in
+            switch product {
+            case .plain where reference, .accumulating where reference:
+                MatrixKernels.multiply(a, b, c, m: m, k: k, n: n, accumulate: product == .accumulating)
+            case .plain, .accumulating:
+                FastMatrixKernels.multiply(a, b, c, m: m, k: k, n: n, accumulate: product == .accumulating,
+                                           kernel: chosen, minimumSplitWork: minimum)
+            case .transposedRight where reference: MatrixKernels.multiplyTransposedRight(a, b, c, m: m, n: n, k: k)
+            case .transposedRight:
+                FastMatrixKernels.multiplyTransposedRight(a, b, c, m: m, n: n, k: k, kernel: chosen,
+                                                          minimumSplitWork: minimum)
+            case .transposedLeft where reference: MatrixKernels.multiplyTransposedLeft(a, b, c, m: m, k: k, n: n)
+            case .transposedLeft:
                 FastMatrixKernels.multiplyTransposedLeft(a, b, c, m: m, k: k, n: n, kernel: chosen,
                                                          minimumSplitWork: minimum)
             }
