@@ -51,4 +51,15 @@ struct RuntimeKernelTests {
             }
         }
     }
+
+    @Test("GELU and its gradient on arrays large enough to be split over two threads, value by value")
+    func splitGelu() {
+        var random = SplitMix64(seed: 909)
+        let values = random.floats(3 * 8192 + 5, -6, 6)
+        let x = Tensor(shape: [values.count], data: values, requiresGrad: true)
+        let y = x.gelu()
+        y.sum().backward()
+        #expect(bitPatterns(y.data) == bitPatterns(values.map(FastPortableMath.gelu)))
+        #expect(bitPatterns(x.grad!) == bitPatterns(values.map { 1 * FastPortableMath.geluDerivative($0) }))
+    }
 }

@@ -78,6 +78,23 @@ public enum FastPortableMath {
     /// is given it receives each value's tanh(c (x + 0.044715 x^3)), for `geluBackward`.
     static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
                      tanhOut: UnsafeMutablePointer<Float>? = nil) {
+        if count >= splitCount {
+            let cut = count / 16 * 8
+            WorkerPool.runTwo { part in
+                let (first, length) = part == 0 ? (0, cut) : (cut, count - cut)
+                geluRange(x + first, y + first, count: length, tanhOut: tanhOut.map { $0 + first })
+            }
+        } else {
+            geluRange(x, y, count: count, tanhOut: tanhOut)
+        }
+    }
+
+    /// Arrays of at least this many values are split in two halves (at a multiple of 8) that
+    /// run at once on `WorkerPool`'s two threads; each value's result is the same either way.
+    static let splitCount = 8192
+
+    private static func geluRange(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+                                  tanhOut: UnsafeMutablePointer<Float>?) {
         var index = 0
         while index + 8 <= count {
             let v = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
@@ -100,6 +117,21 @@ public enum FastPortableMath {
     /// (the same bits as recomputing it here).
     static func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                              count: Int, tanhValues: UnsafePointer<Float>? = nil) {
+        if count >= splitCount {
+            let cut = count / 16 * 8
+            WorkerPool.runTwo { part in
+                let (first, length) = part == 0 ? (0, cut) : (cut, count - cut)
+                geluBackwardRange(x + first, g + first, dx + first, count: length,
+                                  tanhValues: tanhValues.map { $0 + first })
+            }
+        } else {
+            geluBackwardRange(x, g, dx, count: count, tanhValues: tanhValues)
+        }
+    }
+
+    private static func geluBackwardRange(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
+                                          _ dx: UnsafeMutablePointer<Float>, count: Int,
+                                          tanhValues: UnsafePointer<Float>?) {
         let c = Float(0.797_884_560_802_865_4)
         let b: Float = 3 * 0.044715
         var index = 0
