@@ -20,7 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "RLHFEngine"),
+        // Matrix tiles for AVX2, AVX-512 and NEON, chosen at run time, and the two-thread worker pool.
+        .target(name: "RLHFKernels"),
+        .target(name: "RLHFEngine", dependencies: ["RLHFKernels"]),
         .target(name: "RLHFStages", dependencies: ["RLHFEngine"]),
         .target(name: "RLHFSimulator", dependencies: ["RLHFStages", "RLHFEngine"]),
         // libedit, found through pkg-config; Debian's package is libedit-dev.

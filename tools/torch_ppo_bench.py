@@ -2,6 +2,7 @@
 """The PyTorch side of the README's speed table: one PPO iteration as `rlhf bench` times it.
 
     python3 tools/torch_ppo_bench.py [--runs 9] [--rounds 3] [--rlhf EXE] [--json]
+    python3 tools/torch_ppo_bench.py --ladder [--runs 5] [--rounds 3]
 
 The models are the shipped world's (lessons/world/sft as policy and reference, lessons/world/reward as the
 reward model; the policy gets a fresh value head, TRL's v_head.summary), the batch and the update are those of
@@ -21,6 +22,12 @@ Eager mode, float32, torch.set_num_threads(2), fresh copies of the models for ev
 then the median of --runs runs of each phase and of the whole. With --rounds N it alternates N times between
 its own measurement and `rlhf bench --quick --json` (the rlhf executable, default .build/release/rlhf) and
 prints both sets of medians, so that the two are measured under the same load.
+
+With --ladder it times the same iteration on the ladder of `rlhf bench --ladder` instead (randomly
+initialised GPT-2 models of the world's vocabulary, 62, and context, 32: d48 L2, d96 L4, d192 L6 with 4 heads,
+each at batch 16 and 64; minibatches of half the batch) and, with --rounds, alternates with
+`rlhf bench --ladder --json`, rung by rung in one table: time per iteration, GFLOP/s (the FLOP count of
+rlhf's report) and the ratio rlhf / PyTorch.
 
 On a machine busy with other work, run it with OMP_WAIT_POLICY=PASSIVE: libgomp's threads otherwise spin while
 they wait, and two of them on two shared cores made one batched forward pass ~85x slower (312 ms against 3.6 ms).
@@ -66,8 +73,9 @@ def whiten(x):
     return (x - x.mean()) / torch.sqrt(x.var() + 1e-8)  # Bessel-corrected variance, as TRL
 
 
-def iteration(sft, reward_model, generator):
+def iteration(sft, reward_model, generator, batch=BATCH):
     """One PPO iteration on fresh copies; returns the seconds of generation, scoring and update."""
+    BATCH = batch  # noqa: N806 (the batch of this rung)
     policy, reference, reward = copy.deepcopy(sft), copy.deepcopy(sft), copy.deepcopy(reward_model)
     width = policy.config.n_embd
     value_head = torch.nn.Linear(width, 1)
@@ -134,13 +142,23 @@ def iteration(sft, reward_model, generator):
     return generated - start, scored - generated, end - scored
 
 
-def measure(runs, seed):
-    sft = GPT2LMHeadModel.from_pretrained(WORLD / "sft").float()
-    reward = GPT2ForSequenceClassification.from_pretrained(WORLD / "reward").float().eval()
+def measure(runs, seed, rung=None):
+    """Medians of `runs` iterations on the world's models, or on random models of `rung`."""
+    if rung is None:
+        sft = GPT2LMHeadModel.from_pretrained(WORLD / "sft").float()
+        reward = GPT2ForSequenceClassification.from_pretrained(WORLD / "reward").float().eval()
+        batch = BATCH
+    else:
+        config = transformers.GPT2Config(vocab_size=62, n_positions=32, n_embd=rung["n_embd"],
+                                         n_layer=rung["n_layer"], n_head=rung["n_head"], pad_token_id=PAD,
+                                         eos_token_id=EOS, bos_token_id=EOS, num_labels=1)
+        torch.manual_seed(seed)
+        sft, reward = GPT2LMHeadModel(config).float(), GPT2ForSequenceClassification(config).float().eval()
+        batch = rung["batch_size"]
     sft.eval()
     generator = torch.Generator().manual_seed(seed)
-    iteration(sft, reward, generator)  # warm-up
-    phases = [iteration(sft, reward, generator) for _ in range(runs)]
+    iteration(sft, reward, generator, batch)  # warm-up
+    phases = [iteration(sft, reward, generator, batch) for _ in range(runs)]
     median = lambda values: statistics.median(values) * 1000
     return {"ppo_iteration_ms": median([sum(p) for p in phases]),
             "ppo_phases_ms": {"generation": median([p[0] for p in phases]), "scoring": median([p[1] for p in phases]),
@@ -152,6 +170,57 @@ def rlhf_bench(executable):
                             check=True)
     report = json.loads(result.stdout)
     return {"ppo_iteration_ms": report["ppo_iteration_ms"], "ppo_phases_ms": report["ppo_phases_ms"]}
+
+
+LADDER = [{"n_embd": width, "n_layer": layers, "n_head": 4, "batch_size": batch}
+          for width, layers in ((48, 2), (96, 4), (192, 6)) for batch in (16, 64)]
+
+
+def rung_name(rung):
+    return f"d{rung['n_embd']} L{rung['n_layer']} h{rung['n_head']} batch {rung['batch_size']}"
+
+
+def ladder(arguments):
+    """The ladder, alternating with `rlhf bench --ladder --json` when --rounds is given; one table."""
+    pytorch = {rung_name(rung): [] for rung in LADDER}
+    rlhf, flop = {name: [] for name in pytorch}, {}
+    for index in range(max(arguments.rounds, 1)):
+        for rung in LADDER:
+            figures = measure(arguments.runs, arguments.seed + index, rung)
+            pytorch[rung_name(rung)].append(figures["ppo_iteration_ms"])
+            print(f"round {index + 1}: pytorch {rung_name(rung):24s} {figures['ppo_iteration_ms']:8.1f} ms",
+                  file=sys.stderr)
+        if arguments.rounds:
+            result = subprocess.run([str(arguments.rlhf), "bench", "--ladder", "--json", "--repetitions",
+                                     str(arguments.runs)], capture_output=True, text=True, check=True)
+            for row in json.loads(result.stdout):
+                name = rung_name(row)
+                rlhf[name].append(row["ppo_iteration_ms"])
+                flop[name] = row["gflop"]
+                print(f"round {index + 1}: rlhf    {name:24s} {row['ppo_iteration_ms']:8.1f} ms", file=sys.stderr)
+    rows = []
+    for name, times in pytorch.items():
+        row = {"rung": name, "pytorch_ms": statistics.median(times)}
+        if rlhf[name]:
+            row.update(rlhf_ms=statistics.median(rlhf[name]), gflop=flop[name])
+            row["ratio_rlhf_to_pytorch"] = row["rlhf_ms"] / row["pytorch_ms"]
+        rows.append(row)
+    if arguments.json:
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "runs": arguments.runs,
+                          "rounds": arguments.rounds, "ladder": rows}, indent=1))
+        return 0
+    print(f"medians of {max(arguments.rounds, 1)} round(s), {arguments.runs} runs each; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads, eager")
+    print(f"{'rung':26s} {'PyTorch':>10s} {'rlhf':>10s} {'rlhf/PyTorch':>13s} {'GFLOP/s PyTorch':>16s} "
+          f"{'GFLOP/s rlhf':>13s}")
+    for row in rows:
+        if "rlhf_ms" not in row:
+            print(f"{row['rung']:26s} {row['pytorch_ms']:8.1f} ms")
+            continue
+        print(f"{row['rung']:26s} {row['pytorch_ms']:8.1f} ms {row['rlhf_ms']:7.1f} ms "
+              f"{row['ratio_rlhf_to_pytorch']:13.2f} {row['gflop'] / row['pytorch_ms'] * 1000:16.1f} "
+              f"{row['gflop'] / row['rlhf_ms'] * 1000:13.1f}")
+    return 0
 
 
 def line(name, figures):
@@ -168,6 +237,7 @@ def main():
     parser.add_argument("--rlhf", type=pathlib.Path, default=ROOT / ".build" / "release" / "rlhf")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--ladder", action="store_true", help="the ladder of `rlhf bench --ladder`")
     arguments = parser.parse_args()
     torch.set_num_threads(2)
     transformers.utils.logging.disable_progress_bar()
@@ -176,6 +246,8 @@ def main():
     if arguments.rounds and not arguments.rlhf.exists():
         sys.exit(f"{arguments.rlhf}: no rlhf executable; build one with `swift build -c release` or pass --rlhf")
 
+    if arguments.ladder:
+        return ladder(arguments)
     rounds = []
     for index in range(max(arguments.rounds, 1)):
         figures = {"pytorch": measure(arguments.runs, arguments.seed + index)}

@@ -107,11 +107,7 @@ public struct Benchmark: Sendable {
         let ppoTimes = ppoIteration(sft: gpt, tokenizer: tokenizer)
         let commands = commandLatencies()
 
-        let config = BenchmarkReport.Configuration(
-            vocabSize: model.vocabularySize, nEmbd: model.embeddingWidth, nLayer: model.layerCount,
-            nHead: model.headCount, nPositions: model.contextLength, batchSize: ppo.batchSize,
-            promptLength: promptLength, responseLength: ppo.responseLength, epochs: ppo.numPPOEpochs,
-            minibatches: ppo.numMiniBatches)
+        let config = configuration
         let flop = BenchmarkReport.ppoIterationFlop(config: config, parameters: gpt.parameterCount)
         return BenchmarkReport(
             config: config, startupMs: nil, stepMs: commands.step * 1000, logitsMs: commands.logits * 1000,
@@ -127,7 +123,22 @@ public struct Benchmark: Sendable {
             parameters: gpt.parameterCount)
     }
 
-    private struct PPOTimes {
+    /// The model and PPO sizes, as the report states them.
+    var configuration: BenchmarkReport.Configuration {
+        BenchmarkReport.Configuration(
+            vocabSize: model.vocabularySize, nEmbd: model.embeddingWidth, nLayer: model.layerCount,
+            nHead: model.headCount, nPositions: model.contextLength, batchSize: ppo.batchSize,
+            promptLength: promptLength, responseLength: ppo.responseLength, epochs: ppo.numPPOEpochs,
+            minibatches: ppo.numMiniBatches)
+    }
+
+    /// Median phase times of one PPO iteration on a fresh random model of `model`'s size.
+    func ppoIterationTimes() -> PPOTimes {
+        var random = RandomGenerator(seed: seed)
+        return ppoIteration(sft: GPT2(config: model, random: &random), tokenizer: WorldVocabulary.tokenizer)
+    }
+
+    struct PPOTimes {
         var generation: Double, scoring: Double, update: Double, total: Double
         var firstRatioExact: Bool
     }

@@ -5,9 +5,11 @@ import RLHFStages
 import RLHFSimulator
 
 /// `rlhf bench [--json]`: how fast the engine and the simulator are, in this build.
+/// `--ladder`, or any of `--width`, `--layers`, `--heads`, `--batch`: one PPO iteration on each rung.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure start-up, step and logits latency, one PPO iteration and the whole pipeline.")
+        commandName: "bench",
+        abstract: "Measure start-up, step and logits latency, one PPO iteration and the whole pipeline.")
 
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
@@ -15,18 +17,52 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Skip the whole-pipeline run (world build and 50 PPO iterations), which takes several seconds.")
     var quick = false
 
+    @Flag(help: "Time one PPO iteration on d48 L2, d96 L4 and d192 L6 (4 heads), each at batch 16 and 64.")
+    var ladder = false
+
+    @Option(help: "Time one PPO iteration on a model of this width (with the other sizes: one rung).")
+    var width: Int?
+
+    @Option(help: "Layers of that model (default 2).")
+    var layers: Int?
+
+    @Option(help: "Attention heads of that model (default 4; must divide the width).")
+    var heads: Int?
+
+    @Option(help: "Rollouts per PPO batch of that rung (default 16).")
+    var batch: Int?
+
     @Option(help: "Timed runs per figure; the median is reported.")
     var repetitions = 5
 
     func run() throws {
         #if DEBUG
-        FileHandle.standardError.write(Data("warning: a debug build; build with -c release for meaningful figures\n".utf8))
+        let warning = "warning: a debug build; build with -c release for meaningful figures\n"
+        FileHandle.standardError.write(Data(warning.utf8))
         #endif
+        if let rungs = try rungs() {
+            let results = BenchmarkLadder(rungs: rungs, repetitions: repetitions).run()
+            print(json ? BenchmarkLadder.json(results) : BenchmarkLadder.text(results))
+            return
+        }
         var report = Benchmark(repetitions: repetitions).run()
         report.startupMs = try startupMilliseconds()
         if !quick { report.pipelineSeconds = pipelineSeconds() }
         report.peakRSSMegabytes = BenchmarkReport.peakResidentMegabytes()
         print(json ? report.json : BenchTable.text(report))
+    }
+
+    /// The ladder's rungs, or nil for the full benchmark.
+    private func rungs() throws -> [BenchmarkLadder.Rung]? {
+        if ladder { return BenchmarkLadder.standard }
+        guard width != nil || layers != nil || heads != nil || batch != nil else { return nil }
+        let rung = BenchmarkLadder.Rung(width: width ?? 48, layers: layers ?? 2, heads: heads ?? 4, batch: batch ?? 16)
+        guard rung.width > 0, rung.layers > 0, rung.heads > 0, rung.batch > 1, rung.width % rung.heads == 0,
+              rung.batch % 2 == 0 else {
+            throw ValidationError("--width, --layers, --heads and --batch must be positive, the heads must divide "
+                                  + "the width, and the batch must be even (two minibatches)")
+        }
+        return [rung]
     }
 
     /// Median wall time of `rlhf` from launch to a ready prompt and out again (`quit` on
@@ -58,11 +94,12 @@ struct BenchCommand: ParsableCommand {
         let world = WorldBuilder.build()
         var random = RandomGenerator(seed: 0)
         let policy = ActorCritic(initialisedFrom: world.sft, random: &random)
-        let trainer = PPOTrainer(policy: policy, reference: world.sft, rewardModel: world.reward, annotator: world.annotator,
-                                 tokenizer: world.tokenizer, config: PPOConfig())
+        let trainer = PPOTrainer(policy: policy, reference: world.sft, rewardModel: world.reward,
+                                 annotator: world.annotator, tokenizer: world.tokenizer, config: PPOConfig())
         let prompts = WorldText.trainingPrompts.map { try! world.tokenizer.encode($0, source: "the built-in prompts") }
         let run = PPOTraining.run(trainer: trainer, iterations: 50, promptPool: prompts, random: &random)
-        precondition(run.iterations.count == 50, "the pipeline's PPO run stopped: \(run.failure.map { "\($0.error)" } ?? "")")
+        precondition(run.iterations.count == 50,
+                     "the pipeline's PPO run stopped: \(run.failure.map { "\($0.error)" } ?? "")")
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
@@ -83,15 +120,19 @@ enum BenchTable {
         table.add(["  generation", ms(report.ppoGenerationMs)])
         table.add(["  scoring (policy, critic, reference, reward model)", ms(report.ppoScoringMs)])
         table.add(["  update (every epoch and minibatch)", ms(report.ppoUpdateMs)])
-        table.add(["  achieved", Format.fixed(report.gflops, 2) + " GFLOP/s (" + Format.fixed(report.ppoIterationGflop, 3) + " GFLOP)"])
+        table.add(["  achieved", Format.fixed(report.gflops, 2) + " GFLOP/s ("
+                   + Format.fixed(report.ppoIterationGflop, 3) + " GFLOP)"])
         table.add(["pre-training step (16 rows)", ms(report.pretrainingStepMs)])
         table.add(["forward", Format.fixed(report.forwardTokensPerSecond, 0) + " tokens/s"])
         table.add(["forward + backward", Format.fixed(report.trainTokensPerSecond, 0) + " tokens/s"])
-        table.add(["whole pipeline (world build + 50 PPO iterations)", report.pipelineSeconds.map { Format.fixed($0, 2) + " s" } ?? "skipped"])
+        table.add(["whole pipeline (world build + 50 PPO iterations)",
+                   report.pipelineSeconds.map { Format.fixed($0, 2) + " s" } ?? "skipped"])
         table.add(["peak memory", Format.fixed(report.peakRSSMegabytes, 1) + " MB"])
         return """
-            Model: GPT-2, vocab \(c.vocabSize), n_embd \(c.nEmbd), n_layer \(c.nLayer), n_head \(c.nHead), n_positions \(c.nPositions); \(report.parameters) parameters.
-            PPO: batch \(c.batchSize) rollouts, prompt \(c.promptLength) + response \(c.responseLength) tokens, \(c.epochs) epochs x \(c.minibatches) minibatches.
+            Model: GPT-2, vocab \(c.vocabSize), n_embd \(c.nEmbd), n_layer \(c.nLayer), n_head \(c.nHead), \
+            n_positions \(c.nPositions); \(report.parameters) parameters. Kernels: \(MatrixKernel.selectionNote).
+            PPO: batch \(c.batchSize) rollouts, prompt \(c.promptLength) + response \(c.responseLength) tokens, \
+            \(c.epochs) epochs x \(c.minibatches) minibatches.
             \(table.render(indent: 0))
             First minibatch ratio exactly 1: \(report.ppoFirstRatioExact)
             """

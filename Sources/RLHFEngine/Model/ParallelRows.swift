@@ -1,12 +1,10 @@
-import Dispatch
-
 /// Splitting a batch's rows between threads, for passes in which every row is computed
 /// on its own from start to finish (no value is ever summed across rows).
 ///
 /// The split depends only on the row count, and each row's result is computed by one
 /// thread with the same arithmetic whichever thread it is, so results never depend on
-/// the number of threads. Threads pay off only for whole forward passes: waking one costs
-/// tens of microseconds, more than a single small matrix product.
+/// the number of threads. The two parts run on `WorkerPool`'s two threads; the matrix
+/// products inside them then stay on their thread (the pool is taken).
 enum ParallelRows {
     static let threads = 2
     /// Below this many tokens in all, everything stays on the calling thread.
@@ -19,8 +17,6 @@ enum ParallelRows {
             body(0..<rows)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            body((rows * part / parts)..<(rows * (part + 1) / parts))
-        }
+        WorkerPool.runTwo { part in body((rows * part / parts)..<(rows * (part + 1) / parts)) }
     }
 }

@@ -41,9 +41,7 @@ extension Tensor {
         data.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { result in
                 weights.withUnsafeMutableBufferPointer { saved in
-                    let scratch = AttentionScratch(length: length, headWidth: headWidth)
-                    defer { scratch.deallocate() }
-                    for pair in 0..<pairs {
+                    AttentionScratch.forEachPair(pairs, length: length, headWidth: headWidth) { pair, scratch in
                         let (b, h) = (pair / heads, pair % heads)
                         let row0 = input.baseAddress! + b * length * 3 * width + h * headWidth
                         AttentionKernels.forwardHead(
@@ -61,9 +59,7 @@ extension Tensor {
             self.accumulateGrad(from: result) { upstream, dInput in
                 self.data.withUnsafeBufferPointer { input in
                     savedWeights.withUnsafeBufferPointer { saved in
-                        let scratch = AttentionScratch(length: length, headWidth: headWidth)
-                        defer { scratch.deallocate() }
-                        for pair in 0..<pairs {
+                        AttentionScratch.forEachPair(pairs, length: length, headWidth: headWidth) { pair, scratch in
                             let (b, h) = (pair / heads, pair % heads)
                             let offset = b * length * 3 * width + h * headWidth
                             let base = input.baseAddress! + offset
@@ -85,6 +81,22 @@ extension Tensor {
 
 /// Per-thread working memory of the attention kernels.
 struct AttentionScratch {
+    /// Calls `body` for every (batch, head) pair with a scratch of its thread. Above a fixed size
+    /// (pairs x T x T x hs >= 2^16) the pairs are cut in two halves run at once on `WorkerPool`'s
+    /// two threads: each pair writes only its own outputs, so the bits are the same either way.
+    static func forEachPair(_ pairs: Int, length: Int, headWidth: Int, _ body: (Int, AttentionScratch) -> Void) {
+        func run(_ range: Range<Int>) {
+            let scratch = AttentionScratch(length: length, headWidth: headWidth)
+            defer { scratch.deallocate() }
+            for pair in range { body(pair, scratch) }
+        }
+        if pairs >= 2 && pairs * length * length * headWidth >= 1 << 16 {
+            WorkerPool.runTwo { part in run(part == 0 ? 0..<(pairs / 2) : (pairs / 2)..<pairs) }
+        } else {
+            run(0..<pairs)
+        }
+    }
+
     /// One row of scores / weights / their gradients (length T).
     let row: UnsafeMutablePointer<Float>
     let rowGradient: UnsafeMutablePointer<Float>

@@ -1,3 +1,5 @@
+import RLHFKernels
+
 /// Register-blocked matrix products on raw row-major buffers, bit-identical to
 /// `MatrixKernels`.
 ///
@@ -8,39 +10,43 @@
 /// Every sum is taken left to right, one IEEE multiply and one IEEE add per term (no
 /// fused multiply-add), in the same order as the three nested loops of `MatrixKernels`.
 /// Only the order in which *different* output elements are computed changes: a block of
-/// 4 rows x 8 columns of C is held in registers (`SIMD8<Float>`, whose lanes are
-/// independent IEEE operations on every machine) while the shared index runs. So the
-/// result is the same bits on every machine, and an output element never depends on
-/// how many rows the product has or where its row falls in a block. (A last block of
-/// fewer than 8 columns reads B from a zero-padded copy; fewer than 4 rows run one row
-/// at a time. Neither changes any sum.)
+/// C is held in registers while the shared index runs. The portable tiles here hold 6 rows
+/// x 8 columns in `SIMD8<Float>` (whose lanes are independent IEEE operations on every
+/// machine); where the processor has them, the wider tiles of RLHFKernels (AVX2, AVX-512,
+/// NEON, chosen once at start-up as `MatrixKernel.selected`) do the same with more lanes.
+/// So the result is the same bits on every machine, and an output element never depends on
+/// how many rows the product has, where its row falls in a block, or which thread of a
+/// split product computed it. (A last block of fewer than 8 columns reads B from a
+/// zero-padded copy; leftover rows run one at a time. Neither changes any sum.)
 enum FastMatrixKernels {
     /// How a block of C is started and finished.
-    enum Mode {
+    enum Mode: Int32 {
         /// C = sum (the sum starts at 0).
-        case overwrite
+        case overwrite = 0
         /// C = C + terms, adding each term into C in turn (the sum starts at C).
-        case accumulate
+        case accumulate = 1
         /// C = C + sum, the sum formed first from 0 and then added once.
-        case addTotal
+        case addTotal = 2
     }
 
-    static let rowBlock = 4
+    static let rowBlock = 6
     static let columnBlock = 8
 
     /// C (m x n) = A (m x k) * B (k x n), or C += A * B when `accumulate`.
     static func multiply(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-        m: Int, k: Int, n: Int, accumulate: Bool = false
+        m: Int, k: Int, n: Int, accumulate: Bool = false, kernel: MatrixKernel = .selected,
+        minimumSplitWork: Int = splitThreshold
     ) {
         blocked(a: a, aRowStride: k, aDepthStride: 1, b: b, ldb: n, c: c, ldc: n,
-                rows: m, columns: n, depth: k, mode: accumulate ? .accumulate : .overwrite)
+                rows: m, columns: n, depth: k, mode: accumulate ? .accumulate : .overwrite,
+                kernel: kernel, minimumSplitWork: minimumSplitWork)
     }
 
     /// C (m x k) += A (m x n) * B^T, with B stored (k x n).
     static func multiplyTransposedRight(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-        m: Int, n: Int, k: Int
+        m: Int, n: Int, k: Int, kernel: MatrixKernel = .selected, minimumSplitWork: Int = splitThreshold
     ) {
         guard m > 0 && k > 0 else { return }
         // B^T packed (n x k), so that a row of it is a run of outputs.
@@ -50,27 +56,80 @@ enum FastMatrixKernels {
             for j in 0..<n { packed[j * k + p] = b[p * n + j] }
         }
         blocked(a: a, aRowStride: n, aDepthStride: 1, b: packed, ldb: k, c: c, ldc: k,
-                rows: m, columns: k, depth: n, mode: .addTotal)
+                rows: m, columns: k, depth: n, mode: .addTotal, kernel: kernel, minimumSplitWork: minimumSplitWork)
     }
 
     /// C (k x n) += A^T * B, with A stored (m x k) and B stored (m x n).
     static func multiplyTransposedLeft(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-        m: Int, k: Int, n: Int
+        m: Int, k: Int, n: Int, kernel: MatrixKernel = .selected, minimumSplitWork: Int = splitThreshold
     ) {
         // Output row p reads column p of A: stride 1 between rows, k along the sum.
         blocked(a: a, aRowStride: 1, aDepthStride: k, b: b, ldb: n, c: c, ldc: n,
-                rows: k, columns: n, depth: m, mode: .accumulate)
+                rows: k, columns: n, depth: m, mode: .accumulate, kernel: kernel, minimumSplitWork: minimumSplitWork)
     }
+
+    /// Products of at least this many multiply-adds (rows x columns x depth) are split between
+    /// the two threads of `WorkerPool`; smaller ones cost less than the hand-over.
+    static let splitThreshold = 1 << 16
 
     /// C (rows x columns) op= sum over d < depth of A(row, d) * B(d, column), where
     /// A(row, d) = a[row * aRowStride + d * aDepthStride] and B(d, column) = b[d * ldb + column].
+    ///
+    /// With rows x columns x depth >= `minimumSplitWork`, C is cut in two, by rows (at a multiple
+    /// of 8 near the middle) when it has 16 or more, else by columns (at a multiple of 16), and the
+    /// halves run at once on `WorkerPool`'s two threads. The cut depends only on the sizes, and every
+    /// output element is summed by one thread in the one order, so the bits never depend on it.
     static func blocked(
+        a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        rows: Int, columns: Int, depth: Int, mode: Mode, kernel: MatrixKernel = .selected,
+        minimumSplitWork: Int = splitThreshold
+    ) {
+        guard rows > 0 && columns > 0 else { return }
+        let large = rows * columns * Swift.max(depth, 1) >= minimumSplitWork
+        if large && rows >= 16 {
+            let cut = rows / 16 * 8
+            WorkerPool.runTwo { part in
+                let (first, count) = part == 0 ? (0, cut) : (cut, rows - cut)
+                tiles(a: a + first * aRowStride, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, ldb: ldb,
+                      c: c + first * ldc, ldc: ldc, rows: count, columns: columns, depth: depth, mode: mode,
+                      kernel: kernel)
+            }
+        } else if large && columns >= 32 {
+            let cut = columns / 32 * 16
+            WorkerPool.runTwo { part in
+                let (first, count) = part == 0 ? (0, cut) : (cut, columns - cut)
+                tiles(a: a, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b + first, ldb: ldb,
+                      c: c + first, ldc: ldc, rows: rows, columns: count, depth: depth, mode: mode, kernel: kernel)
+            }
+        } else {
+            tiles(a: a, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, ldb: ldb, c: c, ldc: ldc,
+                  rows: rows, columns: columns, depth: depth, mode: mode, kernel: kernel)
+        }
+    }
+
+    /// `blocked` on the calling thread, in `kernel`'s tiles (RLHFKernels) or the portable ones here.
+    static func tiles(
+        a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+        rows: Int, columns: Int, depth: Int, mode: Mode, kernel: MatrixKernel
+    ) {
+        if kernel != .portable
+            && rlhf_tiles(kernel.rawValue, a, aRowStride, aDepthStride, b, ldb, c, ldc, rows, columns, depth,
+                          mode.rawValue) != 0 {
+            return
+        }
+        portableTiles(a: a, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, ldb: ldb, c: c, ldc: ldc,
+                      rows: rows, columns: columns, depth: depth, mode: mode)
+    }
+
+    /// The portable tiles: 6 x 8 blocks of `SIMD8<Float>` (SSE on baseline x86-64, NEON on arm64).
+    static func portableTiles(
         a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
         rows: Int, columns: Int, depth: Int, mode: Mode
     ) {
-        guard rows > 0 && columns > 0 else { return }
         // The last, partial block of columns of B is copied once into a zero-padded
         // (depth x 8) panel, so that every step of the tiles loads eight lanes; the
         // padding lanes are never stored.
@@ -87,30 +146,22 @@ enum FastMatrixKernels {
             }
         }
         // Rows go six at a time (the most that fit the registers of x86_64's SSE with
-        // eight columns), then four, then one: the block sizes never change a sum.
+        // eight columns), then one at a time: the block sizes never change a sum.
         var row = 0
         while row < rows {
-            let remaining = rows - row
-            let height = remaining >= 6 ? 6 : (remaining >= rowBlock ? rowBlock : remaining)
+            let height = rows - row >= rowBlock ? rowBlock : 1
             var column = 0
             while column < columns {
                 let width = Swift.min(columnBlock, columns - column)
                 // Full blocks read B in place; the partial one reads the padded panel.
                 let (source, stride) = width == columnBlock ? (b + column, ldb) : (UnsafePointer(panel!), columnBlock)
-                if height == 6 {
+                if height == rowBlock {
                     tile6(a: a + row * aRowStride, aRowStride: aRowStride, aDepthStride: aDepthStride,
                           b: source, ldb: stride, c: c + row * ldc + column, ldc: ldc,
                           width: width, depth: depth, mode: mode)
-                } else if height == rowBlock {
-                    tile4(a: a + row * aRowStride, aRowStride: aRowStride, aDepthStride: aDepthStride,
-                          b: source, ldb: stride, c: c + row * ldc + column, ldc: ldc,
-                          width: width, depth: depth, mode: mode)
                 } else {
-                    for r in 0..<height {
-                        tile1(a: a + (row + r) * aRowStride, aDepthStride: aDepthStride,
-                              b: source, ldb: stride, c: c + (row + r) * ldc + column,
-                              width: width, depth: depth, mode: mode)
-                    }
+                    tile1(a: a + row * aRowStride, aDepthStride: aDepthStride, b: source, ldb: stride,
+                          c: c + row * ldc + column, width: width, depth: depth, mode: mode)
                 }
                 column += width
             }
@@ -181,34 +232,6 @@ enum FastMatrixKernels {
         finish(c5, c + 5 * ldc, width, mode)
     }
 
-    /// Four rows by up to eight columns of C; B (depth x 8 readable lanes) has stride ldb.
-    @inline(__always)
-    static func tile4(
-        a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
-        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-        width: Int, depth: Int, mode: Mode
-    ) {
-        var c0 = start(c, width, mode)
-        var c1 = start(c + ldc, width, mode)
-        var c2 = start(c + 2 * ldc, width, mode)
-        var c3 = start(c + 3 * ldc, width, mode)
-        var ap = a
-        var bp = b
-        for _ in 0..<depth {
-            let bv = UnsafeRawPointer(bp).loadUnaligned(as: SIMD8<Float>.self)
-            c0 += ap[0] * bv
-            c1 += ap[aRowStride] * bv
-            c2 += ap[2 * aRowStride] * bv
-            c3 += ap[3 * aRowStride] * bv
-            ap += aDepthStride
-            bp += ldb
-        }
-        finish(c0, c, width, mode)
-        finish(c1, c + ldc, width, mode)
-        finish(c2, c + 2 * ldc, width, mode)
-        finish(c3, c + 3 * ldc, width, mode)
-    }
-
     /// One row by up to eight columns of C; B (depth x 8 readable lanes) has stride ldb.
     @inline(__always)
     static func tile1(
@@ -224,68 +247,5 @@ enum FastMatrixKernels {
             bp += ldb
         }
         finish(c0, c, width, mode)
-    }
-}
-
-/// Array front ends of the matrix kernels, so that tests (which see only the public API)
-/// can check the fast kernels against the reference ones on any sizes.
-public enum MatrixKernelCheck {
-    public enum Kernel: Sendable { case reference, fast }
-
-    /// C (m x n) = A (m x k) * B (k x n); with `initial`, C = initial + A * B term by term.
-    public static func multiply(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int,
-                                initial: [Float]? = nil, kernel: Kernel) -> [Float] {
-        precondition(a.count == m * k && b.count == k * n && (initial?.count ?? m * n) == m * n)
-        var c = initial ?? [Float](repeating: 0, count: m * n)
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
-                    switch kernel {
-                    case .reference: MatrixKernels.multiply(a, b, c, m: m, k: k, n: n, accumulate: initial != nil)
-                    case .fast: FastMatrixKernels.multiply(a, b, c, m: m, k: k, n: n, accumulate: initial != nil)
-                    }
-                }
-            }
-        }
-        return c
-    }
-
-    /// C (m x k) = initial + A (m x n) * B^T, B stored (k x n).
-    public static func multiplyTransposedRight(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int,
-                                               initial: [Float], kernel: Kernel) -> [Float] {
-        precondition(a.count == m * n && b.count == k * n && initial.count == m * k)
-        var c = initial
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
-                    switch kernel {
-                    case .reference: MatrixKernels.multiplyTransposedRight(a, b, c, m: m, n: n, k: k)
-                    case .fast: FastMatrixKernels.multiplyTransposedRight(a, b, c, m: m, n: n, k: k)
-                    }
-                }
-            }
-        }
-        return c
-    }
-
-    /// C (k x n) = initial + A^T * B, A stored (m x k), B stored (m x n).
-    public static func multiplyTransposedLeft(_ a: [Float], _ b: [Float], m: Int, k: Int, n: Int,
-                                              initial: [Float], kernel: Kernel) -> [Float] {
-        precondition(a.count == m * k && b.count == m * n && initial.count == k * n)
-        var c = initial
-        a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in
-                c.withUnsafeMutableBufferPointer { c in
-                    guard let a = a.baseAddress, let b = b.baseAddress, let c = c.baseAddress else { return }
-                    switch kernel {
-                    case .reference: MatrixKernels.multiplyTransposedLeft(a, b, c, m: m, k: k, n: n)
-                    case .fast: FastMatrixKernels.multiplyTransposedLeft(a, b, c, m: m, k: k, n: n)
-                    }
-                }
-            }
-        }
-        return c
     }
 }

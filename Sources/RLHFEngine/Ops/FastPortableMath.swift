@@ -6,9 +6,8 @@
 /// computes them one value at a time. The results are identical on every machine (only
 /// IEEE add, multiply and divide on Double lanes); the engine's GELU uses these.
 public enum FastPortableMath {
-    private static let ln2 = 0.693_147_180_559_945_3
-    private static let inverseLn2 = 1.442_695_040_888_963_4
-    private static let roundingShift = 6_755_399_441_055_744.0  // 1.5 * 2^52
+    private static let (ln2, inverseLn2, roundingShift) =
+        (PortableMath.ln2, PortableMath.inverseLn2, PortableMath.roundingShift)
 
     /// GELU's tanh form, bit-identical to `Tensor.geluValue`.
     @inline(__always)
@@ -45,17 +44,7 @@ public enum FastPortableMath {
         let shifted = y * inverseLn2 + roundingShift
         let k = shifted - roundingShift
         let r = y - k * ln2
-        var p = SIMD8<Double>(repeating: 1.0 / 3_628_800.0)
-        p = p * r + 1.0 / 362_880.0
-        p = p * r + 1.0 / 40_320.0
-        p = p * r + 1.0 / 5_040.0
-        p = p * r + 1.0 / 720.0
-        p = p * r + 1.0 / 120.0
-        p = p * r + 1.0 / 24.0
-        p = p * r + 1.0 / 6.0
-        p = p * r + 0.5
-        p = p * r + 1.0
-        p = p * r + 1.0
+        let p = PortableMath.expPolynomial(r)
         let power = unsafeBitCast(shifted, to: SIMD8<Int64>.self) &- Int64(bitPattern: roundingShift.bitPattern)
         let scale = unsafeBitCast((power &+ 1023) &<< 52, to: SIMD8<Double>.self)
         let e = p * scale
@@ -89,6 +78,23 @@ public enum FastPortableMath {
     /// is given it receives each value's tanh(c (x + 0.044715 x^3)), for `geluBackward`.
     static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
                      tanhOut: UnsafeMutablePointer<Float>? = nil) {
+        if count >= splitCount {
+            let cut = count / 16 * 8
+            WorkerPool.runTwo { part in
+                let (first, length) = part == 0 ? (0, cut) : (cut, count - cut)
+                geluRange(x + first, y + first, count: length, tanhOut: tanhOut.map { $0 + first })
+            }
+        } else {
+            geluRange(x, y, count: count, tanhOut: tanhOut)
+        }
+    }
+
+    /// Arrays of at least this many values are split in two halves (at a multiple of 8) that
+    /// run at once on `WorkerPool`'s two threads; each value's result is the same either way.
+    static let splitCount = 8192
+
+    private static func geluRange(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
+                                  tanhOut: UnsafeMutablePointer<Float>?) {
         var index = 0
         while index + 8 <= count {
             let v = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
@@ -111,6 +117,21 @@ public enum FastPortableMath {
     /// (the same bits as recomputing it here).
     static func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                              count: Int, tanhValues: UnsafePointer<Float>? = nil) {
+        if count >= splitCount {
+            let cut = count / 16 * 8
+            WorkerPool.runTwo { part in
+                let (first, length) = part == 0 ? (0, cut) : (cut, count - cut)
+                geluBackwardRange(x + first, g + first, dx + first, count: length,
+                                  tanhValues: tanhValues.map { $0 + first })
+            }
+        } else {
+            geluBackwardRange(x, g, dx, count: count, tanhValues: tanhValues)
+        }
+    }
+
+    private static func geluBackwardRange(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
+                                          _ dx: UnsafeMutablePointer<Float>, count: Int,
+                                          tanhValues: UnsafePointer<Float>?) {
         let c = Float(0.797_884_560_802_865_4)
         let b: Float = 3 * 0.044715
         var index = 0

@@ -10,12 +10,7 @@ enum MatrixKernels {
     ) {
         if !accumulate { c.update(repeating: 0, count: m * n) }
         for i in 0..<m {
-            let row = c + i * n
-            for p in 0..<k {
-                let scale = a[i * k + p]
-                let bRow = b + p * n
-                for j in 0..<n { row[j] += scale * bRow[j] }
-            }
+            for p in 0..<k { addScaled(a[i * k + p], b + p * n, into: c + i * n, count: n) }
         }
     }
 
@@ -41,12 +36,14 @@ enum MatrixKernels {
         m: Int, k: Int, n: Int
     ) {
         for i in 0..<m {
-            let bRow = b + i * n
-            for p in 0..<k {
-                let scale = a[i * k + p]
-                let cRow = c + p * n
-                for j in 0..<n { cRow[j] += scale * bRow[j] }
-            }
+            for p in 0..<k { addScaled(a[i * k + p], b + i * n, into: c + p * n, count: n) }
         }
+    }
+
+    /// target[j] += scale * source[j] for j < count.
+    @inline(__always)
+    static func addScaled(_ scale: Float, _ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>,
+                          count: Int) {
+        for j in 0..<count { target[j] += scale * source[j] }
     }
 }

@@ -6,9 +6,9 @@
 /// multiplication, division and exact bit manipulation on `Double`, so they give the
 /// same bits on every machine. Each is accurate to well under one `Float` ulp.
 public enum PortableMath {
-    private static let ln2 = 0.693_147_180_559_945_3
-    private static let inverseLn2 = 1.442_695_040_888_963_4
-    private static let roundingShift = 6_755_399_441_055_744.0  // 1.5 * 2^52
+    static let ln2 = 0.693_147_180_559_945_3
+    static let inverseLn2 = 1.442_695_040_888_963_4
+    static let roundingShift = 6_755_399_441_055_744.0  // 1.5 * 2^52
 
     /// e^x. Range reduction x = k ln2 + r with |r| <= ln2/2, then a degree-10
     /// Taylor polynomial for e^r (error below 2e-10), then scaling by 2^k.
@@ -24,8 +24,18 @@ public enum PortableMath {
         if x < -745.2 { return 0 }
         let k = (x * inverseLn2 + roundingShift) - roundingShift
         let r = x - k * ln2
-        // Horner form of sum_{n=0}^{10} r^n / n!
-        var p = 1.0 / 3_628_800.0
+        let p = expPolynomial(r)
+        // x * 2^k in two steps, so that neither factor overflows.
+        let power = Int(k)
+        let half = power / 2
+        return p * powerOfTwo(half) * powerOfTwo(power - half)
+    }
+
+    /// The Taylor polynomial of e^r, sum_{n=0}^{10} r^n / n!, in Horner form: for one Double
+    /// and (in `FastPortableMath`) for eight lanes, the same operations in the same order.
+    @inline(__always)
+    static func expPolynomial<Value: HornerValue>(_ r: Value) -> Value {
+        var p = Value(1.0 / 3_628_800.0)
         p = p * r + 1.0 / 362_880.0
         p = p * r + 1.0 / 40_320.0
         p = p * r + 1.0 / 5_040.0
@@ -35,11 +45,7 @@ public enum PortableMath {
         p = p * r + 1.0 / 6.0
         p = p * r + 0.5
         p = p * r + 1.0
-        p = p * r + 1.0
-        // x * 2^k in two steps, so that neither factor overflows.
-        let power = Int(k)
-        let half = power / 2
-        return p * powerOfTwo(half) * powerOfTwo(power - half)
+        return p * r + 1.0
     }
 
     /// 2^e for a normal exponent (-1022...1023), from its bit pattern.
@@ -62,14 +68,9 @@ public enum PortableMath {
         }
         let s = (mantissa - 1) / (mantissa + 1)
         let s2 = s * s
+        // Horner form of sum_{j=0}^{7} s2^j / (2j + 1); 1 / (2j + 1) rounds as the literal would.
         var series = 1.0 / 15.0
-        series = series * s2 + 1.0 / 13.0
-        series = series * s2 + 1.0 / 11.0
-        series = series * s2 + 1.0 / 9.0
-        series = series * s2 + 1.0 / 7.0
-        series = series * s2 + 1.0 / 5.0
-        series = series * s2 + 1.0 / 3.0
-        series = series * s2 + 1.0
+        for denominator in stride(from: 13, through: 1, by: -2) { series = series * s2 + 1.0 / Double(denominator) }
         return 2 * s * series + Double(exponent) * ln2
     }
 
@@ -89,4 +90,17 @@ public enum PortableMath {
     @inline(__always) public static func exp(_ x: Float) -> Float { Float(exp(Double(x))) }
     public static func log(_ x: Float) -> Float { Float(log(Double(x))) }
     @inline(__always) public static func tanh(_ x: Float) -> Float { Float(tanh(Double(x))) }
+}
+
+/// What `PortableMath.expPolynomial` needs of a value: products and sums with a constant.
+protocol HornerValue {
+    init(_ constant: Double)
+    static func * (lhs: Self, rhs: Self) -> Self
+    static func + (lhs: Self, rhs: Double) -> Self
+}
+
+extension Double: HornerValue {}
+
+extension SIMD8: HornerValue where Scalar == Double {
+    init(_ constant: Double) { self.init(repeating: constant) }
 }

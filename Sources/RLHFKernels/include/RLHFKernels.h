@@ -1,0 +1,52 @@
+// Matrix tiles for wide vector units, chosen at run time, and a two-thread worker pool.
+//
+// Every tile computes C (rows x columns) op= sum over d < depth of A(row, d) * B(d, column), with
+// A(row, d) = a[row * aRowStride + d * aDepthStride] and B(d, column) = b[d * ldb + column], each sum
+// taken left to right with one IEEE multiply and one IEEE add per term (no fused multiply-add), exactly
+// as the engine's plain loops (MatrixKernels.swift) take it. Only the order in which different output
+// elements are computed differs between the kernels, so all of them give the same bits.
+#ifndef RLHF_KERNELS_H
+#define RLHF_KERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// How a tile starts and finishes an output element (the values of FastMatrixKernels.Mode).
+enum {
+    RLHF_MODE_OVERWRITE = 0,   // C = 0 + terms
+    RLHF_MODE_ACCUMULATE = 1,  // C = C + terms, each term added into C in turn
+    RLHF_MODE_ADD_TOTAL = 2,   // C = C + (0 + terms)
+};
+
+/// The kernels. RLHF_KERNEL_PORTABLE is the engine's own Swift path (not in this library).
+enum {
+    RLHF_KERNEL_PORTABLE = 0,
+    RLHF_KERNEL_AVX2 = 1,
+    RLHF_KERNEL_AVX512 = 2,
+    RLHF_KERNEL_NEON = 3,
+    RLHF_KERNEL_COUNT = 4,
+};
+
+/// Whether `kernel` can run on this processor (the portable kernel always can).
+int rlhf_kernel_available(int kernel);
+
+/// The kernel to use: the one named by the environment variable RLHF_KERNELS ("portable", "avx2",
+/// "avx512", "neon") when it is available, else the widest available. `forced_unavailable` is set to 1
+/// when RLHF_KERNELS names something this machine cannot run (the portable kernel is then chosen).
+int rlhf_kernel_choose(int *forced_unavailable);
+
+/// The tiles of `kernel` (not RLHF_KERNEL_PORTABLE) on one thread; returns 0 when it is not available.
+int rlhf_tiles(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
+               float *c, long ldc, long rows, long columns, long depth, int mode);
+
+/// Runs body(context, 0) on the calling thread and body(context, 1) on the pool's persistent worker,
+/// and returns when both are done. When the worker is already in use (a nested call, or another
+/// thread's), or the machine has one processor, runs body(context, 0) then body(context, 1) here.
+void rlhf_pool_run_two(void (*body)(void *context, long part), void *context);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,65 @@
+import Testing
+import RLHFEngine
+
+/// Every matrix kernel this processor can run (portable, AVX2, AVX-512, NEON), on one thread
+/// and split between the two threads of the worker pool, against the plain loops, bit for bit.
+@Suite("Run-time chosen kernels, on one thread and on two, give the plain loops' bits")
+struct RuntimeKernelTests {
+    /// Random shapes with odd sizes and tails of every width, and a few of the update's own.
+    static func shapes() -> [(Int, Int, Int)] {
+        var random = SplitMix64(seed: 907)
+        var shapes: [(Int, Int, Int)] = [(1, 1, 1), (16, 3, 16), (192, 48, 144), (192, 192, 48), (48, 192, 62),
+                                         (33, 0, 40), (8, 65, 31)]
+        for _ in 0..<24 {
+            shapes.append((1 + Int(random.next() % 70), Int(random.next() % 60), 1 + Int(random.next() % 90)))
+        }
+        return shapes
+    }
+
+    static var kernels: [MatrixKernelCheck.Kernel] {
+        MatrixKernel.available.flatMap { [MatrixKernelCheck.Kernel.single($0), .split($0)] } + [.fast]
+    }
+
+    @Test("the portable kernel is always available and one kernel is selected")
+    func selection() {
+        #expect(MatrixKernel.portable.isAvailable)
+        #expect(MatrixKernel.selected.isAvailable)
+        #expect(MatrixKernel.available.first == .portable)
+    }
+
+    @Test("A B, A B^T and A^T B, fresh and accumulating, by every kernel both ways")
+    func everyKernel() {
+        var random = SplitMix64(seed: 908)
+        for (m, k, n) in RuntimeKernelTests.shapes() {
+            let a = random.floats(m * k, -2, 2)
+            let b = random.floats(k * n, -2, 2)
+            let initial = random.floats(m * n, -1, 1)
+            let gradient = random.floats(m * n, -2, 2)
+            let startRight = random.floats(m * k, -1, 1)
+            let startLeft = random.floats(k * n, -1, 1)
+            func products(_ kernel: MatrixKernelCheck.Kernel) -> [[UInt32]] {
+                [MatrixKernelCheck.multiply(a, b, m: m, k: k, n: n, kernel: kernel),
+                 MatrixKernelCheck.multiply(a, b, m: m, k: k, n: n, initial: initial, kernel: kernel),
+                 MatrixKernelCheck.multiplyTransposedRight(gradient, b, m: m, n: n, k: k, initial: startRight,
+                                                           kernel: kernel),
+                 MatrixKernelCheck.multiplyTransposedLeft(a, gradient, m: m, k: k, n: n, initial: startLeft,
+                                                          kernel: kernel)].map(bitPatterns)
+            }
+            let reference = products(.reference)
+            for kernel in RuntimeKernelTests.kernels {
+                #expect(products(kernel) == reference, "\(kernel) on \(m)x\(k)x\(n)")
+            }
+        }
+    }
+
+    @Test("GELU and its gradient on arrays large enough to be split over two threads, value by value")
+    func splitGelu() {
+        var random = SplitMix64(seed: 909)
+        let values = random.floats(3 * 8192 + 5, -6, 6)
+        let x = Tensor(shape: [values.count], data: values, requiresGrad: true)
+        let y = x.gelu()
+        y.sum().backward()
+        #expect(bitPatterns(y.data) == bitPatterns(values.map(FastPortableMath.gelu)))
+        #expect(bitPatterns(x.grad!) == bitPatterns(values.map { 1 * FastPortableMath.geluDerivative($0) }))
+    }
+}
