@@ -21,7 +21,10 @@ let package = Package(
     ],
     targets: [
         .target(name: "RLHFEngine"),
-        .target(name: "RLHFStages", dependencies: ["RLHFEngine"]),
+        // The shipped world recipes (lessons/recipes, through a link), compiled into the library as bytes
+        // (`PackageResources`), so that a binary copied out of the checkout still has them.
+        .target(name: "RLHFStages", dependencies: ["RLHFEngine"],
+                resources: [.embedInCode("World/Recipes/resort.json"), .embedInCode("World/Recipes/arithmetic.json")]),
         .target(name: "RLHFSimulator", dependencies: ["RLHFStages", "RLHFEngine"]),
         // libedit, found through pkg-config; Debian's package is libedit-dev.
         .systemLibrary(

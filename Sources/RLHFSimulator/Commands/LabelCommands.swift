@@ -102,5 +102,8 @@ enum LabelCommands {
         call.console.line("Response: \(session.tokenizer.decode(response))")
         call.console.line("  reward model: \(Format.signed(reward))   annotator's gold: \(Format.signed(terms.reduce(0) { $0 + $1.points }, 1))")
         for term in terms { call.console.line("    \(Format.padRight(term.reason, 40)) \(Format.signed(term.points, 1))") }
+        if session.rewardSource == .rule {
+            call.console.line("Training reward: \(session.rewardSource.description).")
+        }
     }
 }

@@ -1,0 +1,31 @@
+import RLHFStages
+
+/// `reward_source`: what scores rollouts for PPO, GRPO and RLOO, the reward model or the
+/// annotator's rule (the seam `RewardSource` in RLHFStages).
+enum RewardSourceCommands {
+    static let all: [Command] = [rewardSource]
+
+    static let rewardSource = Command(
+        "reward_source", usage: "reward_source [model|rule]",
+        summary: "what scores rollouts: the reward model (learnt) or the annotator's rule (a program)",
+        details: """
+            model: the reward model's score r_phi(x, y), learnt from the annotator's choices (RLHF).
+            rule: the annotator's own score of the response, computed by a program (the gold score);
+            in the arithmetic world an exact-match check of the answer. A world's recipe picks the
+            start (`restart` goes back to it); the reward model's score is recorded beside the rule's.
+            """,
+        complete: { _, arguments in arguments.isEmpty ? RewardSource.allCases.map(\.rawValue) : [] }
+    ) { call in
+        try call.expectAtMost(1, usage: "reward_source [model|rule]")
+        let session = call.session
+        if let word = call.arguments.first {
+            guard let source = RewardSource(rawValue: word) else {
+                throw CommandError("usage: reward_source [model|rule]")
+            }
+            session.rewardSource = source
+            session.algorithms.dropBatch()
+            session.batch = nil
+        }
+        call.console.line("reward_source \(session.rewardSource.rawValue): \(session.rewardSource.description)")
+    }
+}
