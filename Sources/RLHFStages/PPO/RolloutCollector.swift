@@ -73,6 +73,7 @@ public struct RolloutCollector {
                                   values: readouts.values[index], rewardModelScore: rmScore, score: score,
                                   goldScore: gold)
             rollout.valueAfterLast = readouts.valuesAfterLast[index]
+            rollout.scoredByRule = rewardSource == .rule && gold != nil
             return rollout
         }
     }
