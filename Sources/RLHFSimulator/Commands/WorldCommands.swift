@@ -1,9 +1,24 @@
+import Foundation
 import RLHFStages
 
-/// `reward_source`: what scores rollouts for PPO, GRPO and RLOO, the reward model or the
-/// annotator's rule (the seam `RewardSource` in RLHFStages).
-enum RewardSourceCommands {
-    static let all: [Command] = [rewardSource]
+/// `world DIR`: start over on another world; `reward_source`: what scores rollouts for PPO, GRPO
+/// and RLOO, the reward model or the annotator's rule (the seam `RewardSource` in RLHFStages).
+enum WorldCommands {
+    static let all: [Command] = [world, rewardSource]
+
+    static let world = Command(
+        "world", usage: "world DIR",
+        summary: "start over on the world in DIR (made by `rlhf world build`): its models, data and annotator",
+        details: "Like `restart` on that world: default settings, seed 0; `restart` then comes back to it."
+    ) { call in
+        guard call.arguments.count == 1 else { throw CommandError("usage: world DIR") }
+        let folder = URL(fileURLWithPath: call.interpreter.resolve(call.arguments[0]))
+        let (world, prompts) = try WorldLocation.load(folder: folder)
+        call.session.restart(world: world, prompts: prompts, seed: 0)
+        call.session.worldFolder = folder
+        call.console.line("World \(world.recipe.name): \(world.recipe.about)")
+        call.console.line("Rollouts are scored by \(call.session.rewardSource.description); settings at defaults, seed 0.")
+    }
 
     static let rewardSource = Command(
         "reward_source", usage: "reward_source [model|rule]",
