@@ -24,7 +24,8 @@ let package = Package(
         // The shipped world recipes (lessons/recipes, through a link), compiled into the library as bytes
         // (`PackageResources`), so that a binary copied out of the checkout still has them.
         .target(name: "RLHFStages", dependencies: ["RLHFEngine"],
-                resources: [.embedInCode("World/Recipes/resort.json"), .embedInCode("World/Recipes/arithmetic.json")]),
+                resources: [.embedInCode("World/Recipes/resort.json"),
+                            .embedInCode("World/Recipes/arithmetic.json")]),
         .target(name: "RLHFSimulator", dependencies: ["RLHFStages", "RLHFEngine"]),
         // libedit, found through pkg-config; Debian's package is libedit-dev.
         .systemLibrary(

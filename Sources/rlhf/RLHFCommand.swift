@@ -134,8 +134,10 @@ struct WorldCommand: ParsableCommand {
             do { chosen = try recipe.map { try WorldRecipe.read(path: $0) } ?? .builtIn } catch let error as DataError {
                 throw StartupError(message: error.description)
             }
-            guard let folder = output.map({ URL(fileURLWithPath: $0) }) ?? (recipe == nil ? WorldLocation.worldFolder : nil)
-            else { throw StartupError(message: "a recipe's world needs --output DIR") }
+            let builtInFolder = recipe == nil ? WorldLocation.checkoutLessons?.appendingPathComponent("world") : nil
+            guard let folder = output.map({ URL(fileURLWithPath: $0) }) ?? builtInFolder else {
+                throw StartupError(message: "give --output DIR (lessons/world is the default for the built-in recipe only)")
+            }
             try WorldBuildReport.build(recipe: chosen, to: folder)
         }
     }

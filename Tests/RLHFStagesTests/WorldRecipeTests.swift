@@ -13,9 +13,8 @@ import RLHFStages
     }
 
     func error(_ text: String) -> DataError? {
-        do { _ = try WorldRecipe.read(text, file: "r.json"); return nil } catch let error as DataError { return error } catch {
-            return nil
-        }
+        do { _ = try WorldRecipe.read(text, file: "r.json") } catch let error as DataError { return error } catch {}
+        return nil
     }
 
     func line(of needle: String, in text: String) -> Int {
@@ -44,8 +43,8 @@ import RLHFStages
 
     @Test func wrongTypeNamesItsLine() {
         let text = edited("\"layer_count\": 2", "\"layer_count\": \"two\"")
-        #expect(error(text)?.description
-                == "r.json:\(line(of: "layer_count", in: text)): model.layer_count: expected an integer, found a string")
+        let expected = "model.layer_count: expected an integer, found a string"
+        #expect(error(text)?.description == "r.json:\(line(of: "layer_count", in: text)): \(expected)")
     }
 
     @Test func unknownKeyNamesItsLine() {

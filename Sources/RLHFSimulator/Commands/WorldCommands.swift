@@ -17,7 +17,8 @@ enum WorldCommands {
         call.session.restart(world: world, prompts: prompts, seed: 0)
         call.session.worldFolder = folder
         call.console.line("World \(world.recipe.name): \(world.recipe.about)")
-        call.console.line("Rollouts are scored by \(call.session.rewardSource.description); settings at defaults, seed 0.")
+        let source = call.session.rewardSource.description
+        call.console.line("Rollouts are scored by \(source); settings at defaults, seed 0.")
     }
 
     static let rewardSource = Command(

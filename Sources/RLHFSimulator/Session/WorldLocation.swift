@@ -47,7 +47,8 @@ public enum WorldLocation {
         let folder = cacheFolder.appendingPathComponent("world-\(recipe.name)-\(String(hash, radix: 16))")
         let manager = FileManager.default
         if manager.fileExists(atPath: folder.appendingPathComponent(WorldStore.recipeFile).path) { return folder }
-        FileHandle.standardError.write(Data("rlhf: no lessons/ here; building the \(recipe.name) world once into \(folder.path)\n".utf8))
+        let notice = "rlhf: no lessons/ here; building the \(recipe.name) world once into \(folder.path)\n"
+        FileHandle.standardError.write(Data(notice.utf8))
         let scratch = cacheFolder.appendingPathComponent(".building-\(ProcessInfo.processInfo.processIdentifier)")
         do {
             try? manager.removeItem(at: scratch)

@@ -97,7 +97,8 @@ public struct Annotator: Sendable {
                               points: rule.pointsPerExtraToken * Double(words.count - rule.comfortable)))
         }
         if let rule = taste.ending, !endedWithEOS || !rule.tokens.contains(words.last ?? "") {
-            let reason = endedWithEOS ? "no closing \(rule.tokens.joined(separator: " or "))" : "cut off before the end token"
+            let reason = endedWithEOS ? "no closing \(rule.tokens.joined(separator: " or "))"
+                : "cut off before the end token"
             terms.append(Term(reason: reason, points: rule.points))
         }
         if let rule = taste.exactMatch {

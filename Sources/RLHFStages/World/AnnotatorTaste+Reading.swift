@@ -12,7 +12,8 @@ extension WorldRecipe {
             }
             return try items.map { try $0.string() }
         }
-        var taste = AnnotatorTaste(description: try node.required("taste").strings(count: 1...100).joined(separator: "\n"))
+        let description = try node.required("taste").strings(count: 1...100).joined(separator: "\n")
+        var taste = AnnotatorTaste(description: description)
         for group in try node.optional("word_scores")?.items() ?? [] {
             _ = try group.fields(known: ["label", "points", "counted", "words"])
             taste.wordScores.append(.init(
@@ -35,7 +36,8 @@ extension WorldRecipe {
         taste.unnaturalPairPoints = try node.optional("unnatural_pair_points")?.double(in: points)
         if let rule = try node.optional("length") {
             _ = try rule.fields(known: ["comfortable", "points_per_extra_token"])
-            taste.length = (try rule.int("comfortable", in: 0...1024), try rule.double("points_per_extra_token", in: points))
+            taste.length = (try rule.int("comfortable", in: 0...1024),
+                            try rule.double("points_per_extra_token", in: points))
         }
         if let rule = try node.optional("ending") {
             _ = try rule.fields(known: ["tokens", "points"])

@@ -32,7 +32,8 @@ public struct RecipeNode {
         for (index, byte) in text.utf8.enumerated() where byte == 0x0A { starts.append(index + 1) }
         do {
             let (value, offsets) = try JSONParser.parseLocated(text)
-            return RecipeNode(value: value, path: "", document: Document(file: file, offsets: offsets, lineStarts: starts))
+            let document = Document(file: file, offsets: offsets, lineStarts: starts)
+            return RecipeNode(value: value, path: "", document: document)
         } catch let failure as JSONParser.Failure {
             let document = Document(file: file, offsets: [:], lineStarts: starts)
             throw DataError(file: file, line: document.line(ofOffset: failure.column - 1),
@@ -106,14 +107,18 @@ public struct RecipeNode {
         case .integer(let n): number = Double(n)
         default: throw expected("a number")
         }
-        guard range.contains(number) else { throw error("\(number) is out of range \(range.lowerBound)...\(range.upperBound)") }
+        guard range.contains(number) else {
+            throw error("\(number) is out of range \(range.lowerBound)...\(range.upperBound)")
+        }
         return number
     }
 
     /// One of `choices`.
     public func choice(_ choices: [String]) throws -> String {
         let text = try string()
-        guard choices.contains(text) else { throw error("\"\(text)\" is not one of \(choices.joined(separator: ", "))") }
+        guard choices.contains(text) else {
+            throw error("\"\(text)\" is not one of \(choices.joined(separator: ", "))")
+        }
         return text
     }
 

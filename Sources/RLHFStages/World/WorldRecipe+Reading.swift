@@ -83,7 +83,9 @@ extension WorldRecipe {
         _ = try node.fields(known: ["cases", "prompt_templates", "response_templates", "held_out_completions",
                                     "held_out_sft_prompts", "held_out_prompts"])
         let cases = try node.required("cases").items(count: 1...100_000).map { item -> [String: String] in
-            guard case .object(let fields) = item.value else { throw item.error("expected an object, found \(item.value.typeName)") }
+            guard case .object(let fields) = item.value else {
+                throw item.error("expected an object, found \(item.value.typeName)")
+            }
             return try fields.keys.sorted().reduce(into: [:]) { $0[$1] = try item.required($1).string() }
         }
         let prompts = try node.required("prompt_templates")
@@ -123,13 +125,15 @@ extension WorldRecipe {
             throw node.error("every SFT example is held out")
         }
         if text.heldOutCompletions.isEmpty && text.heldOutSFTPrompts.isEmpty {
-            throw try node.required("held_out_completions").error("hold out a completion or an SFT prompt, to measure SFT")
+            throw try node.required("held_out_completions")
+                .error("hold out a completion or an SFT prompt, to measure SFT")
         }
         for item in try node.required("held_out_prompts").items() where !allPrompts.contains(try item.string()) {
             throw item.error("\"\(try item.string())\" is not one of the filled prompt templates")
         }
-        if text.trainingPrompts.isEmpty { throw try node.required("held_out_prompts").error("no prompt is left to train on") }
-        if text.heldOutPrompts.isEmpty { throw try node.required("held_out_prompts").error("at least one prompt is needed") }
+        let heldOutNode = try node.required("held_out_prompts")
+        if text.trainingPrompts.isEmpty { throw heldOutNode.error("no prompt is left to train on") }
+        if text.heldOutPrompts.isEmpty { throw heldOutNode.error("at least one prompt is needed") }
         return text
     }
 
