@@ -91,4 +91,19 @@ import RLHFStages
         #expect(annotator.goldScore(prompt: prompt, response: try tokenizer.encode("five .", source: "t"),
                                     endedWithEOS: false) == 0)
     }
+
+    @Test func arithmeticWorldRebuildsAsShipped() throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("lessons/world-arithmetic")
+        let recipe = try #require(try WorldRecipe.shipped(named: "arithmetic"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-arith-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try WorldStore.save(WorldBuilder.build(recipe: recipe), to: folder)
+        for name in ["recipe.json", "corpus.txt", "sft-train.jsonl", "preferences-train.jsonl", "prompts-heldout.jsonl",
+                     "base/model.safetensors", "sft/model.safetensors", "reward/model.safetensors"] {
+            #expect(try Data(contentsOf: folder.appendingPathComponent(name))
+                    == Data(contentsOf: shipped.appendingPathComponent(name)),
+                    "\(name) differs from lessons/world-arithmetic (`rlhf world build --recipe ...`?)")
+        }
+    }
 }
