@@ -23,7 +23,11 @@ let package = Package(
         // Matrix tiles for AVX2, AVX-512 and NEON, chosen at run time, and the two-thread worker pool.
         .target(name: "RLHFKernels"),
         .target(name: "RLHFEngine", dependencies: ["RLHFKernels"]),
-        .target(name: "RLHFStages", dependencies: ["RLHFEngine"]),
+        // The shipped world recipes (lessons/recipes, through a link), compiled into the library as bytes
+        // (`PackageResources`), so that a binary copied out of the checkout still has them.
+        .target(name: "RLHFStages", dependencies: ["RLHFEngine"],
+                resources: [.embedInCode("World/Recipes/resort.json"),
+                            .embedInCode("World/Recipes/arithmetic.json")]),
         .target(name: "RLHFSimulator", dependencies: ["RLHFStages", "RLHFEngine"]),
         // libedit, found through pkg-config; Debian's package is libedit-dev.
         .systemLibrary(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RLHFEngine
 import RLHFSimulator
+import RLHFStages
 
 /// The `rlhf` executable: a thin shell around the RLHFSimulator library.
 @main
@@ -116,19 +117,29 @@ struct LessonCommand: ParsableCommand {
 /// `rlhf world build`: regenerate lessons/world from the recipe.
 struct WorldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "world", abstract: "Build the built-in world (models and data) from its recipe.",
+        commandName: "world", abstract: "Build a world (models and data) from a recipe, the built-in one by default.",
         subcommands: [Build.self])
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Pre-train, fine-tune, label and train the reward model; write lessons/world.")
 
-        @Option(help: "Where to write the world (default: lessons/world).")
+        @Option(help: "A recipe file (docs/recipes.md); default: the built-in lessons/recipes/resort.json.")
+        var recipe: String?
+
+        @Option(help: "Where to write the world (default: lessons/world, for the built-in recipe only).")
         var output: String?
 
         func run() throws {
-            let folder = output.map { URL(fileURLWithPath: $0) } ?? WorldLocation.worldFolder
-            try WorldBuildReport.build(to: folder)
+            let chosen: WorldRecipe
+            do { chosen = try recipe.map { try WorldRecipe.read(path: $0) } ?? .builtIn } catch let error as DataError {
+                throw StartupError(message: error.description)
+            }
+            let builtInFolder = recipe == nil ? WorldLocation.checkoutLessons?.appendingPathComponent("world") : nil
+            guard let folder = output.map({ URL(fileURLWithPath: $0) }) ?? builtInFolder else {
+                throw StartupError(message: "give --output DIR (lessons/world is the default for the built-in recipe only)")
+            }
+            try WorldBuildReport.build(recipe: chosen, to: folder)
         }
     }
 }

@@ -2,12 +2,13 @@ import Foundation
 import RLHFStages
 import RLHFSimulator
 
-/// `rlhf world build`: runs the world's recipe and reports each stage's progress.
+/// `rlhf world build`: runs a recipe and reports each stage's progress.
 enum WorldBuildReport {
-    static func build(to folder: URL) throws {
+    static func build(recipe: WorldRecipe, to folder: URL) throws {
         let start = Date()
         var lastStage: WorldBuilder.Stage?
-        let world = WorldBuilder.build { stage, event in
+        print("recipe \(recipe.name): \(recipe.about)")
+        let world = WorldBuilder.build(recipe: recipe) { stage, event in
             if stage != lastStage {
                 print("\(stage.rawValue):")
                 lastStage = stage

@@ -40,7 +40,7 @@ enum HelpCommands {
 
     static let taste = Command("taste", usage: "taste",
                                summary: "what the simulated annotator likes and dislikes") { call in
-        call.console.line(Annotator.tasteDescription)
+        call.console.line(call.session.annotator.tasteDescription)
         call.console.line("The reward model never sees this description: it learns only from the annotator's choices.")
     }
 }

@@ -21,7 +21,10 @@ enum InspectCommands {
         let place = rollout.endedWithEOS ? "EOS token" : "last token"
         call.console.line("Reward model score, read once at the \(place): "
             + call.style.bold(Format.signed(rollout.rewardModelScore)))
-        if rollout.score != rollout.rewardModelScore {
+        if rollout.scoredByRule {
+            call.console.line("reward_source rule: the score is the annotator's rule, "
+                + call.style.bold(Format.signed(rollout.score)) + " (the reward model's is shown for comparison).")
+        } else if rollout.score != rollout.rewardModelScore {
             call.console.line("No EOS: missing_eos_penalty (\(batch.config.missingEOSMode.rawValue)) makes the score "
                 + "\(Format.signed(rollout.score)).")
         }

@@ -120,5 +120,8 @@ enum LabelCommands {
         for term in terms {
             call.console.line("    \(Format.padRight(term.reason, 40)) \(Format.signed(term.points, 1))")
         }
+        if session.rewardSource == .rule {
+            call.console.line("Training reward: \(session.rewardSource.description).")
+        }
     }
 }

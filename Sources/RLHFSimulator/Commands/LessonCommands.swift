@@ -78,6 +78,7 @@ enum LessonCommands {
         let session = call.session
         let (world, prompts) = try WorldLocation.load(folder: session.worldFolder ?? WorldLocation.worldFolder)
         session.restart(world: world, prompts: prompts, seed: 0)
-        call.console.line("Fresh start: the built-in world's models, default settings, seed 0.")
+        let name = session.recipe.name == WorldRecipe.builtIn.name ? "built-in" : session.recipe.name
+        call.console.line("Fresh start: the \(name) world's models, default settings, seed 0.")
     }
 }

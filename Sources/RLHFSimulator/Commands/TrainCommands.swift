@@ -48,13 +48,17 @@ enum TrainCommands {
         let samples = try call.integer(0, name: "N", default: 8, range: 1...64)
         let prompts = session.data.heldOutPrompts.map(\.tokens)
         // The SFT model as a policy: same reference, reward model and settings.
-        let sftCollector = RolloutCollector(policy: ActorCritic(model: session.sft, valueHead: session.policy.valueHead),
+        var sftCollector = RolloutCollector(policy: ActorCritic(model: session.sft, valueHead: session.policy.valueHead),
                                             reference: session.sft, rewardModel: session.reward, annotator: session.annotator,
                                             tokenizer: session.tokenizer, config: session.config)
+        sftCollector.rewardSource = session.rewardSource
         let seed = HeldOutEvaluation.standardSeed  // the same draws every time, for both models, whatever `seed` says
         let results = [("sft", HeldOutEvaluation.run(collector: sftCollector, prompts: prompts, perPrompt: samples, seed: seed)),
                        ("policy", HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: samples, seed: seed))]
         call.console.line("\(results[0].1.samples) samples on the \(prompts.count) held-out prompts:")
+        if session.rewardSource == .rule {
+            call.console.line("Training reward: \(session.rewardSource.description); rm score is shown beside it.")
+        }
         var table = Table([.init("model", .left), .init("rm score"), .init("gold score"), .init("kl to SFT"), .init("example", .left)])
         for (name, result) in results {
             table.add([name, Format.signed(result.rewardModelScore), result.goldScore.map { Format.signed($0) } ?? "-",

@@ -62,12 +62,14 @@ public final class AlgorithmState {
                 grpo = GRPOTrainer(policy: session.policy, reference: session.sft, rewardModel: session.reward,
                                    annotator: session.annotator, tokenizer: session.tokenizer, config: grpoConfig)
             }
+            grpo?.rewardSource = session.rewardSource
             return grpo
         case .rloo:
             if rloo == nil {
                 rloo = RLOOTrainer(policy: session.policy, reference: session.sft, rewardModel: session.reward,
                                    annotator: session.annotator, tokenizer: session.tokenizer, config: rlooConfig)
             }
+            rloo?.rewardSource = session.rewardSource
             return rloo
         }
     }

@@ -19,6 +19,12 @@ public final class Session {
     public private(set) var data: WorldData
     /// The folder the world was loaded from (`restart` reloads it).
     public var worldFolder: URL?
+    /// The recipe the world was built from.
+    public private(set) var recipe: WorldRecipe
+    /// What scores rollouts for PPO, GRPO and RLOO (`reward_source`); the recipe's choice at the start.
+    public var rewardSource: RewardSource {
+        didSet { trainer.rewardSource = rewardSource }
+    }
     public var random: RandomGenerator
     /// The seed `random` last started from.
     public private(set) var seed: UInt64
@@ -53,6 +59,8 @@ public final class Session {
                 seed: UInt64 = 0, config: PPOConfig = PPOConfig()) {
         tokenizer = world.tokenizer
         annotator = world.annotator
+        recipe = world.recipe
+        rewardSource = world.recipe.rewardSource
         base = world.base
         sft = world.sft
         reward = world.reward
@@ -62,6 +70,7 @@ public final class Session {
         policy = ActorCritic(initialisedFrom: world.sft, random: &headRandom)
         trainer = PPOTrainer(policy: policy, reference: world.sft, rewardModel: world.reward,
                              annotator: world.annotator, tokenizer: world.tokenizer, config: config)
+        trainer.rewardSource = rewardSource
         data = WorldData(sftTraining: world.sftTraining, sftHeldOut: world.sftHeldOut,
                          preferenceTraining: world.preferenceTraining, preferenceHeldOut: world.preferenceHeldOut,
                          trainingPrompts: prompts.training, heldOutPrompts: prompts.heldOut)
@@ -73,6 +82,7 @@ public final class Session {
         let fresh = Session(world: world, prompts: prompts, seed: seed)
         tokenizer = fresh.tokenizer
         annotator = fresh.annotator
+        recipe = fresh.recipe
         base = fresh.base
         data = fresh.data
         self.seed = seed
@@ -80,6 +90,7 @@ public final class Session {
         pendingLabel = nil
         install(policy: fresh.policy, sft: fresh.sft, reward: fresh.reward)
         trainer.config = PPOConfig()
+        rewardSource = fresh.rewardSource
         dpoConfig = DPOConfig()
         algorithms.reset()
     }
@@ -127,6 +138,7 @@ public final class Session {
     private func rebuildTrainer(keeping config: PPOConfig) {
         trainer = PPOTrainer(policy: policy, reference: sft, rewardModel: reward, annotator: annotator,
                              tokenizer: tokenizer, config: config)
+        trainer.rewardSource = rewardSource
         episode = nil
         batch = nil
         lastIteration = nil

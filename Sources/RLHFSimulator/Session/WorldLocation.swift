@@ -3,21 +3,63 @@ import RLHFEngine
 import RLHFStages
 
 /// Where the built-in world lives, and how a session starts on it.
+///
+/// In a checkout, `lessons/` beside the sources (or $RLHF_LESSONS). A binary copied out of the
+/// checkout has no `lessons/`: it builds the built-in world once from its compiled-in recipe into
+/// $XDG_CACHE_HOME/rlhf (or ~/.cache/rlhf), the same bytes as the shipped `lessons/world`.
 public enum WorldLocation {
     /// The repository's `lessons/` folder: $RLHF_LESSONS if set, else found from this
-    /// source file's location in the checkout (the simulator runs from its own build tree).
-    public static var lessonsFolder: URL {
+    /// source file's location in the checkout; nil when neither exists.
+    public static var checkoutLessons: URL? {
         if let override = ProcessInfo.processInfo.environment["RLHF_LESSONS"], !override.isEmpty {
             return URL(fileURLWithPath: override)
         }
         // .../Sources/RLHFSimulator/Session/WorldLocation.swift -> the package root
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent("lessons")
+        let lessons = root.appendingPathComponent("lessons")
+        return FileManager.default.fileExists(atPath: lessons.appendingPathComponent("world").path) ? lessons : nil
     }
 
-    /// The built-in world's folder, `lessons/world`.
-    public static var worldFolder: URL { lessonsFolder.appendingPathComponent("world") }
+    /// The `lessons/` folder, or the cache folder when the binary runs without its checkout.
+    public static var lessonsFolder: URL { checkoutLessons ?? cacheFolder }
+
+    /// $XDG_CACHE_HOME/rlhf, else ~/.cache/rlhf.
+    public static var cacheFolder: URL {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
+        return base.appendingPathComponent("rlhf")
+    }
+
+    /// The built-in world's folder: `lessons/world`, or the cached build of the compiled-in recipe.
+    public static var worldFolder: URL {
+        if let lessons = checkoutLessons { return lessons.appendingPathComponent("world") }
+        return cachedWorld(WorldRecipe.builtIn)
+    }
+
+    /// The world of `recipe` in the cache, built there first if it is not (into a scratch folder,
+    /// then renamed, so that no half-built world is ever found). The folder is named after the
+    /// recipe and a hash of its text, so an edited recipe gets a world of its own.
+    public static func cachedWorld(_ recipe: WorldRecipe) -> URL {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits
+        for byte in recipe.source.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let folder = cacheFolder.appendingPathComponent("world-\(recipe.name)-\(String(hash, radix: 16))")
+        let manager = FileManager.default
+        if manager.fileExists(atPath: folder.appendingPathComponent(WorldStore.recipeFile).path) { return folder }
+        let notice = "rlhf: no lessons/ here; building the \(recipe.name) world once into \(folder.path)\n"
+        FileHandle.standardError.write(Data(notice.utf8))
+        let scratch = cacheFolder.appendingPathComponent(".building-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            try? manager.removeItem(at: scratch)
+            try WorldStore.save(WorldBuilder.build(recipe: recipe), to: scratch)
+            if manager.fileExists(atPath: folder.path) { try manager.removeItem(at: folder) }
+            try manager.moveItem(at: scratch, to: folder)
+        } catch {
+            FileHandle.standardError.write(Data("rlhf: cannot build into \(folder.path): \(error)\n".utf8))
+        }
+        return folder
+    }
 
     /// A session on the world in `folder` (default: the built-in one).
     /// - Throws: a `DataError` or `CheckpointError` naming the file when the folder is incomplete.

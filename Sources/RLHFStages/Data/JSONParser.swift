@@ -5,6 +5,9 @@
 public struct JSONParser {
     private let bytes: [UInt8]
     private var position = 0
+    /// Where each value starts, by path; kept only by `parseLocated`.
+    private var offsets: [String: Int]?
+    private var path = ""
 
     /// The value of `text`, which must hold exactly one JSON value.
     /// - Throws: `JSONParser.Failure` with a message and a 1-based column.
@@ -15,6 +18,19 @@ public struct JSONParser {
         parser.skipSpace()
         guard parser.position == parser.bytes.count else { throw parser.failure("unexpected text after the value") }
         return value
+    }
+
+    /// `parse`, also giving the byte offset at which each value starts, keyed by its path
+    /// (`""` for the whole, `model.layer_count`, `text.cases[2].place`), so that a reader of a
+    /// multi-line file can name the line of a wrong value. A field named twice in one object is an error.
+    public static func parseLocated(_ text: String) throws -> (value: JSONValue, offsets: [String: Int]) {
+        var parser = JSONParser(bytes: Array(text.utf8))
+        parser.offsets = [:]
+        parser.skipSpace()
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.position == parser.bytes.count else { throw parser.failure("unexpected text after the value") }
+        return (value, parser.offsets ?? [:])
     }
 
     public struct Failure: Error, Equatable {
@@ -41,6 +57,7 @@ public struct JSONParser {
 
     private mutating func value(depth: Int) throws -> JSONValue {
         guard depth < 64 else { throw failure("nested too deeply") }
+        offsets?[path] = position
         switch current {
         case UInt8(ascii: "{"): return try object(depth: depth)
         case UInt8(ascii: "["): return try array(depth: depth)
@@ -66,7 +83,11 @@ public struct JSONParser {
             skipSpace()
             try expect(":")
             skipSpace()
+            if offsets != nil, fields[key] != nil { throw failure("the field \"\(key)\" appears twice") }
+            let outer = path
+            path = outer.isEmpty ? key : outer + "." + key
             fields[key] = try value(depth: depth + 1)
+            path = outer
             skipSpace()
             if current == UInt8(ascii: ",") { position += 1; continue }
             try expect("}")
@@ -81,7 +102,10 @@ public struct JSONParser {
         if current == UInt8(ascii: "]") { position += 1; return .array(items) }
         while true {
             skipSpace()
+            let outer = path
+            path = outer + "[\(items.count)]"
             items.append(try value(depth: depth + 1))
+            path = outer
             skipSpace()
             if current == UInt8(ascii: ",") { position += 1; continue }
             try expect("]")

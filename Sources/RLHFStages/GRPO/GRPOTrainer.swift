@@ -6,6 +6,11 @@ import RLHFEngine
 public final class GRPOTrainer: GroupAlgorithm {
     public private(set) var collector: RolloutCollector
     public let optimizer: Adam
+    /// What scores its rollouts (`RewardSource`).
+    public var rewardSource: RewardSource {
+        get { collector.rewardSource }
+        set { collector.rewardSource = newValue }
+    }
 
     /// The settings; a new learning rate or max_grad_norm reaches Adam, sampling settings the next batch.
     public var config: GRPOConfig {

@@ -7,8 +7,8 @@ public enum GroupCredit {
                                                                                 advantages: [Double]) {
         let kl = KLPenalty.perToken(logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs,
                                     estimator: config.klEstimator)
-        let score = MissingEOSPenalty.score(rewardModelScore: rollout.rewardModelScore,
-                                            endedWithEOS: rollout.endedWithEOS,
+        let source = rollout.scoredByRule ? rollout.goldScore ?? rollout.rewardModelScore : rollout.rewardModelScore
+        let score = MissingEOSPenalty.score(rewardModelScore: source, endedWithEOS: rollout.endedWithEOS,
                                             penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
         let rewards = KLPenalty.shapedRewards(kl: kl, score: score, beta: config.klCoef)
         let gae = Advantages.gae(rewards: rewards, values: rollout.values, gamma: config.gamma, lambda: config.lam)

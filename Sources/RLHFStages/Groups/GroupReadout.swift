@@ -43,7 +43,7 @@ enum GroupReadout {
     static func batchMetrics(_ batch: GroupBatch) -> [Metric] {
         let rollouts = batch.rollouts
         var metrics = [
-            Metric("reward", mean(rollouts.map(\.rewardModelScore))),
+            Metric("reward", mean(rollouts.map(\.score))),
             Metric("completions/mean_length", mean(rollouts.map { Double($0.tokenCount) })),
             Metric("completions/clipped_ratio", mean(rollouts.map { $0.endedWithEOS ? 0 : 1 })),
         ]

@@ -12,6 +12,11 @@ public final class PPOTrainer {
     public var rewardModel: RewardModel { collector.rewardModel }
     public var annotator: Annotator? { collector.annotator }
     public var tokenizer: Tokenizer { collector.tokenizer }
+    /// What scores its rollouts (`RewardSource`).
+    public var rewardSource: RewardSource {
+        get { collector.rewardSource }
+        set { collector.rewardSource = newValue }
+    }
 
     /// The settings; changing them takes effect from the next rollout or step
     /// (a new learning rate reaches Adam, a new kl_coef or adaptive target resets beta).

@@ -18,6 +18,8 @@ public struct Rollout: Sendable, Equatable {
     public let rewardModelScore: Double
     /// The score PPO uses (after the missing-EOS rule).
     public let score: Double
+    /// Whether `score` came from the annotator's rule (`RewardSource.rule`) rather than the reward model.
+    public var scoredByRule = false
     /// The annotator's gold score, where the world has an annotator.
     public let goldScore: Double?
     /// Per-token KL estimate (k1 or k3).

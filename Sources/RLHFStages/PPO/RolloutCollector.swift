@@ -12,6 +12,8 @@ public struct RolloutCollector {
     public let annotator: Annotator?
     public let tokenizer: Tokenizer
     public var config: PPOConfig
+    /// What scores a rollout: the reward model (RLHF) or the annotator's rule (needs an annotator).
+    public var rewardSource: RewardSource = .model
 
     public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
                 tokenizer: Tokenizer, config: PPOConfig) {
@@ -61,14 +63,17 @@ public struct RolloutCollector {
             let ended = responses[index].endedWithEOS
             let text = ended ? Array(episode.response.dropLast()) : episode.response
             let rmScore = Double(rewardModelScores[index])
-            let score = MissingEOSPenalty.score(rewardModelScore: rmScore, endedWithEOS: ended,
-                                                penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
             let gold = annotator?.goldScore(prompt: episode.prompt, response: text, endedWithEOS: ended)
+            // The reward source: r_phi(x, y) from the reward model, or the rule's score of y.
+            let sourceScore = rewardSource == .rule ? (gold ?? rmScore) : rmScore
+            let score = MissingEOSPenalty.score(rewardModelScore: sourceScore, endedWithEOS: ended,
+                                                penalty: config.missingEOSPenalty, mode: config.missingEOSMode)
             var rollout = Rollout(promptTokens: episode.prompt, responseTokens: episode.response, endedWithEOS: ended,
                                   logprobs: readouts.logprobs[index], refLogprobs: readouts.refLogprobs[index],
                                   values: readouts.values[index], rewardModelScore: rmScore, score: score,
                                   goldScore: gold)
             rollout.valueAfterLast = readouts.valuesAfterLast[index]
+            rollout.scoredByRule = rewardSource == .rule && gold != nil
             return rollout
         }
     }

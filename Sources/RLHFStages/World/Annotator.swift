@@ -1,54 +1,56 @@
 import RLHFEngine
 
-/// The simulated human of the built-in world: it has a taste, scores any response on
-/// its own scale (its "gold" utility), and labels pairs by preferring the higher score.
+/// The simulated human of a world: it has a taste (`AnnotatorTaste`, from the recipe), scores
+/// any response on its own scale (its "gold" utility), and labels pairs by preferring the higher score.
 ///
-/// Its taste agrees with the seed article's example: for "Create a description for
-/// Plantation Palms." it prefers "Enjoy some fun in the sun at Gulf Shores." (lively:
-/// +3) to "A Tranquil Oasis of Natural Beauty." (sleepy: -2).
+/// The built-in world's taste agrees with the seed article's example: for "Create a description for
+/// Plantation Palms." it prefers "Enjoy some fun in the sun at Gulf Shores." (lively: +3) to
+/// "A Tranquil Oasis of Natural Beauty." (sleepy: -2).
 ///
-/// The flaw a policy can exploit: the reward model only ever sees the SFT model's
+/// The flaw a policy can exploit there: the reward model only ever sees the SFT model's
 /// fluent sentences, in which a lively word appears once and words follow each other
 /// naturally. It learns "more lively words is better" and nothing of the repetition,
 /// unnatural word pairs and rambling the annotator punishes. A policy free of the KL
 /// leash (beta = 0) piles up lively words into a word salad that the reward model
 /// scores higher and higher while the annotator's gold score falls.
 public struct Annotator: Sendable {
-    /// Words the annotator likes, each worth +1 the first time it appears.
-    public static let livelyWords: Set<String> = ["fun", "sun", "enjoy", "swim", "surf", "warm", "beach", "great", "!"]
-    /// Words the annotator finds dull, each -1 every time.
-    public static let sleepyWords: Set<String> = ["tranquil", "oasis", "quiet", "calm", "relax", "rest"]
-    /// Words that may repeat without penalty.
-    public static let functionWords: Set<String> = [
-        "a", "the", "and", "of", "in", "at", "for", "to", "on", "by", "with", "is", "your", "some", ",", ".",
-    ]
-    /// Responses longer than this many tokens lose 0.5 per extra token.
-    public static let comfortableLength = 12
-
     public let tokenizer: Tokenizer
+    public let taste: AnnotatorTaste
+    public let text: WorldText
     /// Every pair of neighbouring tokens that occurs in the world's natural text.
     private let naturalPairs: Set<String>
+    /// The values of the slot `namesAsked` looks for, in case order.
+    private let askable: [String]
+    /// For `exactMatch`: each prompt's words, and the words of every completion that answers it.
+    private let answers: [[String]: [[String]]]
 
+    /// The built-in world's annotator.
     public init(tokenizer: Tokenizer = WorldVocabulary.tokenizer) {
+        self.init(taste: WorldRecipe.builtIn.taste, text: WorldRecipe.builtIn.text, tokenizer: tokenizer)
+    }
+
+    public init(taste: AnnotatorTaste, text: WorldText, tokenizer: Tokenizer) {
         self.tokenizer = tokenizer
+        self.taste = taste
+        self.text = text
         var pairs = Set<String>()
-        for sentence in WorldText.naturalText {
+        for sentence in text.naturalText {
             let words = Tokenizer.pieces(sentence)
             for (first, second) in zip(words, words.dropFirst()) { pairs.insert("\(first) \(second)") }
         }
         naturalPairs = pairs
+        askable = taste.namesAsked.map { text.values(of: $0.slot) } ?? []
+        var answers: [[String]: [[String]]] = [:]
+        if taste.exactMatch != nil {
+            for (prompt, completion) in text.promptCompletions {
+                answers[Tokenizer.pieces(prompt), default: []].append(Tokenizer.pieces(completion))
+            }
+        }
+        self.answers = answers
     }
 
     /// The annotator's taste, in plain words.
-    public static let tasteDescription = """
-        The annotator likes lively holidays. Each of fun, sun, enjoy, swim, surf, warm, beach,
-        great and "!" earns +1, counted once. It finds tranquil, oasis, quiet, calm, relax and
-        rest dull: -1 each time. Naming the resort it asked about earns +1. It dislikes
-        repetition (-1 for each repeat of a word other than a, the, and, of, in, at, for, to,
-        on, by, with, is, your, some and punctuation), word pairs that never occur in
-        natural text (-1 each), rambling (-0.5 per token past 12), and a response that does
-        not end with "." or "!" before the end token (-2).
-        """
+    public var tasteDescription: String { taste.description }
 
     /// One line of the score's breakdown.
     public struct Term: Equatable, Sendable {
@@ -61,37 +63,51 @@ public struct Annotator: Sendable {
     public func breakdown(prompt: [Int], response: [Int], endedWithEOS: Bool = true) -> [Term] {
         let words = tokenizer.strings(response)
         var terms: [Term] = []
-        let lively = Annotator.livelyWords.intersection(words)
-        if !lively.isEmpty {
-            let words = lively.sorted().joined(separator: " ")
-            terms.append(Term(reason: "lively: \(words)", points: Double(lively.count)))
+        for group in taste.wordScores {
+            let members = Set(group.words)
+            let found = group.countedOnce ? members.intersection(words).sorted() : words.filter { members.contains($0) }
+            if !found.isEmpty {
+                terms.append(Term(reason: "\(group.label): \(found.joined(separator: " "))",
+                                  points: group.points * Double(found.count)))
+            }
         }
-        let sleepy = words.filter { Annotator.sleepyWords.contains($0) }
-        if !sleepy.isEmpty {
-            terms.append(Term(reason: "dull: \(sleepy.joined(separator: " "))", points: -Double(sleepy.count)))
+        if let rule = taste.namesAsked, let place = askedPlace(prompt), containsRun(words, Tokenizer.pieces(place)) {
+            terms.append(Term(reason: "names \(place)", points: rule.points))
         }
-        if let place = askedPlace(prompt), containsRun(words, Tokenizer.pieces(place)) {
-            terms.append(Term(reason: "names \(place)", points: 1))
+        if let rule = taste.repetition {
+            var seen = Set<String>()
+            var repeats: [String] = []
+            for word in words where !rule.exempt.contains(word) {
+                if !seen.insert(word).inserted { repeats.append(word) }
+            }
+            if !repeats.isEmpty {
+                terms.append(Term(reason: "repeats: \(repeats.joined(separator: " "))",
+                                  points: rule.points * Double(repeats.count)))
+            }
         }
-        var seen = Set<String>()
-        var repeats: [String] = []
-        for word in words where !Annotator.functionWords.contains(word) {
-            if !seen.insert(word).inserted { repeats.append(word) }
+        if let points = taste.unnaturalPairPoints {
+            let unnatural = zip(words, words.dropFirst()).map { "\($0) \($1)" }.filter { !naturalPairs.contains($0) }
+            if !unnatural.isEmpty {
+                terms.append(Term(reason: "unnatural: \(unnatural.map { "\"\($0)\"" }.joined(separator: " "))",
+                                  points: points * Double(unnatural.count)))
+            }
         }
-        if !repeats.isEmpty {
-            terms.append(Term(reason: "repeats: \(repeats.joined(separator: " "))", points: -Double(repeats.count)))
-        }
-        let unnatural = zip(words, words.dropFirst()).map { "\($0) \($1)" }.filter { !naturalPairs.contains($0) }
-        if !unnatural.isEmpty {
-            terms.append(Term(reason: "unnatural: \(unnatural.map { "\"\($0)\"" }.joined(separator: " "))",
-                              points: -Double(unnatural.count)))
-        }
-        if words.count > Annotator.comfortableLength {
+        if let rule = taste.length, words.count > rule.comfortable {
             terms.append(Term(reason: "rambles: \(words.count) tokens",
-                              points: -0.5 * Double(words.count - Annotator.comfortableLength)))
+                              points: rule.pointsPerExtraToken * Double(words.count - rule.comfortable)))
         }
-        if !endedWithEOS || !(words.last == "." || words.last == "!") {
-            terms.append(Term(reason: endedWithEOS ? "no closing . or !" : "cut off before the end token", points: -2))
+        if let rule = taste.ending, !endedWithEOS || !rule.tokens.contains(words.last ?? "") {
+            let reason = endedWithEOS ? "no closing \(rule.tokens.joined(separator: " or "))"
+                : "cut off before the end token"
+            terms.append(Term(reason: reason, points: rule.points))
+        }
+        if let rule = taste.exactMatch {
+            // Exact match: the response's tokens are one of the prompt's answers, ended by EOS.
+            let answers = self.answers[tokenizer.strings(prompt)] ?? []
+            let correct = endedWithEOS && answers.contains(words)
+            let expected = answers.first.map { $0.joined(separator: " ") } ?? "none"
+            terms.append(Term(reason: correct ? "correct: \(expected)" : "wrong: expected \(expected)",
+                              points: correct ? rule.correct : rule.wrong))
         }
         return terms
     }
@@ -109,10 +125,10 @@ public struct Annotator: Sendable {
         return a > b ? 0 : 1
     }
 
-    /// The resort named in a prompt, if any.
+    /// The value of the `namesAsked` slot (the resort) named in a prompt, if any.
     public func askedPlace(_ prompt: [Int]) -> String? {
         let words = tokenizer.strings(prompt)
-        return WorldText.places.first { containsRun(words, Tokenizer.pieces($0)) }
+        return askable.first { containsRun(words, Tokenizer.pieces($0)) }
     }
 
     private func containsRun(_ words: [String], _ run: [String]) -> Bool {

@@ -1,8 +1,8 @@
 import RLHFEngine
 
-/// The built-in world: its tokenizer, its three trained models and the data they
-/// were trained on.
+/// A world: its recipe, tokenizer, annotator, three trained models and the data they were trained on.
 public struct World {
+    public let recipe: WorldRecipe
     public let tokenizer: Tokenizer
     public let annotator: Annotator
     public let base: GPT2
@@ -14,7 +14,7 @@ public struct World {
     public let preferenceHeldOut: [PreferencePair]
 }
 
-/// Builds the world from a recipe: pre-train a base model on the corpus, fine-tune it
+/// Builds a world from a recipe: pre-train a base model on the corpus, fine-tune it
 /// on prompt/completion pairs, let the annotator label pairs of the SFT model's own
 /// samples, and train a reward model on those labels.
 public enum WorldBuilder {
@@ -25,13 +25,13 @@ public enum WorldBuilder {
         recipe: WorldRecipe = WorldRecipe(),
         progress: (Stage, TrainingEvent) -> TrainingControl = { _, _ in .proceed }
     ) -> World {
-        let tokenizer = WorldVocabulary.tokenizer
-        let annotator = Annotator(tokenizer: tokenizer)
+        let tokenizer = recipe.vocabulary.tokenizer
+        let annotator = Annotator(taste: recipe.taste, text: recipe.text, tokenizer: tokenizer)
         var random = RandomGenerator(seed: recipe.seed)
 
         // 1. Pre-training: every corpus sentence, its first word as context.
-        let corpus = WorldText.corpus.map { sentence -> PromptResponse in
-            let ids = try! tokenizer.encode(sentence, source: "the built-in corpus")
+        let corpus = recipe.text.corpus.map { sentence -> PromptResponse in
+            let ids = try! tokenizer.encode(sentence, source: "the recipe's corpus")
             return PromptResponse(prompt: [ids[0]], response: Array(ids.dropFirst()))
         }
         let base = GPT2(config: recipe.model, random: &random)
@@ -40,8 +40,8 @@ public enum WorldBuilder {
                 progress(.pretraining, $0)
             }
 
-        // 2. Supervised fine-tuning on every (prompt, response) combination but the held-out sentences.
-        let (sftTraining, sftHeldOut) = sftExamples(tokenizer: tokenizer, random: &random)
+        // 2. Supervised fine-tuning on every (prompt, response) combination but the held-out ones.
+        let (sftTraining, sftHeldOut) = sftExamples(text: recipe.text, tokenizer: tokenizer, random: &random)
         let sft = base.copy()
         _ = SupervisedTrainer(model: sft, tokenizer: tokenizer, config: recipe.sft)
             .train(training: sftTraining.map(\.tokens), heldOut: sftHeldOut.map(\.tokens),
@@ -49,6 +49,7 @@ public enum WorldBuilder {
 
         // 3. The annotator labels pairs of the SFT model's samples.
         let pairs = labelledPairs(model: sft, annotator: annotator, count: recipe.preferencePairCount,
+                                  attempts: recipe.preferencePairCount * recipe.attemptsPerPair,
                                   maxLength: recipe.maxResponseLength, random: &random)
         let heldOutCount = Int((Double(pairs.count) * recipe.preferenceHeldOutFraction).rounded())
         let preferenceHeldOut = Array(pairs.prefix(heldOutCount))
@@ -60,46 +61,42 @@ public enum WorldBuilder {
             .train(training: preferenceTraining, heldOut: preferenceHeldOut, steps: recipe.rewardSteps,
                    random: &random) { progress(.reward, $0) }
 
-        return World(tokenizer: tokenizer, annotator: annotator, base: base, sft: sft, reward: reward,
+        return World(recipe: recipe, tokenizer: tokenizer, annotator: annotator, base: base, sft: sft, reward: reward,
                      sftTraining: sftTraining, sftHeldOut: sftHeldOut,
                      preferenceTraining: preferenceTraining, preferenceHeldOut: preferenceHeldOut)
     }
 
-    /// Every prompt paired with every response sentence for its resort, shuffled. The held-out
-    /// part is each held-out completion (`WorldText.heldOutCompletions`) after each prompt about
-    /// its resort: sentences the SFT model never trained on, so its held-out loss measures
-    /// generalisation rather than recall.
-    static func sftExamples(tokenizer: Tokenizer, random: inout RandomGenerator) -> ([SFTExample], [SFTExample]) {
-        let heldOutCompletions = Set(WorldText.heldOutCompletions.map(\.completion))
-        var examples: [SFTExample] = []
-        for template in WorldText.promptTemplates {
-            for place in WorldText.places {
-                let prompt = WorldText.fill(template, place: place)
-                for response in WorldText.responseTemplates {
-                    let completion = WorldText.fill(response, place: place)
-                    let source = "the built-in SFT set"
-                    let ids = PromptResponse(prompt: try! tokenizer.encode(prompt, source: source),
-                                             response: try! tokenizer.encode(completion, source: source))
-                    examples.append(SFTExample(promptText: prompt, completionText: completion, tokens: ids))
-                }
-            }
+    /// Every prompt paired with every response for its case, shuffled. The held-out part is each
+    /// held-out completion (`WorldText.heldOutCompletions`) after each prompt of its case, and every
+    /// example of a held-out SFT prompt: examples the SFT model never trains on, so its held-out loss
+    /// measures generalisation rather than recall.
+    static func sftExamples(text: WorldText, tokenizer: Tokenizer,
+                            random: inout RandomGenerator) -> ([SFTExample], [SFTExample]) {
+        let heldOutCompletions = Set(text.heldOutCompletions)
+        let heldOutPrompts = Set(text.heldOutSFTPrompts)
+        let examples = text.promptCompletions.map { prompt, completion in
+            let ids = PromptResponse(prompt: try! tokenizer.encode(prompt, source: "the recipe's SFT set"),
+                                     response: try! tokenizer.encode(completion, source: "the recipe's SFT set"))
+            return SFTExample(promptText: prompt, completionText: completion, tokens: ids)
         }
         let shuffled = random.shuffled(examples)
-        return (shuffled.filter { !heldOutCompletions.contains($0.completionText) },
-                shuffled.filter { heldOutCompletions.contains($0.completionText) })
+        func heldOut(_ example: SFTExample) -> Bool {
+            heldOutCompletions.contains(example.completionText) || heldOutPrompts.contains(example.promptText)
+        }
+        return (shuffled.filter { !heldOut($0) }, shuffled.filter(heldOut))
     }
 
     /// Pairs of distinct SFT samples for random prompts, labelled by the annotator.
     /// Pairs it cannot tell apart (equal gold scores) are skipped, and so is a pair already
     /// labelled (in either order): each pair appears once, so no held-out pair is also trained on.
-    static func labelledPairs(model: GPT2, annotator: Annotator, count: Int, maxLength: Int,
-                              random: inout RandomGenerator) -> [PreferencePair] {
+    static func labelledPairs(model: GPT2, annotator: Annotator, count: Int, attempts maxAttempts: Int,
+                              maxLength: Int, random: inout RandomGenerator) -> [PreferencePair] {
         let tokenizer = annotator.tokenizer
-        let prompts = WorldText.allPrompts.map { try! tokenizer.encode($0, source: "the built-in prompts") }
+        let prompts = annotator.text.allPrompts.map { try! tokenizer.encode($0, source: "the recipe's prompts") }
         var pairs: [PreferencePair] = []
         var labelled = Set<[[Int]]>()  // [prompt, the two responses in lexicographic order]
         var attempts = 0
-        while pairs.count < count && attempts < count * 20 {
+        while pairs.count < count && attempts < maxAttempts {
             attempts += 1
             let prompt = prompts[random.nextInt(below: prompts.count)]
             let first = model.generate(prompt: prompt, maxNewTokens: maxLength, eosID: tokenizer.eosID,

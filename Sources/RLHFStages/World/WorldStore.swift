@@ -1,8 +1,9 @@
 import Foundation
 import RLHFEngine
 
-/// The built-in world on disk, under `lessons/world/`:
+/// A world on disk (the built-in one under `lessons/world/`):
 ///
+///     recipe.json                     the recipe it was built from (its annotator and reward source)
 ///     corpus.txt                      the pre-training sentences, one per line
 ///     sft-train.jsonl, sft-heldout.jsonl              {"prompt", "completion"}
 ///     preferences-train.jsonl, preferences-heldout.jsonl
@@ -14,12 +15,15 @@ import RLHFEngine
 /// through the same loaders a learner's own files go through.
 public enum WorldStore {
     public static let modelFolders = (base: "base", sft: "sft", reward: "reward")
+    public static let recipeFile = "recipe.json"
 
     /// Writes every file of `world` into `folder`.
     public static func save(_ world: World, to folder: URL) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
-        try AtomicFile.write(Data((WorldText.corpus.joined(separator: "\n") + "\n").utf8), to: path("corpus.txt"))
+        try AtomicFile.write(Data(world.recipe.source.utf8), to: path(recipeFile))
+        try AtomicFile.write(Data((world.recipe.text.corpus.joined(separator: "\n") + "\n").utf8),
+                             to: path("corpus.txt"))
         let sft: ([SFTExample]) -> [JSONText] = { examples in
             examples.map { DataFiles.sftRecord(prompt: $0.promptText, completion: $0.completionText) }
         }
@@ -36,8 +40,10 @@ public enum WorldStore {
         }
         try JSONLines.write(preferences(world.preferenceTraining), to: path("preferences-train.jsonl"))
         try JSONLines.write(preferences(world.preferenceHeldOut), to: path("preferences-heldout.jsonl"))
-        try JSONLines.write(WorldText.trainingPrompts.map(DataFiles.promptRecord), to: path("prompts-train.jsonl"))
-        try JSONLines.write(WorldText.heldOutPrompts.map(DataFiles.promptRecord), to: path("prompts-heldout.jsonl"))
+        try JSONLines.write(world.recipe.text.trainingPrompts.map(DataFiles.promptRecord),
+                            to: path("prompts-train.jsonl"))
+        try JSONLines.write(world.recipe.text.heldOutPrompts.map(DataFiles.promptRecord),
+                            to: path("prompts-heldout.jsonl"))
         try RLHFCheckpoint.saveLanguageModel(world.base, valueHead: nil, tokenizer: world.tokenizer,
                                              to: folder.appendingPathComponent(modelFolders.base))
         try RLHFCheckpoint.saveLanguageModel(world.sft, valueHead: nil, tokenizer: world.tokenizer,
@@ -46,10 +52,12 @@ public enum WorldStore {
                                            to: folder.appendingPathComponent(modelFolders.reward))
     }
 
-    /// Reads a world written by `save`.
+    /// Reads a world written by `save`; a folder without `recipe.json` is read with the built-in recipe.
     /// - Throws: `DataError` or `CheckpointError` naming the file at fault.
     public static func load(from folder: URL) throws -> World {
         func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+        let recipe = FileManager.default.fileExists(atPath: path(recipeFile))
+            ? try WorldRecipe.read(path: path(recipeFile)) : WorldRecipe.builtIn
         let base = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.base))
         let sft = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.sft))
         let reward = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.reward))
@@ -58,9 +66,14 @@ public enum WorldStore {
                             message: "not a reward model folder (no score head)")
         }
         let tokenizer = sft.tokenizer
+        guard tokenizer.tokens == recipe.vocabulary.tokens else {
+            throw DataError(file: path(recipeFile), line: nil, message: "its vocabulary is not the models' vocabulary")
+        }
         let (sftContext, rewardContext) = (base.model.config.contextLength, reward.model.config.contextLength)
         return World(
-            tokenizer: tokenizer, annotator: Annotator(tokenizer: tokenizer), base: base.model, sft: sft.model,
+            recipe: recipe, tokenizer: tokenizer,
+            annotator: Annotator(taste: recipe.taste, text: recipe.text, tokenizer: tokenizer),
+            base: base.model, sft: sft.model,
             reward: RewardModel(backbone: reward.model, head: rewardHead, eosID: tokenizer.eosID,
                                 padID: tokenizer.padID),
             sftTraining: try DataFiles.loadSFT(path: path("sft-train.jsonl"), tokenizer: tokenizer,

@@ -1,96 +1,101 @@
-/// The sentences of the built-in world, from which its corpus and its SFT data are made.
+/// The sentences of a world, from which its corpus, its SFT data and its prompts are made
+/// (the recipe's `text` section).
 ///
-/// A prompt asks for copy about one of five resorts; a response is one sentence about
-/// it. Some sentences are lively (fun, sun, swimming), some calm (quiet, tranquil),
-/// so that a simulated annotator has something to prefer. `{place}` stands for the
-/// resort named in the prompt.
-public enum WorldText {
-    /// The resorts, as they are written in prompts and responses.
-    public static let places = ["plantation palms", "gulf shores", "coral bay", "pine lake", "sandy cove"]
+/// A case binds slot names to words (`{"place": "gulf shores"}`, or `{"a": "two", "b": "three",
+/// "sum": "five"}`). Every prompt template filled with a case is a prompt; every response template
+/// filled with the same case answers it, so a template without slots answers every prompt. In the
+/// built-in world a prompt asks for copy about one of five resorts and a response is one sentence about it.
+public struct WorldText: Sendable, Equatable {
+    /// Slot values, one dictionary per case; `{name}` in a template stands for `case[name]`.
+    public var cases: [[String: String]]
+    /// Ways to ask; each is filled with each case.
+    public var promptTemplates: [String]
+    /// Answers; each is filled with the case of the prompt it answers.
+    public var responseTemplates: [String]
+    /// Filled responses no model is trained on, so that SFT's held-out loss measures generalisation:
+    /// they are left out of the corpus, and the SFT examples that end in one are the held-out set.
+    public var heldOutCompletions: [String]
+    /// Prompts whose SFT examples are held out of SFT too (their sentences stay in the corpus).
+    public var heldOutSFTPrompts: [String] = []
+    /// Prompts held out of PPO training, to measure generalisation.
+    public var heldOutPromptList: [String]
 
-    /// Ways to ask for copy; `{place}` is replaced by a resort.
-    public static let promptTemplates = [
-        "create a description for {place} .",
-        "describe {place} .",
-        "write an ad for {place} .",
-    ]
-
-    /// Response sentences. The first two are the seed article's own candidates.
-    public static let responseTemplates = [
-        "enjoy some fun in the sun at {place} .",
-        "a tranquil oasis of natural beauty .",
-        "swim and surf on the warm beach at {place} .",
-        "{place} is a quiet place to relax .",
-        "come to {place} for great food and warm nights .",
-        "relax by the water and enjoy the views .",
-        "{place} is perfect for your family .",
-        "discover the natural beauty of {place} .",
-        "enjoy the sun , the beach and great food !",
-        "stay with your family on the beach at {place} .",
-        "rest in a calm place by the water .",
-        "come for the views , stay for the food .",
-        "quiet days and calm nights at {place} .",
-        "great fun for your family !",
-        "swim in the warm water at {place} .",
-        "a perfect place to rest and relax .",
-        "warm days and great views at {place} !",
-        "discover some quiet beauty by the water .",
-    ]
-
-    /// Places whose prompts are held out of PPO training, to measure generalisation.
-    public static let heldOutPromptPairs: Set<String> = [
-        "describe coral bay .",
-        "write an ad for pine lake .",
-        "create a description for sandy cove .",
-    ]
-
-    /// `template` with `{place}` filled in.
-    public static func fill(_ template: String, place: String) -> String {
-        template.replacingOccurrences(of: "{place}", with: place)
+    public init(cases: [[String: String]], promptTemplates: [String], responseTemplates: [String],
+                heldOutCompletions: [String], heldOutPrompts: [String]) {
+        self.cases = cases
+        self.promptTemplates = promptTemplates
+        self.responseTemplates = responseTemplates
+        self.heldOutCompletions = heldOutCompletions
+        self.heldOutPromptList = heldOutPrompts
     }
 
-    /// Every prompt: each template with each place, in a fixed order.
-    public static var allPrompts: [String] {
-        promptTemplates.flatMap { template in places.map { fill(template, place: $0) } }
+    /// `template` with every `{name}` replaced by `values[name]`.
+    public static func fill(_ template: String, _ values: [String: String]) -> String {
+        var text = template
+        for name in values.keys.sorted() { text = text.replacingOccurrences(of: "{\(name)}", with: values[name]!) }
+        return text
+    }
+
+    /// `template` with `{place}` filled in (the built-in world's one slot).
+    public static func fill(_ template: String, place: String) -> String { fill(template, ["place": place]) }
+
+    /// Every (prompt, completion) the SFT data is made of, in a fixed order: each prompt template,
+    /// each case, each response template.
+    public var promptCompletions: [(prompt: String, completion: String)] {
+        promptTemplates.flatMap { template in
+            cases.flatMap { values in
+                responseTemplates.map { (Self.fill(template, values), Self.fill($0, values)) }
+            }
+        }
+    }
+
+    /// The distinct values of slot `name`, in case order.
+    public func values(of name: String) -> [String] {
+        var seen = Set<String>()
+        return cases.compactMap { $0[name] }.filter { seen.insert($0).inserted }
+    }
+
+    /// Every prompt: each template with each case, in a fixed order.
+    public var allPrompts: [String] {
+        promptTemplates.flatMap { template in cases.map { Self.fill(template, $0) } }
     }
 
     /// The prompts PPO trains on.
-    public static var trainingPrompts: [String] { allPrompts.filter { !heldOutPromptPairs.contains($0) } }
-
-    /// The prompts held out from PPO training.
-    public static var heldOutPrompts: [String] { allPrompts.filter { heldOutPromptPairs.contains($0) } }
-
-    /// Every response sentence for every place (once for those that name no place) and
-    /// every prompt, in a fixed order: the world's natural text, whose word pairs the
-    /// annotator calls natural.
-    public static var naturalText: [String] {
-        var sentences: [String] = []
-        for template in responseTemplates {
-            if template.contains("{place}") {
-                sentences += places.map { fill(template, place: $0) }
-            } else {
-                sentences.append(template)
-            }
-        }
-        return sentences + allPrompts
+    public var trainingPrompts: [String] {
+        let heldOut = Set(heldOutPromptList)
+        return allPrompts.filter { !heldOut.contains($0) }
     }
 
-    /// Sentences no model is trained on, so that SFT's held-out loss measures generalisation:
-    /// for the k-th response template that names a place, its sentence about place (k + 2) mod 5
-    /// (so the seed article's "enjoy some fun in the sun at gulf shores ." stays in).
-    /// Every template and every place still appears in training with the others; the held-out
-    /// SFT examples are these sentences after each prompt that asks about their place.
-    public static var heldOutCompletions: [(place: String, completion: String)] {
-        let placeTemplates = responseTemplates.filter { $0.contains("{place}") }
-        return placeTemplates.enumerated().map { index, template in
-            let place = places[(index + 2) % places.count]
-            return (place, fill(template, place: place))
+    /// The prompts held out from PPO training, in prompt order.
+    public var heldOutPrompts: [String] {
+        let heldOut = Set(heldOutPromptList)
+        return allPrompts.filter { heldOut.contains($0) }
+    }
+
+    /// Every response sentence for every case (once for those without slots) and every prompt,
+    /// each once, in a fixed order: the world's natural text, whose word pairs the annotator calls natural.
+    public var naturalText: [String] {
+        var sentences: [String] = []
+        for template in responseTemplates {
+            sentences += template.contains("{") ? cases.map { Self.fill(template, $0) } : [template]
         }
+        var seen = Set<String>()
+        return (sentences + allPrompts).filter { seen.insert($0).inserted }
     }
 
     /// The pre-training corpus: the natural text without the held-out completions.
-    public static var corpus: [String] {
-        let heldOut = Set(heldOutCompletions.map(\.completion))
+    public var corpus: [String] {
+        let heldOut = Set(heldOutCompletions)
         return naturalText.filter { !heldOut.contains($0) }
     }
+
+    // The built-in world's text, for code and tests that name it.
+    public static var builtIn: WorldText { WorldRecipe.builtIn.text }
+    public static var places: [String] { builtIn.values(of: "place") }
+    public static var promptTemplates: [String] { builtIn.promptTemplates }
+    public static var responseTemplates: [String] { builtIn.responseTemplates }
+    public static var allPrompts: [String] { builtIn.allPrompts }
+    public static var trainingPrompts: [String] { builtIn.trainingPrompts }
+    public static var heldOutPrompts: [String] { builtIn.heldOutPrompts }
+    public static var corpus: [String] { builtIn.corpus }
 }

@@ -1,36 +1,29 @@
 import RLHFEngine
 
-/// The words of the built-in world: a holiday-resort copywriting desk.
+/// The words of a world (the recipe's `vocabulary` section): every token in id order,
+/// with the padding and end tokens among them.
 ///
-/// 62 tokens in all (the limit is 64): two special tokens, three punctuation marks
-/// and the words of the seed article's example ("Create a description for Plantation
-/// Palms.", "Enjoy some fun in the sun at Gulf Shores.", "A Tranquil Oasis of Natural
-/// Beauty.") plus what the world's sentences need.
-public enum WorldVocabulary {
-    public static let padToken = "<pad>"
-    public static let eosToken = "<|endoftext|>"
-
+/// The built-in world's 62 tokens are two special tokens, three punctuation marks and the words
+/// of the seed article's example ("Create a description for Plantation Palms.", "Enjoy some fun in
+/// the sun at Gulf Shores.", "A Tranquil Oasis of Natural Beauty.") plus what its sentences need.
+public struct WorldVocabulary: Sendable, Equatable {
+    public var padToken: String
+    public var eosToken: String
     /// Every token, in id order.
-    public static let tokens: [String] = [
-        padToken, eosToken,
-        ".", "!", ",",
-        // From the seed's example lines.
-        "create", "a", "description", "for", "plantation", "palms",
-        "enjoy", "some", "fun", "in", "the", "sun", "at", "gulf", "shores",
-        "tranquil", "oasis", "of", "natural", "beauty",
-        // Prompts.
-        "describe", "write", "an", "ad",
-        // Places.
-        "coral", "bay", "pine", "lake", "sandy", "cove",
-        // Lively words.
-        "swim", "surf", "warm", "beach", "great",
-        // Calm words.
-        "quiet", "calm", "relax", "rest",
-        // Everything else the sentences need.
-        "and", "is", "to", "on", "your", "family", "food", "nights", "views", "water",
-        "perfect", "place", "come", "discover", "by", "with", "stay", "days",
-    ]
+    public var tokens: [String]
+
+    public init(padToken: String, eosToken: String, tokens: [String]) {
+        self.padToken = padToken
+        self.eosToken = eosToken
+        self.tokens = tokens
+    }
 
     /// The world's tokenizer.
-    public static let tokenizer = Tokenizer(tokens: tokens, padToken: padToken, eosToken: eosToken)
+    public var tokenizer: Tokenizer { Tokenizer(tokens: tokens, padToken: padToken, eosToken: eosToken) }
+
+    // The built-in world's vocabulary, for code and tests that name it.
+    public static let padToken = WorldRecipe.builtIn.vocabulary.padToken
+    public static let eosToken = WorldRecipe.builtIn.vocabulary.eosToken
+    public static let tokens = WorldRecipe.builtIn.vocabulary.tokens
+    public static let tokenizer = WorldRecipe.builtIn.vocabulary.tokenizer
 }
