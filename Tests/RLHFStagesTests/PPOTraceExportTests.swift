@@ -68,8 +68,8 @@ struct PPOTraceExportTests {
         trace.config.missingEOSPenalty = 1
         trace.klCoefUsed = 0.0625
         let config = try #require(try object(PPOTraceExport.json(trace))["config"] as? [String: Any])
-        // Every name PPOConfig.namedValues lists, plus the token ids and the beta used.
-        let names = Set(trace.config.namedValues.map(\.0))
+        // Every name PPOConfig.fields declares, plus the token ids and the beta used.
+        let names = Set(PPOConfig.fields.map(\.name))
         #expect(Set(config.keys) == names.union(["eos_token_id", "pad_token_id", "kl_coef_used"]))
         #expect(config["adaptive_kl_target"] is NSNull)
         #expect(config["whiten_rewards"] as? Bool == false)
@@ -88,17 +88,19 @@ struct PPOTraceExportTests {
         #expect(text.contains(#""adam_epsilon": 1e-08,"#))
     }
 
-    @Test("config values agree with PPOConfig.namedValues")
-    func configAgreesWithNamedValues() throws {
+    @Test("config values are PPOConfig.fields' JSON, and read back into the same config")
+    func configAgreesWithFields() throws {
         var trace = Self.referenceTrace()
         trace.config.adaptiveKLTarget = 6
         trace.config.whitenRewards = true
         trace.config.klEstimator = .k3
+        trace.config.scorePosition = .afterEOS
         let text = String(decoding: PPOTraceExport.json(trace), as: UTF8.self)
-        for (name, value) in trace.config.namedValues {
-            let json = value == "none" ? "null" : (Double(value) == nil && value != "true" && value != "false" ? "\"\(value)\"" : value)
-            #expect(text.contains("\"\(name)\": \(json)"), "\(name) = \(value)")
+        for field in PPOConfig.fields {
+            let json = field.json(trace.config).rendered(compact: true)
+            #expect(text.contains("\"\(field.name)\": \(json)"), "\(field.name) = \(json)")
         }
+        #expect(try PPOTraceExport.decode(Data(text.utf8), file: "t.json").config == trace.config)
     }
 
     @Test("every Double comes back bit for bit, including awkward ones")

@@ -225,25 +225,9 @@ public enum PPOTraceExport {
         return .object(top)
     }
 
-    /// Every setting under TRL's name, with JSON types; plus the token ids and the beta used.
+    /// Every setting under TRL's name (`PPOConfig.fields`), with JSON types; plus the token ids and the beta used.
     static func configEntries(_ trace: PPOTrace) -> [(String, JSONText)] {
-        let c = trace.config
-        return [
-            ("kl_coef", .double(c.klCoef)), ("kl_estimator", .string(c.klEstimator.rawValue)),
-            ("adaptive_kl_target", c.adaptiveKLTarget.map(JSONText.double) ?? .null),
-            ("adaptive_kl_horizon", .double(c.adaptiveKLHorizon)),
-            ("gamma", .double(c.gamma)), ("lam", .double(c.lam)), ("cliprange", .double(c.cliprange)),
-            ("cliprange_value", .double(c.cliprangeValue)), ("vf_coef", .double(c.vfCoef)),
-            ("entropy_coef", .double(c.entropyCoef)), ("num_ppo_epochs", .integer(c.numPPOEpochs)),
-            ("num_mini_batches", .integer(c.numMiniBatches)), ("batch_size", .integer(c.batchSize)),
-            ("whiten_rewards", .bool(c.whitenRewards)),
-            ("missing_eos_penalty", c.missingEOSPenalty.map(JSONText.double) ?? .null),
-            ("missing_eos_mode", .string(c.missingEOSMode.rawValue)),
-            ("learning_rate", .double(c.learningRate)), ("adam_beta1", .double(c.adamBeta1)),
-            ("adam_beta2", .double(c.adamBeta2)), ("adam_epsilon", .double(c.adamEpsilon)),
-            ("max_grad_norm", .double(c.maxGradNorm)), ("temperature", .double(c.temperature)),
-            ("top_k", .integer(c.topK)), ("response_length", .integer(c.responseLength)),
-            ("score_position", .string(c.scorePosition.rawValue)),
+        PPOConfig.fields.map { ($0.name, $0.json(trace.config)) } + [
             ("eos_token_id", .integer(trace.eosTokenID)), ("pad_token_id", .integer(trace.padTokenID)),
             ("kl_coef_used", .double(trace.klCoefUsed)),
         ]

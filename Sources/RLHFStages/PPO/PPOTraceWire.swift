@@ -51,56 +51,13 @@ enum Wire {
         let klCoefUsed: Double
 
         init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: Key.self)
-            func number(_ name: String) throws -> Double { try c.decode(Double.self, forKey: Key(name)) }
-            func integer(_ name: String) throws -> Int { try c.decode(Int.self, forKey: Key(name)) }
-            func optionalNumber(_ name: String) throws -> Double? {
-                guard c.contains(Key(name)) else {
-                    throw DecodingError.keyNotFound(Key(name), .init(codingPath: c.codingPath, debugDescription: "missing"))
-                }
-                return try c.decodeIfPresent(Double.self, forKey: Key(name))
-            }
-            func choice<Choice: RawRepresentable<String> & CaseIterable>(_ name: String, _: Choice.Type) throws -> Choice {
-                let raw = try c.decode(String.self, forKey: Key(name))
-                guard let value = Choice(rawValue: raw) else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: Key(name), in: c,
-                        debugDescription: "\"\(raw)\" is not one of \(Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
-                }
-                return value
-            }
+            let c = try decoder.container(keyedBy: ConfigKey.self)
             var config = PPOConfig()
-            config.klCoef = try number("kl_coef")
-            config.klEstimator = try choice("kl_estimator", PPOConfig.KLEstimator.self)
-            config.adaptiveKLTarget = try optionalNumber("adaptive_kl_target")
-            config.adaptiveKLHorizon = try number("adaptive_kl_horizon")
-            config.gamma = try number("gamma")
-            config.lam = try number("lam")
-            config.cliprange = try number("cliprange")
-            config.cliprangeValue = try number("cliprange_value")
-            config.vfCoef = try number("vf_coef")
-            config.entropyCoef = try number("entropy_coef")
-            config.numPPOEpochs = try integer("num_ppo_epochs")
-            config.numMiniBatches = try integer("num_mini_batches")
-            config.batchSize = try integer("batch_size")
-            config.whitenRewards = try c.decode(Bool.self, forKey: Key("whiten_rewards"))
-            config.missingEOSPenalty = try optionalNumber("missing_eos_penalty")
-            config.missingEOSMode = try choice("missing_eos_mode", PPOConfig.MissingEOSMode.self)
-            config.learningRate = try number("learning_rate")
-            config.adamBeta1 = try number("adam_beta1")
-            config.adamBeta2 = try number("adam_beta2")
-            config.adamEpsilon = try number("adam_epsilon")
-            config.maxGradNorm = try number("max_grad_norm")
-            config.temperature = try number("temperature")
-            config.topK = try integer("top_k")
-            config.responseLength = try integer("response_length")
-            // Absent from traces written before the setting existed: the score sat on EOS.
-            config.scorePosition = try c.contains(Key("score_position"))
-                ? choice("score_position", PPOConfig.ScorePosition.self) : .eos
+            for field in PPOConfig.fields { try field.decode(&config, from: c) }
             value = config
-            eosTokenID = try integer("eos_token_id")
-            padTokenID = try integer("pad_token_id")
-            klCoefUsed = try number("kl_coef_used")
+            eosTokenID = try c.decode(Int.self, forKey: ConfigKey("eos_token_id"))
+            padTokenID = try c.decode(Int.self, forKey: ConfigKey("pad_token_id"))
+            klCoefUsed = try c.decode(Double.self, forKey: ConfigKey("kl_coef_used"))
         }
     }
 
