@@ -25,6 +25,8 @@ struct SettingDeclarationTests {
             #expect(completions.contains(name), "completion offers \(name)")
         }
         #expect(shown.split(separator: "\n").count > Self.names.count)
+        let help = fixture.run("help set").replacingOccurrences(of: "\n  ", with: " ")
+        for name in Self.names { #expect(help.contains(" \(name),") || help.contains(" \(name).")) }
     }
 
     @Test("a changed PPO setting reaches the trace: set, export trace and read it back", arguments: [

@@ -59,8 +59,7 @@ enum AlgorithmCommands {
                     + "\ntrain grpo N [FILE]  N GRPO iterations (generation_batch_size completions, "
                     + "num_iterations Adam steps each),\n                    on the training prompts or FILE's; "
                     + "likewise train rloo N [FILE].",
-                complete: { session, arguments in
-                    arguments.isEmpty ? command.complete(session, arguments) + ["grpo", "rloo"] : [] }) { call in
+                complete: nil) { call in
             guard let stage = call.arguments.first, let algorithm = AlgorithmState.Algorithm(rawValue: stage),
                   algorithm != .ppo else {
                 try command.run(call)
@@ -68,7 +67,7 @@ enum AlgorithmCommands {
             }
             let session = call.session
             let iterations = try call.integer(1, name: "N", range: 1...100_000)
-            if call.arguments.count > 3 { throw CommandError("too many arguments; usage: train \(stage) N [FILE]") }
+            try call.expectAtMost(3)
             let file = call.arguments.count > 2 ? call.interpreter.resolve(call.arguments[2]) : nil
             let pool = try PromptFiles.pool(file, session: session)
             let trainer = session.algorithms.trainer(algorithm, session: session)!

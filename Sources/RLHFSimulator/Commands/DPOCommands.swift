@@ -21,7 +21,7 @@ enum DPOCommands {
     ) { call in
         let session = call.session
         let count = try call.integer(0, name: "N", default: 4, range: 1...1000)
-        try call.expectAtMost(2, usage: "pairs [N] [FILE]")
+        try call.expectAtMost(2)
         let file = call.arguments.count > 1 ? call.arguments[1] : nil
         let all = try file.map {
             try DataFiles.loadPreferences(path: call.interpreter.resolve($0), tokenizer: session.tokenizer)
@@ -66,7 +66,7 @@ enum DPOCommands {
 
     /// `export dpo FILE [PAIRS]`: the DPO trace of PAIRS' pairs or the held-out ones (docs/dpo.md).
     static func export(_ call: Invocation) throws {
-        guard (2...3).contains(call.arguments.count) else { throw CommandError("usage: export dpo FILE [PAIRS]") }
+        guard (2...3).contains(call.arguments.count) else { throw call.usageError() }
         let session = call.session
         let source = call.arguments.count == 3 ? call.arguments[2] : nil
         let pairs = try source.map {

@@ -160,7 +160,7 @@ enum InspectCommands {
     static func target(_ call: Invocation) throws -> (rollout: Rollout, label: String, batch: RolloutBatch,
                                                        fromBatch: Bool) {
         let session = call.session
-        try call.expectAtMost(1, usage: "reward|advantages|credit [N]")
+        try call.expectAtMost(1)
         if !call.arguments.isEmpty {
             guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one") }
             let index = try call.integer(0, name: "N", range: 0...(batch.rollouts.count - 1))
