@@ -18,7 +18,7 @@ struct PPOTraceExportTests {
         config.missingEOSPenalty = PPOSmall.missingEOSPenalty
         config.batchSize = 3
         let rollouts = PPOSmall.rollouts.enumerated().map { index, r in
-            PPOTrace.RolloutRecord(
+            rolloutRecord(
                 promptTokens: [5, 6, 7], responseTokens: Array(repeating: 11 + index, count: r.logprobs.count - 1) + [r.endedWithEOS ? 1 : 13],
                 endedWithEOS: r.endedWithEOS, logprobs: r.logprobs, refLogprobs: r.refLogprobs, values: r.values,
                 rmScore: r.rmScore, score: r.score, goldScore: index == 1 ? nil : Double(index) - 0.5,
@@ -26,18 +26,23 @@ struct PPOTraceExportTests {
                 deltas: r.deltas, rawAdvantages: r.rawAdvantages, advantages: r.advantages, returns: r.returns)
         }
         func split(_ flat: [Double]) -> [[Double]] { [Array(flat[0..<4]), Array(flat[4...])] }
-        let update = PPOTrace.UpdateRecord(
-            epoch: 0, minibatch: 0, rolloutIndices: PPOSmall.Update.rolloutIndices,
-            newLogprobs: PPOSmall.Update.newLogprobs, newValues: PPOSmall.Update.newValues,
-            ratio: split(PPOSmall.Update.ratio),
-            pgLossesUnclipped: split(PPOSmall.Update.pgLossesUnclipped),
-            pgLossesClipped: split(PPOSmall.Update.pgLossesClipped),
-            vfLossesUnclipped: [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8, 0.9]],
-            vfLossesClipped: [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8, 0.9]],
-            entropy: [[3.1, 3.2, 3.3, 3.4], [3.5, 3.6, 3.7, 3.8, 3.9]],
-            pgLoss: PPOSmall.Update.pgLoss, vfLoss: PPOSmall.Update.vfLoss, loss: PPOSmall.Update.loss,
-            clipfrac: PPOSmall.Update.clipfrac, vfClipfrac: PPOSmall.Update.vfClipfrac,
-            approxkl: PPOSmall.Update.approxkl, entropyMean: 3.5, ratioMean: 1.1, gradNorm: 0.75)
+        var update = MinibatchRecord.empty
+        update.rolloutIndices = PPOSmall.Update.rolloutIndices
+        update.newLogprobs = PPOSmall.Update.newLogprobs
+        update.newValues = PPOSmall.Update.newValues
+        update.ratio = split(PPOSmall.Update.ratio)
+        update.pgLossesUnclipped = split(PPOSmall.Update.pgLossesUnclipped)
+        update.pgLossesClipped = split(PPOSmall.Update.pgLossesClipped)
+        update.vfLossesUnclipped = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8, 0.9]]
+        update.vfLossesClipped = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8, 0.9]]
+        update.entropy = [[3.1, 3.2, 3.3, 3.4], [3.5, 3.6, 3.7, 3.8, 3.9]]
+        update.pgLoss = PPOSmall.Update.pgLoss
+        update.vfLoss = PPOSmall.Update.vfLoss
+        update.loss = PPOSmall.Update.loss
+        update.clipfrac = PPOSmall.Update.clipfrac
+        update.vfClipfrac = PPOSmall.Update.vfClipfrac
+        update.approxkl = PPOSmall.Update.approxkl
+        (update.entropyMean, update.ratioMean, update.gradNorm) = (3.5, 1.1, 0.75)
         return PPOTrace(config: config, eosTokenID: 1, padTokenID: 0, klCoefUsed: PPOSmall.klCoef,
                         rollouts: rollouts, updates: [update], metrics: nil)
     }
