@@ -34,7 +34,8 @@ struct CommandUsageTests {
         #expect(complete("train ") == ["dpo", "grpo", "ppo", "rloo", "rm", "sft"])
         #expect(complete("answer ") == ["0", "1", "annotator", "skip"])
         #expect(complete("batch ").isEmpty)
-        #expect(Command.literals(in: "label [0|1|skip|annotator|clear]", at: 0) == ["0", "1", "skip", "annotator", "clear"])
+        #expect(Command.literals(in: "label [0|1|skip|annotator|clear]", at: 0)
+            == ["0", "1", "skip", "annotator", "clear"])
         #expect(Command.literals(in: "export trace FILE | export dpo FILE [PAIRS]", at: 1).isEmpty)
     }
 }

@@ -52,7 +52,8 @@ enum AlgorithmCommands {
     // MARK: - train grpo|rloo N [FILE]
 
     private static func train(_ command: Command) -> Command {
-        Command(command.name, aliases: command.aliases, usage: command.usage.replacingOccurrences(of: "ppo|", with: "ppo|grpo|rloo|"),
+        Command(command.name, aliases: command.aliases,
+                usage: command.usage.replacingOccurrences(of: "ppo|", with: "ppo|grpo|rloo|"),
                 summary: command.summary,
                 details: command.details
                     + "\ntrain grpo N [FILE]  N GRPO iterations (generation_batch_size completions, "

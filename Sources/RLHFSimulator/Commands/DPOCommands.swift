@@ -92,7 +92,8 @@ enum DPOCommands {
         let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
                                  config: config)
         let source = file.map { "of \($0)" } ?? "training pairs"
-        call.console.line(Format.wrapped("DPO: \(steps) step\(steps == 1 ? "" : "s") of \(config.perDeviceTrainBatchSize) pairs "
+        let batch = config.perDeviceTrainBatchSize
+        call.console.line(Format.wrapped("DPO: \(steps) step\(steps == 1 ? "" : "s") of \(batch) pairs "
             + "from the \(training.count) \(source), beta \(Format.short(config.beta)), "
             + "loss_type \(config.lossType.rawValue); the reference is the SFT model, and no reward model is used."))
         let heldOut = session.data.preferenceHeldOut

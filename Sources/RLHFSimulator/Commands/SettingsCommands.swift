@@ -14,7 +14,8 @@ enum SettingsCommands {
         guard call.arguments.count == 2 else { throw call.usageError(" (`show` lists the names)") }
         guard let setting = Setting.named(call.arguments[0]) else {
             let name = call.arguments[0]
-            let suggestion = EditDistance.nearest(to: name, among: Setting.all.map(\.name), maximum: max(3, name.count / 2))
+            let suggestion = EditDistance.nearest(to: name, among: Setting.all.map(\.name),
+                                                  maximum: max(3, name.count / 2))
                 .map { "; did you mean \"\($0)\"?" } ?? ""
             throw CommandError("unknown setting \(Format.quoted(name))\(suggestion) (`show` lists them)")
         }
@@ -45,7 +46,8 @@ enum SettingsCommands {
         for setting in chosen { table.add([setting.name, setting.read(call.session), setting.meaning]) }
         call.console.line(table.render())
         if call.arguments.isEmpty {
-            call.console.line("  seed \(call.session.seed); current beta \(Format.fixed(call.session.trainer.klCoef, 4))")
+            let beta = Format.fixed(call.session.trainer.klCoef, 4)
+            call.console.line("  seed \(call.session.seed); current beta \(beta)")
         }
     }
 

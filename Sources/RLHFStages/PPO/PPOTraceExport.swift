@@ -123,7 +123,8 @@ public enum PPOTraceExport {
             for field in MinibatchRecord.fields where field.shape == .rowsPerRollout {
                 let array = field.arrays(step) ?? []
                 guard array.count == step.rolloutIndices.count else {
-                    return "updates[\(index)].\(field.name) has \(array.count) rows for \(step.rolloutIndices.count) rollouts"
+                    return "updates[\(index)].\(field.name) has \(array.count) rows for "
+                        + "\(step.rolloutIndices.count) rollouts"
                 }
                 for (row, rollout) in step.rolloutIndices.enumerated()
                 where array[row].count != trace.rollouts[rollout].responseTokens.count {
@@ -161,7 +162,11 @@ public enum PPOTraceExport {
         func path(_ keys: [CodingKey]) -> String {
             var text = ""
             for key in keys {
-                if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += (text.isEmpty ? "" : ".") + key.stringValue
+                }
             }
             return text.isEmpty ? "the top level" : text
         }

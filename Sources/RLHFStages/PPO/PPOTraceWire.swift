@@ -21,7 +21,8 @@ enum Wire {
             }
             version = try container.decode(Int.self, forKey: ConfigKey("version"))
             guard version == PPOTrace.version else {
-                throw PPOTraceError(file: "", message: "version \(version) is not supported (this build reads version \(PPOTrace.version))")
+                throw PPOTraceError(file: "", message: "version \(version) is not supported "
+                    + "(this build reads version \(PPOTrace.version))")
             }
             config = try container.decode(Config.self, forKey: ConfigKey("config"))
             rollouts = try container.decode([RolloutEntry].self, forKey: ConfigKey("rollouts"))
