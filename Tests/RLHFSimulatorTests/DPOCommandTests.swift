@@ -82,7 +82,7 @@ struct DPOCommandTests {
     func settingsAndErrors() throws {
         let fixture = try SessionFixture()
         #expect(fixture.run("set dpo.loss_type ipo") == "dpo.loss_type = ipo\n")
-        #expect(fixture.run("set dpo.loss_type squared").hasPrefix("error: dpo.loss_type takes sigmoid, hinge, ipo"))
+        #expect(fixture.run("set dpo.loss_type squared").hasPrefix("error: dpo.loss_type takes one of sigmoid, hinge, ipo"))
         #expect(fixture.run("set dpo.beta 0").hasPrefix("error: dpo.beta takes a number"))
         #expect(fixture.run("show dpo.learning_rate").contains("0.0001"))
         #expect(fixture.run("pairs 1").contains("mean log-prob per token, beta 0.1, loss_type ipo"))

@@ -32,7 +32,7 @@ struct InspectViewTests {
         _ = fixture.run("set gamma 0.5")
         let advantages = fixture.run("advantages 0")
         #expect(advantages.contains("gamma = 1.00"))
-        #expect(advantages.contains("Settings changed since this batch was computed: gamma 1.0 (now 0.5)"))
+        #expect(advantages.contains("Settings changed since this batch was computed: gamma 1 (now 0.5)"))
         // credit splits with the batch's gamma, so its table is the one it showed before the change.
         let after = fixture.run("credit 0")
         #expect(after.hasPrefix(before.trimmingCharacters(in: .newlines)))
@@ -105,7 +105,7 @@ struct ReadmeDefaultsTests {
     @Test("the README's \"here\" column is PPOConfig's defaults")
     func defaultsColumnMatches() throws {
         let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let defaults = Dictionary(uniqueKeysWithValues: PPOConfig().namedValues)
+        let defaults = Dictionary(uniqueKeysWithValues: PPOConfig.fields.map { ($0.name, $0.read(PPOConfig())) })
         var checked = 0
         for line in readme.split(separator: "\n") where line.hasPrefix("| `") {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -18,7 +18,7 @@ struct PPOTraceExportTests {
         config.missingEOSPenalty = PPOSmall.missingEOSPenalty
         config.batchSize = 3
         let rollouts = PPOSmall.rollouts.enumerated().map { index, r in
-            PPOTrace.RolloutRecord(
+            rolloutRecord(
                 promptTokens: [5, 6, 7], responseTokens: Array(repeating: 11 + index, count: r.logprobs.count - 1) + [r.endedWithEOS ? 1 : 13],
                 endedWithEOS: r.endedWithEOS, logprobs: r.logprobs, refLogprobs: r.refLogprobs, values: r.values,
                 rmScore: r.rmScore, score: r.score, goldScore: index == 1 ? nil : Double(index) - 0.5,
@@ -26,18 +26,23 @@ struct PPOTraceExportTests {
                 deltas: r.deltas, rawAdvantages: r.rawAdvantages, advantages: r.advantages, returns: r.returns)
         }
         func split(_ flat: [Double]) -> [[Double]] { [Array(flat[0..<4]), Array(flat[4...])] }
-        let update = PPOTrace.UpdateRecord(
-            epoch: 0, minibatch: 0, rolloutIndices: PPOSmall.Update.rolloutIndices,
-            newLogprobs: PPOSmall.Update.newLogprobs, newValues: PPOSmall.Update.newValues,
-            ratio: split(PPOSmall.Update.ratio),
-            pgLossesUnclipped: split(PPOSmall.Update.pgLossesUnclipped),
-            pgLossesClipped: split(PPOSmall.Update.pgLossesClipped),
-            vfLossesUnclipped: [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8, 0.9]],
-            vfLossesClipped: [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8, 0.9]],
-            entropy: [[3.1, 3.2, 3.3, 3.4], [3.5, 3.6, 3.7, 3.8, 3.9]],
-            pgLoss: PPOSmall.Update.pgLoss, vfLoss: PPOSmall.Update.vfLoss, loss: PPOSmall.Update.loss,
-            clipfrac: PPOSmall.Update.clipfrac, vfClipfrac: PPOSmall.Update.vfClipfrac,
-            approxkl: PPOSmall.Update.approxkl, entropyMean: 3.5, ratioMean: 1.1, gradNorm: 0.75)
+        var update = MinibatchRecord.empty
+        update.rolloutIndices = PPOSmall.Update.rolloutIndices
+        update.newLogprobs = PPOSmall.Update.newLogprobs
+        update.newValues = PPOSmall.Update.newValues
+        update.ratio = split(PPOSmall.Update.ratio)
+        update.pgLossesUnclipped = split(PPOSmall.Update.pgLossesUnclipped)
+        update.pgLossesClipped = split(PPOSmall.Update.pgLossesClipped)
+        update.vfLossesUnclipped = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8, 0.9]]
+        update.vfLossesClipped = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8, 0.9]]
+        update.entropy = [[3.1, 3.2, 3.3, 3.4], [3.5, 3.6, 3.7, 3.8, 3.9]]
+        update.pgLoss = PPOSmall.Update.pgLoss
+        update.vfLoss = PPOSmall.Update.vfLoss
+        update.loss = PPOSmall.Update.loss
+        update.clipfrac = PPOSmall.Update.clipfrac
+        update.vfClipfrac = PPOSmall.Update.vfClipfrac
+        update.approxkl = PPOSmall.Update.approxkl
+        (update.entropyMean, update.ratioMean, update.gradNorm) = (3.5, 1.1, 0.75)
         return PPOTrace(config: config, eosTokenID: 1, padTokenID: 0, klCoefUsed: PPOSmall.klCoef,
                         rollouts: rollouts, updates: [update], metrics: nil)
     }
@@ -68,8 +73,8 @@ struct PPOTraceExportTests {
         trace.config.missingEOSPenalty = 1
         trace.klCoefUsed = 0.0625
         let config = try #require(try object(PPOTraceExport.json(trace))["config"] as? [String: Any])
-        // Every name PPOConfig.namedValues lists, plus the token ids and the beta used.
-        let names = Set(trace.config.namedValues.map(\.0))
+        // Every name PPOConfig.fields declares, plus the token ids and the beta used.
+        let names = Set(PPOConfig.fields.map(\.name))
         #expect(Set(config.keys) == names.union(["eos_token_id", "pad_token_id", "kl_coef_used"]))
         #expect(config["adaptive_kl_target"] is NSNull)
         #expect(config["whiten_rewards"] as? Bool == false)
@@ -88,17 +93,19 @@ struct PPOTraceExportTests {
         #expect(text.contains(#""adam_epsilon": 1e-08,"#))
     }
 
-    @Test("config values agree with PPOConfig.namedValues")
-    func configAgreesWithNamedValues() throws {
+    @Test("config values are PPOConfig.fields' JSON, and read back into the same config")
+    func configAgreesWithFields() throws {
         var trace = Self.referenceTrace()
         trace.config.adaptiveKLTarget = 6
         trace.config.whitenRewards = true
         trace.config.klEstimator = .k3
+        trace.config.scorePosition = .afterEOS
         let text = String(decoding: PPOTraceExport.json(trace), as: UTF8.self)
-        for (name, value) in trace.config.namedValues {
-            let json = value == "none" ? "null" : (Double(value) == nil && value != "true" && value != "false" ? "\"\(value)\"" : value)
-            #expect(text.contains("\"\(name)\": \(json)"), "\(name) = \(value)")
+        for field in PPOConfig.fields {
+            let json = field.json(trace.config).rendered(compact: true)
+            #expect(text.contains("\"\(field.name)\": \(json)"), "\(field.name) = \(json)")
         }
+        #expect(try PPOTraceExport.decode(Data(text.utf8), file: "t.json").config == trace.config)
     }
 
     @Test("every Double comes back bit for bit, including awkward ones")

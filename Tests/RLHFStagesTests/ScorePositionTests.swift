@@ -8,7 +8,7 @@ struct ScorePositionTests {
     /// Two response tokens (a, EOS): k1 kl = [0.5, -1], beta 0.1, score 2, V = [0.3, 0.6], V(s after EOS) = 0.8.
     static func batch(_ position: PPOConfig.ScorePosition, lambda: Double, endedWithEOS: Bool = true,
                       responseLength: Int = 16) throws -> RolloutBatch {
-        let record = PPOTrace.RolloutRecord(
+        let record = rolloutRecord(
             promptTokens: [5, 6], responseTokens: [7, endedWithEOS ? 1 : 8], endedWithEOS: endedWithEOS,
             logprobs: [-1, -2], refLogprobs: [-1.5, -1], values: [0.3, 0.6], rmScore: 2, score: 2, goldScore: nil,
             kl: [], nonScoreRewards: [], rewards: [], deltas: [], rawAdvantages: [], advantages: [], returns: [],

@@ -8,34 +8,33 @@ import RLHFStages
 enum AlgorithmCommands {
     /// `command`, dispatching on the session's algorithm where the verb has a group form.
     static func dispatching(_ command: Command) -> Command {
+        if let form = groupForms.first(where: { $0.verb == command.name }) {
+            return wrap(command, details: form.details, group: form.view)
+        }
         switch command.name {
-        case "batch":
-            return wrap(command,
-                        details: "Under GRPO or RLOO (`set algorithm`): `batch [N] [FILE]` samples num_generations "
-                + "completions of each of N prompts\n(default generation_batch_size / num_generations) "
-                + "and shows the groups.",
-                group: GroupViews.batch)
-        case "advantages":
-            return wrap(command, details: "Under GRPO or RLOO: `advantages [G]`, each group's mean and std and each "
-                + "completion's advantage (group G only).", group: GroupViews.advantages)
-        case "credit":
-            return wrap(command, details: "Under GRPO or RLOO: `credit [N]`, completion N's tokens all carry its one "
-                + "advantage, beside PPO's GAE A_t for the same tokens.", group: GroupViews.credit)
-        case "update":
-            return wrap(command,
-                        details: "Under GRPO or RLOO: num_iterations Adam steps on the whole batch; `update step` "
-                + "shows per token (RLOO: per completion)\nthe ratio, the clip, the loss term and the weight "
-                + "loss_type gives it.",
-                group: GroupViews.update)
-        case "export":
-            return wrap(command, details: "Under GRPO or RLOO: the group batch and its steps, as docs/group-trace.md "
-                + "describes.", group: GroupViews.export)
         case "train": return train(command)
         case "set": return set(command)
         case "show": return show(command)
         default: return command
         }
     }
+
+    /// The verbs with a group form: under GRPO or RLOO, what `help VERB` adds and the view that runs instead.
+    private static let groupForms: [(verb: String, details: String,
+                                     view: @Sendable (Invocation, GroupAlgorithm) throws -> Void)] = [
+        ("batch", "Under GRPO or RLOO (`set algorithm`): `batch [N] [FILE]` samples num_generations completions "
+            + "of each of N prompts\n(default generation_batch_size / num_generations) and shows the groups.",
+         GroupViews.batch),
+        ("advantages", "Under GRPO or RLOO: `advantages [G]`, each group's mean and std and each completion's "
+            + "advantage (group G only).", GroupViews.advantages),
+        ("credit", "Under GRPO or RLOO: `credit [N]`, completion N's tokens all carry its one advantage, beside "
+            + "PPO's GAE A_t for the same tokens.", GroupViews.credit),
+        ("update", "Under GRPO or RLOO: num_iterations Adam steps on the whole batch; `update step` shows per token "
+            + "(RLOO: per completion)\nthe ratio, the clip, the loss term and the weight loss_type gives it.",
+         GroupViews.update),
+        ("export", "Under GRPO or RLOO: the group batch and its steps, as docs/group-trace.md describes.",
+         GroupViews.export),
+    ]
 
     private static func wrap(_ command: Command, details: String,
                              group: @escaping @Sendable (Invocation, GroupAlgorithm) throws -> Void) -> Command {
@@ -53,14 +52,14 @@ enum AlgorithmCommands {
     // MARK: - train grpo|rloo N [FILE]
 
     private static func train(_ command: Command) -> Command {
-        Command(command.name, aliases: command.aliases, usage: command.usage.replacingOccurrences(of: "ppo|", with: "ppo|grpo|rloo|"),
+        Command(command.name, aliases: command.aliases,
+                usage: command.usage.replacingOccurrences(of: "ppo|", with: "ppo|grpo|rloo|"),
                 summary: command.summary,
                 details: command.details
                     + "\ntrain grpo N [FILE]  N GRPO iterations (generation_batch_size completions, "
                     + "num_iterations Adam steps each),\n                    on the training prompts or FILE's; "
                     + "likewise train rloo N [FILE].",
-                complete: { session, arguments in
-                    arguments.isEmpty ? command.complete(session, arguments) + ["grpo", "rloo"] : [] }) { call in
+                complete: nil) { call in
             guard let stage = call.arguments.first, let algorithm = AlgorithmState.Algorithm(rawValue: stage),
                   algorithm != .ppo else {
                 try command.run(call)
@@ -68,7 +67,7 @@ enum AlgorithmCommands {
             }
             let session = call.session
             let iterations = try call.integer(1, name: "N", range: 1...100_000)
-            if call.arguments.count > 3 { throw CommandError("too many arguments; usage: train \(stage) N [FILE]") }
+            try call.expectAtMost(3)
             let file = call.arguments.count > 2 ? call.interpreter.resolve(call.arguments[2]) : nil
             let pool = try PromptFiles.pool(file, session: session)
             let trainer = session.algorithms.trainer(algorithm, session: session)!

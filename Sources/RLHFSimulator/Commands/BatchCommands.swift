@@ -12,7 +12,7 @@ enum BatchCommands {
         details: "Each rollout is sampled from the policy; then one pass of the policy, the reference and the\ncritic gives log-probs and values, the reward model scores each response, and the advantages\nare computed and whitened over the whole batch. `reward N`, `advantages N`, `credit N` inspect one.\nFILE is JSONL with {\"prompt\": ...} or the seed's {\"input_text\": ...} per line; prompts are drawn from it at random."
     ) { call in
         let session = call.session
-        try call.expectAtMost(2, usage: "batch [N] [FILE]")
+        try call.expectAtMost(2)
         let count = try call.integer(0, name: "N", default: session.config.batchSize, range: 1...256)
         let pool = try PromptFiles.pool(call.arguments.count > 1 ? call.interpreter.resolve(call.arguments[1]) : nil, session: session)
         let prompts = (0..<count).map { _ in pool[session.random.nextInt(below: pool.count)] }
@@ -45,11 +45,10 @@ enum BatchCommands {
     static let update = Command(
         "update", aliases: ["u"], usage: "update [step]",
         summary: "one PPO update on the last batch (`update step`: one minibatch at a time)",
-        details: "num_ppo_epochs passes, each over num_mini_batches shuffled minibatches; each minibatch is one Adam\nstep on pg_loss + vf_coef * vf_loss. `update step` shows, per token, the ratio, whether it was clipped\nand its loss term; after the last step, how the probability of each taken token moved.",
-        complete: { _, arguments in arguments.isEmpty ? ["step"] : [] }
+        details: "num_ppo_epochs passes, each over num_mini_batches shuffled minibatches; each minibatch is one Adam\nstep on pg_loss + vf_coef * vf_loss. `update step` shows, per token, the ratio, whether it was clipped\nand its loss term; after the last step, how the probability of each taken token moved."
     ) { call in
         let session = call.session
-        try call.expectAtMost(1, usage: "update [step]")
+        try call.expectAtMost(1)
         if let word = call.arguments.first, word != "step" { throw CommandError("expected `update` or `update step`, not \"update \(word)\"") }
         if session.pendingUpdate == nil {
             guard let batch = session.batch else { throw CommandError("no batch to update on: `batch N` collects one") }

@@ -21,14 +21,9 @@ enum DPOCommands {
     ) { call in
         let session = call.session
         let count = try call.integer(0, name: "N", default: 4, range: 1...1000)
-        try call.expectAtMost(2, usage: "pairs [N] [FILE]")
+        try call.expectAtMost(2)
         let file = call.arguments.count > 1 ? call.arguments[1] : nil
-        let all = try file.map {
-            try DataFiles.loadPreferences(path: call.interpreter.resolve($0), tokenizer: session.tokenizer)
-        } ?? session.data.preferenceHeldOut
-        guard !all.isEmpty else { throw CommandError("\(file ?? "the held-out pairs"): no preference pairs") }
-        let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
-                                 config: session.dpoConfig)
+        let (all, trainer) = try pairsAndTrainer(call, file: file)
         let shown = Array(all.prefix(count))
         let config = session.dpoConfig
         let logpKind = config.lossType.averagesLogProbs ? "mean log-prob per token" : "summed log-probs"
@@ -65,16 +60,23 @@ enum DPOCommands {
     }
 
     /// `export dpo FILE [PAIRS]`: the DPO trace of PAIRS' pairs or the held-out ones (docs/dpo.md).
-    static func export(_ call: Invocation) throws {
-        guard (2...3).contains(call.arguments.count) else { throw CommandError("usage: export dpo FILE [PAIRS]") }
+    /// The preference pairs of `file` (the held-out ones without), and a DPO trainer on the session's policy and
+    /// SFT model with its dpo.* settings.
+    private static func pairsAndTrainer(_ call: Invocation, file: String?) throws -> ([PreferencePair], DPOTrainer) {
         let session = call.session
-        let source = call.arguments.count == 3 ? call.arguments[2] : nil
-        let pairs = try source.map {
+        let pairs = try file.map {
             try DataFiles.loadPreferences(path: call.interpreter.resolve($0), tokenizer: session.tokenizer)
         } ?? session.data.preferenceHeldOut
-        guard !pairs.isEmpty else { throw CommandError("\(source ?? "the held-out pairs"): no preference pairs") }
+        guard !pairs.isEmpty else { throw CommandError("\(file ?? "the held-out pairs"): no preference pairs") }
         let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
                                  config: session.dpoConfig)
+        return (pairs, trainer)
+    }
+
+    static func export(_ call: Invocation) throws {
+        guard (2...3).contains(call.arguments.count) else { throw call.usageError() }
+        let session = call.session
+        let (pairs, trainer) = try pairsAndTrainer(call, file: call.arguments.count == 3 ? call.arguments[2] : nil)
         try DPOTraceExport.write(trainer: trainer, pairs: pairs, tokenizer: session.tokenizer, to: call.arguments[1])
         call.console.line("Wrote \(call.arguments[1]): \(pairs.count) pairs, each token's log-prob under the policy "
             + "and the SFT model, the implicit rewards and the losses (docs/dpo.md).")
@@ -90,7 +92,8 @@ enum DPOCommands {
         let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
                                  config: config)
         let source = file.map { "of \($0)" } ?? "training pairs"
-        call.console.line(Format.wrapped("DPO: \(steps) step\(steps == 1 ? "" : "s") of \(config.perDeviceTrainBatchSize) pairs "
+        let batch = config.perDeviceTrainBatchSize
+        call.console.line(Format.wrapped("DPO: \(steps) step\(steps == 1 ? "" : "s") of \(batch) pairs "
             + "from the \(training.count) \(source), beta \(Format.short(config.beta)), "
             + "loss_type \(config.lossType.rawValue); the reference is the SFT model, and no reward model is used."))
         let heldOut = session.data.preferenceHeldOut

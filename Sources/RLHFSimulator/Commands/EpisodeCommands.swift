@@ -45,7 +45,7 @@ enum EpisodeCommands {
             + "renormalised); p(ref) is the frozen SFT model's, at the same temperature."
     ) { call in
         let (session, episode) = try current(call)
-        try call.expectAtMost(1, usage: "logits [K]")
+        try call.expectAtMost(1)
         let k = try call.integer(0, name: "K", default: 10, range: 1...session.tokenizer.vocabularySize)
         let logits = session.policy.model.nextTokenLogits(episode.state)
         let temperature = Float(session.config.temperature)
@@ -79,7 +79,7 @@ enum EpisodeCommands {
         complete: { session, arguments in arguments.isEmpty ? session.tokenizer.tokens + ["eos"] : [] }
     ) { call in
         let (session, episode) = try current(call)
-        try call.expectAtMost(1, usage: "step [WORD]")
+        try call.expectAtMost(1)
         try requireRoom(session, episode)
         let token = try call.arguments.first.map { try word($0, session) }
         let record = takeStep(session, forcing: token)

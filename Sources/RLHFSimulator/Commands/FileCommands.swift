@@ -16,7 +16,7 @@ enum FileCommands {
             + "the value head is in DIR/policy/value_head.safetensors under TRL's names. The save is atomic: DIR is\n"
             + "written as .DIR.saving and swapped in whole, so DIR holds the old save or the new one, never a mixture."
     ) { call in
-        guard call.arguments.count == 1 else { throw CommandError("usage: save DIR") }
+        guard call.arguments.count == 1 else { throw call.usageError() }
         try saveSession(call.session, to: call.arguments[0])
         let folder = call.arguments[0]
         call.console.line("Saved \(folder)/policy, \(folder)/reference and \(folder)/reward.")
@@ -48,7 +48,7 @@ enum FileCommands {
     static let load = Command(
         "load", usage: "load DIR", summary: "load DIR/policy, DIR/reference and DIR/reward (as written by `save`)"
     ) { call in
-        guard call.arguments.count == 1 else { throw CommandError("usage: load DIR") }
+        guard call.arguments.count == 1 else { throw call.usageError() }
         try loadSession(call.session, from: call.arguments[0])
         call.console.line("Loaded the policy, reference and reward model from \(call.arguments[0]).")
     }
@@ -114,11 +114,10 @@ enum FileCommands {
     static let export = Command(
         "export", usage: "export trace FILE | export dpo FILE [PAIRS]",
         summary: "write the last batch and its update (every per-token number), or DPO on pairs, as JSON",
-        details: "The schema is in docs/ppo-trace.md: config under TRL's names, rollouts[] with log-probs, KL,\nrewards, advantages and returns per token, updates[] with each Adam step's ratios and losses.\n`export dpo FILE [PAIRS]`: DPO on PAIRS or the held-out pairs, per token (docs/dpo.md).",
-        complete: { _, arguments in arguments.isEmpty ? ["trace", "dpo"] : [] }
+        details: "The schema is in docs/ppo-trace.md: config under TRL's names, rollouts[] with log-probs, KL,\nrewards, advantages and returns per token, updates[] with each Adam step's ratios and losses.\n`export dpo FILE [PAIRS]`: DPO on PAIRS or the held-out pairs, per token (docs/dpo.md)."
     ) { call in
         if call.arguments.first == "dpo" { return try DPOCommands.export(call) }
-        guard call.arguments.count == 2, call.arguments[0] == "trace" else { throw CommandError("usage: export trace FILE") }
+        guard call.arguments.count == 2, call.arguments[0] == "trace" else { throw call.usageError() }
         let session = call.session
         guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one (then `update`)") }
         let path = call.arguments[1]
@@ -142,7 +141,7 @@ enum FileCommands {
     static let source = Command(
         "source", usage: "source FILE", summary: "run the commands in FILE (stops at its first error, with FILE:LINE)"
     ) { call in
-        guard call.arguments.count == 1 else { throw CommandError("usage: source FILE") }
+        guard call.arguments.count == 1 else { throw call.usageError() }
         try call.interpreter.source(path: call.arguments[0], console: call.console)
     }
 }

@@ -8,7 +8,7 @@ enum GroupViews {
 
     static func batch(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
         let session = call.session
-        try call.expectAtMost(2, usage: "batch [N] [FILE]  (N prompts, num_generations completions each)")
+        try call.expectAtMost(2)
         let count = try call.integer(0, name: "N", default: trainer.promptsPerIteration, range: 1...64)
         let pool = try PromptFiles.pool(call.arguments.count > 1 ? call.interpreter.resolve(call.arguments[1]) : nil,
                                         session: session)
@@ -52,7 +52,7 @@ enum GroupViews {
     static func advantages(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
         let session = call.session
         let batch = try currentBatch(call)
-        try call.expectAtMost(1, usage: "advantages [G]")
+        try call.expectAtMost(1)
         let chosen = call.arguments.isEmpty ? Array(0..<batch.groupCount)
             : [try call.integer(0, name: "G", range: 0...(batch.groupCount - 1))]
         call.console.line("\(trainer.name): \(trainer.advantageFormula)")
@@ -86,7 +86,7 @@ enum GroupViews {
     static func credit(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
         let session = call.session
         let batch = try currentBatch(call)
-        try call.expectAtMost(1, usage: "credit [N]")
+        try call.expectAtMost(1)
         let index = try call.integer(0, name: "N", default: 0, range: 0...(batch.rollouts.count - 1))
         let rollout = batch.rollouts[index]
         let ppo = session.config
@@ -116,7 +116,7 @@ enum GroupViews {
         let session = call.session
         let state = session.algorithms
         let batch = try currentBatch(call)
-        try call.expectAtMost(1, usage: "update [step]")
+        try call.expectAtMost(1)
         if let word = call.arguments.first, word != "step" {
             throw CommandError("expected `update` or `update step`, not \"update \(word)\"")
         }
@@ -216,7 +216,7 @@ enum GroupViews {
 
     static func export(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
         guard call.arguments.count == 2, call.arguments[0] == "trace" else {
-            throw CommandError("usage: export trace FILE")
+            throw call.usageError()
         }
         let batch = try currentBatch(call)
         let steps = call.session.algorithms.steps

@@ -8,7 +8,7 @@ enum HelpCommands {
         "help", aliases: ["h", "?"], usage: "help [COMMAND]", summary: "list the commands, or explain one",
         complete: { _, arguments in arguments.isEmpty ? CommandCatalog.all.map(\.name) : [] }
     ) { call in
-        try call.expectAtMost(1, usage: "help [COMMAND]")
+        try call.expectAtMost(1)
         if let name = call.arguments.first {
             guard let command = call.interpreter.command(named: name) else {
                 throw CommandError(call.interpreter.unknownCommandMessage(name))

@@ -163,7 +163,7 @@ enum InspectCommands {
     static func target(_ call: Invocation) throws -> (rollout: Rollout, label: String, batch: RolloutBatch,
                                                        fromBatch: Bool) {
         let session = call.session
-        try call.expectAtMost(1, usage: "reward|advantages|credit [N]")
+        try call.expectAtMost(1)
         if !call.arguments.isEmpty {
             guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one") }
             let index = try call.integer(0, name: "N", range: 0...(batch.rollouts.count - 1))
@@ -197,41 +197,4 @@ enum InspectCommands {
     }
 
     static func token(_ session: Session, _ id: Int) -> String { Format.token(session.tokenizer.tokens[id]) }
-}
-
-/// The exact split of each GAE advantage into the part that came from the terminal
-/// score, from the KL penalties, and from the critic's value estimates.
-public enum CreditAssignment {
-    public struct Parts: Equatable, Sendable {
-        public let score: Double
-        public let kl: Double
-        public let critic: Double
-        public var total: Double { score + kl + critic }
-    }
-
-    /// With c = gamma lambda and the score s at the last token:
-    ///   score_t = sum_l c^l s_{t+l},  kl_t = sum_l c^l (r_{t+l} - s_{t+l}),
-    ///   critic_t = sum_l c^l (gamma V_{t+l+1} - V_{t+l}),  V_T = 0.
-    /// With the slot after EOS (score_position after_eos) the sums run one step further, over the slot
-    /// (reward = the score, value V_slot), and the last entry of the result is the slot's.
-    public static func split(_ rollout: Rollout, gamma: Double, lambda: Double) -> [Parts] {
-        let slot = rollout.afterEOS
-        let rewards = rollout.rewards + (slot.map { [$0.reward] } ?? [])
-        let nonScore = rollout.nonScoreRewards + (slot == nil ? [] : [0])
-        let values = rollout.values + (slot.map { [$0.value] } ?? [])
-        let count = rewards.count
-        let last = count - 1
-        let scoreAtLast = rewards[last] - nonScore[last]
-        var parts = [Parts](repeating: Parts(score: 0, kl: 0, critic: 0), count: count)
-        var next = Parts(score: 0, kl: 0, critic: 0)
-        let c = gamma * lambda
-        for t in stride(from: last, through: 0, by: -1) {
-            let nextValue = t < last ? values[t + 1] : 0
-            next = Parts(score: (t == last ? scoreAtLast : 0) + c * next.score,
-                         kl: (rewards[t] - (t == last ? scoreAtLast : 0)) + c * next.kl,
-                         critic: (gamma * nextValue - values[t]) + c * next.critic)
-            parts[t] = next
-        }
-        return parts
-    }
 }

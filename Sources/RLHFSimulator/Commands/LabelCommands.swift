@@ -103,7 +103,7 @@ enum LabelCommands {
         complete: { session, _ in session.tokenizer.tokens.filter { !$0.hasPrefix("<") } }
     ) { call in
         let session = call.session
-        guard !call.rest.isEmpty else { throw CommandError("usage: score TEXT") }
+        guard !call.rest.isEmpty else { throw call.usageError() }
         let prompt = session.episode?.prompt ?? session.data.trainingPrompts[0].tokens
         let response = try session.tokenizer.encode(call.rest, source: "score")
         if let problem = ContextRoom.problem(PromptResponse(prompt: prompt, response: response),

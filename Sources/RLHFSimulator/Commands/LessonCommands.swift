@@ -11,7 +11,7 @@ enum LessonCommands {
         details: "A lesson starts from a fresh copy of the built-in world (`restart`), so it shows the same\n"
             + "numbers every time; afterwards the session is yours to explore."
     ) { call in
-        try call.expectAtMost(1, usage: "lesson [N]")
+        try call.expectAtMost(1)
         let lessons = Lessons.all()
         guard !call.arguments.isEmpty else {
             call.console.line("Lessons (`lesson N` plays one):")
@@ -31,7 +31,7 @@ enum LessonCommands {
         "pause", usage: "pause", summary: "in a lesson: wait for Enter (skipped in replays)",
         details: "A command typed at the pause runs, then the lesson waits again; Ctrl-C stops the lesson there."
     ) { call in
-        try call.expectAtMost(0, usage: "pause")
+        try call.expectAtMost(0)
         while case .command(let line) = call.console.waitAtPause() {
             switch call.interpreter.execute(line, console: call.console) {
             case .done: break
@@ -45,11 +45,10 @@ enum LessonCommands {
 
     static let answer = Command(
         "answer", usage: "answer 0|1|skip|annotator",
-        summary: "in a lesson: the learner answers the waiting `label` on a terminal; a replay uses the answer given",
-        complete: { _, arguments in arguments.isEmpty ? ["0", "1", "skip", "annotator"] : [] }
+        summary: "in a lesson: the learner answers the waiting `label` on a terminal; a replay uses the answer given"
     ) { call in
         guard call.arguments.count == 1, let scripted = LabelCommands.answerWord(call.arguments[0]) else {
-            throw CommandError("usage: answer 0|1|skip|annotator")
+            throw call.usageError()
         }
         guard let pending = call.session.pendingLabel else {
             throw CommandError("no pair is waiting: `label` shows one")
@@ -64,17 +63,16 @@ enum LessonCommands {
     }
 
     static let echo = Command(
-        "echo", usage: "echo on|off", summary: "in scripts, print each command before its output",
-        complete: { _, arguments in arguments.isEmpty ? ["on", "off"] : [] }
+        "echo", usage: "echo on|off", summary: "in scripts, print each command before its output"
     ) { call in
-        guard call.arguments.count == 1, ["on", "off"].contains(call.arguments[0]) else { throw CommandError("usage: echo on|off") }
+        guard call.arguments.count == 1, ["on", "off"].contains(call.arguments[0]) else { throw call.usageError() }
         call.interpreter.echoesCommands = call.arguments[0] == "on"
     }
 
     static let restart = Command(
         "restart", usage: "restart", summary: "start over: reload the world's models, default settings, seed 0"
     ) { call in
-        try call.expectAtMost(0, usage: "restart")
+        try call.expectAtMost(0)
         let session = call.session
         let (world, prompts) = try WorldLocation.load(folder: session.worldFolder ?? WorldLocation.worldFolder)
         session.restart(world: world, prompts: prompts, seed: 0)

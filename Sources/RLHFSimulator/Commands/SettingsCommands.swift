@@ -7,10 +7,11 @@ enum SettingsCommands {
 
     static let set = Command(
         "set", usage: "set NAME VALUE", summary: "change a setting (PPO hyperparameters under TRL's names, sampling)",
-        details: "`show` lists every setting with its value and meaning.",
+        details: "`show` lists every setting with its value and meaning.\n"
+            + Format.wrapped("Settings: " + Setting.all.map(\.name).joined(separator: ", ") + ".", width: 100),
         complete: { _, arguments in arguments.isEmpty ? Setting.all.map(\.name) : [] }
     ) { call in
-        guard call.arguments.count == 2 else { throw CommandError("usage: set NAME VALUE (`show` lists the names)") }
+        guard call.arguments.count == 2 else { throw call.usageError(" (`show` lists the names)") }
         guard let setting = Setting.named(call.arguments[0]) else {
             let name = call.arguments[0]
             let suggestion = EditDistance.nearest(to: name, among: Setting.all.map(\.name),
@@ -31,7 +32,7 @@ enum SettingsCommands {
         "show", usage: "show [NAME]", summary: "show the settings, or one of them",
         complete: { _, arguments in arguments.isEmpty ? Setting.all.map(\.name) : [] }
     ) { call in
-        try call.expectAtMost(1, usage: "show [NAME]")
+        try call.expectAtMost(1)
         let chosen: [Setting]
         if let name = call.arguments.first {
             guard let setting = Setting.named(name) else {
@@ -52,7 +53,7 @@ enum SettingsCommands {
 
     static let seed = Command("seed", usage: "seed N", summary: "restart the random stream from seed N") { call in
         guard call.arguments.count == 1, let value = UInt64(call.arguments[0]) else {
-            throw CommandError("usage: seed N, with N a whole number from 0")
+            throw call.usageError(", with N a whole number from 0")
         }
         call.session.reseed(value)
         call.console.line("Random stream restarted from seed \(value) (xoshiro256**).")
@@ -61,7 +62,7 @@ enum SettingsCommands {
     static let reset = Command(
         "reset", usage: "reset", summary: "put the policy back to the SFT model with a fresh value head"
     ) { call in
-        try call.expectAtMost(0, usage: "reset")
+        try call.expectAtMost(0)
         call.session.resetPolicy()
         call.console.line("The policy is the SFT model again; its value head starts afresh. Settings are kept.")
     }

@@ -20,16 +20,15 @@ enum TrainCommands {
             train dpo N [FILE]  N DPO steps on the policy from FILE's preference pairs or the built-in ones, the SFT
                                 model as the reference and no reward model (settings dpo.*; `pairs` shows pairs).
             Held-out metrics use the built-in held-out splits. Ctrl-C stops after the last whole step.
-            """,
-        complete: { _, arguments in arguments.isEmpty ? ["sft", "rm", "ppo", "dpo"] : [] }
+            """
     ) { call in
-        guard let stage = call.arguments.first else { throw CommandError("usage: train sft|rm|ppo|dpo N [FILE]") }
+        guard let stage = call.arguments.first else { throw call.usageError() }
         // `train sft 0` makes the untouched base model the SFT model (to see it as a policy).
         let steps = try call.integer(1, name: "N", range: (stage == "sft" ? 0 : 1)...100_000)
         // A file is read from where it resolves (next to a script, if need be) but named as typed.
         let file = call.arguments.count > 2 ? call.arguments[2] : nil
         let path = file.map(call.interpreter.resolve)
-        if call.arguments.count > 3 { throw CommandError("too many arguments; usage: train sft|rm|ppo|dpo N [FILE]") }
+        try call.expectAtMost(3)
         switch stage {
         case "sft": try trainSFT(call, steps: steps, file: file, path: path)
         case "rm": try trainReward(call, steps: steps, file: file, path: path)

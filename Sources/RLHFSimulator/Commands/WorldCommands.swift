@@ -11,7 +11,7 @@ enum WorldCommands {
         summary: "start over on the world in DIR (made by `rlhf world build`): its models, data and annotator",
         details: "Like `restart` on that world: default settings, seed 0; `restart` then comes back to it."
     ) { call in
-        guard call.arguments.count == 1 else { throw CommandError("usage: world DIR") }
+        guard call.arguments.count == 1 else { throw call.usageError() }
         let folder = URL(fileURLWithPath: call.interpreter.resolve(call.arguments[0]))
         let (world, prompts) = try WorldLocation.load(folder: folder)
         call.session.restart(world: world, prompts: prompts, seed: 0)
@@ -32,11 +32,11 @@ enum WorldCommands {
             """,
         complete: { _, arguments in arguments.isEmpty ? RewardSource.allCases.map(\.rawValue) : [] }
     ) { call in
-        try call.expectAtMost(1, usage: "reward_source [model|rule]")
+        try call.expectAtMost(1)
         let session = call.session
         if let word = call.arguments.first {
             guard let source = RewardSource(rawValue: word) else {
-                throw CommandError("usage: reward_source [model|rule]")
+                throw call.usageError()
             }
             session.rewardSource = source
             session.algorithms.dropBatch()

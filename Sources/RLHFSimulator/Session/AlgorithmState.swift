@@ -83,14 +83,14 @@ public final class AlgorithmState {
         case .ppo:
             return []
         case .grpo:
-            return GRPOConfig.fields.map { field in
+            return GRPOConfig.fields.listed().map { field in
                 (field.name, field.meaning, { field.read(self.grpoConfig) },
-                 { text in var config = self.grpoConfig; try field.write(&config, text); self.grpoConfig = config })
+                 { text in var config = self.grpoConfig; try field.set(&config, to: text); self.grpoConfig = config })
             }
         case .rloo:
-            return RLOOConfig.fields.map { field in
+            return RLOOConfig.fields.listed().map { field in
                 (field.name, field.meaning, { field.read(self.rlooConfig) },
-                 { text in var config = self.rlooConfig; try field.write(&config, text); self.rlooConfig = config })
+                 { text in var config = self.rlooConfig; try field.set(&config, to: text); self.rlooConfig = config })
             }
         }
     }

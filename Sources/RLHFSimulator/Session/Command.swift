@@ -1,3 +1,4 @@
+import Foundation
 import RLHFEngine
 import RLHFStages
 
@@ -17,6 +18,8 @@ public struct Invocation {
     public let arguments: [String]
     /// Everything after the command name, as typed (for free text such as a prompt).
     public let rest: String
+    /// The command's usage, as declared with it: what its errors quote.
+    public let usage: String
     public var style: Style { Style(enabled: console.usesColor) }
 
     /// Argument `index` as a whole number in `range`, or `fallback` when absent.
@@ -34,9 +37,12 @@ public struct Invocation {
     }
 
     /// Fails unless there are at most `count` arguments.
-    public func expectAtMost(_ count: Int, usage: String) throws {
+    public func expectAtMost(_ count: Int) throws {
         if arguments.count > count { throw CommandError("too many arguments; usage: \(usage)") }
     }
+
+    /// The error for arguments that do not fit the command: its declared usage, then `note`.
+    public func usageError(_ note: String = "") -> CommandError { CommandError("usage: \(usage)\(note)") }
 }
 
 /// One command of the interpreter: its names, its help, how to complete its arguments,
@@ -58,15 +64,28 @@ public struct Command: Sendable {
     /// The most arguments the usage allows (one per word after the name), or nil for free text.
     public var argumentLimit: Int? { takesText ? nil : usage.split(separator: " ").count - 1 }
 
+    /// - Parameter complete: the candidates for the next argument; by default the literal words the usage
+    ///   allows there (`update [step]` completes `step`; `echo on|off` completes `on` and `off`).
     public init(_ name: String, aliases: [String] = [], usage: String, summary: String, details: String = "",
-                complete: @escaping @Sendable (Session, [String]) -> [String] = { _, _ in [] },
+                complete: (@Sendable (Session, [String]) -> [String])? = nil,
                 run: @escaping @Sendable (Invocation) throws -> Void) {
         self.name = name
         self.aliases = aliases
         self.usage = usage
         self.summary = summary
         self.details = details
-        self.complete = complete
+        self.complete = complete ?? { _, arguments in Command.literals(in: usage, at: arguments.count) }
         self.run = run
+    }
+
+    /// The literal words `usage` allows as argument `index` (lower-case words and numbers, not placeholders such
+    /// as N or FILE), over each of its forms `A | B`: `train sft|rm N` gives sft and rm at 0.
+    public static func literals(in usage: String, at index: Int) -> [String] {
+        usage.components(separatedBy: " | ").flatMap { form -> [String] in
+            let words = form.split(separator: " ").dropFirst()
+            guard index < words.count else { return [] }
+            let word = words[words.startIndex + index].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            return word.split(separator: "|").map(String.init).filter { $0 == $0.lowercased() }
+        }
     }
 }

@@ -75,7 +75,7 @@ public final class Interpreter {
         }
         do {
             try command.run(Invocation(session: session, console: console, interpreter: self,
-                                       arguments: arguments, rest: rest))
+                                       arguments: arguments, rest: rest, usage: command.usage))
             return .done
         } catch {
             return .failed(Self.shortened(String(describing: error), arguments: arguments))

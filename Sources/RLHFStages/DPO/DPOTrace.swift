@@ -43,14 +43,7 @@ public enum DPOTraceExport {
                 ("logits", .double(z)), ("loss", .double(readout.loss)),
             ])
         }
-        let settings: [(String, JSONText)] = [
-            (DPOConfig.CodingKeys.beta.stringValue, .double(config.beta)),
-            (DPOConfig.CodingKeys.lossType.stringValue, .string(config.lossType.rawValue)),
-            (DPOConfig.CodingKeys.labelSmoothing.stringValue, .double(config.labelSmoothing)),
-            (DPOConfig.CodingKeys.learningRate.stringValue, .double(config.learningRate)),
-            (DPOConfig.CodingKeys.perDeviceTrainBatchSize.stringValue, .integer(config.perDeviceTrainBatchSize)),
-            (DPOConfig.CodingKeys.maxGradNorm.stringValue, .double(config.maxGradNorm)),
-            (DPOConfig.CodingKeys.evalSteps.stringValue, .integer(config.evalSteps)),
+        let settings: [(String, JSONText)] = DPOConfig.fields.map { ($0.name, $0.json(config)) } + [
             ("eos_token_id", .integer(eos)), ("pad_token_id", .integer(pad)),
         ]
         let metrics = trainer.evaluate(pairs, prefix: "").map { ($0.name, JSONText.double($0.value)) }

@@ -2,14 +2,14 @@
 /// except where the world would not teach with them (each such default says why).
 public struct GRPOConfig: Sendable, Equatable {
     /// How the loss sums the per-token terms (`loss_type`); see `GRPOLoss.weights`.
-    public enum LossType: String, Sendable, CaseIterable {
+    public enum LossType: String, Sendable, Codable, CaseIterable {
         case grpo, bnpo
         case drGRPO = "dr_grpo"
         case dapo
     }
 
     /// What the group advantage is divided by (`scale_rewards`); see `GroupAdvantages`.
-    public enum ScaleRewards: String, Sendable, CaseIterable {
+    public enum ScaleRewards: String, Sendable, Codable, CaseIterable {
         case group, batch, none
     }
 
@@ -58,23 +58,22 @@ public struct GRPOConfig: Sendable, Equatable {
 
     /// Every setting under its TRL name, declared once.
     public static let fields: [ConfigField<GRPOConfig>] = [
-        .integer("num_generations", "completions per prompt: the size of a group", 2...64, \.numGenerations),
-        .integer("generation_batch_size", "completions per iteration (a multiple of num_generations)", 2...256,
-                 \.generationBatchSize),
-        .number("beta", "weight of the k3 KL to the reference in the loss (0: no leash)", 0...100, \.beta),
-        .number("epsilon", "lower clip range of the ratio", 0.0001...10, \.epsilon),
-        .optionalNumber("epsilon_high", "upper clip range (none: epsilon)", 0.0001...10, \.epsilonHigh),
-        .choice("loss_type", "normalisation: grpo per sequence, bnpo/dapo per token, dr_grpo by B*max length",
-                \.lossType),
+        .numGenerations(\.numGenerations, meaning: "completions per prompt: the size of a group"),
+        .generationBatchSize(\.generationBatchSize),
+        .beta(\.beta, meaning: "weight of the k3 KL to the reference in the loss (0: no leash)"),
+        .epsilon(\.epsilon, meaning: "lower clip range of the ratio"),
+        .epsilonHigh(\.epsilonHigh),
+        .lossType(\.lossType,
+                  meaning: "normalisation: grpo per sequence, bnpo/dapo per token, dr_grpo by B*max length"),
         .choice("scale_rewards", "divide the advantage by the group's std, the batch's, or nothing", \.scaleRewards),
-        .integer("num_iterations", "optimiser steps on each generation batch", 1...64, \.numIterations),
+        .numIterations(\.numIterations),
         .flag("use_bias_correction_kl", "multiply k3 by the ratio (importance-sampling correction)",
               \.useBiasCorrectionKL),
-        .number("temperature", "sampling temperature (log-probs use logits / temperature)", 0.01...100, \.temperature),
-        .integer("top_k", "sample from the k most likely tokens only (0: all)", 0...1000, \.topK),
-        .integer("max_completion_length", "longest completion, in tokens, EOS included", 1...64, \.maxCompletionLength),
-        .number("learning_rate", "Adam's step size", 1e-9...1, \.learningRate),
-        .number("max_grad_norm", "gradient-norm clipping", 0.0001...1e6, \.maxGradNorm),
+        .temperature(\.temperature),
+        .topK(\.topK),
+        .maxCompletionLength(\.maxCompletionLength),
+        .learningRate(\.learningRate),
+        .maxGradNorm(\.maxGradNorm),
     ]
 
     /// Checks the settings that constrain each other.

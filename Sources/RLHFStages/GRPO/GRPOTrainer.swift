@@ -3,7 +3,8 @@ import RLHFEngine
 /// Group Relative Policy Optimisation (Shao et al., 2024) as TRL 1.16's GRPOTrainer: num_generations
 /// completions per prompt, the group's mean as the baseline (no critic), the per-token clipped loss
 /// with the k3 KL in it, num_iterations Adam steps on the policy per generation batch.
-public final class GRPOTrainer: GroupAlgorithm {
+public final class GRPOTrainer: ConfiguredGroupTrainer {
+    public static var fields: [ConfigField<GRPOConfig>] { GRPOConfig.fields }
     public private(set) var collector: RolloutCollector
     public let optimizer: Adam
     /// What scores its rollouts (`RewardSource`).
@@ -26,9 +27,6 @@ public final class GRPOTrainer: GroupAlgorithm {
     }
 
     public var name: String { "GRPO" }
-    public var groupSize: Int { config.numGenerations }
-    public var promptsPerIteration: Int { config.promptsPerIteration }
-    public var stepsPerBatch: Int { config.numIterations }
     public var rewardIncludesKL: Bool { false }
     public var advantageFormula: String {
         switch config.scaleRewards {
@@ -47,7 +45,6 @@ public final class GRPOTrainer: GroupAlgorithm {
         return "term_t = -min(ratio A, clip(ratio, \(1 - config.epsilon), \(1 + config.upperEpsilon)) A)\(kl); "
             + "loss = sum_t weight_t term_t, weight (\(config.lossType.rawValue)) = \(weight)"
     }
-    public var namedSettings: [(String, String)] { GRPOConfig.fields.map { ($0.name, $0.read(config)) } }
 
     public func prepare(_ rollouts: [Rollout]) throws -> GroupBatch {
         try config.validate()

@@ -3,6 +3,9 @@ import RLHFEngine
 /// What GRPO's and RLOO's settings share: how completions are sampled and how Adam steps the policy.
 /// The trainers build their collector and optimiser from it in one place.
 public protocol GroupTrainingSettings {
+    var numGenerations: Int { get }
+    var numIterations: Int { get }
+    var promptsPerIteration: Int { get }
     var temperature: Double { get }
     var topK: Int { get }
     var maxCompletionLength: Int { get }
@@ -35,3 +38,18 @@ extension GroupTrainingSettings {
 
 extension GRPOConfig: GroupTrainingSettings {}
 extension RLOOConfig: GroupTrainingSettings {}
+
+/// A group trainer whose shape comes from its config: group size, prompts and steps per iteration.
+public protocol ConfiguredGroupTrainer: GroupAlgorithm {
+    associatedtype Config: GroupTrainingSettings
+    var config: Config { get }
+    /// Every setting under its TRL name, declared once.
+    static var fields: [ConfigField<Config>] { get }
+}
+
+extension ConfiguredGroupTrainer {
+    public var groupSize: Int { config.numGenerations }
+    public var promptsPerIteration: Int { config.promptsPerIteration }
+    public var stepsPerBatch: Int { config.numIterations }
+    public var namedSettings: [(String, String)] { Self.fields.map { ($0.name, $0.read(config)) } }
+}

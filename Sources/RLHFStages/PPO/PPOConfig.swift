@@ -81,61 +81,60 @@ public struct PPOConfig: Sendable, Equatable, Codable {
 
     public init() {}
 
-    /// TRL's name of every setting with its current value, for `show` and for exports.
-    public var namedValues: [(String, String)] {
-        [
-            ("kl_coef", "\(klCoef)"), ("kl_estimator", klEstimator.rawValue),
-            ("adaptive_kl_target", adaptiveKLTarget.map { "\($0)" } ?? "none"),
-            ("adaptive_kl_horizon", "\(adaptiveKLHorizon)"),
-            ("gamma", "\(gamma)"), ("lam", "\(lam)"), ("cliprange", "\(cliprange)"),
-            ("cliprange_value", "\(cliprangeValue)"), ("vf_coef", "\(vfCoef)"),
-            ("entropy_coef", "\(entropyCoef)"), ("num_ppo_epochs", "\(numPPOEpochs)"),
-            ("num_mini_batches", "\(numMiniBatches)"), ("batch_size", "\(batchSize)"),
-            ("whiten_rewards", "\(whitenRewards)"),
-            ("missing_eos_penalty", missingEOSPenalty.map { "\($0)" } ?? "none"),
-            ("missing_eos_mode", missingEOSMode.rawValue),
-            ("learning_rate", "\(learningRate)"), ("adam_beta1", "\(adamBeta1)"),
-            ("adam_beta2", "\(adamBeta2)"), ("adam_epsilon", "\(adamEpsilon)"),
-            ("max_grad_norm", "\(maxGradNorm)"), ("temperature", "\(temperature)"),
-            ("top_k", "\(topK)"), ("response_length", "\(responseLength)"),
-            ("score_position", scorePosition.rawValue),
-        ]
-    }
+    /// Every setting under TRL's name, declared once, in `show`'s order; `batch: true` marks those a batch's
+    /// numbers depend on (everything before the update; changing the adaptive controller restarts beta).
+    public static let fields: [ConfigField<PPOConfig>] = [
+        .number("kl_coef", "beta: weight of the KL penalty in the shaped reward", 0...100, \.klCoef, batch: true),
+        .choice("kl_estimator", "per-token KL estimate: k1 = log p - log p_ref, k3 = (r - 1) - log r",
+                \.klEstimator, batch: true),
+        .optionalNumber("adaptive_kl_target", "target KL of the adaptive controller (none: beta stays fixed)",
+                        0.001...1000, \.adaptiveKLTarget, batch: true),
+        .number("adaptive_kl_horizon", "horizon of the adaptive controller", 1...1e9, \.adaptiveKLHorizon,
+                batch: true),
+        .number("gamma", "discount", 0...1, \.gamma, batch: true),
+        .number("lam", "GAE's lambda", 0...1, \.lam, batch: true),
+        .number("cliprange", "epsilon of the clipped surrogate", 0.0001...10, \.cliprange),
+        .number("cliprange_value", "clip range of the value prediction", 0.0001...100, \.cliprangeValue),
+        .number("vf_coef", "weight of the value loss", 0...100, \.vfCoef),
+        .number("entropy_coef", "weight of the entropy bonus (0: none)", 0...10, \.entropyCoef),
+        .integer("num_ppo_epochs", "passes over each batch", 1...64, \.numPPOEpochs),
+        .integer("num_mini_batches", "minibatches per pass", 1...256, \.numMiniBatches),
+        .integer("batch_size", "rollouts per PPO iteration", 1...256, \.batchSize),
+        .flag("whiten_rewards", "whiten shaped rewards before GAE", \.whitenRewards, batch: true),
+        .optionalNumber("missing_eos_penalty", "penalty for a response without EOS (none: no penalty)", 0...1000,
+                        \.missingEOSPenalty, batch: true),
+        .choice("missing_eos_mode", "subtract the penalty from the score (TRL) or replace the score by -penalty",
+                \.missingEOSMode, batch: true),
+        .learningRate(\.learningRate),
+        .adamBeta1(\.adamBeta1),
+        .adamBeta2(\.adamBeta2),
+        .adamEpsilon(\.adamEpsilon),
+        .maxGradNorm(\.maxGradNorm),
+        .temperature(\.temperature, batch: true),
+        .topK(\.topK, batch: true),
+        .integer("response_length", "longest response, in tokens, EOS included", 1...64, \.responseLength,
+                 batch: true),
+        // Absent from traces written before the setting existed: the score sat on EOS.
+        .choice("score_position", "where the score lands: on EOS (TRL 0.11.4) or one slot after it (TRL's PPOv2)",
+                \.scorePosition, batch: true).optionalInFiles(),
+    ]
 }
 
 extension PPOConfig {
-    /// The settings a batch's numbers depend on (everything before the update), by TRL's name, where `self`
-    /// and `other` differ: (name, self's value, other's value). Empty when the batch would come out the same.
+    /// The settings a batch's numbers depend on (`shapesBatch`), by TRL's name, where `self` and `other`
+    /// differ: (name, self's value, other's value). Empty when the batch would come out the same.
     public func batchSettingsDiffering(from other: PPOConfig) -> [(name: String, value: String, other: String)] {
-        let batchSettings: Set<String> = ["kl_coef", "kl_estimator", "gamma", "lam", "whiten_rewards", "missing_eos_penalty",
-                                          "missing_eos_mode", "temperature", "top_k", "response_length",
-                                          "score_position"]
-        let theirs = Dictionary(uniqueKeysWithValues: other.namedValues)
-        return namedValues.compactMap { name, value in
-            guard batchSettings.contains(name), let otherValue = theirs[name], otherValue != value else { return nil }
-            return (name, value, otherValue)
+        Self.fields.filter(\.shapesBatch).compactMap { field in
+            let (value, otherValue) = (field.read(self), field.read(other))
+            return value == otherValue ? nil : (field.name, value, otherValue)
         }
     }
-}
 
-extension PPOConfig {
     /// These settings with everything a batch's numbers depend on taken from `batch` (the settings the batch
     /// was computed with): what a trace of that batch and its update states.
     public func keepingBatchSettings(of batch: PPOConfig) -> PPOConfig {
         var config = self
-        config.klCoef = batch.klCoef
-        config.klEstimator = batch.klEstimator
-        config.adaptiveKLTarget = batch.adaptiveKLTarget
-        config.adaptiveKLHorizon = batch.adaptiveKLHorizon
-        config.gamma = batch.gamma
-        config.lam = batch.lam
-        config.whitenRewards = batch.whitenRewards
-        config.missingEOSPenalty = batch.missingEOSPenalty
-        config.missingEOSMode = batch.missingEOSMode
-        config.temperature = batch.temperature
-        config.topK = batch.topK
-        config.responseLength = batch.responseLength
-        config.scorePosition = batch.scorePosition
+        for field in Self.fields where field.shapesBatch { field.copy(&config, batch) }
         return config
     }
 }

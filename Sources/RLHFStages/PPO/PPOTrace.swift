@@ -38,122 +38,103 @@ public struct PPOTrace: Equatable, Sendable {
         self.metrics = metrics
     }
 
-    /// One rollout of the batch (see `Rollout` for each field's meaning).
+    /// One rollout of the batch as the trace holds it: the `Rollout` (whose fields read through, as
+    /// `record.logprobs`), the decoded texts, and the log-probs after the update.
+    @dynamicMemberLookup
     public struct RolloutRecord: Equatable, Sendable {
-        public var promptTokens: [Int]
-        /// The response, EOS included when there is one.
-        public var responseTokens: [Int]
-        public var endedWithEOS: Bool
+        public var rollout: Rollout
         /// Decoded prompt, when a tokenizer was given.
         public var promptText: String?
         /// Decoded response without its closing EOS, when a tokenizer was given.
         public var responseText: String?
-        public var logprobs: [Double]
-        public var refLogprobs: [Double]
-        public var values: [Double]
-        /// The reward model's score, before the missing-EOS rule (`rm_score`).
-        public var rmScore: Double
-        /// The score PPO used, after the missing-EOS rule.
-        public var score: Double
-        public var goldScore: Double?
-        public var kl: [Double]
-        public var nonScoreRewards: [Double]
-        public var rewards: [Double]
-        public var deltas: [Double]
-        public var rawAdvantages: [Double]
-        public var advantages: [Double]
-        public var returns: [Double]
         /// log pi(a_t|s_t) after the whole update; nil until it has finished.
         public var logprobsAfter: [Double]?
-        /// V of the state after the last response token (`value_after_last`).
-        public var valueAfterLast: Double
-        /// The slot after EOS (`score_position after_eos`), when the rollout has one.
-        public var afterEOS: ScoreSlot?
 
-        public init(promptTokens: [Int], responseTokens: [Int], endedWithEOS: Bool,
-                    promptText: String? = nil, responseText: String? = nil,
-                    logprobs: [Double], refLogprobs: [Double], values: [Double],
-                    rmScore: Double, score: Double, goldScore: Double?,
-                    kl: [Double], nonScoreRewards: [Double], rewards: [Double], deltas: [Double],
-                    rawAdvantages: [Double], advantages: [Double], returns: [Double],
-                    logprobsAfter: [Double]? = nil, valueAfterLast: Double = 0, afterEOS: ScoreSlot? = nil) {
-            self.promptTokens = promptTokens
-            self.responseTokens = responseTokens
-            self.endedWithEOS = endedWithEOS
+        public init(rollout: Rollout = .empty, promptText: String? = nil, responseText: String? = nil,
+                    logprobsAfter: [Double]? = nil) {
+            self.rollout = rollout
             self.promptText = promptText
             self.responseText = responseText
-            self.logprobs = logprobs
-            self.refLogprobs = refLogprobs
-            self.values = values
-            self.rmScore = rmScore
-            self.score = score
-            self.goldScore = goldScore
-            self.kl = kl
-            self.nonScoreRewards = nonScoreRewards
-            self.rewards = rewards
-            self.deltas = deltas
-            self.rawAdvantages = rawAdvantages
-            self.advantages = advantages
-            self.returns = returns
             self.logprobsAfter = logprobsAfter
-            self.valueAfterLast = valueAfterLast
-            self.afterEOS = afterEOS
+        }
+
+        public subscript<Value>(dynamicMember path: WritableKeyPath<Rollout, Value>) -> Value {
+            get { rollout[keyPath: path] }
+            set { rollout[keyPath: path] = newValue }
         }
     }
 
-    /// One optimiser step (see `MinibatchRecord`). Per-token arrays are nested: one
-    /// inner array per rollout of the minibatch, in the order of `rolloutIndices`.
-    public struct UpdateRecord: Equatable, Sendable {
-        public var epoch: Int
-        public var minibatch: Int
-        public var rolloutIndices: [Int]
-        public var newLogprobs: [[Double]]
-        public var newValues: [[Double]]
-        public var ratio: [[Double]]
-        public var pgLossesUnclipped: [[Double]]
-        public var pgLossesClipped: [[Double]]
-        public var vfLossesUnclipped: [[Double]]
-        public var vfLossesClipped: [[Double]]
-        /// Entropy of pi(.|s_t) at each token.
-        public var entropy: [[Double]]
-        public var pgLoss: Double
-        public var vfLoss: Double
-        public var loss: Double
-        public var clipfrac: Double
-        public var vfClipfrac: Double
-        public var approxkl: Double
-        public var entropyMean: Double
-        public var ratioMean: Double
-        public var gradNorm: Double
+    /// One optimiser step: the trainer's own record. Per-token arrays are nested: one inner array per
+    /// rollout of the minibatch, in the order of `rolloutIndices`.
+    public typealias UpdateRecord = MinibatchRecord
+}
 
-        public init(epoch: Int, minibatch: Int, rolloutIndices: [Int],
-                    newLogprobs: [[Double]], newValues: [[Double]], ratio: [[Double]],
-                    pgLossesUnclipped: [[Double]], pgLossesClipped: [[Double]],
-                    vfLossesUnclipped: [[Double]], vfLossesClipped: [[Double]], entropy: [[Double]],
-                    pgLoss: Double, vfLoss: Double, loss: Double, clipfrac: Double, vfClipfrac: Double,
-                    approxkl: Double, entropyMean: Double, ratioMean: Double, gradNorm: Double) {
-            self.epoch = epoch
-            self.minibatch = minibatch
-            self.rolloutIndices = rolloutIndices
-            self.newLogprobs = newLogprobs
-            self.newValues = newValues
-            self.ratio = ratio
-            self.pgLossesUnclipped = pgLossesUnclipped
-            self.pgLossesClipped = pgLossesClipped
-            self.vfLossesUnclipped = vfLossesUnclipped
-            self.vfLossesClipped = vfLossesClipped
-            self.entropy = entropy
-            self.pgLoss = pgLoss
-            self.vfLoss = vfLoss
-            self.loss = loss
-            self.clipfrac = clipfrac
-            self.vfClipfrac = vfClipfrac
-            self.approxkl = approxkl
-            self.entropyMean = entropyMean
-            self.ratioMean = ratioMean
-            self.gradNorm = gradNorm
-        }
+// MARK: - The recorded quantities, each declared once
+
+extension PPOTrace.RolloutRecord {
+    /// Every quantity of a rollout under its name in the file, in the file's order (docs/ppo-trace.md).
+    static let fields: [TraceField<PPOTrace.RolloutRecord>] = [
+        .required("prompt_tokens", \.rollout.promptTokens, JSONText.integers),
+        .required("response_tokens", \.rollout.responseTokens, JSONText.integers),
+        .required("ended_with_eos", \.rollout.endedWithEOS, JSONText.bool),
+        .optional("prompt_text", \.promptText, JSONText.string),
+        .optional("response_text", \.responseText, JSONText.string),
+        .perToken("logprobs", \.rollout.logprobs),
+        .perToken("ref_logprobs", \.rollout.refLogprobs),
+        .perToken("values", \.rollout.values),
+        .defaulted("value_after_last", \.rollout.valueAfterLast, JSONText.double),
+        .required("rm_score", \.rollout.rewardModelScore, JSONText.double),
+        .required("score", \.rollout.score, JSONText.double),
+        .optional("gold_score", \.rollout.goldScore, JSONText.double),
+        .perToken("kl", \.rollout.kl),
+        .perToken("non_score_rewards", \.rollout.nonScoreRewards),
+        .perToken("rewards", \.rollout.rewards),
+        .perToken("deltas", \.rollout.deltas),
+        .perToken("raw_advantages", \.rollout.rawAdvantages),
+        .perToken("advantages", \.rollout.advantages),
+        .perToken("returns", \.rollout.returns),
+        .optional("logprobs_after", \.logprobsAfter, JSONText.doubles, shape: .perToken),
+        .optional("after_eos", \.rollout.afterEOS, { TraceField.object($0, ScoreSlot.fields) }),
+    ]
+}
+
+extension ScoreSlot: Decodable {
+    /// The slot after EOS under its names in the file.
+    static let fields: [TraceField<ScoreSlot>] = [
+        .required("value", \.value, JSONText.double), .required("reward", \.reward, JSONText.double),
+        .required("delta", \.delta, JSONText.double), .required("raw_advantage", \.rawAdvantage, JSONText.double),
+        .required("return", \.return, JSONText.double),
+    ]
+
+    public init(from decoder: Decoder) throws {
+        self = try TraceField.record(decoder, Self.fields, from: ScoreSlot(value: 0, reward: 0))
     }
+}
+
+extension MinibatchRecord {
+    /// Every quantity of an optimiser step under its name in the file, in the file's order.
+    static let fields: [TraceField<MinibatchRecord>] = [
+        .required("epoch", \.epoch, JSONText.integer),
+        .required("minibatch", \.minibatch, JSONText.integer),
+        .required("rollout_indices", \.rolloutIndices, JSONText.integers),
+        .rows("new_logprobs", \.newLogprobs),
+        .rows("new_values", \.newValues),
+        .rows("ratio", \.ratio),
+        .rows("pg_losses_unclipped", \.pgLossesUnclipped),
+        .rows("pg_losses_clipped", \.pgLossesClipped),
+        .rows("vf_losses_unclipped", \.vfLossesUnclipped),
+        .rows("vf_losses_clipped", \.vfLossesClipped),
+        .rows("entropy", \.entropy),
+        .required("pg_loss", \.pgLoss, JSONText.double),
+        .required("vf_loss", \.vfLoss, JSONText.double),
+        .required("loss", \.loss, JSONText.double),
+        .required("clipfrac", \.clipfrac, JSONText.double),
+        .required("vf_clipfrac", \.vfClipfrac, JSONText.double),
+        .required("approxkl", \.approxkl, JSONText.double),
+        .required("entropy_mean", \.entropyMean, JSONText.double),
+        .required("ratio_mean", \.ratioMean, JSONText.double),
+        .required("grad_norm", \.gradNorm, JSONText.double),
+    ]
 }
 
 // MARK: - From the trainer's records
@@ -177,29 +158,11 @@ extension PPOTrace {
     public init(batch: RolloutBatch, updates: [MinibatchRecord], config: PPOConfig,
                 eosTokenID: Int, padTokenID: Int, tokenizer: Tokenizer? = nil) {
         let rollouts = batch.rollouts.map { rollout in
-            RolloutRecord(
-                promptTokens: rollout.promptTokens, responseTokens: rollout.responseTokens,
-                endedWithEOS: rollout.endedWithEOS,
-                promptText: tokenizer.map { $0.decode(rollout.promptTokens) },
-                responseText: tokenizer.map { $0.decode(rollout.responseText) },
-                logprobs: rollout.logprobs, refLogprobs: rollout.refLogprobs, values: rollout.values,
-                rmScore: rollout.rewardModelScore, score: rollout.score, goldScore: rollout.goldScore,
-                kl: rollout.kl, nonScoreRewards: rollout.nonScoreRewards, rewards: rollout.rewards,
-                deltas: rollout.deltas, rawAdvantages: rollout.rawAdvantages, advantages: rollout.advantages,
-                returns: rollout.returns, valueAfterLast: rollout.valueAfterLast, afterEOS: rollout.afterEOS)
-        }
-        let steps = updates.map { record in
-            UpdateRecord(
-                epoch: record.epoch, minibatch: record.minibatch, rolloutIndices: record.rolloutIndices,
-                newLogprobs: record.newLogprobs, newValues: record.newValues, ratio: record.ratio,
-                pgLossesUnclipped: record.pgLossesUnclipped, pgLossesClipped: record.pgLossesClipped,
-                vfLossesUnclipped: record.vfLossesUnclipped, vfLossesClipped: record.vfLossesClipped,
-                entropy: record.entropy, pgLoss: record.pgLoss, vfLoss: record.vfLoss, loss: record.loss,
-                clipfrac: record.clipfrac, vfClipfrac: record.vfClipfrac, approxkl: record.approxkl,
-                entropyMean: record.entropyMean, ratioMean: record.ratioMean, gradNorm: record.gradNorm)
+            RolloutRecord(rollout: rollout, promptText: tokenizer.map { $0.decode(rollout.promptTokens) },
+                          responseText: tokenizer.map { $0.decode(rollout.responseText) })
         }
         self.init(config: config, eosTokenID: eosTokenID, padTokenID: padTokenID, klCoefUsed: batch.klCoef,
-                  rollouts: rollouts, updates: steps, metrics: nil)
+                  rollouts: rollouts, updates: updates, metrics: nil)
     }
 
     /// The same, with the token ids and the texts from `tokenizer`.
@@ -218,40 +181,12 @@ extension PPOTrace {
 
     /// The batch as the trainer holds it (for showing a loaded trace, or recomputing it).
     public func rolloutBatch() -> RolloutBatch {
-        let prepared = rollouts.map { record -> Rollout in
-            var rollout = Rollout(
-                promptTokens: record.promptTokens, responseTokens: record.responseTokens,
-                endedWithEOS: record.endedWithEOS, logprobs: record.logprobs, refLogprobs: record.refLogprobs,
-                values: record.values, rewardModelScore: record.rmScore, score: record.score,
-                goldScore: record.goldScore)
-            rollout.kl = record.kl
-            rollout.nonScoreRewards = record.nonScoreRewards
-            rollout.rewards = record.rewards
-            rollout.deltas = record.deltas
-            rollout.rawAdvantages = record.rawAdvantages
-            rollout.advantages = record.advantages
-            rollout.returns = record.returns
-            rollout.afterEOS = record.afterEOS
-            rollout.valueAfterLast = record.valueAfterLast
-            return rollout
-        }
-        return RolloutBatch(rollouts: prepared, klCoef: klCoefUsed, config: config,
-                            whitened: rollouts.reduce(0) { $0 + $1.responseTokens.count } >= 2)
+        RolloutBatch(rollouts: rollouts.map(\.rollout), klCoef: klCoefUsed, config: config,
+                     whitened: rollouts.reduce(0) { $0 + $1.responseTokens.count } >= 2)
     }
 
     /// The update's steps as the trainer records them.
-    public func minibatchRecords() -> [MinibatchRecord] {
-        updates.map { step in
-            MinibatchRecord(
-                epoch: step.epoch, minibatch: step.minibatch, rolloutIndices: step.rolloutIndices,
-                newLogprobs: step.newLogprobs, newValues: step.newValues, ratio: step.ratio,
-                pgLossesUnclipped: step.pgLossesUnclipped, pgLossesClipped: step.pgLossesClipped,
-                vfLossesUnclipped: step.vfLossesUnclipped, vfLossesClipped: step.vfLossesClipped,
-                entropy: step.entropy, pgLoss: step.pgLoss, vfLoss: step.vfLoss, loss: step.loss,
-                clipfrac: step.clipfrac, vfClipfrac: step.vfClipfrac, approxkl: step.approxkl,
-                entropyMean: step.entropyMean, ratioMean: step.ratioMean, gradNorm: step.gradNorm)
-        }
-    }
+    public func minibatchRecords() -> [MinibatchRecord] { updates }
 
     /// The whole iteration, when the trace holds a finished update (metrics and the
     /// log-probs after it); nil otherwise. Metrics come back in `PPOMetrics`' order.

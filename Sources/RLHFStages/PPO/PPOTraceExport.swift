@@ -110,16 +110,9 @@ public enum PPOTraceExport {
         for (index, rollout) in trace.rollouts.enumerated() {
             let count = rollout.responseTokens.count
             if count == 0 { return "rollouts[\(index)].response_tokens is empty" }
-            let arrays: [(String, [Double]?)] = [
-                ("logprobs", rollout.logprobs), ("ref_logprobs", rollout.refLogprobs), ("values", rollout.values),
-                ("kl", rollout.kl), ("non_score_rewards", rollout.nonScoreRewards), ("rewards", rollout.rewards),
-                ("deltas", rollout.deltas), ("raw_advantages", rollout.rawAdvantages),
-                ("advantages", rollout.advantages), ("returns", rollout.returns),
-                ("logprobs_after", rollout.logprobsAfter),
-            ]
-            for (name, array) in arrays {
-                if let array, array.count != count {
-                    return "rollouts[\(index)].\(name) has \(array.count) entries for \(count) response tokens"
+            for field in PPOTrace.RolloutRecord.fields where field.shape == .perToken {
+                if let array = field.arrays(rollout)?.first, array.count != count {
+                    return "rollouts[\(index)].\(field.name) has \(array.count) entries for \(count) response tokens"
                 }
             }
         }
@@ -127,20 +120,16 @@ public enum PPOTraceExport {
             for rollout in step.rolloutIndices where !trace.rollouts.indices.contains(rollout) {
                 return "updates[\(index)].rollout_indices names rollout \(rollout) of \(trace.rollouts.count)"
             }
-            let arrays: [(String, [[Double]])] = [
-                ("new_logprobs", step.newLogprobs), ("new_values", step.newValues), ("ratio", step.ratio),
-                ("pg_losses_unclipped", step.pgLossesUnclipped), ("pg_losses_clipped", step.pgLossesClipped),
-                ("vf_losses_unclipped", step.vfLossesUnclipped), ("vf_losses_clipped", step.vfLossesClipped),
-                ("entropy", step.entropy),
-            ]
-            for (name, array) in arrays {
+            for field in MinibatchRecord.fields where field.shape == .rowsPerRollout {
+                let array = field.arrays(step) ?? []
                 guard array.count == step.rolloutIndices.count else {
-                    return "updates[\(index)].\(name) has \(array.count) rows for \(step.rolloutIndices.count) rollouts"
+                    return "updates[\(index)].\(field.name) has \(array.count) rows for "
+                        + "\(step.rolloutIndices.count) rollouts"
                 }
                 for (row, rollout) in step.rolloutIndices.enumerated()
                 where array[row].count != trace.rollouts[rollout].responseTokens.count {
-                    return "updates[\(index)].\(name)[\(row)] has \(array[row].count) entries for rollout \(rollout)'s " +
-                        "\(trace.rollouts[rollout].responseTokens.count) response tokens"
+                    return "updates[\(index)].\(field.name)[\(row)] has \(array[row].count) entries for rollout "
+                        + "\(rollout)'s \(trace.rollouts[rollout].responseTokens.count) response tokens"
                 }
             }
         }
@@ -173,7 +162,11 @@ public enum PPOTraceExport {
         func path(_ keys: [CodingKey]) -> String {
             var text = ""
             for key in keys {
-                if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += (text.isEmpty ? "" : ".") + key.stringValue
+                }
             }
             return text.isEmpty ? "the top level" : text
         }
@@ -225,89 +218,17 @@ public enum PPOTraceExport {
         return .object(top)
     }
 
-    /// Every setting under TRL's name, with JSON types; plus the token ids and the beta used.
+    /// Every setting under TRL's name (`PPOConfig.fields`), with JSON types; plus the token ids and the beta used.
     static func configEntries(_ trace: PPOTrace) -> [(String, JSONText)] {
-        let c = trace.config
-        return [
-            ("kl_coef", .double(c.klCoef)), ("kl_estimator", .string(c.klEstimator.rawValue)),
-            ("adaptive_kl_target", c.adaptiveKLTarget.map(JSONText.double) ?? .null),
-            ("adaptive_kl_horizon", .double(c.adaptiveKLHorizon)),
-            ("gamma", .double(c.gamma)), ("lam", .double(c.lam)), ("cliprange", .double(c.cliprange)),
-            ("cliprange_value", .double(c.cliprangeValue)), ("vf_coef", .double(c.vfCoef)),
-            ("entropy_coef", .double(c.entropyCoef)), ("num_ppo_epochs", .integer(c.numPPOEpochs)),
-            ("num_mini_batches", .integer(c.numMiniBatches)), ("batch_size", .integer(c.batchSize)),
-            ("whiten_rewards", .bool(c.whitenRewards)),
-            ("missing_eos_penalty", c.missingEOSPenalty.map(JSONText.double) ?? .null),
-            ("missing_eos_mode", .string(c.missingEOSMode.rawValue)),
-            ("learning_rate", .double(c.learningRate)), ("adam_beta1", .double(c.adamBeta1)),
-            ("adam_beta2", .double(c.adamBeta2)), ("adam_epsilon", .double(c.adamEpsilon)),
-            ("max_grad_norm", .double(c.maxGradNorm)), ("temperature", .double(c.temperature)),
-            ("top_k", .integer(c.topK)), ("response_length", .integer(c.responseLength)),
-            ("score_position", .string(c.scorePosition.rawValue)),
+        PPOConfig.fields.map { ($0.name, $0.json(trace.config)) } + [
             ("eos_token_id", .integer(trace.eosTokenID)), ("pad_token_id", .integer(trace.padTokenID)),
             ("kl_coef_used", .double(trace.klCoefUsed)),
         ]
     }
 
     static func node(_ rollout: PPOTrace.RolloutRecord) -> JSONText {
-        var entries: [(String, JSONText)] = [
-            ("prompt_tokens", .integers(rollout.promptTokens)),
-            ("response_tokens", .integers(rollout.responseTokens)),
-            ("ended_with_eos", .bool(rollout.endedWithEOS)),
-        ]
-        if let text = rollout.promptText { entries.append(("prompt_text", .string(text))) }
-        if let text = rollout.responseText { entries.append(("response_text", .string(text))) }
-        entries += [
-            ("logprobs", .doubles(rollout.logprobs)),
-            ("ref_logprobs", .doubles(rollout.refLogprobs)),
-            ("values", .doubles(rollout.values)),
-            ("value_after_last", .double(rollout.valueAfterLast)),
-            ("rm_score", .double(rollout.rmScore)),
-            ("score", .double(rollout.score)),
-        ]
-        if let gold = rollout.goldScore { entries.append(("gold_score", .double(gold))) }
-        entries += [
-            ("kl", .doubles(rollout.kl)),
-            ("non_score_rewards", .doubles(rollout.nonScoreRewards)),
-            ("rewards", .doubles(rollout.rewards)),
-            ("deltas", .doubles(rollout.deltas)),
-            ("raw_advantages", .doubles(rollout.rawAdvantages)),
-            ("advantages", .doubles(rollout.advantages)),
-            ("returns", .doubles(rollout.returns)),
-        ]
-        if let after = rollout.logprobsAfter { entries.append(("logprobs_after", .doubles(after))) }
-        if let slot = rollout.afterEOS {
-            entries.append(("after_eos", .object([
-                ("value", .double(slot.value)), ("reward", .double(slot.reward)), ("delta", .double(slot.delta)),
-                ("raw_advantage", .double(slot.rawAdvantage)), ("return", .double(slot.return)),
-            ])))
-        }
-        return .object(entries)
+        TraceField.object(rollout, PPOTrace.RolloutRecord.fields)
     }
 
-    static func node(_ step: PPOTrace.UpdateRecord) -> JSONText {
-        func rows(_ values: [[Double]]) -> JSONText { .array(values.map(JSONText.doubles)) }
-        return .object([
-            ("epoch", .integer(step.epoch)),
-            ("minibatch", .integer(step.minibatch)),
-            ("rollout_indices", .integers(step.rolloutIndices)),
-            ("new_logprobs", rows(step.newLogprobs)),
-            ("new_values", rows(step.newValues)),
-            ("ratio", rows(step.ratio)),
-            ("pg_losses_unclipped", rows(step.pgLossesUnclipped)),
-            ("pg_losses_clipped", rows(step.pgLossesClipped)),
-            ("vf_losses_unclipped", rows(step.vfLossesUnclipped)),
-            ("vf_losses_clipped", rows(step.vfLossesClipped)),
-            ("entropy", rows(step.entropy)),
-            ("pg_loss", .double(step.pgLoss)),
-            ("vf_loss", .double(step.vfLoss)),
-            ("loss", .double(step.loss)),
-            ("clipfrac", .double(step.clipfrac)),
-            ("vf_clipfrac", .double(step.vfClipfrac)),
-            ("approxkl", .double(step.approxkl)),
-            ("entropy_mean", .double(step.entropyMean)),
-            ("ratio_mean", .double(step.ratioMean)),
-            ("grad_norm", .double(step.gradNorm)),
-        ])
-    }
+    static func node(_ step: PPOTrace.UpdateRecord) -> JSONText { TraceField.object(step, MinibatchRecord.fields) }
 }

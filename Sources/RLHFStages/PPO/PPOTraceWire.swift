@@ -14,19 +14,20 @@ enum Wire {
         let metrics: [String: Double]?
 
         init(from decoder: Decoder) throws {
-            let container = try decoder.container(keyedBy: Key.self)
-            format = try container.decode(String.self, forKey: Key("format"))
+            let container = try decoder.container(keyedBy: ConfigKey.self)
+            format = try container.decode(String.self, forKey: ConfigKey("format"))
             guard format == PPOTrace.format else {
                 throw PPOTraceError(file: "", message: "format is \"\(format)\", expected \"\(PPOTrace.format)\"")
             }
-            version = try container.decode(Int.self, forKey: Key("version"))
+            version = try container.decode(Int.self, forKey: ConfigKey("version"))
             guard version == PPOTrace.version else {
-                throw PPOTraceError(file: "", message: "version \(version) is not supported (this build reads version \(PPOTrace.version))")
+                throw PPOTraceError(file: "", message: "version \(version) is not supported "
+                    + "(this build reads version \(PPOTrace.version))")
             }
-            config = try container.decode(Config.self, forKey: Key("config"))
-            rollouts = try container.decode([RolloutEntry].self, forKey: Key("rollouts"))
-            updates = try container.decode([UpdateEntry].self, forKey: Key("updates"))
-            metrics = try container.decodeIfPresent([String: Double].self, forKey: Key("metrics"))
+            config = try container.decode(Config.self, forKey: ConfigKey("config"))
+            rollouts = try container.decode([RolloutEntry].self, forKey: ConfigKey("rollouts"))
+            updates = try container.decode([UpdateEntry].self, forKey: ConfigKey("updates"))
+            metrics = try container.decodeIfPresent([String: Double].self, forKey: ConfigKey("metrics"))
         }
 
         var trace: PPOTrace {
@@ -36,14 +37,6 @@ enum Wire {
         }
     }
 
-    struct Key: CodingKey {
-        let stringValue: String
-        let intValue: Int? = nil
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     struct Config: Decodable {
         let value: PPOConfig
         let eosTokenID: Int
@@ -51,56 +44,13 @@ enum Wire {
         let klCoefUsed: Double
 
         init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: Key.self)
-            func number(_ name: String) throws -> Double { try c.decode(Double.self, forKey: Key(name)) }
-            func integer(_ name: String) throws -> Int { try c.decode(Int.self, forKey: Key(name)) }
-            func optionalNumber(_ name: String) throws -> Double? {
-                guard c.contains(Key(name)) else {
-                    throw DecodingError.keyNotFound(Key(name), .init(codingPath: c.codingPath, debugDescription: "missing"))
-                }
-                return try c.decodeIfPresent(Double.self, forKey: Key(name))
-            }
-            func choice<Choice: RawRepresentable<String> & CaseIterable>(_ name: String, _: Choice.Type) throws -> Choice {
-                let raw = try c.decode(String.self, forKey: Key(name))
-                guard let value = Choice(rawValue: raw) else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: Key(name), in: c,
-                        debugDescription: "\"\(raw)\" is not one of \(Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
-                }
-                return value
-            }
+            let c = try decoder.container(keyedBy: ConfigKey.self)
             var config = PPOConfig()
-            config.klCoef = try number("kl_coef")
-            config.klEstimator = try choice("kl_estimator", PPOConfig.KLEstimator.self)
-            config.adaptiveKLTarget = try optionalNumber("adaptive_kl_target")
-            config.adaptiveKLHorizon = try number("adaptive_kl_horizon")
-            config.gamma = try number("gamma")
-            config.lam = try number("lam")
-            config.cliprange = try number("cliprange")
-            config.cliprangeValue = try number("cliprange_value")
-            config.vfCoef = try number("vf_coef")
-            config.entropyCoef = try number("entropy_coef")
-            config.numPPOEpochs = try integer("num_ppo_epochs")
-            config.numMiniBatches = try integer("num_mini_batches")
-            config.batchSize = try integer("batch_size")
-            config.whitenRewards = try c.decode(Bool.self, forKey: Key("whiten_rewards"))
-            config.missingEOSPenalty = try optionalNumber("missing_eos_penalty")
-            config.missingEOSMode = try choice("missing_eos_mode", PPOConfig.MissingEOSMode.self)
-            config.learningRate = try number("learning_rate")
-            config.adamBeta1 = try number("adam_beta1")
-            config.adamBeta2 = try number("adam_beta2")
-            config.adamEpsilon = try number("adam_epsilon")
-            config.maxGradNorm = try number("max_grad_norm")
-            config.temperature = try number("temperature")
-            config.topK = try integer("top_k")
-            config.responseLength = try integer("response_length")
-            // Absent from traces written before the setting existed: the score sat on EOS.
-            config.scorePosition = try c.contains(Key("score_position"))
-                ? choice("score_position", PPOConfig.ScorePosition.self) : .eos
+            for field in PPOConfig.fields { try field.decode(&config, from: c) }
             value = config
-            eosTokenID = try integer("eos_token_id")
-            padTokenID = try integer("pad_token_id")
-            klCoefUsed = try number("kl_coef_used")
+            eosTokenID = try c.decode(Int.self, forKey: ConfigKey("eos_token_id"))
+            padTokenID = try c.decode(Int.self, forKey: ConfigKey("pad_token_id"))
+            klCoefUsed = try c.decode(Double.self, forKey: ConfigKey("kl_coef_used"))
         }
     }
 
@@ -108,36 +58,7 @@ enum Wire {
         let value: PPOTrace.RolloutRecord
 
         init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: Key.self)
-            func numbers(_ name: String) throws -> [Double] { try c.decode([Double].self, forKey: Key(name)) }
-            func number(_ name: String) throws -> Double { try c.decode(Double.self, forKey: Key(name)) }
-            value = PPOTrace.RolloutRecord(
-                promptTokens: try c.decode([Int].self, forKey: Key("prompt_tokens")),
-                responseTokens: try c.decode([Int].self, forKey: Key("response_tokens")),
-                endedWithEOS: try c.decode(Bool.self, forKey: Key("ended_with_eos")),
-                promptText: try c.decodeIfPresent(String.self, forKey: Key("prompt_text")),
-                responseText: try c.decodeIfPresent(String.self, forKey: Key("response_text")),
-                logprobs: try numbers("logprobs"), refLogprobs: try numbers("ref_logprobs"),
-                values: try numbers("values"), rmScore: try number("rm_score"), score: try number("score"),
-                goldScore: try c.decodeIfPresent(Double.self, forKey: Key("gold_score")),
-                kl: try numbers("kl"), nonScoreRewards: try numbers("non_score_rewards"),
-                rewards: try numbers("rewards"), deltas: try numbers("deltas"),
-                rawAdvantages: try numbers("raw_advantages"), advantages: try numbers("advantages"),
-                returns: try numbers("returns"),
-                logprobsAfter: try c.decodeIfPresent([Double].self, forKey: Key("logprobs_after")),
-                valueAfterLast: try c.decodeIfPresent(Double.self, forKey: Key("value_after_last")) ?? 0,
-                afterEOS: try c.decodeIfPresent(SlotEntry.self, forKey: Key("after_eos"))?.value)
-        }
-    }
-
-    struct SlotEntry: Decodable {
-        let value: ScoreSlot
-
-        init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: Key.self)
-            func number(_ name: String) throws -> Double { try c.decode(Double.self, forKey: Key(name)) }
-            value = ScoreSlot(value: try number("value"), reward: try number("reward"), delta: try number("delta"),
-                              rawAdvantage: try number("raw_advantage"), return: try number("return"))
+            value = try TraceField.record(decoder, PPOTrace.RolloutRecord.fields, from: PPOTrace.RolloutRecord())
         }
     }
 
@@ -145,20 +66,7 @@ enum Wire {
         let value: PPOTrace.UpdateRecord
 
         init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: Key.self)
-            func rows(_ name: String) throws -> [[Double]] { try c.decode([[Double]].self, forKey: Key(name)) }
-            func number(_ name: String) throws -> Double { try c.decode(Double.self, forKey: Key(name)) }
-            value = PPOTrace.UpdateRecord(
-                epoch: try c.decode(Int.self, forKey: Key("epoch")),
-                minibatch: try c.decode(Int.self, forKey: Key("minibatch")),
-                rolloutIndices: try c.decode([Int].self, forKey: Key("rollout_indices")),
-                newLogprobs: try rows("new_logprobs"), newValues: try rows("new_values"), ratio: try rows("ratio"),
-                pgLossesUnclipped: try rows("pg_losses_unclipped"), pgLossesClipped: try rows("pg_losses_clipped"),
-                vfLossesUnclipped: try rows("vf_losses_unclipped"), vfLossesClipped: try rows("vf_losses_clipped"),
-                entropy: try rows("entropy"), pgLoss: try number("pg_loss"), vfLoss: try number("vf_loss"),
-                loss: try number("loss"), clipfrac: try number("clipfrac"), vfClipfrac: try number("vf_clipfrac"),
-                approxkl: try number("approxkl"), entropyMean: try number("entropy_mean"),
-                ratioMean: try number("ratio_mean"), gradNorm: try number("grad_norm"))
+            value = try TraceField.record(decoder, MinibatchRecord.fields, from: .empty)
         }
     }
 }

@@ -5,44 +5,44 @@ import RLHFEngine
 /// Token arrays run over the response, up to and including EOS when there is one:
 /// entry t describes the action a_t taken in state s_t = prompt + response[..<t].
 public struct Rollout: Sendable, Equatable {
-    public let promptTokens: [Int]
-    public let responseTokens: [Int]
-    public let endedWithEOS: Bool
+    public var promptTokens: [Int] = []
+    public var responseTokens: [Int] = []
+    public var endedWithEOS = false
     /// log pi_old(a_t | s_t), logits / temperature.
-    public let logprobs: [Double]
+    public var logprobs: [Double] = []
     /// log pi_ref(a_t | s_t) under the frozen SFT model.
-    public let refLogprobs: [Double]
+    public var refLogprobs: [Double] = []
     /// V_old(s_t) from the critic.
-    public let values: [Double]
+    public var values: [Double] = []
     /// The reward model's score of the whole response, before any missing-EOS rule.
-    public let rewardModelScore: Double
+    public var rewardModelScore = 0.0
     /// The score PPO uses (after the missing-EOS rule).
-    public let score: Double
+    public var score = 0.0
     /// Whether `score` came from the annotator's rule (`RewardSource.rule`) rather than the reward model.
     public var scoredByRule = false
     /// The annotator's gold score, where the world has an annotator.
-    public let goldScore: Double?
+    public var goldScore: Double?
     /// Per-token KL estimate (k1 or k3).
-    public internal(set) var kl: [Double] = []
+    public var kl: [Double] = []
     /// Shaped reward: -beta kl_t, plus the score at the last token.
-    public internal(set) var rewards: [Double] = []
+    public var rewards: [Double] = []
     /// The KL part alone: -beta kl_t (TRL's non_score_reward).
-    public internal(set) var nonScoreRewards: [Double] = []
+    public var nonScoreRewards: [Double] = []
     /// GAE's TD residuals delta_t.
-    public internal(set) var deltas: [Double] = []
+    public var deltas: [Double] = []
     /// GAE advantages before whitening.
-    public internal(set) var rawAdvantages: [Double] = []
+    public var rawAdvantages: [Double] = []
     /// Advantages whitened over the batch: what the policy loss uses.
-    public internal(set) var advantages: [Double] = []
+    public var advantages: [Double] = []
     /// Returns A_t + V(s_t): what the value loss aims at.
-    public internal(set) var returns: [Double] = []
+    public var returns: [Double] = []
 
     /// V(s_T): the critic's value of the state after the last response token (after EOS), read in the
     /// same pass as `values`. Only `score_position after_eos` uses it.
-    public internal(set) var valueAfterLast: Double = 0
+    public var valueAfterLast: Double = 0
     /// PPOv2's slot one past EOS, when `score_position` is after_eos and the response ended with EOS
     /// before response_length; nil otherwise.
-    public internal(set) var afterEOS: ScoreSlot?
+    public var afterEOS: ScoreSlot?
 
     public var tokenCount: Int { responseTokens.count }
 
@@ -57,7 +57,7 @@ public struct Rollout: Sendable, Equatable {
 /// loss), but a step of GAE whose reward is the score and whose value is V(s after EOS):
 ///   delta_slot = score - V_slot,  A_slot = delta_slot,  return_slot = score.
 public struct ScoreSlot: Sendable, Equatable {
-    public let value: Double
+    public internal(set) var value: Double
     public internal(set) var reward: Double
     public internal(set) var delta: Double = 0
     public internal(set) var rawAdvantage: Double = 0
@@ -84,4 +84,9 @@ public struct RolloutBatch: Sendable, Equatable {
     public let whitened: Bool
 
     public var tokenCount: Int { rollouts.reduce(0) { $0 + $1.tokenCount } }
+}
+
+extension Rollout {
+    /// An empty rollout, to fill in (a trace's reader does; trainers use the memberwise initialiser).
+    public static let empty = Rollout()
 }

@@ -34,20 +34,18 @@ public struct RLOOConfig: Sendable, Equatable {
 
     /// Every setting under its TRL name, declared once.
     public static let fields: [ConfigField<RLOOConfig>] = [
-        .integer("num_generations", "completions per prompt, k (the baseline is the other k - 1)", 2...64,
-                 \.numGenerations),
-        .integer("generation_batch_size", "completions per iteration (a multiple of num_generations)", 2...256,
-                 \.generationBatchSize),
-        .number("beta", "weight of the sequence KL subtracted from the reward", 0...100, \.beta),
-        .number("epsilon", "lower clip range of the sequence ratio", 0.0001...10, \.epsilon),
-        .optionalNumber("epsilon_high", "upper clip range (none: epsilon)", 0.0001...10, \.epsilonHigh),
+        .numGenerations(\.numGenerations, meaning: "completions per prompt, k (the baseline is the other k - 1)"),
+        .generationBatchSize(\.generationBatchSize),
+        .beta(\.beta, meaning: "weight of the sequence KL subtracted from the reward"),
+        .epsilon(\.epsilon, meaning: "lower clip range of the sequence ratio"),
+        .epsilonHigh(\.epsilonHigh),
         .flag("normalize_advantages", "whiten the advantages over the batch", \.normalizeAdvantages),
-        .integer("num_iterations", "optimiser steps on each generation batch", 1...64, \.numIterations),
-        .number("temperature", "sampling temperature (log-probs use logits / temperature)", 0.01...100, \.temperature),
-        .integer("top_k", "sample from the k most likely tokens only (0: all)", 0...1000, \.topK),
-        .integer("max_completion_length", "longest completion, in tokens, EOS included", 1...64, \.maxCompletionLength),
-        .number("learning_rate", "Adam's step size", 1e-9...1, \.learningRate),
-        .number("max_grad_norm", "gradient-norm clipping", 0.0001...1e6, \.maxGradNorm),
+        .numIterations(\.numIterations),
+        .temperature(\.temperature),
+        .topK(\.topK),
+        .maxCompletionLength(\.maxCompletionLength),
+        .learningRate(\.learningRate),
+        .maxGradNorm(\.maxGradNorm),
     ]
 
     /// - Throws: `ConfigFieldError` when generation_batch_size is not a multiple of num_generations.

@@ -3,7 +3,8 @@ import RLHFEngine
 /// REINFORCE Leave-One-Out (Ahmadian et al., 2024) as TRL 1.16's RLOOTrainer: num_generations
 /// completions per prompt, the sequence-level k1 KL subtracted from the reward, each completion's
 /// baseline the mean of the others', one clipped ratio per completion, Adam on the policy only.
-public final class RLOOTrainer: GroupAlgorithm {
+public final class RLOOTrainer: ConfiguredGroupTrainer {
+    public static var fields: [ConfigField<RLOOConfig>] { RLOOConfig.fields }
     public private(set) var collector: RolloutCollector
     public let optimizer: Adam
     /// What scores its rollouts (`RewardSource`).
@@ -26,9 +27,6 @@ public final class RLOOTrainer: GroupAlgorithm {
     }
 
     public var name: String { "RLOO" }
-    public var groupSize: Int { config.numGenerations }
-    public var promptsPerIteration: Int { config.promptsPerIteration }
-    public var stepsPerBatch: Int { config.numIterations }
     public var rewardIncludesKL: Bool { true }
     public var advantageFormula: String {
         "r'_i = r_i - beta * sum_t (log p_old - log p_ref); A_i = r'_i - mean of the other r'_j of the group"
@@ -38,7 +36,6 @@ public final class RLOOTrainer: GroupAlgorithm {
         "ratio_i = exp(sum_t log p_new - sum_t log p_old); term_i = -min(ratio A, clip(ratio, "
             + "\(1 - config.epsilon), \(1 + config.upperEpsilon)) A); loss = mean_i term_i"
     }
-    public var namedSettings: [(String, String)] { RLOOConfig.fields.map { ($0.name, $0.read(config)) } }
 
     public func prepare(_ rollouts: [Rollout]) throws -> GroupBatch {
         try config.validate()
