@@ -100,4 +100,19 @@ struct CurveCommandTests {
         #expect(text.contains("<svg xmlns=\"http://www.w3.org/2000/svg\"") && text.hasSuffix("</svg>\n"))
         #expect(text.components(separatedBy: "<polyline").count - 1 >= 6, "three runs in two panels, and fits")
     }
+
+    @Test("overoptimisation: Ctrl-C stops after the current Adam step, shows what was measured, changes nothing")
+    func interrupted() throws {
+        let fixture = try SessionFixture(seed: 1)
+        let weights = fixture.session.policy.parameters.map(\.data)
+        var asked = 0
+        // Best-of-n asks once; then 8 Adam steps and the end of iteration 1 of the first PPO run: the 10th.
+        let console = TextConsole { asked += 1; return asked >= 10 }
+        #expect(fixture.interpreter.execute("overoptimisation 20 0,0.1", console: console) == .done)
+        let output = console.take()
+        #expect(output.contains("Stopped: what was measured so far is below."), "\(output)")
+        #expect(output.contains("ppo beta 0 ") && !output.contains("ppo beta 0.1"), "\(output)")
+        #expect(output.contains("it 1 ") && !output.contains("it 2 "), "measured where it stopped: \(output)")
+        #expect(fixture.session.policy.parameters.map(\.data) == weights)
+    }
 }
