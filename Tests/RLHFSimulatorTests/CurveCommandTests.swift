@@ -91,7 +91,8 @@ struct CurveCommandTests {
         #expect(output.contains("d = sqrt(KL)") && output.unicodeScalars.allSatisfy(\.isASCII),
                 "a script's plot is plain ASCII")
         #expect(session.policy.parameters.map(\.data) == weights, "the session's policy is left as it was")
-        #expect(fixture.run("overoptimisation 4 0,0.1 \(second)") == output.replacingOccurrences(of: first, with: second))
+        let again = fixture.run("overoptimisation 4 0,0.1 \(second)")
+        #expect(again == output.replacingOccurrences(of: first, with: second))
         let bytes = try Data(contentsOf: URL(fileURLWithPath: first))
         #expect(bytes == (try Data(contentsOf: URL(fileURLWithPath: second))), "the same run writes the same bytes")
         let parser = XMLParser(data: bytes)

@@ -76,8 +76,8 @@ enum CurveCommands {
             config: session.config, trainingPrompts: session.data.trainingPrompts.map(\.tokens),
             heldOutPrompts: session.data.heldOutPrompts.map(\.tokens), plan: plan, seed: session.seed
         ) { progress in
-            call.console.showProgress("overoptimisation [\(Format.padRight(Bars.bar(progress.fractionDone, width: 20), 20))] "
-                + progress.phase)
+            let bar = Format.padRight(Bars.bar(progress.fractionDone, width: 20), 20)
+            call.console.showProgress("overoptimisation [\(bar)] \(progress.phase)")
             return call.console.interruptRequested() ? .stop : .proceed
         }
         if result.stoppedEarly { call.console.line("Stopped: what was measured so far is below.") }

@@ -104,13 +104,16 @@ enum DPOCommands {
         // DPO draws no samples; for the log, gold/score and kl_to_sft come from `evaluate`'s draws (seed 7,
         // 4 per held-out prompt) of the policy after each step, with the SFT model as the reference.
         let collector = RolloutCollector(policy: session.policy, reference: session.sft, rewardModel: session.reward,
-                                         annotator: session.annotator, tokenizer: session.tokenizer, config: session.config)
-        let history = trainer.train(training: training, heldOut: heldOut, steps: steps, random: &session.random) { event in
+                                         annotator: session.annotator, tokenizer: session.tokenizer,
+                                         config: session.config)
+        let prompts = session.data.heldOutPrompts.map(\.tokens)
+        let history = trainer.train(training: training, heldOut: heldOut, steps: steps,
+                                    random: &session.random) { event in
             if let log {
-                let held = HeldOutEvaluation.run(collector: collector, prompts: session.data.heldOutPrompts.map(\.tokens),
-                                                 perPrompt: 4, seed: HeldOutEvaluation.standardSeed)
-                log.record(step: event.step, metrics: event.metrics + (held.goldScore.map { [Metric("gold/score", $0)] } ?? [])
-                    + [Metric("kl_to_sft", held.kl)])
+                let held = HeldOutEvaluation.run(collector: collector, prompts: prompts, perPrompt: 4,
+                                                 seed: HeldOutEvaluation.standardSeed)
+                let gold = held.goldScore.map { [Metric("gold/score", $0)] } ?? []
+                log.record(step: event.step, metrics: event.metrics + gold + [Metric("kl_to_sft", held.kl)])
             }
             return reporter(event)
         }

@@ -43,10 +43,10 @@ enum CurveReport {
         let top = result.series.flatMap(\.points).map(\.d).max() ?? 1
         for (index, series) in result.series.enumerated() {
             let label = name(series)
-            gold.append(.init(name: label, series: index, points: series.points.map { .init(x: $0.d, y: $0.goldScore) },
-                              fitted: false))
-            proxy.append(.init(name: label, series: index, points: series.points.map { .init(x: $0.d, y: $0.proxyScore) },
-                               fitted: false))
+            let golds = series.points.map { CurveChart.Point(x: $0.d, y: $0.goldScore) }
+            let proxies = series.points.map { CurveChart.Point(x: $0.d, y: $0.proxyScore) }
+            gold.append(.init(name: label, series: index, points: golds, fitted: false))
+            proxy.append(.init(name: label, series: index, points: proxies, fitted: false))
             if let fit = series.fit, let base = series.points.first?.goldScore {
                 let reach = series.points.map(\.d).max() ?? top
                 let samples = (0...60).map { Double($0) / 60 * reach }
@@ -54,9 +54,10 @@ enum CurveReport {
                                   points: samples.map { .init(x: $0, y: base + fit.value(at: $0)) }, fitted: true))
             }
         }
+        let against = "against d = sqrt(KL to SFT)"
         return CurveChart(xLabel: "d = sqrt(KL)",
-                          panels: [.init(title: "gold score (the annotator) against d = sqrt(KL to SFT)", lines: gold),
-                                   .init(title: "proxy score (the reward model) against d = sqrt(KL to SFT)", lines: proxy)],
+                          panels: [.init(title: "gold score (the annotator) \(against)", lines: gold),
+                                   .init(title: "proxy score (the reward model) \(against)", lines: proxy)],
                           legend: result.series.map(name))
     }
 }

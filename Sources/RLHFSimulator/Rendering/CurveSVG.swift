@@ -28,7 +28,8 @@ enum CurveSVG {
             out += "<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(panelWidth))\" height=\"\(n(panelHeight))\" "
                 + "fill=\"none\" stroke=\"black\"/>\n"
             for (value, anchor) in [(high, top + 4), (low, top + panelHeight)] {
-                out += "<text x=\"\(n(left - 6))\" y=\"\(n(anchor))\" text-anchor=\"end\">\(Format.signed(value, 2))</text>\n"
+                out += "<text x=\"\(n(left - 6))\" y=\"\(n(anchor))\" text-anchor=\"end\">"
+                    + "\(Format.signed(value, 2))</text>\n"
             }
             out += "<text x=\"\(n(left))\" y=\"\(n(top + panelHeight + 16))\">0</text>\n"
             out += "<text x=\"\(n(left + panelWidth))\" y=\"\(n(top + panelHeight + 16))\" text-anchor=\"end\">"

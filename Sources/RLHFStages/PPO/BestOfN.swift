@@ -63,7 +63,8 @@ public enum BestOfN {
     /// ascending: the shares of the sample at or below it and below it (ties: exact equality). A
     /// reward the sample never hit is counted with the sample, as one more draw of its own
     /// ((below + 1) / (M + 1) and below / (M + 1)), so F_hat is never 0 and the log stays finite.
-    public static func empiricalCDF(_ sortedReference: [Double], at reward: Double) -> (atOrBelow: Double, below: Double) {
+    public static func empiricalCDF(_ sortedReference: [Double],
+                                    at reward: Double) -> (atOrBelow: Double, below: Double) {
         let below = sortedReference.prefix { $0 < reward }.count
         let atOrBelow = below + sortedReference.dropFirst(below).prefix { $0 == reward }.count
         let size = Double(sortedReference.count)
@@ -78,7 +79,8 @@ public enum BestOfN {
     /// proxy = sum_i w_i proxy_(i), gold = sum_i w_i gold_(i), and the KL estimate
     /// sum_i w_i log((F^n - G^n) / (F - G)) at proxy_(i), F and G from `empiricalCDF` of the
     /// reference (for continuous rewards this is log n + (n - 1) log F_hat). Means over prompts.
-    public static func measure(pools: [[(proxy: Double, gold: Double)]], references: [[Double]], n: Int) -> Measurement {
+    public static func measure(pools: [[(proxy: Double, gold: Double)]], references: [[Double]],
+                               n: Int) -> Measurement {
         precondition(pools.count == references.count && !pools.isEmpty, "one pool and one reference sample per prompt")
         var (proxy, gold, kl) = (0.0, 0.0, 0.0)
         for (pool, reference) in zip(pools, references) {
