@@ -76,8 +76,15 @@ enum AlgorithmCommands {
                 + "\(trainer.groupSize) completions, \(trainer.stepsPerBatch) Adam "
                 + "step\(trainer.stepsPerBatch == 1 ? "" : "s") "
                 + "each.")
-            let result = try trainer.train(iterations: iterations, pool: pool, random: &session.random,
-                                           progress: TrainCommands.reporter(call, "train \(stage)"))
+            let reporter = TrainCommands.reporter(call, "train \(stage)")
+            let log = TrainingLog(session, algorithm: stage)
+            let result = try trainer.train(iterations: iterations, pool: pool, random: &session.random) { event in
+                // The iteration's own event is the one on its last optimiser step.
+                if event.step % trainer.stepsPerBatch == 0 {
+                    log?.record(step: event.step / trainer.stepsPerBatch, metrics: event.metrics)
+                }
+                return reporter(event)
+            }
             if let last = result.last {
                 session.algorithms.batch = last.batch
                 session.algorithms.batchAlgorithm = algorithm
@@ -87,6 +94,7 @@ enum AlgorithmCommands {
             TrainCommands.report(call, result.history, names: [
                 "reward", "gold/score", "reward_std", "frac_reward_zero_std", "kl", "entropy", "clip_ratio/region_mean",
                 "completions/mean_length"])
+            try log?.finish()
         }
     }
 

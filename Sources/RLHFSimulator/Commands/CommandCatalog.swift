@@ -2,7 +2,8 @@
 enum CommandCatalog {
     static var all: [Command] {
         (EpisodeCommands.all + InspectCommands.all + BatchCommands.all + TrainCommands.all + DPOCommands.all
-            + LabelCommands.all + WorldCommands.all + SettingsCommands.all + FileCommands.all + LessonCommands.all + HelpCommands.all)
+            + CurveCommands.all + LabelCommands.all + WorldCommands.all + SettingsCommands.all + FileCommands.all
+            + LessonCommands.all + HelpCommands.all)
             .map(AlgorithmCommands.dispatching)  // batch, advantages, credit, update, export, train, set, show
     }
 }

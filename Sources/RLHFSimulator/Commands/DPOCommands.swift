@@ -102,12 +102,29 @@ enum DPOCommands {
         session.batch = nil
         session.lastIteration = nil
         session.pendingUpdate = nil
-        let history = trainer.train(training: training, heldOut: heldOut, steps: steps, random: &session.random,
-                                    progress: TrainCommands.reporter(call, "train dpo"))
+        let reporter = TrainCommands.reporter(call, "train dpo")
+        let log = TrainingLog(session, algorithm: "dpo")
+        // DPO draws no samples; for the log, gold/score and kl_to_sft come from `evaluate`'s draws (seed 7,
+        // 4 per held-out prompt) of the policy after each step, with the SFT model as the reference.
+        let collector = RolloutCollector(policy: session.policy, reference: session.sft, rewardModel: session.reward,
+                                         annotator: session.annotator, tokenizer: session.tokenizer,
+                                         config: session.config)
+        let prompts = session.data.heldOutPrompts.map(\.tokens)
+        let history = trainer.train(training: training, heldOut: heldOut, steps: steps,
+                                    random: &session.random) { event in
+            if let log {
+                let held = HeldOutEvaluation.run(collector: collector, prompts: prompts, perPrompt: 4,
+                                                 seed: HeldOutEvaluation.standardSeed)
+                let gold = held.goldScore.map { [Metric("gold/score", $0)] } ?? []
+                log.record(step: event.step, metrics: event.metrics + gold + [Metric("kl_to_sft", held.kl)])
+            }
+            return reporter(event)
+        }
         TrainCommands.report(call, history, names: ["loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies",
                                                     "rewards/margins", "logps/chosen", "logps/rejected", "eval_loss",
                                                     "eval_rewards/accuracies", "eval_rewards/margins"], before: before)
         call.console.line("The policy is now the DPO model: `evaluate` compares it with the SFT model, "
             + "`pairs` opens pairs up.")
+        try log?.finish()
     }
 }

@@ -12,7 +12,13 @@ struct Setting: Sendable {
 
     static let all: [Setting] = PPOConfig.fields.listed().map { bound($0, to: \.config) }
         + [Setting(name: "label_file", meaning: "where `label` appends your choices",
-                   read: { $0.labelFile }, write: { session, value in session.labelFile = value })]
+                   read: { $0.labelFile }, write: { session, value in session.labelFile = value }),
+           Setting(name: "log_file",
+                   meaning: "training appends one JSON line per iteration here, TRL's names (off: none)",
+                   read: { $0.logFile ?? "off" }, write: { session, value in
+                       if value != "off" { try TrainingLog.check(value) }
+                       session.logFile = value == "off" ? nil : value
+                   })]
         + DPOConfig.fields.listed().map { bound($0, to: \.dpoConfig, prefix: "dpo.") }
 
     static func named(_ name: String) -> Setting? { all.first { $0.name == name } }

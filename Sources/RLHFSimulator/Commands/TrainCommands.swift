@@ -126,11 +126,13 @@ enum TrainCommands {
         call.console.line("PPO: \(iterations) iteration\(iterations == 1 ? "" : "s") of \(session.config.batchSize) "
             + "rollout\(session.config.batchSize == 1 ? "" : "s") each.")
         var history = TrainingHistory()
+        let log = TrainingLog(session, algorithm: "ppo")
         let run = PPOTraining.run(trainer: session.trainer, iterations: iterations, promptPool: pool,
                                   random: &session.random) { event in
-            // The REPL only renders: a bar per optimiser step, a history entry per whole iteration.
+            // The REPL only renders: a bar per optimiser step, a history entry (and log line) per whole iteration.
             if event.moment == .iterationFinished {
                 history.record(TrainingEvent(step: event.iteration, totalSteps: event.totalIterations, metrics: event.metrics))
+                log?.record(step: event.iteration, metrics: event.metrics)
             }
             let detail = "iteration \(event.iteration)/\(event.totalIterations)  step \(event.optimiserStep)/\(event.stepsPerIteration)"
             call.console.showProgress("train ppo [\(Format.padRight(Bars.bar(event.fractionDone, width: 20), 20))] \(detail)")
@@ -157,9 +159,11 @@ enum TrainCommands {
                      "policy/approxkl_avg", "policy/clipfrac_avg", "loss/value_avg"]
         if whole > 0 { report(call, history, names: names) }
         if let failure = run.failure {
+            try? log?.finish()
             throw CommandError("train ppo: iteration \(failure.iteration) of \(iterations) failed (\(failure.error)); "
                 + "\(wholeText)\(whole > 0 ? ", their metrics are above" : "")")
         }
+        try log?.finish()
     }
 
     // MARK: - Progress and summaries

@@ -42,6 +42,8 @@ public final class Session {
     public var dpoConfig = DPOConfig()
     /// Where `label` appends the learner's choices.
     public var labelFile = "labels.jsonl"
+    /// Where training appends one JSON line per iteration (`set log_file`; nil: off).
+    public var logFile: String?
     /// The algorithm the verbs drive (`set algorithm`), and GRPO's and RLOO's settings and batch.
     public let algorithms = AlgorithmState()
 

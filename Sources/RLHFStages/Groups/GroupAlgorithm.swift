@@ -53,7 +53,7 @@ extension GroupAlgorithm {
     }
 
     /// `iterations` iterations on prompts drawn at random from `pool`, one event per optimiser step
-    /// (step counts optimiser steps; the iteration's metrics arrive on its last step).
+    /// (step counts optimiser steps; the iteration's metrics, then `kl_to_sft`, arrive on its last step).
     /// Returning `.stop` ends training after the step just reported.
     public func train(iterations: Int, pool: [[Int]], random: inout RandomGenerator,
                       progress: ProgressCallback) throws -> (history: TrainingHistory, last: GroupIteration?) {
@@ -78,7 +78,8 @@ extension GroupAlgorithm {
                 history.markStopped()
                 break
             }
-            let event = TrainingEvent(step: done, totalSteps: total, metrics: iteration.metrics)
+            let event = TrainingEvent(step: done, totalSteps: total, metrics: iteration.metrics
+                + [Metric("kl_to_sft", HeldOutEvaluation.sequenceKL(iteration.batch.rollouts))])
             history.record(event)
             if progress(event) == .stop {
                 history.markStopped()

@@ -27,7 +27,15 @@ public struct HeldOutEvaluation: Sendable, Equatable {
             samples: rollouts.count,
             rewardModelScore: rollouts.reduce(0) { $0 + $1.rewardModelScore } / count,
             goldScore: golds.count == rollouts.count ? golds.reduce(0, +) / count : nil,
-            kl: rollouts.reduce(0) { $0 + zip($1.logprobs, $1.refLogprobs).reduce(0) { $0 + $1.0 - $1.1 } } / count,
+            kl: sequenceKL(rollouts),
             example: rollouts.first?.responseText ?? [])
+    }
+
+    /// Mean over rollouts of sum_t (log p - log p_ref): the k1 estimate of KL(policy || reference)
+    /// per response, whatever kl_estimator the penalty uses (the `kl_to_sft` of training events).
+    public static func sequenceKL(_ rollouts: [Rollout]) -> Double {
+        guard !rollouts.isEmpty else { return 0 }
+        return rollouts.reduce(0) { $0 + zip($1.logprobs, $1.refLogprobs).reduce(0) { $0 + $1.0 - $1.1 } }
+            / Double(rollouts.count)
     }
 }

@@ -106,7 +106,8 @@ public enum PPOTraining {
             run.iterations.append(whole)
             let event = IterationEvent(
                 algorithm: "ppo", moment: .iterationFinished, iteration: iteration, totalIterations: iterations,
-                optimiserStep: steps, stepsPerIteration: steps, metrics: whole.metrics)
+                optimiserStep: steps, stepsPerIteration: steps,
+                metrics: whole.metrics + [Metric("kl_to_sft", HeldOutEvaluation.sequenceKL(batch.rollouts))])
             if progress(event) == .stop || stop {
                 run.stoppedEarly = iteration < iterations
                 return run

@@ -59,7 +59,8 @@ public struct IterationEvent: Sendable {
     public enum Moment: Sendable, Equatable {
         /// One optimiser step of the iteration's update has been applied.
         case optimiserStep
-        /// The iteration is whole; `metrics` are the iteration's (TRL's names).
+        /// The iteration is whole; `metrics` are the iteration's (TRL's names), then `kl_to_sft`
+        /// (`HeldOutEvaluation.sequenceKL` of the iteration's rollouts).
         case iterationFinished
     }
 
