@@ -26,9 +26,11 @@ public struct WorldRecipe: Sendable, Equatable {
     /// Kept short on purpose: held-out accuracy peaks early, and a reward model trained
     /// further saturates, leaving less of the flaw for lesson 10 to show.
     public var rewardSteps = 150
+    /// Large steps on purpose: at 2e-3 the reward model rates piled-up lively words above the best
+    /// fluent sentence, which unleashed PPO finds (lesson 10; `tools/reward_hacking.py` measures it).
     public var reward: RewardConfig = {
         var config = RewardConfig()
-        config.learningRate = 5e-4
+        config.learningRate = 2e-3
         return config
     }()
 
