@@ -30,6 +30,9 @@ public struct WorldRecipe: Sendable, Equatable {
     /// The built-in world keeps this short on purpose: held-out accuracy peaks early, and a reward model
     /// trained further saturates, leaving less of the flaw for lesson 10 to show.
     public var rewardSteps: Int
+    /// The built-in world takes large steps on purpose (learning_rate 2e-3): the reward model then rates
+    /// piled-up lively words above the best fluent sentence, which unleashed PPO finds (lesson 10;
+    /// `tools/reward_hacking.py` measures it).
     public var reward: RewardConfig
     /// The recipe file's text, written beside the world it builds (`recipe.json`).
     public var source: String
