@@ -40,15 +40,14 @@ extension WorldRecipe {
         recipe.maxResponseLength = try preferences.int("max_response_length", in: 1...recipe.model.contextLength - 1)
         recipe.attemptsPerPair = try preferences.int("attempts_per_pair", in: 1...1000)
         let reward = try root.required("reward_model")
-        _ = try reward.fields(known: ["steps", "learning_rate", "batch_size", "max_grad_norm",
-                                      "center_rewards_coefficient", "evaluation_interval"])
-        recipe.rewardSteps = try reward.int("steps", in: 0...1_000_000)
-        recipe.reward.learningRate = Float(try reward.double("learning_rate", in: 0...1))
-        recipe.reward.batchSize = try reward.int("batch_size", in: 1...4096)
-        recipe.reward.maxGradNorm = Float(try reward.double("max_grad_norm", in: 0...1e6))
+        let rewardTraining = try readTraining(reward, also: ["center_rewards_coefficient"])
+        recipe.rewardSteps = rewardTraining.steps
+        recipe.reward.learningRate = rewardTraining.config.learningRate
+        recipe.reward.batchSize = rewardTraining.config.batchSize
+        recipe.reward.maxGradNorm = rewardTraining.config.maxGradNorm
+        recipe.reward.evaluationInterval = rewardTraining.config.evaluationInterval
         recipe.reward.centerRewardsCoefficient = try reward.optional("center_rewards_coefficient")
             .map { Float(try $0.double(in: 0...1e6)) }
-        recipe.reward.evaluationInterval = try reward.int("evaluation_interval", in: 1...1_000_000)
         let longest = text.promptCompletions.map { prompt, completion in
             Tokenizer.pieces(prompt).count + Tokenizer.pieces(completion).count + 1
         }.max() ?? 0
@@ -152,7 +151,16 @@ extension WorldRecipe {
     }
 
     private static func readSupervised(_ node: RecipeNode) throws -> (Int, SupervisedConfig) {
-        _ = try node.fields(known: ["steps", "learning_rate", "batch_size", "max_grad_norm", "evaluation_interval"])
+        let training = try readTraining(node)
+        return (training.steps, training.config)
+    }
+
+    /// The keys every training section has (steps, learning_rate, batch_size, max_grad_norm,
+    /// evaluation_interval), read into a `SupervisedConfig`; `also` names the section's other keys.
+    private static func readTraining(_ node: RecipeNode,
+                                     also: [String] = []) throws -> (steps: Int, config: SupervisedConfig) {
+        _ = try node.fields(known: ["steps", "learning_rate", "batch_size", "max_grad_norm", "evaluation_interval"]
+                                   + also)
         var config = SupervisedConfig()
         config.learningRate = Float(try node.double("learning_rate", in: 0...1))
         config.batchSize = try node.int("batch_size", in: 1...4096)
