@@ -137,7 +137,8 @@ struct WorldCommand: ParsableCommand {
             }
             let builtInFolder = recipe == nil ? WorldLocation.checkoutLessons?.appendingPathComponent("world") : nil
             guard let folder = output.map({ URL(fileURLWithPath: $0) }) ?? builtInFolder else {
-                throw StartupError(message: "give --output DIR (lessons/world is the default for the built-in recipe only)")
+                throw StartupError(message: "give --output DIR (lessons/world is the default for the "
+                    + "built-in recipe only)")
             }
             try WorldBuildReport.build(recipe: chosen, to: folder)
         }

@@ -11,7 +11,7 @@ struct GRPOLossTests {
         config.epsilon = GRPOSmall.epsilon
         config.epsilonHigh = GRPOSmall.epsilonHigh
         config.beta = GRPOSmall.beta
-        config.maxCompletionLength = GRPOSmall.maxCompletionLength
+        config.samplingAndAdam.maxCompletionLength = GRPOSmall.maxCompletionLength
         return config
     }
 

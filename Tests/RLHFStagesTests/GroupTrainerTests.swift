@@ -9,8 +9,8 @@ struct GroupTrainerTests {
         var config = GRPOConfig()
         config.numGenerations = 4
         config.generationBatchSize = 8
-        config.maxCompletionLength = 6
-        config.learningRate = 1e-2
+        config.samplingAndAdam.maxCompletionLength = 6
+        config.samplingAndAdam.learningRate = 1e-2
         configure(&config)
         return GRPOTrainer(policy: world.trainer.policy, reference: world.reference, rewardModel: world.rewardModel,
                            annotator: Annotator(tokenizer: world.tokenizer), tokenizer: world.tokenizer, config: config)
@@ -20,8 +20,8 @@ struct GroupTrainerTests {
         var config = RLOOConfig()
         config.numGenerations = 3
         config.generationBatchSize = 6
-        config.maxCompletionLength = 6
-        config.learningRate = 1e-2
+        config.samplingAndAdam.maxCompletionLength = 6
+        config.samplingAndAdam.learningRate = 1e-2
         return RLOOTrainer(policy: world.trainer.policy, reference: world.reference, rewardModel: world.rewardModel,
                            annotator: Annotator(tokenizer: world.tokenizer), tokenizer: world.tokenizer, config: config)
     }

@@ -7,21 +7,8 @@ extension Tensor {
         precondition(shape.count == 2, "embedding table must be (V, C), got \(shape)")
         precondition(Tensor.elementCount(idsShape) == ids.count, "embedding: \(ids.count) ids for shape \(idsShape)")
         let (rows, width) = (shape[0], shape[1])
-        var output = [Float](repeating: 0, count: ids.count * width)
-        data.withUnsafeBufferPointer { table in
-            output.withUnsafeMutableBufferPointer { result in
-                for (position, id) in ids.enumerated() {
-                    precondition(id >= 0 && id < rows, "embedding: id \(id) outside the table of \(rows) rows")
-                    for column in 0..<width { result[position * width + column] = table[id * width + column] }
-                }
-            }
-        }
-        return Tensor(shape: idsShape + [width], data: output, parents: [self]) { result in
-            self.accumulateGrad(from: result) { upstream, dx in
-                for (position, id) in ids.enumerated() {
-                    for column in 0..<width { dx[id * width + column] += upstream[position * width + column] }
-                }
-            }
+        return gatherRows(ids, rowCount: rows, rowSize: width, shape: idsShape + [width]) {
+            "embedding: id \($0) outside the table of \(rows) rows"
         }
     }
 

@@ -74,16 +74,26 @@ extension Tensor {
         precondition(!shape.isEmpty, "selectRows on a scalar")
         let rowSize = count / Swift.max(shape[0], 1)
         let rowCount = shape[0]
+        return gatherRows(indices, rowCount: rowCount, rowSize: rowSize, shape: [indices.count] + shape.dropFirst()) {
+            "selectRows: row \($0) of \(rowCount)"
+        }
+    }
+
+    /// Rows `indices` of this tensor read as (rowCount, rowSize), in a tensor of `outputShape`:
+    /// out[p] = x[indices[p]]. Backward: dx[i] = sum of g[p] over the positions p with indices[p] = i.
+    /// `outside` words the failure for an index not in 0..<rowCount.
+    func gatherRows(_ indices: [Int], rowCount: Int, rowSize: Int, shape outputShape: [Int],
+                    outside: (Int) -> String) -> Tensor {
         var output = [Float](repeating: 0, count: indices.count * rowSize)
         data.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { result in
                 for (position, index) in indices.enumerated() {
-                    precondition(index >= 0 && index < rowCount, "selectRows: row \(index) of \(rowCount)")
+                    precondition(index >= 0 && index < rowCount, outside(index))
                     for offset in 0..<rowSize { result[position * rowSize + offset] = input[index * rowSize + offset] }
                 }
             }
         }
-        return Tensor(shape: [indices.count] + shape.dropFirst(), data: output, parents: [self]) { result in
+        return Tensor(shape: outputShape, data: output, parents: [self]) { result in
             self.accumulateGrad(from: result) { upstream, dx in
                 for (position, index) in indices.enumerated() {
                     for offset in 0..<rowSize { dx[index * rowSize + offset] += upstream[position * rowSize + offset] }

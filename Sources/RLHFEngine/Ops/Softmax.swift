@@ -6,44 +6,20 @@ extension Tensor {
     /// softmax(x)_i = e^{x_i - m} / sum_j e^{x_j - m}, m = max_j x_j (for stability).
     /// Backward: dx = y * (g - sum_j g_j y_j).
     public func softmax() -> Tensor {
-        let width = shape.last!
-        let rows = count / Swift.max(width, 1)
-        let output = mapRows { Tensor.softmaxRow($0, $1, width: $2) }
-        return Tensor(shape: shape, data: output, parents: [self]) { result in
-            self.accumulateGrad(from: result) { upstream, dx in
-                output.withUnsafeBufferPointer { y in
-                    for row in 0..<rows {
-                        let base = row * width
-                        var dot: Float = 0
-                        for column in 0..<width { dot += upstream[base + column] * y[base + column] }
-                        for column in 0..<width {
-                            dx[base + column] = y[base + column] * (upstream[base + column] - dot)
-                        }
-                    }
-                }
-            }
+        rowwise({ Tensor.softmaxRow($0, $1, width: $2) }) { upstream, y, dx, width in
+            var dot: Float = 0
+            for column in 0..<width { dot += upstream[column] * y[column] }
+            for column in 0..<width { dx[column] = y[column] * (upstream[column] - dot) }
         }
     }
 
     /// log softmax(x)_i = x_i - m - log sum_j e^{x_j - m}.
     /// Backward: dx = g - softmax(x) * sum_j g_j.
     public func logSoftmax() -> Tensor {
-        let width = shape.last!
-        let rows = count / Swift.max(width, 1)
-        let output = mapRows { Tensor.logSoftmaxRow($0, $1, width: $2) }
-        return Tensor(shape: shape, data: output, parents: [self]) { result in
-            self.accumulateGrad(from: result) { upstream, dx in
-                output.withUnsafeBufferPointer { y in
-                    for row in 0..<rows {
-                        let base = row * width
-                        var total: Float = 0
-                        for column in 0..<width { total += upstream[base + column] }
-                        for column in 0..<width {
-                            dx[base + column] = upstream[base + column] - PortableMath.exp(y[base + column]) * total
-                        }
-                    }
-                }
-            }
+        rowwise({ Tensor.logSoftmaxRow($0, $1, width: $2) }) { upstream, y, dx, width in
+            var total: Float = 0
+            for column in 0..<width { total += upstream[column] }
+            for column in 0..<width { dx[column] = upstream[column] - PortableMath.exp(y[column]) * total }
         }
     }
 
@@ -73,6 +49,27 @@ extension Tensor {
                 }
             }
             self.accumulateGrad(gradient)
+        }
+    }
+
+    /// A tensor of this shape whose every row of the last dimension is `forward(row, output, width)` of
+    /// the same row here; its backward calls `backward(upstream, output, dx, width)` on each row.
+    @inline(__always)
+    private func rowwise(_ forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+                         backward: @escaping (UnsafePointer<Float>, UnsafePointer<Float>,
+                                              UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
+        let width = shape.last!
+        let rows = count / Swift.max(width, 1)
+        let output = mapRows(forward)
+        return Tensor(shape: shape, data: output, parents: [self]) { result in
+            self.accumulateGrad(from: result) { upstream, dx in
+                output.withUnsafeBufferPointer { y in
+                    for row in 0..<rows {
+                        let base = row * width
+                        backward(upstream.baseAddress! + base, y.baseAddress! + base, dx.baseAddress! + base, width)
+                    }
+                }
+            }
         }
     }
 

@@ -9,12 +9,17 @@ enum BatchCommands {
     static let batch = Command(
         "batch", usage: "batch [N] [FILE]",
         summary: "collect N rollouts (default batch_size) from the training prompts, or from a prompt FILE",
-        details: "Each rollout is sampled from the policy; then one pass of the policy, the reference and the\ncritic gives log-probs and values, the reward model scores each response, and the advantages\nare computed and whitened over the whole batch. `reward N`, `advantages N`, `credit N` inspect one.\nFILE is JSONL with {\"prompt\": ...} or the seed's {\"input_text\": ...} per line; prompts are drawn from it at random."
+        details: "Each rollout is sampled from the policy; then one pass of the policy, the reference and the\n"
+            + "critic gives log-probs and values, the reward model scores each response, and the advantages\n"
+            + "are computed and whitened over the whole batch. `reward N`, `advantages N`, `credit N` inspect one.\n"
+            + "FILE is JSONL with {\"prompt\": ...} or the seed's {\"input_text\": ...} per line; prompts are drawn "
+            + "from it at random."
     ) { call in
         let session = call.session
         try call.expectAtMost(2)
         let count = try call.integer(0, name: "N", default: session.config.batchSize, range: 1...256)
-        let pool = try PromptFiles.pool(call.arguments.count > 1 ? call.interpreter.resolve(call.arguments[1]) : nil, session: session)
+        let file = call.arguments.count > 1 ? call.interpreter.resolve(call.arguments[1]) : nil
+        let pool = try PromptFiles.pool(file, session: session)
         let prompts = (0..<count).map { _ in pool[session.random.nextInt(below: pool.count)] }
         let batch = try session.trainer.collectBatch(prompts: prompts, random: &session.random)
         if let unfinished = session.pendingUpdate, !unfinished.isFinished {
@@ -22,7 +27,8 @@ enum BatchCommands {
         }
         session.batch = batch
         session.pendingUpdate = nil
-        call.console.line("Collected \(count) rollout\(count == 1 ? "" : "s") (\(batch.tokenCount) response tokens), beta = \(Format.fixed(batch.klCoef, 4)):")
+        call.console.line("Collected \(count) rollout\(count == 1 ? "" : "s") (\(batch.tokenCount) response tokens), "
+            + "beta = \(Format.fixed(batch.klCoef, 4)):")
         var table = Table([.init("#"), .init("prompt", .left), .init("response", .left), .init("score"),
                            .init("gold"), .init("sum kl")])
         for (index, rollout) in batch.rollouts.enumerated() {
@@ -33,7 +39,8 @@ enum BatchCommands {
         }
         call.console.line(table.render())
         let metrics = PPOMetrics.iteration(batch: batch, updates: [], klCoef: batch.klCoef)
-        let shown = ["objective/scores", "objective/kl", "objective/non_score_reward", "objective/rlhf_reward", "gold/score"]
+        let shown = ["objective/scores", "objective/kl", "objective/non_score_reward", "objective/rlhf_reward",
+                     "gold/score"]
         let parts = metrics.filter { shown.contains($0.name) }.map { "\($0.name) \(Format.signed($0.value))" }
         // Three to a line, so the line fits 120 columns.
         for start in stride(from: 0, to: parts.count, by: 3) {
@@ -45,11 +52,15 @@ enum BatchCommands {
     static let update = Command(
         "update", aliases: ["u"], usage: "update [step]",
         summary: "one PPO update on the last batch (`update step`: one minibatch at a time)",
-        details: "num_ppo_epochs passes, each over num_mini_batches shuffled minibatches; each minibatch is one Adam\nstep on pg_loss + vf_coef * vf_loss. `update step` shows, per token, the ratio, whether it was clipped\nand its loss term; after the last step, how the probability of each taken token moved."
+        details: "num_ppo_epochs passes, each over num_mini_batches shuffled minibatches; each minibatch is one Adam\n"
+            + "step on pg_loss + vf_coef * vf_loss. `update step` shows, per token, the ratio, whether it was "
+            + "clipped\nand its loss term; after the last step, how the probability of each taken token moved."
     ) { call in
         let session = call.session
         try call.expectAtMost(1)
-        if let word = call.arguments.first, word != "step" { throw CommandError("expected `update` or `update step`, not \"update \(word)\"") }
+        if let word = call.arguments.first, word != "step" {
+            throw CommandError("expected `update` or `update step`, not \"update \(word)\"")
+        }
         if session.pendingUpdate == nil {
             guard let batch = session.batch else { throw CommandError("no batch to update on: `batch N` collects one") }
             if session.lastIteration?.batch == batch {
@@ -60,9 +71,13 @@ enum BatchCommands {
             session.pendingUpdate = update
             if session.config.numMiniBatches > batch.rollouts.count {
                 call.console.line("(num_mini_batches is \(session.config.numMiniBatches) but this batch has "
-                    + "\(batch.rollouts.count) rollout\(batch.rollouts.count == 1 ? "" : "s"): one minibatch per rollout.)")
+                    + "\(batch.rollouts.count) rollout\(batch.rollouts.count == 1 ? "" : "s"): one "
+                    + "minibatch per rollout.)")
             }
-            call.console.line("PPO update: \(session.config.numPPOEpochs) epoch\(session.config.numPPOEpochs == 1 ? "" : "s") x \(plan.count / max(session.config.numPPOEpochs, 1)) minibatch\(plan.count / max(session.config.numPPOEpochs, 1) == 1 ? "" : "es") = \(plan.count) Adam steps.")
+            let epochs = session.config.numPPOEpochs
+            let minibatches = plan.count / max(epochs, 1)
+            call.console.line("PPO update: \(epochs) epoch\(epochs == 1 ? "" : "s") x \(minibatches) "
+                + "minibatch\(minibatches == 1 ? "" : "es") = \(plan.count) Adam steps.")
         }
         let stepping = call.arguments.first == "step"
         guard var pending = session.pendingUpdate else { return }

@@ -13,7 +13,8 @@ enum EpisodeCommands {
         complete: { session, _ in session.tokenizer.tokens.filter { !$0.hasPrefix("<") } }
     ) { call in
         let session = call.session
-        let tokens = call.rest.isEmpty ? session.randomTrainingPrompt() : try session.tokenizer.encode(call.rest, source: "prompt")
+        let tokens = call.rest.isEmpty ? session.randomTrainingPrompt()
+                                       : try session.tokenizer.encode(call.rest, source: "prompt")
         guard !tokens.isEmpty else { throw CommandError("the prompt has no words") }
         try PromptRoom.check(tokens, session: session, source: "prompt")
         session.episode = Episode(prompt: tokens, eosID: session.tokenizer.eosID)
@@ -22,7 +23,8 @@ enum EpisodeCommands {
         call.console.line("The policy now picks one token at a time: `logits` shows its options, `step` takes one.")
     }
 
-    static let state = Command("state", usage: "state", summary: "show the prompt and the tokens generated so far") { call in
+    static let state = Command("state", usage: "state",
+                               summary: "show the prompt and the tokens generated so far") { call in
         let (session, episode) = try current(call)
         let t = episode.response.count
         call.console.line("State s\(t) = prompt + \(t) response token\(t == 1 ? "" : "s"):")
@@ -55,7 +57,8 @@ enum EpisodeCommands {
             .probabilities(logits: session.sft.nextTokenLogits(episode.state))
         let truncated = session.config.topK > 0 && session.config.topK < logits.count
         let ranked = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }.prefix(k)
-        call.console.line("Next token after s\(episode.response.count) (\"\(tail(session, episode))\"), top \(k) of \(logits.count):")
+        call.console.line("Next token after s\(episode.response.count) (\"\(tail(session, episode))\"), top \(k) of "
+            + "\(logits.count):")
         var columns: [Table.Column] = [.init("token", .left), .init("logit")]
         if truncated { columns += [.init("p(sampled, top_k \(session.config.topK))")] }
         columns += [.init("p(policy)"), .init("", .left), .init("p(ref)")]
@@ -68,14 +71,17 @@ enum EpisodeCommands {
         }
         call.console.line(table.render())
         if truncated {
-            call.console.line("`step` samples from p(sampled); log p, the KL and PPO's ratio use p(policy), the full softmax.")
+            call.console.line("`step` samples from p(sampled); log p, the KL and PPO's ratio use p(policy), "
+                + "the full softmax.")
         }
     }
 
     static let step = Command(
         "step", aliases: ["s", "n", "next"], usage: "step [WORD]",
         summary: "take one action: sample the next token, or force WORD",
-        details: "Prints the token, its probability and log-probability under the policy, the reference\nlog-probability, the per-token KL estimate and the critic's value V(s_t) of the state it was taken in.\nAn empty line repeats `step`.",
+        details: "Prints the token, its probability and log-probability under the policy, the reference\n"
+            + "log-probability, the per-token KL estimate and the critic's value V(s_t) of the state it was taken "
+            + "in.\nAn empty line repeats `step`.",
         complete: { session, arguments in arguments.isEmpty ? session.tokenizer.tokens + ["eos"] : [] }
     ) { call in
         let (session, episode) = try current(call)
@@ -89,12 +95,16 @@ enum EpisodeCommands {
 
     static let back = Command("back", aliases: ["b", "undo"], usage: "back", summary: "undo the last step") { call in
         let (session, episode) = try current(call)
-        guard let last = episode.response.last else { throw CommandError("nothing to undo: the state is the prompt alone") }
+        guard let last = episode.response.last else {
+            throw CommandError("nothing to undo: the state is the prompt alone")
+        }
         session.episode!.response.removeLast()
-        call.console.line("Undid a\(episode.response.count - 1) = \"\(Format.token(session.tokenizer.tokens[last]))\"; back in state s\(episode.response.count - 1).")
+        call.console.line("Undid a\(episode.response.count - 1) = "
+            + "\"\(Format.token(session.tokenizer.tokens[last]))\"; back in state s\(episode.response.count - 1).")
     }
 
-    static let finish = Command("finish", aliases: ["f"], usage: "finish", summary: "step until EOS or the maximum length") { call in
+    static let finish = Command("finish", aliases: ["f"], usage: "finish",
+                                summary: "step until EOS or the maximum length") { call in
         let (session, episode) = try current(call)
         try requireRoom(session, episode)
         while let current = session.episode, !current.endedWithEOS, !atLimit(session, current) {
@@ -123,10 +133,12 @@ enum EpisodeCommands {
         let logits = session.policy.model.nextTokenLogits(episode.state)
         let token = forced ?? sampler(session).sample(logits: logits, random: &session.random)
         session.episode!.response.append(token)
-        let readout = session.trainer.collector.read([PromptResponse(prompt: episode.prompt, response: session.episode!.response)])
+        let readout = session.trainer.collector.read([PromptResponse(prompt: episode.prompt,
+                                                                     response: session.episode!.response)])
         let t = episode.response.count
         let logprob = readout.logprobs[0][t], refLogprob = readout.refLogprobs[0][t]
-        let kl = KLPenalty.perToken(logprobs: [logprob], refLogprobs: [refLogprob], estimator: session.config.klEstimator)[0]
+        let kl = KLPenalty.perToken(logprobs: [logprob], refLogprobs: [refLogprob],
+                                    estimator: session.config.klEstimator)[0]
         return StepRecord(t: t, token: token, forced: forced != nil, probability: PortableMath.exp(logprob),
                           logprob: logprob, refLogprob: refLogprob, kl: kl, value: readout.values[0][t])
     }
@@ -134,9 +146,11 @@ enum EpisodeCommands {
     static func describe(_ record: StepRecord, session: Session, style: Style) -> String {
         let name = Format.token(session.tokenizer.tokens[record.token])
         let how = record.forced ? "forced" : "sampled"
-        return "s\(record.t) -> a\(record.t) = \(style.bold("\"\(name)\""))  (\(how), p = \(Format.fixed(record.probability, 4)))\n"
+        return "s\(record.t) -> a\(record.t) = \(style.bold("\"\(name)\""))  (\(how), p = "
+            + "\(Format.fixed(record.probability, 4)))\n"
             + "  log p = \(Format.fixed(record.logprob))   log p_ref = \(Format.fixed(record.refLogprob))   "
-            + "kl(\(session.config.klEstimator.rawValue)) = \(Format.signed(record.kl))   V(s\(record.t)) = \(Format.signed(record.value))"
+            + "kl(\(session.config.klEstimator.rawValue)) = \(Format.signed(record.kl))   V(s\(record.t)) = "
+            + "\(Format.signed(record.value))"
     }
 
     static func afterStep(_ call: Invocation) {
@@ -144,18 +158,26 @@ enum EpisodeCommands {
         if episode.endedWithEOS {
             call.console.line("EOS: the episode is over. Its reward arrives now, at this last token: try `reward`.")
         } else if atLimit(call.session, episode) {
-            call.console.line("Reached response_length (\(call.session.config.responseLength)) without EOS: `reward` applies the missing-EOS rule.")
+            call.console.line("Reached response_length (\(call.session.config.responseLength)) without EOS: `reward` "
+                + "applies the missing-EOS rule.")
         }
     }
 
     static func current(_ call: Invocation) throws -> (Session, Episode) {
-        guard let episode = call.session.episode else { throw CommandError("no episode yet: start one with `prompt TEXT`") }
+        guard let episode = call.session.episode else {
+            throw CommandError("no episode yet: start one with `prompt TEXT`")
+        }
         return (call.session, episode)
     }
 
     static func requireRoom(_ session: Session, _ episode: Episode) throws {
-        if episode.endedWithEOS { throw CommandError("the episode has ended with EOS; `back` undoes it, `prompt` starts another") }
-        if atLimit(session, episode) { throw CommandError("the response is at response_length (\(session.config.responseLength)); `back` or `prompt`") }
+        if episode.endedWithEOS {
+            throw CommandError("the episode has ended with EOS; `back` undoes it, `prompt` starts another")
+        }
+        if atLimit(session, episode) {
+            throw CommandError("the response is at response_length (\(session.config.responseLength)); "
+                + "`back` or `prompt`")
+        }
     }
 
     static func atLimit(_ session: Session, _ episode: Episode) -> Bool {
@@ -189,7 +211,8 @@ enum EpisodeCommands {
 enum PromptRoom {
     static func check(_ tokens: [Int], session: Session, source: String) throws {
         guard session.trainer.collector.responseRoom(promptLength: tokens.count) >= 1 else {
-            throw CommandError("\(source): the prompt has \(tokens.count) tokens; the context of \(session.policy.model.config.contextLength) leaves no room for a response")
+            throw CommandError("\(source): the prompt has \(tokens.count) tokens; the context of "
+                + "\(session.policy.model.config.contextLength) leaves no room for a response")
         }
     }
 }

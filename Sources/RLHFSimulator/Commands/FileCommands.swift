@@ -114,12 +114,16 @@ enum FileCommands {
     static let export = Command(
         "export", usage: "export trace FILE | export dpo FILE [PAIRS]",
         summary: "write the last batch and its update (every per-token number), or DPO on pairs, as JSON",
-        details: "The schema is in docs/ppo-trace.md: config under TRL's names, rollouts[] with log-probs, KL,\nrewards, advantages and returns per token, updates[] with each Adam step's ratios and losses.\n`export dpo FILE [PAIRS]`: DPO on PAIRS or the held-out pairs, per token (docs/dpo.md)."
+        details: "The schema is in docs/ppo-trace.md: config under TRL's names, rollouts[] with log-probs, KL,\n"
+            + "rewards, advantages and returns per token, updates[] with each Adam step's ratios and losses.\n"
+            + "`export dpo FILE [PAIRS]`: DPO on PAIRS or the held-out pairs, per token (docs/dpo.md)."
     ) { call in
         if call.arguments.first == "dpo" { return try DPOCommands.export(call) }
         guard call.arguments.count == 2, call.arguments[0] == "trace" else { throw call.usageError() }
         let session = call.session
-        guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one (then `update`)") }
+        guard let batch = session.batch else {
+            throw CommandError("no batch yet: `batch N` collects one (then `update`)")
+        }
         let path = call.arguments[1]
         let steps: Int
         // The batch's own settings (gamma, lam, kl_estimator, ...) with the update's from the session.
@@ -129,11 +133,14 @@ enum FileCommands {
             steps = iteration.updates.count
         } else {
             let records = session.pendingUpdate.map { $0.batch == batch ? $0.records : [] } ?? []
-            try PPOTraceExport.write(batch: batch, updates: records, config: config, tokenizer: session.tokenizer, to: path)
+            try PPOTraceExport.write(batch: batch, updates: records, config: config, tokenizer: session.tokenizer,
+                                     to: path)
             steps = records.count
         }
-        call.console.line("Wrote \(path): \(batch.rollouts.count) rollouts and \(steps) update step\(steps == 1 ? "" : "s").")
-        if let note = InspectCommands.settingsNote(batch: batch, session: session, what: "the trace's config holds the batch's") {
+        call.console.line("Wrote \(path): \(batch.rollouts.count) rollouts and \(steps) update "
+            + "step\(steps == 1 ? "" : "s").")
+        if let note = InspectCommands.settingsNote(batch: batch, session: session,
+                                                   what: "the trace's config holds the batch's") {
             call.console.line(note)
         }
     }

@@ -51,8 +51,7 @@ enum GroupViews {
 
     static func advantages(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
         let session = call.session
-        let batch = try currentBatch(call)
-        try call.expectAtMost(1)
+        let batch = try currentBatch(call, atMostArguments: 1)
         let chosen = call.arguments.isEmpty ? Array(0..<batch.groupCount)
             : [try call.integer(0, name: "G", range: 0...(batch.groupCount - 1))]
         call.console.line("\(trainer.name): \(trainer.advantageFormula)")
@@ -85,8 +84,7 @@ enum GroupViews {
 
     static func credit(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
         let session = call.session
-        let batch = try currentBatch(call)
-        try call.expectAtMost(1)
+        let batch = try currentBatch(call, atMostArguments: 1)
         let index = try call.integer(0, name: "N", default: 0, range: 0...(batch.rollouts.count - 1))
         let rollout = batch.rollouts[index]
         let ppo = session.config
@@ -115,8 +113,7 @@ enum GroupViews {
     static func update(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
         let session = call.session
         let state = session.algorithms
-        let batch = try currentBatch(call)
-        try call.expectAtMost(1)
+        let batch = try currentBatch(call, atMostArguments: 1)
         if let word = call.arguments.first, word != "step" {
             throw CommandError("expected `update` or `update step`, not \"update \(word)\"")
         }
@@ -231,13 +228,15 @@ enum GroupViews {
 
     // MARK: - Helpers
 
-    /// The last batch, when the current algorithm collected it.
-    static func currentBatch(_ call: Invocation) throws -> GroupBatch {
+    /// The last batch, when the current algorithm collected it; then checks that the command has at most
+    /// `atMostArguments` arguments, if given.
+    static func currentBatch(_ call: Invocation, atMostArguments: Int? = nil) throws -> GroupBatch {
         let state = call.session.algorithms
         guard let batch = state.batch, state.batchAlgorithm == state.algorithm else {
             throw CommandError("no \(state.algorithm.rawValue) batch yet: `batch` collects one (or `train "
                 + "\(state.algorithm.rawValue) N`)")
         }
+        if let atMostArguments { try call.expectAtMost(atMostArguments) }
         return batch
     }
 }

@@ -32,7 +32,8 @@ enum InspectCommands {
             let terms = session.annotator.breakdown(prompt: rollout.promptTokens, response: rollout.responseText,
                                                     endedWithEOS: rollout.endedWithEOS)
             let reasons = terms.map { "\($0.reason) \(Format.signed($0.points, 1))" }.joined(separator: "; ")
-            call.console.line("Annotator's gold score: \(Format.signed(gold, 1))\(reasons.isEmpty ? "" : "  (\(reasons))")")
+            call.console.line("Annotator's gold score: "
+                + "\(Format.signed(gold, 1))\(reasons.isEmpty ? "" : "  (\(reasons))")")
         }
         let estimator = fromBatch ? "as estimated when the batch was collected"
                                   : "estimator \(batch.config.klEstimator.rawValue)"
@@ -53,7 +54,8 @@ enum InspectCommands {
         call.console.line(table.render())
         call.console.line(rollout.afterEOS == nil
             ? "Only the last token receives the score; the others pay only their KL penalty."
-            : "score_position after_eos: the score sits one slot after EOS (TRL's PPOv2); every token pays only its KL.")
+            : "score_position after_eos: the score sits one slot after EOS (TRL's PPOv2); every token "
+                + "pays only its KL.")
         if session.config.whitenRewards && !fromBatch && rollout.tokenCount < 2 {
             call.console.line("whiten_rewards is on, but one token cannot be whitened: these rewards are unwhitened.")
         }
@@ -106,12 +108,15 @@ enum InspectCommands {
         let group = fromBatch ? "the batch" : "this episode's own tokens"
         let others = fromBatch ? "the batch's other tokens" : "the episode's other tokens"
         if rollout.score < 0 && positive > 0 {
-            call.console.line("Whitened A_t is relative to \(group): this rollout scored \(Format.signed(rollout.score)),\n"
+            call.console.line("Whitened A_t is relative to \(group): this rollout scored "
+                + "\(Format.signed(rollout.score)),\n"
                 + "yet \(positive) of its \(rollout.tokenCount) tokens get a positive one: their raw A_t is above the "
                 + "mean, so PPO makes them more likely,\nrelative to \(others).")
         } else if rollout.score > 0 && positive < rollout.tokenCount {
-            call.console.line("Whitened A_t is relative to \(group): this rollout scored \(Format.signed(rollout.score)),\n"
-                + "yet \(rollout.tokenCount - positive) of its \(rollout.tokenCount) tokens get a negative one: their raw "
+            call.console.line("Whitened A_t is relative to \(group): this rollout scored "
+                + "\(Format.signed(rollout.score)),\n"
+                + "yet \(rollout.tokenCount - positive) of its \(rollout.tokenCount) tokens get a negative "
+                + "one: their raw "
                 + "A_t is below the mean, so PPO makes them less likely,\nrelative to \(others).")
         }
         if fromBatch, let note = settingsNote(batch: batch, session: session) { call.console.line(note) }
@@ -155,7 +160,8 @@ enum InspectCommands {
     // MARK: - Helpers
 
     static let whiteningNeedsTwoTokens = "No whitened A_t: whitening divides by the spread of raw A_t, and one number "
-        + "has none\n(its variance divides by n - 1 = 0): it needs two or more tokens. In a batch, this raw A_t would be "
+        + "has none\n(its variance divides by n - 1 = 0): it needs two or more tokens. In a batch, this "
+        + "raw A_t would be "
         + "whitened with the others."
 
     /// Rollout N of the last batch, or the finished episode prepared alone, with its label, the batch it

@@ -41,24 +41,29 @@ enum TrainCommands {
     static let evaluate = Command(
         "evaluate", aliases: ["eval"], usage: "evaluate [N]",
         summary: "policy vs SFT on the held-out prompts: reward-model score, gold score, KL (N samples each)",
-        details: "Both models sample from the same fixed random stream (not the session's), so two evaluations\ncompare like with like and do not disturb the session's draws."
+        details: "Both models sample from the same fixed random stream (not the session's), so two evaluations\n"
+            + "compare like with like and do not disturb the session's draws."
     ) { call in
         let session = call.session
         let samples = try call.integer(0, name: "N", default: 8, range: 1...64)
         let prompts = session.data.heldOutPrompts.map(\.tokens)
         // The SFT model as a policy: same reference, reward model and settings.
-        var sftCollector = RolloutCollector(policy: ActorCritic(model: session.sft, valueHead: session.policy.valueHead),
-                                            reference: session.sft, rewardModel: session.reward, annotator: session.annotator,
-                                            tokenizer: session.tokenizer, config: session.config)
+        var sftCollector = RolloutCollector(policy: ActorCritic(model: session.sft,
+                                                                valueHead: session.policy.valueHead),
+                                            reference: session.sft, rewardModel: session.reward,
+                                            annotator: session.annotator, tokenizer: session.tokenizer,
+                                            config: session.config)
         sftCollector.rewardSource = session.rewardSource
         let seed = HeldOutEvaluation.standardSeed  // the same draws every time, for both models, whatever `seed` says
-        let results = [("sft", HeldOutEvaluation.run(collector: sftCollector, prompts: prompts, perPrompt: samples, seed: seed)),
-                       ("policy", HeldOutEvaluation.run(collector: session.trainer.collector, prompts: prompts, perPrompt: samples, seed: seed))]
+        let results = [("sft", sftCollector), ("policy", session.trainer.collector)].map { name, collector in
+            (name, HeldOutEvaluation.run(collector: collector, prompts: prompts, perPrompt: samples, seed: seed))
+        }
         call.console.line("\(results[0].1.samples) samples on the \(prompts.count) held-out prompts:")
         if session.rewardSource == .rule {
             call.console.line("Training reward: \(session.rewardSource.description); rm score is shown beside it.")
         }
-        var table = Table([.init("model", .left), .init("rm score"), .init("gold score"), .init("kl to SFT"), .init("example", .left)])
+        var table = Table([.init("model", .left), .init("rm score"), .init("gold score"), .init("kl to SFT"),
+                           .init("example", .left)])
         for (name, result) in results {
             table.add([name, Format.signed(result.rewardModelScore), result.goldScore.map { Format.signed($0) } ?? "-",
                        Format.signed(result.kl), session.tokenizer.decode(result.example)])
@@ -70,17 +75,21 @@ enum TrainCommands {
 
     static func trainSFT(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
         let session = call.session
-        let training = try path.map { try DataFiles.loadSFT(path: $0, tokenizer: session.tokenizer,
-                                                                        contextLength: session.base.config.contextLength) } ?? session.data.sftTraining
+        let training = try path.map {
+            try DataFiles.loadSFT(path: $0, tokenizer: session.tokenizer,
+                                  contextLength: session.base.config.contextLength)
+        } ?? session.data.sftTraining
         let model = session.base.copy()
         let trainer = SupervisedTrainer(model: model, tokenizer: session.tokenizer)
         if steps == 0 {
             session.replaceSFT(model)
             call.console.line("0 steps: the SFT model is now an exact copy of the base model (held-out loss "
-                + "\(Format.fixed(trainer.evaluate(session.data.sftHeldOut.map(\.tokens)), 4))); the policy restarts from it.")
+                + "\(Format.fixed(trainer.evaluate(session.data.sftHeldOut.map(\.tokens)), 4))); the policy "
+                + "restarts from it.")
             return
         }
-        call.console.line("Fine-tuning a copy of the base model on \(training.count) examples\(file.map { " from \($0)" } ?? "") for \(steps) step\(steps == 1 ? "" : "s").")
+        call.console.line("Fine-tuning a copy of the base model on \(training.count) "
+            + "examples\(file.map { " from \($0)" } ?? "") for \(steps) step\(steps == 1 ? "" : "s").")
         let before = ["eval_loss": trainer.evaluate(session.data.sftHeldOut.map(\.tokens))]
         let history = trainer.train(training: training.map(\.tokens), heldOut: session.data.sftHeldOut.map(\.tokens),
                                     steps: steps, random: &session.random, progress: reporter(call, "train sft"))
@@ -91,13 +100,17 @@ enum TrainCommands {
 
     static func trainReward(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
         let session = call.session
-        let training = try path.map { try DataFiles.loadPreferences(
-            path: $0, tokenizer: session.tokenizer, contextLength: session.reward.backbone.config.contextLength) } ?? session.data.preferenceTraining
+        let training = try path.map {
+            try DataFiles.loadPreferences(path: $0, tokenizer: session.tokenizer,
+                                          contextLength: session.reward.backbone.config.contextLength)
+        } ?? session.data.preferenceTraining
         let model = session.reward.copy()
         let trainer = RewardTrainer(model: model)
         let shown = Array(training.prefix(5))
         let before = shown.map { (model.score($0.chosen), model.score($0.rejected)) }
-        call.console.line("Training the reward model on \(training.count) pair\(training.count == 1 ? "" : "s")\(file.map { " from \($0)" } ?? "") for \(steps) step\(steps == 1 ? "" : "s").")
+        call.console.line("Training the reward model on \(training.count) "
+            + "pair\(training.count == 1 ? "" : "s")\(file.map { " from \($0)" } ?? "") for \(steps) "
+            + "step\(steps == 1 ? "" : "s").")
         let initial = trainer.evaluate(session.data.preferenceHeldOut)
         let history = trainer.train(training: training, heldOut: session.data.preferenceHeldOut, steps: steps,
                                     random: &session.random, progress: reporter(call, "train rm"))
@@ -105,7 +118,8 @@ enum TrainCommands {
                before: Dictionary(uniqueKeysWithValues: initial.map { ($0.name, $0.value) }))
         call.console.line("Scores of the first pairs trained on, before -> after:")
         // Chosen and rejected on two rows, so the table fits 120 columns.
-        var table = Table([.init("prompt", .left), .init("", .left), .init("response", .left), .init("r before -> after")])
+        var table = Table([.init("prompt", .left), .init("", .left), .init("response", .left),
+                           .init("r before -> after")])
         for (pair, old) in zip(shown, before) {
             table.add([pair.promptText, "chosen", pair.chosenText,
                        "\(Format.signed(old.0, 2)) -> \(Format.signed(model.score(pair.chosen), 2))"])
@@ -131,11 +145,14 @@ enum TrainCommands {
                                   random: &session.random) { event in
             // The REPL only renders: a bar per optimiser step, a history entry (and log line) per whole iteration.
             if event.moment == .iterationFinished {
-                history.record(TrainingEvent(step: event.iteration, totalSteps: event.totalIterations, metrics: event.metrics))
+                history.record(TrainingEvent(step: event.iteration, totalSteps: event.totalIterations,
+                                             metrics: event.metrics))
                 log?.record(step: event.iteration, metrics: event.metrics)
             }
-            let detail = "iteration \(event.iteration)/\(event.totalIterations)  step \(event.optimiserStep)/\(event.stepsPerIteration)"
-            call.console.showProgress("train ppo [\(Format.padRight(Bars.bar(event.fractionDone, width: 20), 20))] \(detail)")
+            let detail = "iteration \(event.iteration)/\(event.totalIterations)  step "
+                + "\(event.optimiserStep)/\(event.stepsPerIteration)"
+            call.console.showProgress("train ppo "
+                + "[\(Format.padRight(Bars.bar(event.fractionDone, width: 20), 20))] \(detail)")
             return call.console.interruptRequested() ? .stop : .proceed
         }
         if let last = run.iterations.last {
@@ -173,14 +190,16 @@ enum TrainCommands {
         { event in
             let fraction = Double(event.step) / Double(max(event.totalSteps, 1))
             let loss = event.metrics.first.map { "  \($0.name) \(Format.fixed($0.value, 4))" } ?? ""
-            call.console.showProgress("\(label) [\(Format.padRight(Bars.bar(fraction, width: 20), 20))] \(event.step)/\(event.totalSteps)\(loss)")
+            call.console.showProgress("\(label) [\(Format.padRight(Bars.bar(fraction, width: 20), 20))] "
+                + "\(event.step)/\(event.totalSteps)\(loss)")
             return call.console.interruptRequested() ? .stop : .proceed
         }
     }
 
     /// First and last value and a sparkline of each metric; `before` holds values measured
     /// before the first step (held-out metrics), which then open their series.
-    static func report(_ call: Invocation, _ history: TrainingHistory, names: [String], before: [String: Double] = [:]) {
+    static func report(_ call: Invocation, _ history: TrainingHistory, names: [String],
+                       before: [String: Double] = [:]) {
         if history.stoppedEarly, let total = history.events.last?.totalSteps {
             call.console.line("Stopped after step \(history.events.count) of \(total): those steps are applied.")
         }

@@ -58,20 +58,21 @@ public final class AlgorithmState {
         case .ppo:
             return nil
         case .grpo:
-            if grpo == nil {
-                grpo = GRPOTrainer(policy: session.policy, reference: session.sft, rewardModel: session.reward,
-                                   annotator: session.annotator, tokenizer: session.tokenizer, config: grpoConfig)
-            }
-            grpo?.rewardSource = session.rewardSource
-            return grpo
+            return built(&grpo, config: grpoConfig, session: session)
         case .rloo:
-            if rloo == nil {
-                rloo = RLOOTrainer(policy: session.policy, reference: session.sft, rewardModel: session.reward,
-                                   annotator: session.annotator, tokenizer: session.tokenizer, config: rlooConfig)
-            }
-            rloo?.rewardSource = session.rewardSource
-            return rloo
+            return built(&rloo, config: rlooConfig, session: session)
         }
+    }
+
+    /// `trainer`, built on `session`'s models with `config` if there is none yet, scoring with
+    /// the session's reward source.
+    private func built<Config, Trainer: GroupTrainerCore<Config>>(_ trainer: inout Trainer?, config: Config,
+                                                                  session: Session) -> Trainer {
+        let result = trainer ?? Trainer(policy: session.policy, reference: session.sft, rewardModel: session.reward,
+                                        annotator: session.annotator, tokenizer: session.tokenizer, config: config)
+        result.rewardSource = session.rewardSource
+        trainer = result
+        return result
     }
 
     /// The current algorithm's trainer, nil under PPO.

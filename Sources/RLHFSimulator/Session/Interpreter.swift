@@ -70,7 +70,8 @@ public final class Interpreter {
                 return .failed("\(error)")
             }
             if let limit = command.argumentLimit, arguments.count > limit {
-                return .failed("too many arguments (\(Format.quoted(arguments[limit])) and after); usage: \(command.usage)")
+                return .failed("too many arguments (\(Format.quoted(arguments[limit])) and after); usage: "
+                    + "\(command.usage)")
             }
         }
         do {

@@ -74,7 +74,7 @@ public enum GRPOLoss {
             perTokenLoss = perTokenLoss + k3 * Float(config.beta)
         }
         let weights = Self.weights(lengths: lengths, lossType: config.lossType,
-                                   maxCompletionLength: config.maxCompletionLength,
+                                   maxCompletionLength: config.samplingAndAdam.maxCompletionLength,
                                    generationTokens: generationTokens).flatMap { $0 }
         let loss = (perTokenLoss * Tensor(shape: [count], data: weights.map(Float.init))).sum()
         let ratios = ratio.data.map(Double.init)

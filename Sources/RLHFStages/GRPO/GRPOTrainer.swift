@@ -3,29 +3,7 @@ import RLHFEngine
 /// Group Relative Policy Optimisation (Shao et al., 2024) as TRL 1.16's GRPOTrainer: num_generations
 /// completions per prompt, the group's mean as the baseline (no critic), the per-token clipped loss
 /// with the k3 KL in it, num_iterations Adam steps on the policy per generation batch.
-public final class GRPOTrainer: ConfiguredGroupTrainer {
-    public static var fields: [ConfigField<GRPOConfig>] { GRPOConfig.fields }
-    public private(set) var collector: RolloutCollector
-    public let optimizer: Adam
-    /// What scores its rollouts (`RewardSource`).
-    public var rewardSource: RewardSource {
-        get { collector.rewardSource }
-        set { collector.rewardSource = newValue }
-    }
-
-    /// The settings; a new learning rate or max_grad_norm reaches Adam, sampling settings the next batch.
-    public var config: GRPOConfig {
-        didSet { config.apply(to: &collector, optimizer) }
-    }
-
-    public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
-                tokenizer: Tokenizer, config: GRPOConfig) {
-        self.config = config
-        collector = RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel,
-                                     annotator: annotator, tokenizer: tokenizer, config: config.sampling)
-        optimizer = config.policyOptimizer(policy)
-    }
-
+public final class GRPOTrainer: GroupTrainerCore<GRPOConfig>, ConfiguredGroupTrainer {
     public var name: String { "GRPO" }
     public var rewardIncludesKL: Bool { false }
     public var advantageFormula: String {
@@ -50,21 +28,17 @@ public final class GRPOTrainer: ConfiguredGroupTrainer {
         try config.validate()
         let result = GroupAdvantages.compute(rewards: rollouts.map(\.score), groupSize: config.numGenerations,
                                              scaling: config.scaleRewards)
-        return GroupBatch(rollouts: rollouts, groupSize: config.numGenerations, breakdowns: result.breakdowns,
-                          groups: result.groups)
+        return groupBatch(rollouts, breakdowns: result.breakdowns, groups: result.groups)
     }
 
     public func step(batch: GroupBatch, index: Int) -> GroupStepRecord {
         let rollouts = batch.rollouts
         let lengths = rollouts.map(\.tokenCount)
-        let (newLogprobs, scaledLogits) = GroupReadout.logprobs(policy: collector.policy, rollouts: rollouts,
-                                                                padID: collector.tokenizer.padID,
-                                                                temperature: config.temperature)
+        let (newLogprobs, scaledLogits) = policyLogprobs(rollouts)
         let terms = GRPOLoss.compute(newLogprobs: newLogprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
                                      refLogprobs: rollouts.flatMap(\.refLogprobs), advantages: batch.advantages,
                                      lengths: lengths, config: config, generationTokens: batch.tokenCount)
-        terms.loss.backward()
-        let gradNorm = optimizer.step()
+        let gradNorm = optimiserStep(terms.loss)
 
         var units: [GroupStepRecord.Unit] = []
         let kl = terms.kl?.data.map(Double.init)

@@ -3,29 +3,7 @@ import RLHFEngine
 /// REINFORCE Leave-One-Out (Ahmadian et al., 2024) as TRL 1.16's RLOOTrainer: num_generations
 /// completions per prompt, the sequence-level k1 KL subtracted from the reward, each completion's
 /// baseline the mean of the others', one clipped ratio per completion, Adam on the policy only.
-public final class RLOOTrainer: ConfiguredGroupTrainer {
-    public static var fields: [ConfigField<RLOOConfig>] { RLOOConfig.fields }
-    public private(set) var collector: RolloutCollector
-    public let optimizer: Adam
-    /// What scores its rollouts (`RewardSource`).
-    public var rewardSource: RewardSource {
-        get { collector.rewardSource }
-        set { collector.rewardSource = newValue }
-    }
-
-    /// The settings; a new learning rate or max_grad_norm reaches Adam, sampling settings the next batch.
-    public var config: RLOOConfig {
-        didSet { config.apply(to: &collector, optimizer) }
-    }
-
-    public init(policy: ActorCritic, reference: GPT2, rewardModel: RewardModel, annotator: Annotator?,
-                tokenizer: Tokenizer, config: RLOOConfig) {
-        self.config = config
-        collector = RolloutCollector(policy: policy, reference: reference, rewardModel: rewardModel,
-                                     annotator: annotator, tokenizer: tokenizer, config: config.sampling)
-        optimizer = config.policyOptimizer(policy)
-    }
-
+public final class RLOOTrainer: GroupTrainerCore<RLOOConfig>, ConfiguredGroupTrainer {
     public var name: String { "RLOO" }
     public var rewardIncludesKL: Bool { true }
     public var advantageFormula: String {
@@ -43,21 +21,17 @@ public final class RLOOTrainer: ConfiguredGroupTrainer {
         let result = LeaveOneOut.compute(scores: rollouts.map(\.score), sequenceKL: kl,
                                          groupSize: config.numGenerations,
                                          beta: config.beta, normalize: config.normalizeAdvantages)
-        return GroupBatch(rollouts: rollouts, groupSize: config.numGenerations, breakdowns: result.breakdowns,
-                          groups: result.groups)
+        return groupBatch(rollouts, breakdowns: result.breakdowns, groups: result.groups)
     }
 
     public func step(batch: GroupBatch, index: Int) -> GroupStepRecord {
         let rollouts = batch.rollouts
         let lengths = rollouts.map(\.tokenCount)
-        let (newLogprobs, scaledLogits) = GroupReadout.logprobs(policy: collector.policy, rollouts: rollouts,
-                                                                padID: collector.tokenizer.padID,
-                                                                temperature: config.temperature)
+        let (newLogprobs, scaledLogits) = policyLogprobs(rollouts)
         let terms = RLOOLoss.compute(newLogprobs: newLogprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
                                      advantages: batch.advantages, lengths: lengths, epsilon: config.epsilon,
                                      epsilonHigh: config.upperEpsilon)
-        terms.loss.backward()
-        let gradNorm = optimizer.step()
+        let gradNorm = optimiserStep(terms.loss)
 
         let weight = 1 / Double(max(rollouts.count, 1))
         let units = rollouts.indices.map { completion -> GroupStepRecord.Unit in
