@@ -27,10 +27,14 @@ enum CurveReport {
                 fits.add([name(series), form, "-", "-", "too few points", "", ""])
                 continue
             }
+            // A peak past 100 times the largest measured d says only that the fit does not turn in range.
+            let farLimit = 100 * max(top, 0.01)
             let peak = fit.peak
+            let peakCell = peak.map { $0 > farLimit ? "> \(Format.fixed(farLimit)) (far beyond)"
+                                                    : Format.fixed($0) + ($0 > top ? " (beyond)" : "") }
+            let valueCell = peak.map { $0 > farLimit ? "-" : Format.signed(fit.value(at: $0)) }
             fits.add([name(series), form, Format.signed(fit.alpha), Format.signed(fit.beta),
-                      peak.map { Format.fixed($0) + ($0 > top ? " (beyond)" : "") } ?? "none: no peak",
-                      peak.map { Format.signed(fit.value(at: $0)) } ?? "", "0 to \(Format.fixed(top))"])
+                      peakCell ?? "none: no peak", valueCell ?? "", "0 to \(Format.fixed(top))"])
         }
         call.console.line(fits.render())
         call.console.line(chart(result).render(unicode: call.console.usesColor))
