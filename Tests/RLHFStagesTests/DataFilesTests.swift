@@ -61,6 +61,14 @@ struct DataFilesTests {
         #expect(pairs[1].chosenText == "Enjoy some fun in the sun at Gulf Shores.")
     }
 
+    @Test("white space around a line, ASCII or not, is trimmed; a line without it is read as it is")
+    func linesAreTrimmed() throws {
+        let text = " \t{\"a\": \"x \"}\u{A0}\n\u{3000}{\"a\": \"y\"}\r\n{\"a\": \" z\"}\n\u{2028}\n"
+        let records = try JSONLines.parse(text, file: "trim.jsonl")
+        #expect(try records.map { try $0.string("a") } == ["x ", "y", " z"])
+        #expect(records.map(\.line) == [1, 2, 3])
+    }
+
     @Test("the SFT format loads")
     func sftLoads() throws {
         let text = #"{"prompt": "describe pine lake .", "completion": "pine lake is a quiet place to relax ."}"#

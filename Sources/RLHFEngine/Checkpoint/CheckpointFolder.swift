@@ -124,7 +124,7 @@ public enum CheckpointFolder {
         try requireLayout(of: weights, matching: config, configFile: configURL.path)
         try requireFinite(weights)
         var scratch = RandomGenerator(seed: 0)
-        let model = GPT2(config: config, random: &scratch)
+        let model = GPT2(toBeLoaded: config)
         var expected = Set<String>()
         for (name, parameter) in model.namedParameters() {
             parameter.data = try weights.values(name, shape: parameter.shape)

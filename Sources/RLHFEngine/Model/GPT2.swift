@@ -11,18 +11,30 @@ public final class GPT2 {
     public let finalNorm: LayerNormParameters  // transformer.ln_f
 
     /// A freshly initialised model: weights ~ N(0, initializerRange), biases 0, norms 1 and 0.
-    public init(config: GPT2Config, random: inout RandomGenerator) {
+    public convenience init(config: GPT2Config, random: inout RandomGenerator) {
+        self.init(config: config) { Float(random.nextNormal()) * $0 }
+    }
+
+    /// A model of `config`'s shape whose weights are all 0 (biases 0, norms 1 and 0), for a
+    /// loader that replaces every parameter: drawing weights only to overwrite them is wasted.
+    public convenience init(toBeLoaded config: GPT2Config) {
+        self.init(config: config) { _ in 0 }
+    }
+
+    /// Weights `sample(standardDeviation)` each: the token table, the position table, then
+    /// the blocks in order.
+    init(config: GPT2Config, sample: (Float) -> Float) {
         _ = WorkingMemory.configured
         self.config = config
         func normalTable(_ rows: Int) -> [Float] {
-            (0..<(rows * config.embeddingWidth)).map { _ in Float(random.nextNormal()) * config.initializerRange }
+            (0..<(rows * config.embeddingWidth)).map { _ in sample(config.initializerRange) }
         }
         tokenEmbedding = Tensor(shape: [config.vocabularySize, config.embeddingWidth],
                                 data: normalTable(config.vocabularySize), requiresGrad: true)
         positionEmbedding = Tensor(shape: [config.contextLength, config.embeddingWidth],
                                    data: normalTable(config.contextLength), requiresGrad: true)
         var made: [TransformerBlock] = []
-        for _ in 0..<config.layerCount { made.append(TransformerBlock(config: config, random: &random)) }
+        for _ in 0..<config.layerCount { made.append(TransformerBlock(config: config, sample: sample)) }
         blocks = made
         finalNorm = LayerNormParameters(width: config.embeddingWidth, epsilon: config.layerNormEpsilon)
     }

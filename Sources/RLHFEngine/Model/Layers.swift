@@ -6,9 +6,17 @@ public final class Affine {
     public let weight: Tensor  // (in, out)
     public let bias: Tensor    // (out)
 
-    public init(inputWidth: Int, outputWidth: Int, standardDeviation: Float, random: inout RandomGenerator) {
+    public convenience init(inputWidth: Int, outputWidth: Int, standardDeviation: Float,
+                            random: inout RandomGenerator) {
+        self.init(inputWidth: inputWidth, outputWidth: outputWidth, standardDeviation: standardDeviation) {
+            Float(random.nextNormal()) * $0
+        }
+    }
+
+    /// Weights `sample(standardDeviation)` each, drawn in storage order; biases 0.
+    init(inputWidth: Int, outputWidth: Int, standardDeviation: Float, sample: (Float) -> Float) {
         var values = [Float](repeating: 0, count: inputWidth * outputWidth)
-        for index in values.indices { values[index] = Float(random.nextNormal()) * standardDeviation }
+        for index in values.indices { values[index] = sample(standardDeviation) }
         weight = Tensor(shape: [inputWidth, outputWidth], data: values, requiresGrad: true)
         bias = Tensor(zeros: [outputWidth], requiresGrad: true)
     }

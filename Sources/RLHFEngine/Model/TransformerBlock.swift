@@ -12,7 +12,12 @@ public final class TransformerBlock {
     public let mlpInput: Affine                     // mlp.c_fc: (C, 4C)
     public let mlpOutput: Affine                    // mlp.c_proj: (4C, C)
 
-    public init(config: GPT2Config, random: inout RandomGenerator) {
+    public convenience init(config: GPT2Config, random: inout RandomGenerator) {
+        self.init(config: config) { Float(random.nextNormal()) * $0 }
+    }
+
+    /// Weights `sample(standardDeviation)` each, layer by layer in the order of the fields.
+    init(config: GPT2Config, sample: (Float) -> Float) {
         self.config = config
         let width = config.embeddingWidth
         let std = config.initializerRange
@@ -20,12 +25,12 @@ public final class TransformerBlock {
         // 1/sqrt(2 * layers), so the stream's variance does not grow with depth.
         let residualStd = std / (2 * Float(config.layerCount)).squareRoot()
         attentionNorm = LayerNormParameters(width: width, epsilon: config.layerNormEpsilon)
-        attentionInput = Affine(inputWidth: width, outputWidth: 3 * width, standardDeviation: std, random: &random)
-        attentionOutput = Affine(inputWidth: width, outputWidth: width, standardDeviation: residualStd, random: &random)
+        attentionInput = Affine(inputWidth: width, outputWidth: 3 * width, standardDeviation: std, sample: sample)
+        attentionOutput = Affine(inputWidth: width, outputWidth: width, standardDeviation: residualStd, sample: sample)
         mlpNorm = LayerNormParameters(width: width, epsilon: config.layerNormEpsilon)
-        mlpInput = Affine(inputWidth: width, outputWidth: config.innerWidth, standardDeviation: std, random: &random)
+        mlpInput = Affine(inputWidth: width, outputWidth: config.innerWidth, standardDeviation: std, sample: sample)
         mlpOutput = Affine(inputWidth: config.innerWidth, outputWidth: width, standardDeviation: residualStd,
-                           random: &random)
+                           sample: sample)
     }
 
     /// A deep copy of `other`'s parameters (fresh tensors, the same values).

@@ -36,8 +36,48 @@ public struct Tokenizer: Sendable, Equatable {
     /// The id of a token string, if it is in the vocabulary.
     public func id(of token: String) -> Int? { idsByToken[token] }
 
-    /// Splits text into normalised pieces (steps 1 and 2 above).
+    /// Splits text into normalised pieces (steps 1 and 2 above). ASCII text, the common case,
+    /// takes a byte-wise path that gives the same pieces as the character-wise one.
     public static func pieces(_ text: String) -> [String] {
+        if let pieces = text.utf8.withContiguousStorageIfAvailable(asciiPieces) { return pieces ?? unicodePieces(text) }
+        return Array(text.utf8).withUnsafeBufferPointer(asciiPieces) ?? unicodePieces(text)
+    }
+
+    /// The pieces of ASCII text by bytes, or nil if a byte is not ASCII. Unicode's White_Space
+    /// in ASCII is tab, line feed, vertical tab, form feed, carriage return and space (a CR LF
+    /// pair is one `Character` but two spaces here: either way it only ends a piece); its
+    /// letters and numbers are A-Z, a-z and 0-9, and lower-casing maps only A-Z.
+    private static func asciiPieces(_ bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        enum Kind { case space, word, punctuation }
+        func kind(_ byte: UInt8) -> Kind {
+            switch byte {
+            case 0x09...0x0D, 0x20: return .space
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"): return .word
+            default: return .punctuation
+            }
+        }
+        var result: [String] = []
+        var current: [UInt8] = []
+        var currentKind = Kind.space
+        for byte in bytes {
+            guard byte < 0x80 else { return nil }
+            let byteKind = kind(byte)
+            if byteKind != currentKind && !current.isEmpty {
+                result.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
+            }
+            if byteKind != .space {
+                current.append(UInt8(ascii: "A")...UInt8(ascii: "Z") ~= byte ? byte + 0x20 : byte)
+            }
+            currentKind = byteKind
+        }
+        if !current.isEmpty { result.append(String(decoding: current, as: UTF8.self)) }
+        return result
+    }
+
+    /// The pieces of any text, character by character (the reference the ASCII path is tested against).
+    public static func unicodePieces(_ text: String) -> [String] {
         enum Kind { case word, punctuation }
         var result: [String] = []
         var current = ""
