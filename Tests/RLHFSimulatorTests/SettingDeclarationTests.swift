@@ -11,6 +11,10 @@ struct SettingDeclarationTests {
     static let names = PPOConfig.fields.listed().map(\.name) + ["label_file"]
         + DPOConfig.fields.listed().map { "dpo." + $0.name }
 
+    /// Values to try as a setting's non-default: one of them fits each setting's type and range.
+    static let candidates = ["0.5", "3", "0.25", "none", "k3", "k1", "true", "false", "after_eos", "eos",
+                             "replace", "subtract", "hinge", "sigmoid", "/tmp/rlhf-setting-test-labels.jsonl"]
+
     @Test("every setting: `set NAME VALUE` echoes it, `show NAME` prints it, completion offers it")
     func setShowComplete() throws {
         let fixture = try SessionFixture()
@@ -23,6 +27,11 @@ struct SettingDeclarationTests {
             #expect(fixture.run("set \(name) \(value)") == "\(name) = \(value)\n")
             #expect(fixture.run("show \(name)").contains(" \(value) "))
             #expect(completions.contains(name), "completion offers \(name)")
+            // A different value must be written, shown, and then put back.
+            let other = Self.candidates.first { $0 != value && fixture.run("set \(name) \($0)") == "\(name) = \($0)\n" }
+            let changed = try #require(other, "some value other than \(value) is accepted by \(name)")
+            #expect(fixture.run("show \(name)").contains(" \(changed) "), "show \(name) after set")
+            #expect(fixture.run("set \(name) \(value)") == "\(name) = \(value)\n")
         }
         #expect(shown.split(separator: "\n").count > Self.names.count)
         let help = fixture.run("help set").replacingOccurrences(of: "\n  ", with: " ")

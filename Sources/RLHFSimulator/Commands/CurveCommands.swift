@@ -66,7 +66,7 @@ enum CurveCommands {
         }
         plan.evaluationInterval = max(1, plan.iterations / 8)
         if words.count > 1 { plan.betas = try betas(words[1]) }
-        if words.count > 2 { throw CommandError("too many arguments; usage: overoptimisation [N] [BETAS] [FILE.svg]") }
+        if words.count > 2 { throw call.usageError() }
         let start = "Best-of-n for n = \(plan.ns.map(String.init).joined(separator: ", ")), then PPO for "
             + "\(plan.iterations) iterations at kl_coef \(plan.betas.map(Format.short).joined(separator: ", ")), "
             + "all from the SFT model (learning_rate \(Format.short(session.config.learningRate))):"

@@ -48,12 +48,11 @@ enum TrainCommands {
         let samples = try call.integer(0, name: "N", default: 8, range: 1...64)
         let prompts = session.data.heldOutPrompts.map(\.tokens)
         // The SFT model as a policy: same reference, reward model and settings.
-        var sftCollector = RolloutCollector(policy: ActorCritic(model: session.sft,
+        let sftCollector = RolloutCollector(policy: ActorCritic(model: session.sft,
                                                                 valueHead: session.policy.valueHead),
                                             reference: session.sft, rewardModel: session.reward,
                                             annotator: session.annotator, tokenizer: session.tokenizer,
                                             config: session.config)
-        sftCollector.rewardSource = session.rewardSource
         let seed = HeldOutEvaluation.standardSeed  // the same draws every time, for both models, whatever `seed` says
         let results = [("sft", sftCollector), ("policy", session.trainer.collector)].map { name, collector in
             (name, HeldOutEvaluation.run(collector: collector, prompts: prompts, perPrompt: samples, seed: seed))

@@ -84,8 +84,9 @@ public struct JSONParser {
             try expect(":")
             skipSpace()
             if offsets != nil, fields[key] != nil { throw failure("the field \"\(key)\" appears twice") }
+            // Paths are kept only for `parseLocated`; a plain parse builds no strings.
             let outer = path
-            path = outer.isEmpty ? key : outer + "." + key
+            if offsets != nil { path = outer.isEmpty ? key : outer + "." + key }
             fields[key] = try value(depth: depth + 1)
             path = outer
             skipSpace()
@@ -103,7 +104,7 @@ public struct JSONParser {
         while true {
             skipSpace()
             let outer = path
-            path = outer + "[\(items.count)]"
+            if offsets != nil { path = outer + "[\(items.count)]" }
             items.append(try value(depth: depth + 1))
             path = outer
             skipSpace()

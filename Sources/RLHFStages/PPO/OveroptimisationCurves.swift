@@ -106,7 +106,7 @@ public enum OveroptimisationCurves {
                                              fractionDone: (1 + finished) / work))
                 }
                 done += run.iterations.count
-                if run.stoppedEarly || run.failure != nil || run.iterations.count < chunk {
+                if run.stopRequested || run.failure != nil {
                     if run.iterations.count > 0 { evaluate(done) }
                     result.series.append(series)
                     result.stoppedEarly = true

@@ -65,6 +65,8 @@ public enum PPOTraining {
         public internal(set) var failure: (iteration: Int, error: any Error)?
         /// True when the callback stopped the run before its last iteration was whole.
         public internal(set) var stoppedEarly = false
+        /// True when the callback answered `.stop`, even after the last step, when the run is still whole.
+        public internal(set) var stopRequested = false
     }
 
     /// Runs up to `iterations` iterations; see the type's documentation.
@@ -100,6 +102,7 @@ public enum PPOTraining {
             guard update.isFinished else {
                 run.unfinished = update
                 run.stoppedEarly = true
+                run.stopRequested = true
                 return run
             }
             let whole = trainer.finish(batch: batch, updates: update.records)
@@ -110,6 +113,7 @@ public enum PPOTraining {
                 metrics: whole.metrics + [Metric("kl_to_sft", HeldOutEvaluation.sequenceKL(batch.rollouts))])
             if progress(event) == .stop || stop {
                 run.stoppedEarly = iteration < iterations
+                run.stopRequested = true
                 return run
             }
         }

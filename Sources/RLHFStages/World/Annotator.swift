@@ -21,6 +21,8 @@ public struct Annotator: Sendable {
     private let naturalPairs: Set<String>
     /// The values of the slot `namesAsked` looks for, in case order.
     private let askable: [String]
+    /// Each of `taste.wordScores`' word lists as a set, built once.
+    private let wordSets: [Set<String>]
     /// For `exactMatch`: each prompt's words, and the words of every completion that answers it.
     private let answers: [[String]: [[String]]]
 
@@ -39,6 +41,7 @@ public struct Annotator: Sendable {
             for (first, second) in zip(words, words.dropFirst()) { pairs.insert("\(first) \(second)") }
         }
         naturalPairs = pairs
+        wordSets = taste.wordScores.map { Set($0.words) }
         askable = taste.namesAsked.map { text.values(of: $0.slot) } ?? []
         var answers: [[String]: [[String]]] = [:]
         if taste.exactMatch != nil {
@@ -63,8 +66,7 @@ public struct Annotator: Sendable {
     public func breakdown(prompt: [Int], response: [Int], endedWithEOS: Bool = true) -> [Term] {
         let words = tokenizer.strings(response)
         var terms: [Term] = []
-        for group in taste.wordScores {
-            let members = Set(group.words)
+        for (group, members) in zip(taste.wordScores, wordSets) {
             let found = group.countedOnce ? members.intersection(words).sorted() : words.filter { members.contains($0) }
             if !found.isEmpty {
                 terms.append(Term(reason: "\(group.label): \(found.joined(separator: " "))",

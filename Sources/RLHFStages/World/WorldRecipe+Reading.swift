@@ -31,8 +31,8 @@ extension WorldRecipe {
             seed: UInt64(try root.int("seed", in: 0...Int.max)), vocabulary: vocabulary, text: text,
             taste: taste, rewardSource: rewardSource,
             model: try readModel(root.required("model"), vocabularySize: vocabulary.tokens.count), source: source)
-        (recipe.pretrainingSteps, recipe.pretraining) = try readSupervised(root.required("pretraining"))
-        (recipe.sftSteps, recipe.sft) = try readSupervised(root.required("sft"))
+        (recipe.pretrainingSteps, recipe.pretraining) = try readTraining(root.required("pretraining"))
+        (recipe.sftSteps, recipe.sft) = try readTraining(root.required("sft"))
         let preferences = try root.required("preferences")
         _ = try preferences.fields(known: ["pairs", "held_out_fraction", "max_response_length", "attempts_per_pair"])
         recipe.preferencePairCount = try preferences.int("pairs", in: 2...100_000)
@@ -96,10 +96,11 @@ extension WorldRecipe {
             heldOutPrompts: try node.required("held_out_prompts").strings())
         // Every filled template must be words of the vocabulary, with no slot left unfilled.
         for (templates, list) in [(prompts, text.promptTemplates), (responses, text.responseTemplates)] {
+            let items = try templates.items()
             for (index, template) in list.enumerated() {
+                let item = items[index]
                 for values in cases {
                     let filled = WorldText.fill(template, values)
-                    let item = try templates.items()[index]
                     if filled.contains("{") { throw item.error("a slot in \"\(template)\" is not in every case") }
                     do { _ = try tokenizer.encode(filled, source: "") } catch TokenizerError.unknownWord(let word, _) {
                         throw item.error("\"\(word)\" (in \"\(filled)\") is not in the vocabulary")
@@ -148,11 +149,6 @@ extension WorldRecipe {
                           headCount: headCount,
                           layerNormEpsilon: Float(try node.double("layer_norm_epsilon", in: 1e-12...1)),
                           initializerRange: Float(try node.double("initializer_range", in: 0...1)))
-    }
-
-    private static func readSupervised(_ node: RecipeNode) throws -> (Int, SupervisedConfig) {
-        let training = try readTraining(node)
-        return (training.steps, training.config)
     }
 
     /// The keys every training section has (steps, learning_rate, batch_size, max_grad_norm,
