@@ -17,8 +17,9 @@ public enum FileKind: Equatable, Sendable {
     case special(String)
 }
 
-/// A file operation that failed, in our words: the path and what went wrong.
-public struct FileError: Error, Equatable, CustomStringConvertible {
+/// A file that cannot be read, written or understood, in our words: the path and what is wrong
+/// (for a file that reads but is bad, such as a trace, the key and what is wrong with it).
+public struct FileError: Error, Equatable, CustomStringConvertible, Sendable {
     public let path: String
     public let reason: String
 
