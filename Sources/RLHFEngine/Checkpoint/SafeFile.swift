@@ -58,8 +58,17 @@ public enum SafeFile {
     /// The contents of the regular file at `path`.
     /// - Throws: `FileError` for a missing file ("no such file"), a folder or a special file.
     public static func read(_ path: String, fileSystem: any FileSystem = SystemFileSystem()) throws -> Data {
+        guard let data = try readIfPresent(path, fileSystem: fileSystem) else {
+            throw FileError(path: path, reason: "no such file")
+        }
+        return data
+    }
+
+    /// The contents of the regular file at `path`, or nil when nothing is there.
+    /// - Throws: `FileError` for a folder, a special file, or a file that cannot be read.
+    public static func readIfPresent(_ path: String, fileSystem: any FileSystem = SystemFileSystem()) throws -> Data? {
         switch fileSystem.kind(of: path) {
-        case .missing: throw FileError(path: path, reason: "no such file")
+        case .missing: return nil
         case .folder: throw FileError(path: path, reason: "is a folder, not a file")
         case let .special(what): throw FileError(path: path, reason: "is \(what), not a regular file")
         case .regularFile: return try fileSystem.readFile(path)
