@@ -214,7 +214,8 @@ enum HuggingFaceFiles {
             }
             if let other = tokens[id] {
                 throw CheckpointError.invalidField(
-                    file: vocabulary.place(of: token), field: "model.vocab", detail: "tokens \"\(other)\" and \"\(token)\" share id \(id)")
+                    file: vocabulary.place(of: token), field: "model.vocab",
+                    detail: "tokens \"\(other)\" and \"\(token)\" share id \(id)")
             }
             tokens[id] = token
         }

@@ -12,15 +12,15 @@ struct JSONFields {
     /// Parses `data` (the contents of `file`) as a JSON object.
     /// - Throws: `CheckpointError.malformed` naming the line and column where the text stops being JSON.
     init(parsing data: Data, file: String) throws {
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = UTF8Text.decode(data) else {
             throw CheckpointError.malformed(file: file, detail: "not valid JSON (not UTF-8 text)")
         }
         let parsed: (value: JSONValue, locations: JSONLocations)
         do {
             parsed = try JSONParser.parseLocated(text)
         } catch let failure as JSONParser.Failure {
-            let empty = text.allSatisfy(\.isWhitespace)
-            throw CheckpointError.malformed(file: file, detail: "not valid JSON (\(empty ? "the file is empty" : "\(failure)"))")
+            let problem = text.allSatisfy(\.isWhitespace) ? "the file is empty" : failure.description
+            throw CheckpointError.malformed(file: file, detail: "not valid JSON (\(problem))")
         }
         guard case let .object(object) = parsed.value else {
             throw CheckpointError.malformed(file: file, detail: "expected a JSON object at the top level")

@@ -82,7 +82,7 @@ public enum PPOTraceExport {
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw PPOTraceError(file: file, message: "the file is empty")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = UTF8Text.decode(data) else {
             throw PPOTraceError(file: file, message: "not valid JSON: not UTF-8 text")
         }
         let trace: PPOTrace

@@ -46,8 +46,8 @@ struct TraceField<Record>: Sendable {
     /// A quantity always written, that files written before it existed lack: absent keeps the record's value.
     static func defaulted<Value: JSONReadable>(_ name: String, _ path: WritableKeyPath<Record, Value> & Sendable,
                                             _ json: @escaping @Sendable (Value) -> JSONText) -> TraceField {
-        TraceField(name: name, shape: .free, json: { json($0[keyPath: path]) }, arrays: { _ in nil }) { record, object in
-            if let value = try object.optional(name, as: Value.self) { record[keyPath: path] = value }
+        TraceField(name: name, shape: .free, json: { json($0[keyPath: path]) }, arrays: { _ in nil }) { record, file in
+            if let value = try file.optional(name, as: Value.self) { record[keyPath: path] = value }
         }
     }
 
