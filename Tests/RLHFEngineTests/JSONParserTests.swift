@@ -6,8 +6,8 @@ import RLHFEngine
 struct JSONParserTests {
     static let floats: [Float] = [1e-45, 3.4028235e38, -0.0, 0.1, 1e-05, 0.02, 1.17549435e-38, 16777217,
                                   -2.5e-07, 0.3, 1.0 / 3.0, .leastNormalMagnitude, .greatestFiniteMagnitude]
-    static let doubles: [Double] = [.leastNonzeroMagnitude, 1.7976931348623157e308, -0.0, 0.1, 0.2 + 0.1, 1e-05, 1.0 / 3.0,
-                                    2.2250738585072014e-308, 9007199254740993, 123456789.123456789, -1e300]
+    static let doubles: [Double] = [.leastNonzeroMagnitude, 1.7976931348623157e308, -0.0, 0.1, 0.2 + 0.1, 1e-05,
+                                    1.0 / 3.0, 2.2250738585072014e-308, 9007199254740993, 123456789.123456789, -1e300]
 
     /// A Float as a checkpoint's config.json gives it (`JSONFields.float`): the Double its text reads as, rounded.
     static func configFloat(_ text: String) throws -> Float {
