@@ -24,7 +24,7 @@ enum CorruptCheckpoint: String, CaseIterable, Sendable, CustomStringConvertible 
         case .infiniteInitializerRange: return ["config.json", "\"initializer_range\"", "finite"]
         case .nanHead: return ["head.safetensors", "\"head.weight\"", "nan", "index 3"]
         case .infiniteWeight: return ["model.safetensors", "\"transformer.h.1.ln_2.bias\"", "inf", "index 0"]
-        case .stringForInteger: return ["config.json", "\"n_embd\"", "expected an integer, found \"32\""]
+        case .stringForInteger: return ["config.json:1: field \"n_embd\"", "expected an integer, found \"32\""]
         case .booleanForInteger: return ["config.json", "\"n_layer\"", "found true"]
         case .arrayForNumber: return ["config.json", "\"layer_norm_epsilon\"", "found [1,2]"]
         case .configSyntax: return ["config.json", "not valid JSON", "line 3, column 14"]

@@ -55,15 +55,12 @@ enum HuggingFaceFiles {
 
     /// Reads `config.json`, rejecting settings our GPT-2 does not implement.
     static func parseConfig(_ json: JSONFields) throws -> ParsedConfig {
-        let file = json.file
-        func invalid(_ field: String, _ detail: String) -> CheckpointError {
-            .invalidField(file: file, field: field, detail: detail)
-        }
+        let invalid = json.invalid
         let modelType = try json.string("model_type")
         guard modelType == "gpt2" else { throw invalid("model_type", "expected \"gpt2\", found \"\(modelType)\"") }
 
         let architectures = try json.array("architectures")
-        guard architectures.count == 1, let architecture = architectures[0] as? String,
+        guard architectures.count == 1, case let .string(architecture) = architectures[0],
               let kind = CheckpointKind.allCases.first(where: { $0.architecture == architecture }) else {
             let known = CheckpointKind.allCases.map { "\"\($0.architecture)\"" }.joined(separator: " or ")
             throw invalid("architectures", "expected [\(known)], found \(JSONFields.written(architectures))")
@@ -118,7 +115,7 @@ enum HuggingFaceFiles {
         for (field, required) in [("tie_word_embeddings", true), ("scale_attn_weights", true),
                                   ("scale_attn_by_inverse_layer_idx", false), ("add_cross_attention", false)] {
             guard let value = json.values[field] else { continue }
-            guard JSONFields.isBoolean(value), (value as? Bool) == required else {
+            guard value == .bool(required) else {
                 throw invalid(field, "only \(required) is supported, found \(JSONFields.written(value))")
             }
         }
@@ -192,32 +189,33 @@ enum HuggingFaceFiles {
     /// The vocabulary of `tokenizer.json`, indexed by id. The file must describe the
     /// pipeline `Tokenizer` implements (WordLevel, Lowercase, Whitespace).
     static func parseTokens(_ json: JSONFields) throws -> [String] {
-        let file = json.file
         for (field, type) in [("normalizer", "Lowercase"), ("pre_tokenizer", "Whitespace")] {
-            let found = try json.object(field).string("type")
+            let object = try json.object(field)
+            let found = try object.string("type")
             guard found == type else {
-                throw CheckpointError.invalidField(file: file, field: "\(field).type",
+                throw CheckpointError.invalidField(file: object.place(of: "type"), field: "\(field).type",
                                                    detail: "only \"\(type)\" is supported, found \"\(found)\"")
             }
         }
         let model = try json.object("model")
         let modelType = try model.string("type")
         guard modelType == "WordLevel" else {
-            throw CheckpointError.invalidField(file: file, field: "model.type",
+            throw CheckpointError.invalidField(file: model.place(of: "type"), field: "model.type",
                                                detail: "only \"WordLevel\" is supported, found \"\(modelType)\"")
         }
         let vocabulary = try model.object("vocab")
         var tokens = [String?](repeating: nil, count: vocabulary.values.count)
         for (token, value) in vocabulary.values {
-            guard let id = JSONFields.integer(value), tokens.indices.contains(id) else {
+            guard let id = value.exactInteger, tokens.indices.contains(id) else {
                 throw CheckpointError.invalidField(
-                    file: file, field: "model.vocab",
+                    file: vocabulary.place(of: token), field: "model.vocab",
                     detail: "token \"\(token)\" has id \(JSONFields.written(value)); "
                         + "ids must run from 0 to \(tokens.count - 1)")
             }
             if let other = tokens[id] {
                 throw CheckpointError.invalidField(
-                    file: file, field: "model.vocab", detail: "tokens \"\(other)\" and \"\(token)\" share id \(id)")
+                    file: vocabulary.place(of: token), field: "model.vocab",
+                    detail: "tokens \"\(other)\" and \"\(token)\" share id \(id)")
             }
             tokens[id] = token
         }

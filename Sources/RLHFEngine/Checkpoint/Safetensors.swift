@@ -113,20 +113,21 @@ public enum Safetensors {
         for name in header.values.keys.sorted() {
             let entry = header.values[name]!
             if name == "__metadata__" {
-                guard let strings = entry as? [String: String] else {
+                guard case let .object(pairs) = entry, case let strings = pairs.compactMapValues(\.string),
+                      strings.count == pairs.count else {
                     throw CheckpointError.malformed(file: file, detail: "__metadata__ must map strings to strings")
                 }
                 metadata = strings
                 continue
             }
-            guard let fields = entry as? [String: Any] else {
+            guard case let .object(fields) = entry else {
                 throw CheckpointError.malformed(file: file,
                                                 detail: "header entry for tensor \"\(name)\" is not an object")
             }
             func bad(_ detail: String) -> CheckpointError {
                 .malformed(file: file, detail: "tensor \"\(name)\": \(detail)")
             }
-            guard let dtype = fields["dtype"] as? String else { throw bad("no \"dtype\" string") }
+            guard case let .string(dtype)? = fields["dtype"] else { throw bad("no \"dtype\" string") }
             guard let shape = naturalNumbers(fields["shape"]) else {
                 throw bad("\"shape\" must be a list of non-negative integers")
             }
@@ -189,8 +190,8 @@ public enum Safetensors {
         }
     }
 
-    /// The first key that the header's top-level object holds twice, or nil. (Foundation's
-    /// JSON reader keeps one of two equal keys silently.) Strings are compared as written.
+    /// The first key that the header's top-level object holds twice, or nil, checked before parsing
+    /// so that the message names the tensor. Strings are compared as written.
     static func firstDuplicateKey(in bytes: [UInt8]) -> String? {
         var depth = 0
         var index = 0
@@ -231,9 +232,9 @@ public enum Safetensors {
     }
 
     /// A JSON list of non-negative integers, or nil.
-    private static func naturalNumbers(_ value: Any?) -> [Int]? {
-        guard let list = value as? [Any] else { return nil }
-        let numbers = list.compactMap(JSONFields.integer).filter { $0 >= 0 }
+    private static func naturalNumbers(_ value: JSONValue?) -> [Int]? {
+        guard case let .array(list)? = value else { return nil }
+        let numbers = list.compactMap(\.exactInteger).filter { $0 >= 0 }
         return numbers.count == list.count ? numbers : nil
     }
 }

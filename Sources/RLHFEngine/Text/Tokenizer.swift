@@ -57,22 +57,27 @@ public struct Tokenizer: Sendable, Equatable {
             default: return .punctuation
             }
         }
+        // A piece is a run of one kind, taken as a slice of the text (lower-cased only when it has a capital).
         var result: [String] = []
-        var current: [UInt8] = []
-        var currentKind = Kind.space
-        for byte in bytes {
+        var (start, currentKind, hasCapital) = (0, Kind.space, false)
+        func endPiece(at end: Int) {
+            guard currentKind != .space, end > start else { return }
+            let piece = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            result.append(hasCapital ? String(decoding: piece.map { isCapital($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+                                     : String(decoding: piece, as: UTF8.self))
+        }
+        func isCapital(_ byte: UInt8) -> Bool { UInt8(ascii: "A")...UInt8(ascii: "Z") ~= byte }
+        for index in bytes.indices {
+            let byte = bytes[index]
             guard byte < 0x80 else { return nil }
             let byteKind = kind(byte)
-            if byteKind != currentKind && !current.isEmpty {
-                result.append(String(decoding: current, as: UTF8.self))
-                current.removeAll(keepingCapacity: true)
+            if byteKind != currentKind {
+                endPiece(at: index)
+                (start, currentKind, hasCapital) = (index, byteKind, false)
             }
-            if byteKind != .space {
-                current.append(UInt8(ascii: "A")...UInt8(ascii: "Z") ~= byte ? byte + 0x20 : byte)
-            }
-            currentKind = byteKind
+            if isCapital(byte) { hasCapital = true }
         }
-        if !current.isEmpty { result.append(String(decoding: current, as: UTF8.self)) }
+        endPiece(at: bytes.count)
         return result
     }
 

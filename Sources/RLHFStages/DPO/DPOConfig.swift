@@ -9,7 +9,7 @@
 public struct DPOConfig: Sendable, Equatable {
     /// The loss applied to z = (chosen logratio - rejected logratio), the logratios being
     /// log pi - log pi_ref of each completion.
-    public enum LossType: String, Sendable, Codable, CaseIterable {
+    public enum LossType: String, Sendable, CaseIterable {
         /// DPO (Rafailov et al., 2023): -log sigmoid(beta z), with optional label smoothing (cDPO).
         case sigmoid
         /// SLiC / RSO: max(0, 1 - beta z).

@@ -125,7 +125,7 @@ public enum DataFiles {
     private static func encode(_ text: String, _ record: JSONLinesRecord, _ field: String,
                                _ tokenizer: Tokenizer) throws -> [Int] {
         do {
-            return try tokenizer.encode(text, source: "\(record.location) field \"\(field)\"")
+            return try tokenizer.encode(text, source: "")  // the record's error below names the place
         } catch let error as TokenizerError {
             throw record.error("field \"\(field)\": \(error.reason)")
         }

@@ -52,7 +52,7 @@ public enum JSONLines {
         } catch let error as FileError {
             throw DataError(file: path, line: nil, message: error.reason)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = UTF8Text.decode(data) else {
             throw DataError(file: path, line: nil, message: "cannot read the file as UTF-8 text")
         }
         return try parse(text, file: path)
@@ -62,6 +62,11 @@ public enum JSONLines {
     /// white space (the usual `{...}`) is returned as it is, which is what trimming gives,
     /// without Foundation's slower trimming.
     static func trimmed(_ line: String) -> String {
+        // The usual line: it starts and ends with a printable ASCII character (no white space).
+        if let first = line.utf8.first, let last = line.utf8.last, (0x21...0x7E).contains(first),
+           (0x21...0x7E).contains(last) {
+            return line
+        }
         let spaces = CharacterSet.whitespacesAndNewlines
         if let first = line.unicodeScalars.first, let last = line.unicodeScalars.last,
            !spaces.contains(first) && !spaces.contains(last) {

@@ -2,14 +2,14 @@
 /// except where the world would not teach with them (each such default says why).
 public struct GRPOConfig: Sendable, Equatable {
     /// How the loss sums the per-token terms (`loss_type`); see `GRPOLoss.weights`.
-    public enum LossType: String, Sendable, Codable, CaseIterable {
+    public enum LossType: String, Sendable, CaseIterable {
         case grpo, bnpo
         case drGRPO = "dr_grpo"
         case dapo
     }
 
     /// What the group advantage is divided by (`scale_rewards`); see `GroupAdvantages`.
-    public enum ScaleRewards: String, Sendable, Codable, CaseIterable {
+    public enum ScaleRewards: String, Sendable, CaseIterable {
         case group, batch, none
     }
 

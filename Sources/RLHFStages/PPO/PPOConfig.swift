@@ -1,7 +1,7 @@
 /// Every PPO setting, under the names of TRL's `PPOConfig` where one exists.
-public struct PPOConfig: Sendable, Equatable, Codable {
+public struct PPOConfig: Sendable, Equatable {
     /// What to do with the score of a response that hit the length limit without EOS.
-    public enum MissingEOSMode: String, Sendable, Codable, CaseIterable {
+    public enum MissingEOSMode: String, Sendable, CaseIterable {
         /// TRL: score - missing_eos_penalty.
         case subtract
         /// lm-human-preferences: the score becomes -missing_eos_penalty.
@@ -9,7 +9,7 @@ public struct PPOConfig: Sendable, Equatable, Codable {
     }
 
     /// How the per-token KL is estimated.
-    public enum KLEstimator: String, Sendable, Codable, CaseIterable {
+    public enum KLEstimator: String, Sendable, CaseIterable {
         /// k1 = log p - log p_ref: unbiased, can be negative for one token.
         case k1
         /// k3 = (r - 1) - log r with r = p_ref / p: unbiased, never negative, lower variance.
@@ -17,7 +17,7 @@ public struct PPOConfig: Sendable, Equatable, Codable {
     }
 
     /// Where the terminal score enters the shaped reward.
-    public enum ScorePosition: String, Sendable, Codable, CaseIterable {
+    public enum ScorePosition: String, Sendable, CaseIterable {
         /// On the EOS token itself (TRL 0.11.4's `step()`: the last response token).
         case eos
         /// One slot after EOS (TRL's PPOv2 trainer, 0.12 to 1.12: `sequence_lengths + 1`). That slot's

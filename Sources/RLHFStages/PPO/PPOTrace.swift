@@ -98,7 +98,7 @@ extension PPOTrace.RolloutRecord {
     ]
 }
 
-extension ScoreSlot: Decodable {
+extension ScoreSlot: JSONReadable {
     /// The slot after EOS under its names in the file.
     static let fields: [TraceField<ScoreSlot>] = [
         .required("value", \.value, JSONText.double), .required("reward", \.reward, JSONText.double),
@@ -106,8 +106,8 @@ extension ScoreSlot: Decodable {
         .required("return", \.return, JSONText.double),
     ]
 
-    public init(from decoder: Decoder) throws {
-        self = try TraceField.record(decoder, Self.fields, from: ScoreSlot(value: 0, reward: 0))
+    public init(json: JSONValue, at path: String) throws {
+        self = try TraceField.record(json, at: path, Self.fields, from: ScoreSlot(value: 0, reward: 0))
     }
 }
 

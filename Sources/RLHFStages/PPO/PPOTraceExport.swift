@@ -62,23 +62,19 @@ public enum PPOTraceExport {
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw FileError(path: file, reason: "the file is empty")
         }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        let wire: Wire.Trace
+        guard let text = UTF8Text.decode(data) else {
+            throw FileError(path: file, reason: "not valid JSON: not UTF-8 text")
+        }
+        let trace: PPOTrace
         do {
-            wire = try decoder.decode(Wire.Trace.self, from: data)
+            trace = try Wire.trace(try JSONParser.parse(text))
+        } catch let failure as JSONParser.Failure {
+            throw FileError(path: file, reason: "not valid JSON: \(failure)")
+        } catch let error as JSONReadError {
+            throw FileError(path: file, reason: error.message)
         } catch let error as FileError {
             throw FileError(path: file, reason: error.reason)
-        } catch let error as DecodingError {
-            if case let .dataCorrupted(context) = error, context.codingPath.isEmpty {
-                throw FileError(path: file, reason: syntaxProblem(data))
-            }
-            throw FileError(path: file, reason: describe(error))
-        } catch {
-            throw FileError(path: file, reason: "not a PPO trace: \(error)")
         }
-        let trace = wire.trace
         if let problem = inconsistency(trace) { throw FileError(path: file, reason: problem) }
         return trace
     }
@@ -114,72 +110,6 @@ public enum PPOTraceExport {
             }
         }
         return nil
-    }
-
-    /// Where JSON that does not parse goes wrong, as JSONSerialization tells it, with
-    /// "around character N" turned into a line and column.
-    static func syntaxProblem(_ data: Data) -> String {
-        var detail = ""
-        do {
-            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch let error as NSError {
-            detail = (error.userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
-        }
-        if detail.isEmpty { return "not valid JSON" }
-        if let range = detail.range(of: #"character (\d+)"#, options: .regularExpression),
-           let offset = Int(detail[range].dropFirst("character ".count)), offset <= data.count {
-            let before = data.prefix(offset)
-            let line = before.filter { $0 == 0x0A }.count + 1
-            let column = offset - (before.lastIndex(of: 0x0A).map { $0 - data.startIndex + 1 } ?? 0) + 1
-            detail = detail.replacingCharacters(in: range, with: "line \(line), column \(column)")
-        }
-        if detail.hasSuffix(".") { detail.removeLast() }
-        return "not valid JSON: \(detail)"
-    }
-
-    /// A decoding error in words, with the key path where it happened.
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [CodingKey]) -> String {
-            var text = ""
-            for key in keys {
-                if let index = key.intValue {
-                    text += "[\(index)]"
-                } else {
-                    text += (text.isEmpty ? "" : ".") + key.stringValue
-                }
-            }
-            return text.isEmpty ? "the top level" : text
-        }
-        switch error {
-        case let .keyNotFound(key, context):
-            let parent = context.codingPath.isEmpty ? "" : " in \(path(context.codingPath))"
-            return "missing key \"\(key.stringValue)\"\(parent)"
-        case let .typeMismatch(type, context):
-            return "\(path(context.codingPath)): expected \(typeName(type)) (\(context.debugDescription))"
-        case let .valueNotFound(type, context):
-            return "\(path(context.codingPath)): expected \(typeName(type)), found null"
-        case let .dataCorrupted(context):
-            if context.codingPath.isEmpty {
-                let underlying = context.underlyingError.map { String(describing: $0) } ?? ""
-                let detail = [context.debugDescription, underlying].filter { !$0.isEmpty }.joined(separator: ": ")
-                return "not valid JSON" + (detail.isEmpty ? "" : " (\(detail))")
-            }
-            return "\(path(context.codingPath)): \(context.debugDescription)"
-        @unknown default:
-            return "not a PPO trace: \(error)"
-        }
-    }
-
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is Double.Type: "a number"
-        case is Int.Type: "an integer"
-        case is Bool.Type: "a boolean"
-        case is String.Type: "a string"
-        case is [String: Any].Type: "an object"
-        case is [Any].Type: "an array"
-        default: "\(type)"
-        }
     }
 
     // MARK: Building the JSON

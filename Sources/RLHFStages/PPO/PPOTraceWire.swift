@@ -1,72 +1,39 @@
-import Foundation
 import RLHFEngine
 
-// MARK: - Decoding
+// MARK: - Reading
 
-/// The file's shape, for `JSONDecoder`.
+/// The file's shape, read from the parsed JSON with `JSONObjectReader`.
 enum Wire {
-    struct Trace: Decodable {
-        let format: String
-        let version: Int
-        let config: Config
-        let rollouts: [RolloutEntry]
-        let updates: [UpdateEntry]
-        let metrics: [String: Double]?
-
-        init(from decoder: Decoder) throws {
-            let container = try decoder.container(keyedBy: ConfigKey.self)
-            format = try container.decode(String.self, forKey: ConfigKey("format"))
-            guard format == PPOTrace.format else {
-                throw FileError(path: "", reason: "format is \"\(format)\", expected \"\(PPOTrace.format)\"")
-            }
-            version = try container.decode(Int.self, forKey: ConfigKey("version"))
-            guard version == PPOTrace.version else {
-                throw FileError(path: "", reason: "version \(version) is not supported "
-                    + "(this build reads version \(PPOTrace.version))")
-            }
-            config = try container.decode(Config.self, forKey: ConfigKey("config"))
-            rollouts = try container.decode([RolloutEntry].self, forKey: ConfigKey("rollouts"))
-            updates = try container.decode([UpdateEntry].self, forKey: ConfigKey("updates"))
-            metrics = try container.decodeIfPresent([String: Double].self, forKey: ConfigKey("metrics"))
+    /// The trace in the parsed file `value`.
+    /// - Throws: `JSONReadError` for a missing or mistyped key, or `FileError` (without the file)
+    ///   for a format or version this build does not read.
+    static func trace(_ value: JSONValue) throws -> PPOTrace {
+        let file = try JSONObjectReader(value)
+        let format = try file.required("format", as: String.self)
+        guard format == PPOTrace.format else {
+            throw FileError(path: "", reason: "format is \"\(format)\", expected \"\(PPOTrace.format)\"")
         }
-
-        var trace: PPOTrace {
-            PPOTrace(config: config.value, eosTokenID: config.eosTokenID, padTokenID: config.padTokenID,
-                     klCoefUsed: config.klCoefUsed, rollouts: rollouts.map(\.value), updates: updates.map(\.value),
-                     metrics: metrics)
+        let version = try file.required("version", as: Int.self)
+        guard version == PPOTrace.version else {
+            throw FileError(path: "", reason: "version \(version) is not supported "
+                + "(this build reads version \(PPOTrace.version))")
         }
+        let config = try file.object("config")
+        var settings = PPOConfig()
+        for field in PPOConfig.fields { try field.decode(&settings, from: config) }
+        let eosTokenID = try config.required("eos_token_id", as: Int.self)
+        let padTokenID = try config.required("pad_token_id", as: Int.self)
+        let klCoefUsed = try config.required("kl_coef_used", as: Double.self)
+        let rollouts = try records(file, "rollouts", PPOTrace.RolloutRecord.fields, from: PPOTrace.RolloutRecord())
+        let updates = try records(file, "updates", MinibatchRecord.fields, from: .empty)
+        return PPOTrace(config: settings, eosTokenID: eosTokenID, padTokenID: padTokenID, klCoefUsed: klCoefUsed,
+                        rollouts: rollouts, updates: updates,
+                        metrics: try file.optional("metrics", as: [String: Double].self))
     }
 
-    struct Config: Decodable {
-        let value: PPOConfig
-        let eosTokenID: Int
-        let padTokenID: Int
-        let klCoefUsed: Double
-
-        init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: ConfigKey.self)
-            var config = PPOConfig()
-            for field in PPOConfig.fields { try field.decode(&config, from: c) }
-            value = config
-            eosTokenID = try c.decode(Int.self, forKey: ConfigKey("eos_token_id"))
-            padTokenID = try c.decode(Int.self, forKey: ConfigKey("pad_token_id"))
-            klCoefUsed = try c.decode(Double.self, forKey: ConfigKey("kl_coef_used"))
-        }
-    }
-
-    struct RolloutEntry: Decodable {
-        let value: PPOTrace.RolloutRecord
-
-        init(from decoder: Decoder) throws {
-            value = try TraceField.record(decoder, PPOTrace.RolloutRecord.fields, from: PPOTrace.RolloutRecord())
-        }
-    }
-
-    struct UpdateEntry: Decodable {
-        let value: PPOTrace.UpdateRecord
-
-        init(from decoder: Decoder) throws {
-            value = try TraceField.record(decoder, MinibatchRecord.fields, from: .empty)
-        }
+    /// The array `key` of `file`, each item a record of `fields`.
+    private static func records<Record>(_ file: JSONObjectReader, _ key: String, _ fields: [TraceField<Record>],
+                                        from blank: Record) throws -> [Record] {
+        try file.items(key).map { try TraceField.record($0.value, at: $0.path, fields, from: blank) }
     }
 }

@@ -21,33 +21,33 @@ struct TraceField<Record>: Sendable {
     let json: @Sendable (Record) -> JSONText?
     /// The per-token arrays, for the length checks (nil when absent or not per token).
     let arrays: @Sendable (Record) -> [[Double]]?
-    let decode: @Sendable (inout Record, KeyedDecodingContainer<ConfigKey>) throws -> Void
+    let decode: @Sendable (inout Record, JSONObjectReader) throws -> Void
 
     /// A quantity every record has.
-    static func required<Value: Decodable>(_ name: String, _ path: WritableKeyPath<Record, Value> & Sendable,
+    static func required<Value: JSONReadable>(_ name: String, _ path: WritableKeyPath<Record, Value> & Sendable,
                                            _ json: @escaping @Sendable (Value) -> JSONText,
                                            shape: Shape = .free) -> TraceField {
         TraceField(name: name, shape: shape, json: { json($0[keyPath: path]) },
-                   arrays: { arrays($0[keyPath: path]) }) { record, container in
-            record[keyPath: path] = try container.decode(Value.self, forKey: ConfigKey(name))
+                   arrays: { arrays($0[keyPath: path]) }) { record, object in
+            record[keyPath: path] = try object.required(name, as: Value.self)
         }
     }
 
     /// A quantity some records have: left out of the file when nil, nil when absent from it.
-    static func optional<Value: Decodable>(_ name: String, _ path: WritableKeyPath<Record, Value?> & Sendable,
+    static func optional<Value: JSONReadable>(_ name: String, _ path: WritableKeyPath<Record, Value?> & Sendable,
                                            _ json: @escaping @Sendable (Value) -> JSONText,
                                            shape: Shape = .free) -> TraceField {
         TraceField(name: name, shape: shape, json: { $0[keyPath: path].map(json) },
-                   arrays: { $0[keyPath: path].flatMap(arrays) }) { record, container in
-            record[keyPath: path] = try container.decodeIfPresent(Value.self, forKey: ConfigKey(name))
+                   arrays: { $0[keyPath: path].flatMap(arrays) }) { record, object in
+            record[keyPath: path] = try object.optional(name, as: Value.self)
         }
     }
 
     /// A quantity always written, that files written before it existed lack: absent keeps the record's value.
-    static func defaulted<Value: Decodable>(_ name: String, _ path: WritableKeyPath<Record, Value> & Sendable,
+    static func defaulted<Value: JSONReadable>(_ name: String, _ path: WritableKeyPath<Record, Value> & Sendable,
                                             _ json: @escaping @Sendable (Value) -> JSONText) -> TraceField {
-        TraceField(name: name, shape: .free, json: { json($0[keyPath: path]) }, arrays: { _ in nil }) { record, c in
-            if let value = try c.decodeIfPresent(Value.self, forKey: ConfigKey(name)) { record[keyPath: path] = value }
+        TraceField(name: name, shape: .free, json: { json($0[keyPath: path]) }, arrays: { _ in nil }) { record, file in
+            if let value = try file.optional(name, as: Value.self) { record[keyPath: path] = value }
         }
     }
 
@@ -71,11 +71,12 @@ struct TraceField<Record>: Sendable {
         .object(fields.compactMap { field in field.json(record).map { (field.name, $0) } })
     }
 
-    /// A record read from a JSON object, starting from `blank`.
-    static func record(_ decoder: Decoder, _ fields: [TraceField], from blank: Record) throws -> Record {
-        let container = try decoder.container(keyedBy: ConfigKey.self)
+    /// A record read from the JSON object `value` at `path`, starting from `blank`.
+    static func record(_ value: JSONValue, at path: String, _ fields: [TraceField],
+                       from blank: Record) throws -> Record {
+        let object = try JSONObjectReader(value, at: path)
         var record = blank
-        for field in fields { try field.decode(&record, container) }
+        for field in fields { try field.decode(&record, object) }
         return record
     }
 }

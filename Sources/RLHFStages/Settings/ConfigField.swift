@@ -21,7 +21,7 @@ public struct ConfigField<Config>: Sendable {
     let parse: @Sendable (inout Config, String) throws -> Void
     /// Reads the setting from a trace file's `config` object, keeping the config's value when
     /// `optionalInFiles` and the key is absent.
-    let decode: @Sendable (inout Config, KeyedDecodingContainer<ConfigKey>) throws -> Void
+    let decode: @Sendable (inout Config, JSONObjectReader) throws -> Void
 
     /// Sets the value from text.
     /// - Throws: `ConfigFieldError` naming the setting (as `shownName`, by default TRL's name) and its range.
@@ -32,39 +32,31 @@ public struct ConfigField<Config>: Sendable {
     }
 
     /// Reads the value from a trace file's `config` object.
-    /// - Throws: `DecodingError` for a missing key, a mistyped value or a choice that is not one.
-    public func decode(_ config: inout Config, from container: KeyedDecodingContainer<ConfigKey>) throws {
-        try decode(&config, container)
+    /// - Throws: `JSONReadError` for a missing key, a mistyped value or a choice that is not one.
+    public func decode(_ config: inout Config, from object: JSONObjectReader) throws {
+        try decode(&config, object)
     }
 
     /// The same setting, read as absent-means-default from trace files written before it existed.
     public func optionalInFiles() -> ConfigField {
         let decode = self.decode
         return ConfigField(name: name, meaning: meaning, listed: listed, shapesBatch: shapesBatch, read: read,
-                           json: json, copy: copy, parse: parse) { config, container in
-            if container.contains(ConfigKey(name)) { try decode(&config, container) }
+                           json: json, copy: copy, parse: parse) { config, object in
+            if object.contains(name) { try decode(&config, object) }
         }
     }
 
     /// The most general field: a value of type `Value` at `path`, with its text and JSON forms.
-    static func field<Value: Decodable>(
+    static func field<Value: JSONReadable>(
         _ name: String, _ meaning: String, _ path: WritableKeyPath<Config, Value> & Sendable, listed: Bool,
         batch: Bool, text: @escaping @Sendable (Value) -> String, json: @escaping @Sendable (Value) -> JSONText,
-        parse: @escaping @Sendable (String) throws -> Value,
-        check: @escaping @Sendable (Value, KeyedDecodingContainer<ConfigKey>) throws -> Void = { _, _ in }
+        parse: @escaping @Sendable (String) throws -> Value
     ) -> ConfigField {
         ConfigField(name: name, meaning: meaning, listed: listed, shapesBatch: batch,
                     read: { text($0[keyPath: path]) }, json: { json($0[keyPath: path]) },
                     copy: { $0[keyPath: path] = $1[keyPath: path] },
-                    parse: { config, input in config[keyPath: path] = try parse(input) }) { config, container in
-            let key = ConfigKey(name)
-            guard container.contains(key) else {
-                let context = DecodingError.Context(codingPath: container.codingPath, debugDescription: "missing")
-                throw DecodingError.keyNotFound(key, context)
-            }
-            let value = try container.decode(Value.self, forKey: key)
-            try check(value, container)
-            config[keyPath: path] = value
+                    parse: { config, input in config[keyPath: path] = try parse(input) }) { config, object in
+            config[keyPath: path] = try object.required(name, as: Value.self)
         }
     }
 
@@ -118,7 +110,7 @@ public struct ConfigField<Config>: Sendable {
     }
 
     /// One of an enumeration's raw values (JSON: the raw value as a string).
-    public static func choice<Choice: RawRepresentable & CaseIterable & Sendable & Decodable>(
+    public static func choice<Choice: RawRepresentable & CaseIterable & Sendable>(
         _ name: String, _ meaning: String, _ path: WritableKeyPath<Config, Choice> & Sendable, batch: Bool = false
     ) -> ConfigField where Choice.RawValue == String {
         let options = Choice.allCases.map(\.rawValue)
@@ -132,13 +124,11 @@ public struct ConfigField<Config>: Sendable {
                                    throw ConfigFieldError("takes \(list), not \"\(text)\"")
                                }
                                config[keyPath: path] = value
-                           }) { config, container in
-            let key = ConfigKey(name)
-            let raw = try container.decode(String.self, forKey: key)
+                           }) { config, object in
+            let raw = try object.required(name, as: String.self)
             guard let value = Choice(rawValue: raw) else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: key, in: container,
-                    debugDescription: "\"\(raw)\" is not one of \(options.map { "\"\($0)\"" }.joined(separator: ", "))")
+                let quoted = options.map { "\"\($0)\"" }.joined(separator: ", ")
+                throw JSONReadError(message: "\(object.path(of: name)): \"\(raw)\" is not one of \(quoted)")
             }
             config[keyPath: path] = value
         }
@@ -153,15 +143,6 @@ public struct ConfigField<Config>: Sendable {
 extension Array {
     /// The settings `set` and `show` offer.
     public func listed<Config>() -> [ConfigField<Config>] where Element == ConfigField<Config> { filter(\.listed) }
-}
-
-/// A key of a trace file's `config` object: a setting's TRL name.
-public struct ConfigKey: CodingKey, Sendable {
-    public let stringValue: String
-    public let intValue: Int? = nil
-    public init(_ name: String) { stringValue = name }
-    public init?(stringValue: String) { self.stringValue = stringValue }
-    public init?(intValue: Int) { nil }
 }
 
 /// A setting given a value it cannot take; the message names the setting and its range.

@@ -54,7 +54,7 @@ extension ConfigField {
     }
 
     /// `loss_type`: which loss the algorithm applies.
-    public static func lossType<Choice: RawRepresentable & CaseIterable & Sendable & Decodable>(
+    public static func lossType<Choice: RawRepresentable & CaseIterable & Sendable>(
         _ path: WritableKeyPath<Config, Choice> & Sendable, meaning: String
     ) -> ConfigField where Choice.RawValue == String {
         choice("loss_type", meaning, path)

@@ -1,3 +1,5 @@
+import RLHFEngine
+
 /// One value of a recipe file with where it stands, for errors that name FILE:LINE.
 ///
 /// Every read states what it expects: `node.int("steps", in: 1...100_000)` fails with
@@ -9,40 +11,25 @@ public struct RecipeNode {
     public let path: String
     let document: Document
 
-    /// The parsed file: its name, the start of every value, and where each line begins.
+    /// The parsed file: its name and where each value starts.
     struct Document {
         let file: String
-        let offsets: [String: Int]
-        let lineStarts: [Int]
-
-        func line(ofOffset offset: Int) -> Int {
-            var (low, high) = (0, lineStarts.count - 1)  // the last line starting at or before offset
-            while low < high {
-                let middle = (low + high + 1) / 2
-                if lineStarts[middle] <= offset { low = middle } else { high = middle - 1 }
-            }
-            return low + 1
-        }
+        let locations: JSONLocations
     }
 
     /// The whole of `text`, read from `file`.
     /// - Throws: `DataError` at the line where the text stops being JSON.
     public static func root(_ text: String, file: String) throws -> RecipeNode {
-        var starts = [0]
-        for (index, byte) in text.utf8.enumerated() where byte == 0x0A { starts.append(index + 1) }
         do {
-            let (value, offsets) = try JSONParser.parseLocated(text)
-            let document = Document(file: file, offsets: offsets, lineStarts: starts)
-            return RecipeNode(value: value, path: "", document: document)
+            let (value, locations) = try JSONParser.parseLocated(text)
+            return RecipeNode(value: value, path: "", document: Document(file: file, locations: locations))
         } catch let failure as JSONParser.Failure {
-            let document = Document(file: file, offsets: [:], lineStarts: starts)
-            throw DataError(file: file, line: document.line(ofOffset: failure.column - 1),
-                            message: "not JSON: \(failure.message)")
+            throw DataError(file: file, line: failure.line, message: "not JSON: \(failure.message)")
         }
     }
 
     /// The 1-based line the value starts on.
-    public var line: Int { document.line(ofOffset: document.offsets[path] ?? 0) }
+    public var line: Int { document.locations.line(of: path) }
 
     /// An error about this value, at its line.
     public func error(_ message: String) -> DataError {

@@ -9,7 +9,7 @@ extension WorldRecipe {
         do { data = try SafeFile.read(path) } catch let error as FileError {
             throw DataError(file: path, line: nil, message: error.reason)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = UTF8Text.decode(data) else {
             throw DataError(file: path, line: nil, message: "not UTF-8 text")
         }
         return try read(text, file: path)
@@ -108,7 +108,8 @@ extension WorldRecipe {
                 }
             }
         }
-        let completions = Set(text.promptCompletions.map(\.completion))
+        let promptCompletions = text.promptCompletions  // filled once: they are all the examples
+        let completions = Set(promptCompletions.map(\.completion))
         for item in try node.required("held_out_completions").items() where !completions.contains(try item.string()) {
             throw item.error("\"\(try item.string())\" is not one of the filled response templates")
         }
@@ -120,7 +121,7 @@ extension WorldRecipe {
             text.heldOutSFTPrompts = try list.strings()
         }
         let (heldOutSFT, heldOutSentences) = (Set(text.heldOutSFTPrompts), Set(text.heldOutCompletions))
-        if !text.promptCompletions.contains(where: {
+        if !promptCompletions.contains(where: {
             !heldOutSFT.contains($0.prompt) && !heldOutSentences.contains($0.completion) }) {
             throw node.error("every SFT example is held out")
         }

@@ -31,9 +31,38 @@ public struct WorldText: Sendable, Equatable {
 
     /// `template` with every `{name}` replaced by `values[name]`.
     public static func fill(_ template: String, _ values: [String: String]) -> String {
+        guard template.utf8.contains(UInt8(ascii: "{")) else { return template }
         var text = template
-        for name in values.keys.sorted() { text = text.replacingOccurrences(of: "{\(name)}", with: values[name]!) }
+        for name in values.keys.sorted() {
+            let (slot, value) = ("{\(name)}", values[name]!)
+            // ASCII text by bytes (the same result, without Foundation's string bridging); other text by Foundation.
+            if text.utf8.allSatisfy({ $0 < 0x80 }) && value.utf8.allSatisfy({ $0 < 0x80 })
+                && slot.utf8.allSatisfy({ $0 < 0x80 }) {
+                text = replacingASCII(slot, with: value, in: text)
+            } else {
+                text = text.replacingOccurrences(of: slot, with: value)
+            }
+        }
         return text
+    }
+
+    /// `text` with each occurrence of `pattern`, from the left and not overlapping, replaced by `replacement`.
+    private static func replacingASCII(_ pattern: String, with replacement: String, in text: String) -> String {
+        let (bytes, target) = (Array(text.utf8), Array(pattern.utf8))
+        var result: [UInt8] = []
+        result.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == target[0], index + target.count <= bytes.count,
+               bytes[index..<(index + target.count)].elementsEqual(target) {
+                result.append(contentsOf: replacement.utf8)
+                index += target.count
+            } else {
+                result.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: result, as: UTF8.self)
     }
 
     /// `template` with `{place}` filled in (the built-in world's one slot).

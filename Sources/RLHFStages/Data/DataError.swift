@@ -1,0 +1,18 @@
+/// A problem in a data file: which file, which line, what is wrong.
+public struct DataError: Error, Equatable, CustomStringConvertible, Sendable {
+    public let file: String
+    /// 1-based line number; nil for a problem with the whole file.
+    public let line: Int?
+    public let message: String
+
+    public init(file: String, line: Int?, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        if let line { return "\(file):\(line): \(message)" }
+        return "\(file): \(message)"
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import RLHFEngine
+
+@Suite("The one JSON reader")
+struct JSONParserTests {
+    static let floats: [Float] = [1e-45, 3.4028235e38, -0.0, 0.1, 1e-05, 0.02, 1.17549435e-38, 16777217,
+                                  -2.5e-07, 0.3, 1.0 / 3.0, .leastNormalMagnitude, .greatestFiniteMagnitude]
+    static let doubles: [Double] = [.leastNonzeroMagnitude, 1.7976931348623157e308, -0.0, 0.1, 0.2 + 0.1, 1e-05,
+                                    1.0 / 3.0, 2.2250738585072014e-308, 9007199254740993, 123456789.123456789, -1e300]
+
+    /// A Float as a checkpoint's config.json gives it (`JSONFields.float`): the Double its text reads as, rounded.
+    static func configFloat(_ text: String) throws -> Float {
+        Float(try #require(try JSONParser.parse(text).double))
+    }
+
+    @Test("floats JSONText writes read back to the same bits, as Foundation's reader read them")
+    func floatRoundTrip() throws {
+        for value in Self.floats {
+            let text = JSONText.float(value).rendered(compact: true)
+            let read = try Self.configFloat(text)
+            #expect(read.bitPattern == value.bitPattern, "\(text)")
+            let foundation = try #require(
+                try JSONSerialization.jsonObject(with: Data("[\(text)]".utf8)) as? [NSNumber]).first!
+            #expect(read.bitPattern == Float(foundation.doubleValue).bitPattern, "\(text)")
+        }
+    }
+
+    /// Traces were read with `JSONDecoder`, which reads these as we do. (`JSONSerialization`, which read
+    /// only config.json's two floats and safetensors' integers, reads 0.30000000000000004 one ulp low.)
+    @Test("doubles JSONText writes read back to the same bits, as JSONDecoder read them")
+    func doubleRoundTrip() throws {
+        for value in Self.doubles {
+            let text = JSONText.double(value).rendered(compact: true)
+            let read = try #require(try JSONParser.parse(text).double)
+            #expect(read.bitPattern == value.bitPattern, "\(text)")
+            let decoded = try JSONDecoder().decode([Double].self, from: Data("[\(text)]".utf8))[0]
+            #expect(read.bitPattern == decoded.bitPattern, "\(text)")
+        }
+        #expect(try Double(json: JSONParser.parse(JSONText.double(.nan).rendered(compact: true)), at: "").isNaN)
+        #expect(try Double(json: JSONParser.parse("\"-Infinity\""), at: "") == -.infinity)
+    }
+
+    @Test("integers stay integers, to the ends of Int; past them they are numbers")
+    func integers() throws {
+        #expect(try JSONParser.parse("9223372036854775807") == .integer(.max))
+        #expect(try JSONParser.parse("-9223372036854775808") == .integer(.min))
+        #expect(try JSONParser.parse("9223372036854775808") == .number(9223372036854775808))
+        #expect(try JSONParser.parse("-0") == .integer(0))
+        #expect(try JSONParser.parse("1.0") == .number(1))
+        #expect(try JSONParser.parse("[true, null, \"a\\u00e9\\n\", \"é\"]")
+                == .array([.bool(true), .null, .string("a\u{e9}\n"), .string("é")]))
+    }
+
+    @Test("a syntax error names its line and column")
+    func syntaxError() throws {
+        func failure(_ text: String) -> JSONParser.Failure? {
+            do { _ = try JSONParser.parse(text) } catch let failure as JSONParser.Failure { return failure } catch {}
+            return nil
+        }
+        let word = try #require(failure("{\n  \"n_embd\": 32,\n  \"n_layer\": two\n}\n"))
+        #expect((word.message, word.offset, word.line, word.column) == ("expected true", 31, 3, 14))
+        let comma = try #require(failure("{\"a\": 1,\n \"b\": [1, 2,, 3]}"))
+        #expect((comma.message, comma.offset, comma.line, comma.column) == ("unexpected character", 21, 2, 13))
+        #expect(comma.description == "unexpected character at line 2, column 13")
+    }
+}
