@@ -75,7 +75,9 @@ enum AlgorithmCommands {
             let (name, value) = (call.arguments[0], call.arguments[1])
             if name == "algorithm" {
                 guard let algorithm = AlgorithmState.Algorithm(rawValue: value) else {
-                    throw CommandError("algorithm takes ppo, grpo or rloo, not \"\(value)\"")
+                    let names = AlgorithmState.Algorithm.allCases.map(\.rawValue)
+                    throw CommandError("algorithm takes \(names.dropLast().joined(separator: ", ")) or "
+                        + "\(names.last!), not \"\(value)\"")
                 }
                 state.algorithm = algorithm
                 call.console.line("algorithm = \(algorithm.rawValue)")
@@ -106,7 +108,7 @@ enum AlgorithmCommands {
                 return
             }
             guard call.arguments.isEmpty, !fields.isEmpty else { try command.run(call); return }
-            let config = state.algorithm == .grpo ? "GRPOConfig" : "RLOOConfig"
+            let config = state.algorithm.rawValue.uppercased() + "Config"  // TRL's GRPOConfig, RLOOConfig
             call.console.line("algorithm = \(state.algorithm.rawValue); TRL's \(config) names:")
             var table = Table([.init("setting", .left), .init("value", .left), .init("meaning", .left)])
             for field in fields { table.add([field.name, field.read(), field.meaning]) }

@@ -10,9 +10,11 @@ enum InspectCommands {
     static let reward = Command(
         "reward", aliases: ["r"], usage: "reward [N]",
         summary: "the reward model's score at EOS and the shaped reward of every token",
-        details: "r_t = -beta * kl_t for every token, plus the reward model's score at the last one (EOS)\n"
-            + "(with score_position after_eos, at a slot one past EOS, as TRL's PPOv2 trainer).\n"
-            + "With N, rollout N of the last batch."
+        details: """
+            r_t = -beta * kl_t for every token, plus the reward model's score at the last one (EOS)
+            (with score_position after_eos, at a slot one past EOS, as TRL's PPOv2 trainer).
+            With N, rollout N of the last batch.
+            """
     ) { call in
         let (rollout, source, batch, fromBatch) = try target(call)
         let session = call.session
