@@ -28,6 +28,31 @@ struct DPOCommandTests {
         #expect(fixture.run("evaluate").contains("policy"))
     }
 
+    @Test("DPO's events carry the policy's gold/score and kl_to_sft after each step, on evaluate's draws")
+    func eventsCarryHeldOutSamples() throws {
+        let session = try SessionFixture(seed: 0).session
+        let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
+                                 config: session.dpoConfig)
+        let prompts = session.data.heldOutPrompts.map(\.tokens)
+        let collector = RolloutCollector(policy: session.policy, reference: session.sft, rewardModel: session.reward,
+                                         annotator: session.annotator, tokenizer: session.tokenizer,
+                                         config: session.config)
+        var random = RandomGenerator(seed: 1)
+        let plain = trainer.train(training: session.data.preferenceTraining, heldOut: [], steps: 1, random: &random)
+        #expect(plain.events[0].value("kl_to_sft") == nil, "no sampling asked for: no kl_to_sft")
+        trainer.heldOutSampling = HeldOutSampling(collector: collector, prompts: prompts, perPrompt: 4)
+        var seen: [[Metric]] = []
+        let history = trainer.train(training: session.data.preferenceTraining, heldOut: [], steps: 2,
+                                    random: &random) { event in seen.append(event.metrics); return .proceed }
+        // After the last step, the same draws measured outside the trainer give the same numbers.
+        let held = HeldOutEvaluation.run(collector: collector, prompts: prompts, perPrompt: 4,
+                                         seed: HeldOutEvaluation.standardSeed)
+        #expect(held.kl > 0, "two DPO steps moved the policy off the SFT model")
+        #expect(Array(try #require(seen.last).suffix(2))
+            == [Metric("gold/score", try #require(held.goldScore)), Metric("kl_to_sft", held.kl)])
+        #expect(history.events.map(\.metrics) == seen, "the history holds what the events reported")
+    }
+
     /// Lesson 15's narration states these; if the world changes, the test says which claim broke.
     @Test("lesson 15's claims: rejected rewards fall further than chosen ones rise; beta 0.02 drifts no further")
     func lessonClaims() throws {

@@ -23,6 +23,16 @@ struct AdvantagesTests {
         }
     }
 
+    @Test("whitening's mean and spread by hand: 1, 2, 3 give 2 and sqrt(1 + 1e-8); one value has none")
+    func whiteningStatistics() throws {
+        let (mean, spread) = try Advantages.whiteningStatistics([1, 2, 3])
+        #expect(mean == 2 && spread == (1 + 1e-8).squareRoot())
+        let error = #expect(throws: WhiteningError.self) { try Advantages.whiteningStatistics([5]) }
+        #expect(error?.tokenCount == 1)
+        let whitened = try Advantages.whiten([[1, 2], [3]])
+        #expect(whitened == [[(1 - mean) * (1 / spread), 0], [(3 - mean) * (1 / spread)]])
+    }
+
     @Test("GAE by hand on two tokens")
     func gaeByHand() {
         // rewards [0, 1], values [0.5, 0.2], gamma 1, lambda 0.5; V after the last token is 0.

@@ -2,99 +2,57 @@ import RLHFEngine
 import RLHFStages
 
 /// One set of verbs for every algorithm: `set algorithm ppo|grpo|rloo` chooses what `batch`,
-/// `advantages`, `credit`, `update [step]` and `export trace` do, and `train grpo|rloo N` runs one.
-/// Under PPO the verbs are PPO's own commands, untouched; under GRPO or RLOO they call the
-/// `GroupAlgorithm` protocol and only render what it computed (`GroupViews`).
+/// `advantages`, `credit`, `update [step]` and `export trace` do, and `train NAME N` runs any of them
+/// (or DPO). Each verb looks its algorithm up in `AlgorithmViewTable` and runs that entry's view,
+/// which calls the algorithm's stage code and only renders; none of the maths is here.
 enum AlgorithmCommands {
-    /// `command`, dispatching on the session's algorithm where the verb has a group form.
+    /// `command`, with the settings of the session's algorithm where it is `set` or `show`.
     static func dispatching(_ command: Command) -> Command {
-        if let form = groupForms.first(where: { $0.verb == command.name }) {
-            return wrap(command, details: form.details, group: form.view)
-        }
         switch command.name {
-        case "train": return train(command)
         case "set": return set(command)
         case "show": return show(command)
         default: return command
         }
     }
 
-    /// The verbs with a group form: under GRPO or RLOO, what `help VERB` adds and the view that runs instead.
-    private static let groupForms: [(verb: String, details: String,
-                                     view: @Sendable (Invocation, GroupAlgorithm) throws -> Void)] = [
-        ("batch", "Under GRPO or RLOO (`set algorithm`): `batch [N] [FILE]` samples num_generations completions "
-            + "of each of N prompts\n(default generation_batch_size / num_generations) and shows the groups.",
-         GroupViews.batch),
-        ("advantages", "Under GRPO or RLOO: `advantages [G]`, each group's mean and std and each completion's "
-            + "advantage (group G only).", GroupViews.advantages),
-        ("credit", "Under GRPO or RLOO: `credit [N]`, completion N's tokens all carry its one advantage, beside "
-            + "PPO's GAE A_t for the same tokens.", GroupViews.credit),
-        ("update", "Under GRPO or RLOO: num_iterations Adam steps on the whole batch; `update step` shows per token "
-            + "(RLOO: per completion)\nthe ratio, the clip, the loss term and the weight loss_type gives it.",
-         GroupViews.update),
-        ("export", "Under GRPO or RLOO: the group batch and its steps, as docs/group-trace.md describes.",
-         GroupViews.export),
-    ]
+    static let batch = verb(
+        .batch, usage: "batch [N] [FILE]",
+        summary: "collect N rollouts (default batch_size) from the training prompts, or from a prompt FILE"
+    ) { try $0.batch($1) }
 
-    private static func wrap(_ command: Command, details: String,
-                             group: @escaping @Sendable (Invocation, GroupAlgorithm) throws -> Void) -> Command {
-        Command(command.name, aliases: command.aliases, usage: command.usage, summary: command.summary,
-                details: command.details + (command.details.isEmpty ? "" : "\n") + details,
-                complete: command.complete) { call in
-            if let trainer = call.session.algorithms.current(call.session) {
-                try group(call, trainer)
-            } else {
-                try command.run(call)
-            }
-        }
+    static let advantages = verb(
+        .advantages, aliases: ["adv", "a"], usage: "advantages [N]",
+        summary: "per token: r_t, V(s_t), delta_t, raw A_t (GAE), the return and whitened A_t"
+    ) { try $0.advantages($1) }
+
+    static let credit = verb(
+        .credit, aliases: ["c"], usage: "credit [N]",
+        summary: "credit assignment: each raw A_t split into terminal score, KL penalties and critic"
+    ) { try $0.credit($1) }
+
+    static let update = verb(
+        .update, aliases: ["u"], usage: "update [step]",
+        summary: "one PPO update on the last batch (`update step`: one minibatch at a time)"
+    ) { try $0.update($1) }
+
+    /// `export dpo` is the same under every algorithm; `export trace` is the algorithm's.
+    static let export = verb(
+        .export, usage: "export trace FILE | export dpo FILE [PAIRS]",
+        summary: "write the last batch and its update (every per-token number), or DPO on pairs, as JSON",
+        details: "`export dpo FILE [PAIRS]`: DPO on PAIRS or the held-out pairs, per token (docs/dpo.md)."
+    ) { views, call in
+        if call.arguments.first == "dpo" { return try DPOCommands.export(call) }
+        try views.exportTrace(call)
     }
 
-    // MARK: - train grpo|rloo N [FILE]
-
-    private static func train(_ command: Command) -> Command {
-        Command(command.name, aliases: command.aliases,
-                usage: command.usage.replacingOccurrences(of: "ppo|", with: "ppo|grpo|rloo|"),
-                summary: command.summary,
-                details: command.details
-                    + "\ntrain grpo N [FILE]  N GRPO iterations (generation_batch_size completions, "
-                    + "num_iterations Adam steps each),\n                    on the training prompts or FILE's; "
-                    + "likewise train rloo N [FILE].",
-                complete: nil) { call in
-            guard let stage = call.arguments.first, let algorithm = AlgorithmState.Algorithm(rawValue: stage),
-                  algorithm != .ppo else {
-                try command.run(call)
-                return
-            }
-            let session = call.session
-            let iterations = try call.integer(1, name: "N", range: 1...100_000)
-            try call.expectAtMost(3)
-            let file = call.arguments.count > 2 ? call.interpreter.resolve(call.arguments[2]) : nil
-            let pool = try PromptFiles.pool(file, session: session)
-            let trainer = session.algorithms.trainer(algorithm, session: session)!
-            call.console.line("\(trainer.name): \(iterations) iteration\(iterations == 1 ? "" : "s") of "
-                + "\(trainer.promptsPerIteration) prompt\(trainer.promptsPerIteration == 1 ? "" : "s") x "
-                + "\(trainer.groupSize) completions, \(trainer.stepsPerBatch) Adam "
-                + "step\(trainer.stepsPerBatch == 1 ? "" : "s") "
-                + "each.")
-            let reporter = TrainCommands.reporter(call, "train \(stage)")
-            let log = TrainingLog(session, algorithm: stage)
-            let result = try trainer.train(iterations: iterations, pool: pool, random: &session.random) { event in
-                // The iteration's own event is the one on its last optimiser step.
-                if event.step % trainer.stepsPerBatch == 0 {
-                    log?.record(step: event.step / trainer.stepsPerBatch, metrics: event.metrics)
-                }
-                return reporter(event)
-            }
-            if let last = result.last {
-                session.algorithms.batch = last.batch
-                session.algorithms.batchAlgorithm = algorithm
-                session.algorithms.steps = last.steps
-                session.algorithms.lastIteration = last
-            }
-            TrainCommands.report(call, result.history, names: [
-                "reward", "gold/score", "reward_std", "frac_reward_zero_std", "kl", "entropy", "clip_ratio/region_mean",
-                "completions/mean_length"])
-            try log?.finish()
+    /// A verb whose help gathers each algorithm's form and whose run is the session's algorithm's view.
+    private static func verb(_ verb: AlgorithmVerb, aliases: [String] = [], usage: String, summary: String,
+                             details: String = "",
+                             run: @escaping @Sendable (AlgorithmViews, Invocation) throws -> Void) -> Command {
+        let forms = AlgorithmViewTable.details(verb)
+        return Command(verb.rawValue, aliases: aliases, usage: usage, summary: summary,
+                       details: forms + (forms.isEmpty || details.isEmpty ? "" : "\n") + details) { call in
+            try run(AlgorithmViewTable.current(call.session), call)
         }
     }
 
@@ -117,7 +75,9 @@ enum AlgorithmCommands {
             let (name, value) = (call.arguments[0], call.arguments[1])
             if name == "algorithm" {
                 guard let algorithm = AlgorithmState.Algorithm(rawValue: value) else {
-                    throw CommandError("algorithm takes ppo, grpo or rloo, not \"\(value)\"")
+                    let names = AlgorithmState.Algorithm.allCases.map(\.rawValue)
+                    throw CommandError("algorithm takes \(names.dropLast().joined(separator: ", ")) or "
+                        + "\(names.last!), not \"\(value)\"")
                 }
                 state.algorithm = algorithm
                 call.console.line("algorithm = \(algorithm.rawValue)")
@@ -148,7 +108,7 @@ enum AlgorithmCommands {
                 return
             }
             guard call.arguments.isEmpty, !fields.isEmpty else { try command.run(call); return }
-            let config = state.algorithm == .grpo ? "GRPOConfig" : "RLOOConfig"
+            let config = state.algorithm.rawValue.uppercased() + "Config"  // TRL's GRPOConfig, RLOOConfig
             call.console.line("algorithm = \(state.algorithm.rawValue); TRL's \(config) names:")
             var table = Table([.init("setting", .left), .init("value", .left), .init("meaning", .left)])
             for field in fields { table.add([field.name, field.read(), field.meaning]) }

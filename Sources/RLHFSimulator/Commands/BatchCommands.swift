@@ -4,17 +4,11 @@ import RLHFStages
 /// A PPO iteration by hand: collect a batch, then update on it (all at once or one
 /// minibatch at a time).
 enum BatchCommands {
-    static let all: [Command] = [batch, update]
+    /// The verbs, which run `batch` and `update` below under PPO.
+    static let all: [Command] = [AlgorithmCommands.batch, AlgorithmCommands.update]
 
-    static let batch = Command(
-        "batch", usage: "batch [N] [FILE]",
-        summary: "collect N rollouts (default batch_size) from the training prompts, or from a prompt FILE",
-        details: "Each rollout is sampled from the policy; then one pass of the policy, the reference and the\n"
-            + "critic gives log-probs and values, the reward model scores each response, and the advantages\n"
-            + "are computed and whitened over the whole batch. `reward N`, `advantages N`, `credit N` inspect one.\n"
-            + "FILE is JSONL with {\"prompt\": ...} or the seed's {\"input_text\": ...} per line; prompts are drawn "
-            + "from it at random."
-    ) { call in
+    /// `batch [N] [FILE]` under PPO: N rollouts, their scores and KL, and the batch's objective/* metrics.
+    static func batch(_ call: Invocation) throws {
         let session = call.session
         try call.expectAtMost(2)
         let count = try call.integer(0, name: "N", default: session.config.batchSize, range: 1...256)
@@ -35,7 +29,7 @@ enum BatchCommands {
             table.add(["\(index)", session.tokenizer.decode(rollout.promptTokens),
                        session.tokenizer.decode(rollout.responseText) + (rollout.endedWithEOS ? "" : " [no EOS]"),
                        Format.signed(rollout.score, 2), rollout.goldScore.map { Format.signed($0, 1) } ?? "-",
-                       Format.signed(rollout.kl.reduce(0, +), 3)])
+                       Format.signed(rollout.summedKL, 3)])
         }
         call.console.line(table.render())
         let metrics = PPOMetrics.iteration(batch: batch, updates: [], klCoef: batch.klCoef)
@@ -49,13 +43,8 @@ enum BatchCommands {
         call.console.line("`update` runs PPO on this batch; `update step` walks through it one minibatch at a time.")
     }
 
-    static let update = Command(
-        "update", aliases: ["u"], usage: "update [step]",
-        summary: "one PPO update on the last batch (`update step`: one minibatch at a time)",
-        details: "num_ppo_epochs passes, each over num_mini_batches shuffled minibatches; each minibatch is one Adam\n"
-            + "step on pg_loss + vf_coef * vf_loss. `update step` shows, per token, the ratio, whether it was "
-            + "clipped\nand its loss term; after the last step, how the probability of each taken token moved."
-    ) { call in
+    /// `update [step]` under PPO: the whole update, or one minibatch at a time.
+    static func update(_ call: Invocation) throws {
         let session = call.session
         try call.expectAtMost(1)
         if let word = call.arguments.first, word != "step" {

@@ -4,6 +4,6 @@ enum CommandCatalog {
         (EpisodeCommands.all + InspectCommands.all + BatchCommands.all + TrainCommands.all + DPOCommands.all
             + CurveCommands.all + LabelCommands.all + WorldCommands.all + SettingsCommands.all + FileCommands.all
             + LessonCommands.all + HelpCommands.all)
-            .map(AlgorithmCommands.dispatching)  // batch, advantages, credit, update, export, train, set, show
+            .map(AlgorithmCommands.dispatching)  // set, show
     }
 }

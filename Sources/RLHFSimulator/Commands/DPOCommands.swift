@@ -91,6 +91,15 @@ enum DPOCommands {
         let config = session.dpoConfig
         let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
                                  config: config)
+        let log = TrainingLog(session, algorithm: "dpo")
+        if log != nil {
+            // For the log, gold/score and kl_to_sft of 4 draws per held-out prompt after each step.
+            let collector = RolloutCollector(policy: session.policy, reference: session.sft,
+                                             rewardModel: session.reward, annotator: session.annotator,
+                                             tokenizer: session.tokenizer, config: session.config)
+            trainer.heldOutSampling = HeldOutSampling(collector: collector,
+                                                      prompts: session.data.heldOutPrompts.map(\.tokens), perPrompt: 4)
+        }
         let source = file.map { "of \($0)" } ?? "training pairs"
         let batch = config.perDeviceTrainBatchSize
         call.console.line(Format.wrapped("DPO: \(steps) step\(steps == 1 ? "" : "s") of \(batch) pairs "
@@ -103,21 +112,9 @@ enum DPOCommands {
         session.lastIteration = nil
         session.pendingUpdate = nil
         let reporter = TrainCommands.reporter(call, "train dpo")
-        let log = TrainingLog(session, algorithm: "dpo")
-        // DPO draws no samples; for the log, gold/score and kl_to_sft come from `evaluate`'s draws (seed 7,
-        // 4 per held-out prompt) of the policy after each step, with the SFT model as the reference.
-        let collector = RolloutCollector(policy: session.policy, reference: session.sft, rewardModel: session.reward,
-                                         annotator: session.annotator, tokenizer: session.tokenizer,
-                                         config: session.config)
-        let prompts = session.data.heldOutPrompts.map(\.tokens)
         let history = trainer.train(training: training, heldOut: heldOut, steps: steps,
                                     random: &session.random) { event in
-            if let log {
-                let held = HeldOutEvaluation.run(collector: collector, prompts: prompts, perPrompt: 4,
-                                                 seed: HeldOutEvaluation.standardSeed)
-                let gold = held.goldScore.map { [Metric("gold/score", $0)] } ?? []
-                log.record(step: event.step, metrics: event.metrics + gold + [Metric("kl_to_sft", held.kl)])
-            }
+            log?.record(step: event.step, metrics: event.metrics)
             return reporter(event)
         }
         TrainCommands.report(call, history, names: ["loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies",
@@ -126,5 +123,19 @@ enum DPOCommands {
         call.console.line("The policy is now the DPO model: `evaluate` compares it with the SFT model, "
             + "`pairs` opens pairs up.")
         try log?.finish()
+    }
+}
+
+/// DPO's entry among the algorithms `train` runs (`AlgorithmViewTable.training`): offline, it
+/// collects no batch, so the online verbs have no DPO form; `pairs` and `export dpo` are its views.
+struct DPOViews: TrainingView {
+    let name = "dpo"
+    let trainHelp = """
+        train dpo N [FILE]  N DPO steps on the policy from FILE's preference pairs or the built-in ones, the SFT
+                            model as the reference and no reward model (settings dpo.*; `pairs` shows pairs).
+        """
+
+    func train(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
+        try DPOCommands.train(call, steps: steps, file: file, path: path)
     }
 }

@@ -42,9 +42,11 @@ enum EpisodeCommands {
     static let logits = Command(
         "logits", aliases: ["l"], usage: "logits [K]",
         summary: "the K most likely next tokens: logit, policy and reference probability",
-        details: "p(policy) is softmax(logits / temperature) over the whole vocabulary: what log-probs, the KL and\n"
-            + "PPO use; with top_k set, p(sampled) is the distribution `step` samples from (the top_k tokens,\n"
-            + "renormalised); p(ref) is the frozen SFT model's, at the same temperature."
+        details: """
+            p(policy) is softmax(logits / temperature) over the whole vocabulary: what log-probs, the KL and
+            PPO use; with top_k set, p(sampled) is the distribution `step` samples from (the top_k tokens,
+            renormalised); p(ref) is the frozen SFT model's, at the same temperature.
+            """
     ) { call in
         let (session, episode) = try current(call)
         try call.expectAtMost(1)
@@ -120,11 +122,8 @@ enum EpisodeCommands {
         let t: Int
         let token: Int
         let forced: Bool
-        let probability: Double
-        let logprob: Double
-        let refLogprob: Double
-        let kl: Double
-        let value: Double
+        /// Its probability, log-probs, KL and V(s_t), as RLHFStages reads them.
+        let action: ActionReadout
     }
 
     /// Samples (or forces) one token and reads its numbers through the same batched pass rollouts use.
@@ -133,24 +132,21 @@ enum EpisodeCommands {
         let logits = session.policy.model.nextTokenLogits(episode.state)
         let token = forced ?? sampler(session).sample(logits: logits, random: &session.random)
         session.episode!.response.append(token)
-        let readout = session.trainer.collector.read([PromptResponse(prompt: episode.prompt,
-                                                                     response: session.episode!.response)])
-        let t = episode.response.count
-        let logprob = readout.logprobs[0][t], refLogprob = readout.refLogprobs[0][t]
-        let kl = KLPenalty.perToken(logprobs: [logprob], refLogprobs: [refLogprob],
-                                    estimator: session.config.klEstimator)[0]
-        return StepRecord(t: t, token: token, forced: forced != nil, probability: PortableMath.exp(logprob),
-                          logprob: logprob, refLogprob: refLogprob, kl: kl, value: readout.values[0][t])
+        let action = session.trainer.collector.readLastAction(
+            PromptResponse(prompt: episode.prompt, response: session.episode!.response),
+            estimator: session.config.klEstimator)
+        return StepRecord(t: episode.response.count, token: token, forced: forced != nil, action: action)
     }
 
     static func describe(_ record: StepRecord, session: Session, style: Style) -> String {
         let name = Format.token(session.tokenizer.tokens[record.token])
         let how = record.forced ? "forced" : "sampled"
+        let action = record.action
         return "s\(record.t) -> a\(record.t) = \(style.bold("\"\(name)\""))  (\(how), p = "
-            + "\(Format.fixed(record.probability, 4)))\n"
-            + "  log p = \(Format.fixed(record.logprob))   log p_ref = \(Format.fixed(record.refLogprob))   "
-            + "kl(\(session.config.klEstimator.rawValue)) = \(Format.signed(record.kl))   V(s\(record.t)) = "
-            + "\(Format.signed(record.value))"
+            + "\(Format.fixed(action.probability, 4)))\n"
+            + "  log p = \(Format.fixed(action.logprob))   log p_ref = \(Format.fixed(action.refLogprob))   "
+            + "kl(\(session.config.klEstimator.rawValue)) = \(Format.signed(action.kl))   V(s\(record.t)) = "
+            + "\(Format.signed(action.value))"
     }
 
     static func afterStep(_ call: Invocation) {

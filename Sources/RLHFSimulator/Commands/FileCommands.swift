@@ -4,7 +4,8 @@ import RLHFStages
 
 /// Saving and loading models in the Hugging Face layout, and running command files.
 enum FileCommands {
-    static let all: [Command] = [save, load, export, source]
+    /// The export verb runs `exportTrace` below under PPO.
+    static let all: [Command] = [save, load, AlgorithmCommands.export, source]
 
     /// The three model folders of a saved session, by role.
     static let checkpointFolders = ["policy", "reference", "reward"]
@@ -111,14 +112,8 @@ enum FileCommands {
         }
     }
 
-    static let export = Command(
-        "export", usage: "export trace FILE | export dpo FILE [PAIRS]",
-        summary: "write the last batch and its update (every per-token number), or DPO on pairs, as JSON",
-        details: "The schema is in docs/ppo-trace.md: config under TRL's names, rollouts[] with log-probs, KL,\n"
-            + "rewards, advantages and returns per token, updates[] with each Adam step's ratios and losses.\n"
-            + "`export dpo FILE [PAIRS]`: DPO on PAIRS or the held-out pairs, per token (docs/dpo.md)."
-    ) { call in
-        if call.arguments.first == "dpo" { return try DPOCommands.export(call) }
+    /// `export trace FILE` under PPO: the batch and its update steps (docs/ppo-trace.md).
+    static func exportTrace(_ call: Invocation) throws {
         guard call.arguments.count == 2, call.arguments[0] == "trace" else { throw call.usageError() }
         let session = call.session
         guard let batch = session.batch else {

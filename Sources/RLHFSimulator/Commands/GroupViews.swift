@@ -1,12 +1,77 @@
 import RLHFEngine
 import RLHFStages
 
-/// The group algorithms' verbs (GRPO, RLOO): they call the `GroupAlgorithm` protocol and render
-/// what it computed; none of the maths is here.
-enum GroupViews {
+/// The group algorithms' entries in `AlgorithmViewTable` (GRPO, RLOO): their verbs call the
+/// `GroupAlgorithm` protocol and render what it computed; none of the maths is here.
+struct GroupViews: AlgorithmViews {
+    let algorithm: AlgorithmState.Algorithm
+    var name: String { algorithm.rawValue }
+    let trainHelp = """
+        train grpo N [FILE]  N GRPO iterations (generation_batch_size completions, num_iterations Adam steps each),
+                            on the training prompts or FILE's; likewise train rloo N [FILE].
+        """
+
+    func details(_ verb: AlgorithmVerb) -> String {
+        switch verb {
+        case .batch:
+            return "Under GRPO or RLOO (`set algorithm`): `batch [N] [FILE]` samples num_generations completions "
+                + "of each of N prompts\n(default generation_batch_size / num_generations) and shows the groups."
+        case .advantages:
+            return "Under GRPO or RLOO: `advantages [G]`, each group's mean and std and each completion's "
+                + "advantage (group G only)."
+        case .credit:
+            return "Under GRPO or RLOO: `credit [N]`, completion N's tokens all carry its one advantage, beside "
+                + "PPO's GAE A_t for the same tokens."
+        case .update:
+            return "Under GRPO or RLOO: num_iterations Adam steps on the whole batch; `update step` shows per token "
+                + "(RLOO: per completion)\nthe ratio, the clip, the loss term and the weight loss_type gives it."
+        case .export:
+            return "Under GRPO or RLOO: the group batch and its steps, as docs/group-trace.md describes."
+        }
+    }
+
+    /// The session's trainer of this algorithm, built on its current models.
+    private func groupTrainer(_ call: Invocation) -> GroupAlgorithm {
+        call.session.algorithms.trainer(algorithm, session: call.session)!
+    }
+
+    // MARK: - train NAME N [FILE]
+
+    func train(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
+        let session = call.session
+        let (iterations, stage) = (steps, name)
+        let pool = try PromptFiles.pool(path, session: session)
+        let trainer = groupTrainer(call)
+        call.console.line("\(trainer.name): \(iterations) iteration\(iterations == 1 ? "" : "s") of "
+            + "\(trainer.promptsPerIteration) prompt\(trainer.promptsPerIteration == 1 ? "" : "s") x "
+            + "\(trainer.groupSize) completions, \(trainer.stepsPerBatch) Adam "
+            + "step\(trainer.stepsPerBatch == 1 ? "" : "s") "
+            + "each.")
+        let reporter = TrainCommands.reporter(call, "train \(stage)")
+        let log = TrainingLog(session, algorithm: stage)
+        let result = try trainer.train(iterations: iterations, pool: pool, random: &session.random) { event in
+            // The iteration's own event is the one on its last optimiser step.
+            if event.step % trainer.stepsPerBatch == 0 {
+                log?.record(step: event.step / trainer.stepsPerBatch, metrics: event.metrics)
+            }
+            return reporter(event)
+        }
+        if let last = result.last {
+            session.algorithms.batch = last.batch
+            session.algorithms.batchAlgorithm = algorithm
+            session.algorithms.steps = last.steps
+            session.algorithms.lastIteration = last
+        }
+        TrainCommands.report(call, result.history, names: [
+            "reward", "gold/score", "reward_std", "frac_reward_zero_std", "kl", "entropy", "clip_ratio/region_mean",
+            "completions/mean_length"])
+        try log?.finish()
+    }
+
     // MARK: - batch
 
-    static func batch(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
+    func batch(_ call: Invocation) throws {
+        let trainer = groupTrainer(call)
         let session = call.session
         try call.expectAtMost(2)
         let count = try call.integer(0, name: "N", default: trainer.promptsPerIteration, range: 1...64)
@@ -31,11 +96,10 @@ enum GroupViews {
                                .init("tokens")])
             for index in first..<(first + batch.groupSize) {
                 let rollout = batch.rollouts[index]
-                let kl = zip(rollout.logprobs, rollout.refLogprobs).reduce(0) { $0 + $1.0 - $1.1 }
                 table.add(["\(index)",
                            session.tokenizer.decode(rollout.responseText) + (rollout.endedWithEOS ? "" : " [no EOS]"),
                            Format.signed(rollout.score, 2), rollout.goldScore.map { Format.signed($0, 1) } ?? "-",
-                           Format.signed(kl, 3), "\(rollout.tokenCount)"])
+                           Format.signed(rollout.sequenceKL, 3), "\(rollout.tokenCount)"])
             }
             call.console.line(table.render())
         }
@@ -49,9 +113,8 @@ enum GroupViews {
 
     // MARK: - advantages
 
-    static func advantages(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
-        let session = call.session
-        let batch = try currentBatch(call, atMostArguments: 1)
+    func advantages(_ call: Invocation) throws {
+        let (session, trainer, batch) = try inHand(call, atMostArguments: 1)
         let chosen = call.arguments.isEmpty ? Array(0..<batch.groupCount)
             : [try call.integer(0, name: "G", range: 0...(batch.groupCount - 1))]
         call.console.line("\(trainer.name): \(trainer.advantageFormula)")
@@ -82,9 +145,8 @@ enum GroupViews {
 
     // MARK: - credit
 
-    static func credit(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
-        let session = call.session
-        let batch = try currentBatch(call, atMostArguments: 1)
+    func credit(_ call: Invocation) throws {
+        let (session, trainer, batch) = try inHand(call, atMostArguments: 1)
         let index = try call.integer(0, name: "N", default: 0, range: 0...(batch.rollouts.count - 1))
         let rollout = batch.rollouts[index]
         let ppo = session.config
@@ -110,10 +172,9 @@ enum GroupViews {
 
     // MARK: - update [step]
 
-    static func update(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
-        let session = call.session
+    func update(_ call: Invocation) throws {
+        let (session, trainer, batch) = try inHand(call, atMostArguments: 1)
         let state = session.algorithms
-        let batch = try currentBatch(call, atMostArguments: 1)
         if let word = call.arguments.first, word != "step" {
             throw CommandError("expected `update` or `update step`, not \"update \(word)\"")
         }
@@ -149,17 +210,12 @@ enum GroupViews {
         var table = Table([.init("metric", .left), .init("value")])
         for metric in iteration.metrics { table.add([metric.name, Format.signed(metric.value, 4)]) }
         call.console.line(table.render())
-        var up = 0, agreeing = 0
-        for (index, rollout) in batch.rollouts.enumerated() where batch.advantages[index] != 0 {
-            let change = iteration.logprobsAfter[index].reduce(0, +) - rollout.logprobs.reduce(0, +)
-            up += 1
-            if change * batch.advantages[index] > 0 { agreeing += 1 }
-        }
+        let (agreeing, up) = iteration.movedWithAdvantage
         call.console.line("  \(agreeing) of \(up) completions with A != 0 moved their log-probability "
             + "in A's direction.")
     }
 
-    static func stepDetail(_ record: GroupStepRecord, batch: GroupBatch, trainer: GroupAlgorithm, call: Invocation) {
+    private func stepDetail(_ record: GroupStepRecord, batch: GroupBatch, trainer: GroupAlgorithm, call: Invocation) {
         let session = call.session
         call.console.line(Format.wrapped("Step \(record.index): \(trainer.lossFormula)"))
         let perToken = record.units.first?.token != nil
@@ -181,8 +237,8 @@ enum GroupViews {
                          Format.fixed(record.newLogprobs[unit.completion][t])]
             } else {
                 cells = ["\(unit.completion)", "\(rollout.tokenCount)", session.tokenizer.decode(rollout.responseText),
-                         Format.signed(unit.advantage), Format.fixed(rollout.logprobs.reduce(0, +)),
-                         Format.fixed(record.newLogprobs[unit.completion].reduce(0, +))]
+                         Format.signed(unit.advantage), Format.fixed(rollout.sequenceLogprob),
+                         Format.fixed(record.newSequenceLogprob(unit.completion))]
             }
             cells += [Format.fixed(unit.ratio, 4), unit.clip == .none ? "" : call.style.yellow(unit.clip.rawValue)]
             if showsKL { cells.append(unit.kl.map { Format.fixed($0, 5) } ?? "") }
@@ -195,10 +251,9 @@ enum GroupViews {
             // The length bias: what each completion weighs in all, by the loss type's weights.
             var weights = Table([.init("#"), .init("tokens"), .init("A"), .init("weight/token"), .init("total weight")])
             for completion in 0..<batch.rollouts.count {
-                let units = record.units.filter { $0.completion == completion }
+                let (units, total) = record.weight(of: completion)
                 weights.add(["\(completion)", "\(units.count)", Format.signed(batch.advantages[completion]),
-                             Format.fixed(units.first?.weight ?? 0,
-                                          4), Format.fixed(units.reduce(0) { $0 + $1.weight }, 4)])
+                             Format.fixed(units.first?.weight ?? 0, 4), Format.fixed(total, 4)])
             }
             call.console.line("What each completion weighs in the loss (tokens x weight per token):")
             call.console.line(weights.render())
@@ -211,12 +266,12 @@ enum GroupViews {
 
     // MARK: - export trace
 
-    static func export(_ call: Invocation, _ trainer: GroupAlgorithm) throws {
+    func exportTrace(_ call: Invocation) throws {
         guard call.arguments.count == 2, call.arguments[0] == "trace" else {
             throw call.usageError()
         }
-        let batch = try currentBatch(call)
-        let steps = call.session.algorithms.steps
+        let (session, trainer, batch) = try inHand(call)
+        let steps = session.algorithms.steps
         let path = call.arguments[1]
         do {
             try GroupTraceExport.write(batch: batch, steps: steps, algorithm: trainer,
@@ -228,15 +283,17 @@ enum GroupViews {
 
     // MARK: - Helpers
 
-    /// The last batch, when the current algorithm collected it; then checks that the command has at most
-    /// `atMostArguments` arguments, if given.
-    static func currentBatch(_ call: Invocation, atMostArguments: Int? = nil) throws -> GroupBatch {
+    /// The session, this algorithm's trainer and the last batch, when this algorithm collected it; then checks
+    /// that the command has at most `atMostArguments` arguments, if given.
+    private func inHand(_ call: Invocation,
+                        atMostArguments: Int? = nil) throws -> (Session, GroupAlgorithm, GroupBatch) {
+        let trainer = groupTrainer(call)
         let state = call.session.algorithms
         guard let batch = state.batch, state.batchAlgorithm == state.algorithm else {
             throw CommandError("no \(state.algorithm.rawValue) batch yet: `batch` collects one (or `train "
                 + "\(state.algorithm.rawValue) N`)")
         }
         if let atMostArguments { try call.expectAtMost(atMostArguments) }
-        return batch
+        return (call.session, trainer, batch)
     }
 }

@@ -4,14 +4,17 @@ import RLHFStages
 /// What happens after EOS: the reward, the advantages, and how credit flows back.
 /// Each works on the finished episode, or on rollout N of the last batch.
 enum InspectCommands {
-    static let all: [Command] = [reward, advantages, credit]
+    /// `reward`, and the verbs, which run `advantages` and `credit` below under PPO.
+    static let all: [Command] = [reward, AlgorithmCommands.advantages, AlgorithmCommands.credit]
 
     static let reward = Command(
         "reward", aliases: ["r"], usage: "reward [N]",
         summary: "the reward model's score at EOS and the shaped reward of every token",
-        details: "r_t = -beta * kl_t for every token, plus the reward model's score at the last one (EOS)\n"
-            + "(with score_position after_eos, at a slot one past EOS, as TRL's PPOv2 trainer).\n"
-            + "With N, rollout N of the last batch."
+        details: """
+            r_t = -beta * kl_t for every token, plus the reward model's score at the last one (EOS)
+            (with score_position after_eos, at a slot one past EOS, as TRL's PPOv2 trainer).
+            With N, rollout N of the last batch.
+            """
     ) { call in
         let (rollout, source, batch, fromBatch) = try target(call)
         let session = call.session
@@ -44,7 +47,7 @@ enum InspectCommands {
             let scoreHere = t == rollout.tokenCount - 1 && rollout.afterEOS == nil
             table.add(["\(t)", token(session, rollout.responseTokens[t]), Format.fixed(rollout.logprobs[t]),
                        Format.fixed(rollout.refLogprobs[t]), Format.signed(rollout.kl[t], 4),
-                       Format.signed(-beta * rollout.kl[t], 4), scoreHere ? Format.signed(rollout.score) : "",
+                       Format.signed(rollout.nonScoreRewards[t], 4), scoreHere ? Format.signed(rollout.score) : "",
                        Format.signed(rollout.rewards[t], 4)])
         }
         if let slot = rollout.afterEOS {
@@ -62,13 +65,8 @@ enum InspectCommands {
         if fromBatch, let note = settingsNote(batch: batch, session: session) { call.console.line(note) }
     }
 
-    static let advantages = Command(
-        "advantages", aliases: ["adv", "a"], usage: "advantages [N]",
-        summary: "per token: r_t, V(s_t), delta_t, raw A_t (GAE), the return and whitened A_t",
-        details: "delta_t = r_t + gamma V(s_t+1) - V(s_t), with V after the last token = 0;\n"
-            + "raw A_t = delta_t + gamma lambda A_t+1; return_t = raw A_t + V(s_t);\n"
-            + "whitened A_t = (raw A_t - batch mean) / batch spread, what the policy loss uses."
-    ) { call in
+    /// `advantages [N]` under PPO: GAE per token, and the whitening.
+    static func advantages(_ call: Invocation) throws {
         let (rollout, source, batch, fromBatch) = try target(call)
         let session = call.session
         let config = batch.config
@@ -99,8 +97,7 @@ enum InspectCommands {
             return
         }
         let all = batch.rollouts.flatMap(\.rawAdvantages)
-        let mean = all.reduce(0, +) / Double(all.count)
-        let spread = (all.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(all.count - 1) + 1e-8).squareRoot()
+        let (mean, spread) = try Advantages.whiteningStatistics(all)
         let over = fromBatch ? "all \(all.count) tokens of the batch" : "this episode's own \(all.count) tokens"
         call.console.line("whitened A_t = (raw A_t - \(Format.signed(mean))) / \(Format.fixed(spread)): the mean and "
             + "spread of raw A_t over \(over).")
@@ -122,14 +119,8 @@ enum InspectCommands {
         if fromBatch, let note = settingsNote(batch: batch, session: session) { call.console.line(note) }
     }
 
-    static let credit = Command(
-        "credit", aliases: ["c"], usage: "credit [N]",
-        summary: "credit assignment: each raw A_t split into terminal score, KL penalties and critic",
-        details: "With c = gamma * lambda, raw A_t = sum_l c^l delta_t+l splits exactly into\n"
-            + "  score part  = c^(T-1-t) * score   (the reward given only at EOS, discounted back)\n"
-            + "  KL part     = sum_l c^l (-beta kl_t+l)\n"
-            + "  critic part = sum_l c^l (gamma V(s_t+l+1) - V(s_t+l))"
-    ) { call in
+    /// `credit [N]` under PPO: each raw A_t split into score, KL and critic parts.
+    static func credit(_ call: Invocation) throws {
         let (rollout, source, batch, fromBatch) = try target(call)
         let session = call.session
         let parts = CreditAssignment.split(rollout, gamma: batch.config.gamma, lambda: batch.config.lam)

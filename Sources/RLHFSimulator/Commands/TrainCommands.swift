@@ -7,7 +7,8 @@ enum TrainCommands {
     static let all: [Command] = [train, evaluate]
 
     static let train = Command(
-        "train", aliases: ["t"], usage: "train sft|rm|ppo|dpo N [FILE]",
+        "train", aliases: ["t"],
+        usage: "train sft|rm|\(AlgorithmViewTable.training.map(\.name).joined(separator: "|")) N [FILE]",
         summary: "run a stage for N steps (sft, rm, dpo: on the built-in data or a JSONL FILE; ppo: N iterations)",
         details: """
             train sft N [FILE]  fine-tune a fresh copy of the base model for N steps on FILE ({"prompt", "completion"}
@@ -15,10 +16,9 @@ enum TrainCommands {
                                 (N = 0: the base model itself).
             train rm N [FILE]   go on training the reward model for N steps on FILE (the seed's or TRL's preference
                                 format, e.g. your `label` file) or the built-in pairs.
-            train ppo N [FILE]  N PPO iterations of batch_size rollouts each, on the world's training prompts or
-                                the prompts of FILE ({"prompt"} or {"input_text"} per line).
-            train dpo N [FILE]  N DPO steps on the policy from FILE's preference pairs or the built-in ones, the SFT
-                                model as the reference and no reward model (settings dpo.*; `pairs` shows pairs).
+
+            """ + algorithmHelp + """
+
             Held-out metrics use the built-in held-out splits. Ctrl-C stops after the last whole step.
             """
     ) { call in
@@ -32,10 +32,23 @@ enum TrainCommands {
         switch stage {
         case "sft": try trainSFT(call, steps: steps, file: file, path: path)
         case "rm": try trainReward(call, steps: steps, file: file, path: path)
-        case "ppo": try trainPPO(call, iterations: steps, path: path)
-        case "dpo": try DPOCommands.train(call, steps: steps, file: file, path: path)
-        default: throw CommandError("unknown stage \(Format.quoted(stage)): expected sft, rm, ppo or dpo")
+        default:
+            let algorithms = AlgorithmViewTable.training
+            guard let algorithm = algorithms.first(where: { $0.name == stage }) else {
+                throw CommandError("unknown stage \(Format.quoted(stage)): expected sft, rm, "
+                    + algorithms.dropLast().map(\.name).joined(separator: ", ") + " or \(algorithms.last!.name)")
+            }
+            try algorithm.train(call, steps: steps, file: file, path: path)
         }
+    }
+
+    /// Each algorithm's lines of `help train`, once per distinct text.
+    private static var algorithmHelp: String {
+        var texts: [String] = []
+        for algorithm in AlgorithmViewTable.training where !texts.contains(algorithm.trainHelp) {
+            texts.append(algorithm.trainHelp)
+        }
+        return texts.joined(separator: "\n")
     }
 
     static let evaluate = Command(
@@ -129,6 +142,7 @@ enum TrainCommands {
         session.replaceReward(model)
     }
 
+    /// `train ppo N [FILE]`: N PPO iterations through `PPOTraining.run`, a bar per optimiser step.
     static func trainPPO(_ call: Invocation, iterations: Int, path: String?) throws {
         let session = call.session
         let pool = try PromptFiles.pool(path, session: session)

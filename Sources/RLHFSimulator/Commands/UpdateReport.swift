@@ -60,27 +60,17 @@ enum UpdateReport {
         for metric in iteration.metrics { table.add([metric.name, Format.signed(metric.value, 4)]) }
         console.line(table.render())
         console.line("How the probability of each taken token moved (largest changes first):")
-        var moves: [(rollout: Int, t: Int, before: Double, after: Double, advantage: Double)] = []
-        for (index, rollout) in iteration.batch.rollouts.enumerated() {
-            for t in 0..<rollout.tokenCount {
-                moves.append((index, t, PortableMath.exp(rollout.logprobs[t]),
-                              PortableMath.exp(iteration.logprobsAfter[index][t]), rollout.advantages[t]))
-            }
-        }
-        moves.sort {
-            let (first, second) = (abs($0.after - $0.before), abs($1.after - $1.before))
-            return first != second ? first > second : ($0.rollout, $0.t) < ($1.rollout, $1.t)
-        }
+        let moves = iteration.probabilityMoves
         var moved = Table([.init("roll"), .init("t"), .init("token", .left), .init("whitened A_t"), .init("p before"),
                            .init("p after"), .init("change")])
         for move in moves.prefix(10) {
             let token = iteration.batch.rollouts[move.rollout].responseTokens[move.t]
             moved.add(["\(move.rollout)", "\(move.t)", Format.token(session.tokenizer.tokens[token]),
                        Format.signed(move.advantage), Format.fixed(move.before, 4), Format.fixed(move.after, 4),
-                       style.signColored(Format.signed(move.after - move.before, 4), move.after - move.before)])
+                       style.signColored(Format.signed(move.change, 4), move.change)])
         }
         console.line(moved.render())
-        let agreeing = moves.filter { ($0.after - $0.before) * $0.advantage > 0 }.count
+        let agreeing = moves.filter(\.followsAdvantage).count
         console.line("  \(agreeing) of \(moves.count) tokens moved in the direction of their advantage "
             + "(up if whitened A_t > 0, down if < 0).")
     }

@@ -26,6 +26,9 @@ public final class DPOTrainer {
     public let reference: GPT2
     public let config: DPOConfig
     public let optimizer: Adam
+    /// Held-out prompts to sample after each step, or nil: DPO draws no samples of its own, so with them
+    /// each step's event carries the policy's `gold/score` and `kl_to_sft` on their draws (see `afterStepMetrics`).
+    public var heldOutSampling: HeldOutSampling?
     private let eosID: Int
     private let padID: Int
 
@@ -99,4 +102,7 @@ extension DPOTrainer: MinibatchTrainer {
 
     /// TRL's eval_ metrics.
     public func heldOutMetrics(_ examples: [PreferencePair]) -> [Metric] { evaluate(examples) }
+
+    /// With `heldOutSampling`, the policy's `gold/score` and `kl_to_sft` on its draws after the step.
+    public func afterStepMetrics() -> [Metric] { heldOutSampling?.metrics() ?? [] }
 }

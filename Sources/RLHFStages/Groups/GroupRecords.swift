@@ -38,6 +38,15 @@ public struct GroupStepRecord: Sendable, Equatable {
         return (Double(low.filter { $0 }.count) / count, Double(high.filter { $0 }.count) / count,
                 Double(region) / count)
     }
+
+    /// log pi(y | x) = sum_t log pi(a_t | s_t) of completion `completion`, before this step.
+    public func newSequenceLogprob(_ completion: Int) -> Double { newLogprobs[completion].reduce(0, +) }
+
+    /// The units of completion `completion`, and the sum of their weights: what it weighs in the loss.
+    public func weight(of completion: Int) -> (units: [Unit], total: Double) {
+        let units = units.filter { $0.completion == completion }
+        return (units, units.reduce(0) { $0 + $1.weight })
+    }
 }
 
 /// One iteration of a group algorithm: the generation batch, every optimiser step on it, its metrics.
@@ -47,4 +56,16 @@ public struct GroupIteration: Sendable, Equatable {
     /// log pi(a_t|s_t) of every batch token under the policy after the last step.
     public let logprobsAfter: [[Double]]
     public let metrics: [Metric]
+
+    /// Of the completions with A != 0, how many there are and how many moved log pi(y | x) (summed
+    /// over tokens) in A's direction: change * A > 0.
+    public var movedWithAdvantage: (agreeing: Int, of: Int) {
+        var count = 0, agreeing = 0
+        for (index, rollout) in batch.rollouts.enumerated() where batch.advantages[index] != 0 {
+            let change = logprobsAfter[index].reduce(0, +) - rollout.sequenceLogprob
+            count += 1
+            if change * batch.advantages[index] > 0 { agreeing += 1 }
+        }
+        return (agreeing, count)
+    }
 }

@@ -23,16 +23,24 @@ public enum Advantages {
     }
 
     /// Whitening over every token of a batch, as TRL's `masked_whiten`:
-    ///   mean = the mean of all values; var = sum((x - mean)^2) / (n - 1)  (Bessel);
-    ///   x' = (x - mean) / sqrt(var + 1e-8), plus the mean again when `shiftMean` is false.
+    ///   x' = (x - mean) / spread, plus the mean again when `shiftMean` is false,
+    /// with the mean and spread of `whiteningStatistics` over all the values.
     /// - Throws: `WhiteningError` for fewer than two values, where the variance is undefined.
     public static func whiten(_ groups: [[Double]], shiftMean: Bool = true) throws -> [[Double]] {
-        let all = groups.flatMap { $0 }
-        guard all.count >= 2 else { throw WhiteningError(tokenCount: all.count) }
-        let mean = all.reduce(0, +) / Double(all.count)
-        let variance = all.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(all.count - 1)
-        let scale = 1 / (variance + 1e-8).squareRoot()
+        let (mean, spread) = try whiteningStatistics(groups.flatMap { $0 })
+        let scale = 1 / spread
         return groups.map { group in group.map { (($0 - mean) * scale) + (shiftMean ? 0 : mean) } }
+    }
+
+    /// What `whiten` divides by, as TRL's `masked_whiten`:
+    ///   mean = the mean of all values; var = sum((x - mean)^2) / (n - 1)  (Bessel);
+    ///   spread = sqrt(var + 1e-8).
+    /// - Throws: `WhiteningError` for fewer than two values, where the variance is undefined.
+    public static func whiteningStatistics(_ values: [Double]) throws -> (mean: Double, spread: Double) {
+        guard values.count >= 2 else { throw WhiteningError(tokenCount: values.count) }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+        return (mean, (variance + 1e-8).squareRoot())
     }
 }
 

@@ -44,36 +44,15 @@ public enum EpisodeReadout {
         values.reshaped([layout.rows.count * layout.length]).selectRows(layout.predictingPositions)
     }
 
-    /// Entropy of each kept distribution, per row of (N, V) scaled logits z, in float64 for the record:
-    /// H = -sum_a p_a log p_a = log S - sum_a p_a (z_a - m), with m = max z,
-    /// S = sum_a e^(z_a - m) and p_a = e^(z_a - m) / S.
-    /// `meanEntropy` is the same H as a differentiable tensor, for the loss's entropy bonus.
-    public static func entropies(scaledLogits: Tensor) -> [Double] {
-        let vocabulary = scaledLogits.shape[1]
-        let rows = scaledLogits.count / vocabulary
-        var weights = [Double](repeating: 0, count: vocabulary)
-        return scaledLogits.data.withUnsafeBufferPointer { z in
-            (0..<rows).map { row in
-                let base = row * vocabulary
-                var largest = -Double.infinity
-                for column in 0..<vocabulary { largest = max(largest, Double(z[base + column])) }
-                var total = 0.0
-                for column in 0..<vocabulary {
-                    weights[column] = PortableMath.exp(Double(z[base + column]) - largest)
-                    total += weights[column]
-                }
-                var entropy = PortableMath.log(total)
-                for column in 0..<vocabulary {
-                    entropy -= weights[column] / total * (Double(z[base + column]) - largest)
-                }
-                return entropy
-            }
-        }
+    /// Entropy of each kept distribution, per row of (N, V) scaled logits z, with p = softmax(z):
+    ///   H = -sum_a p_a log p_a                                                          (N)
+    /// A differentiable tensor: the loss's entropy bonus takes its mean; `entropies` records it.
+    public static func entropy(scaledLogits: Tensor) -> Tensor {
+        -(scaledLogits.softmax() * scaledLogits.logSoftmax()).sumLastAxis()
     }
 
-    /// The mean over the (N, V) rows of H = -sum_a p_a log p_a, with p = softmax(z), as a scalar tensor
-    /// that the entropy bonus differentiates (`entropies` records the same H per row in float64).
-    public static func meanEntropy(scaledLogits: Tensor) -> Tensor {
-        -(scaledLogits.softmax() * scaledLogits.logSoftmax()).sumLastAxis().mean()
+    /// `entropy`'s H per row, read with no graph, for the record and the metrics.
+    public static func entropies(scaledLogits: Tensor) -> [Double] {
+        GradientMode.withoutRecording { entropy(scaledLogits: scaledLogits).data.map(Double.init) }
     }
 }

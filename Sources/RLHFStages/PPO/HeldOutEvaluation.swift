@@ -35,7 +35,29 @@ public struct HeldOutEvaluation: Sendable, Equatable {
     /// per response, whatever kl_estimator the penalty uses (the `kl_to_sft` of training events).
     public static func sequenceKL(_ rollouts: [Rollout]) -> Double {
         guard !rollouts.isEmpty else { return 0 }
-        return rollouts.reduce(0) { $0 + zip($1.logprobs, $1.refLogprobs).reduce(0) { $0 + $1.0 - $1.1 } }
-            / Double(rollouts.count)
+        return rollouts.reduce(0) { $0 + $1.sequenceKL } / Double(rollouts.count)
+    }
+}
+
+/// Samples of held-out prompts that measure a policy during training, for an algorithm that
+/// draws none of its own (DPO): `evaluate`'s fixed draws (`standardSeed`), `perPrompt` per prompt.
+public struct HeldOutSampling {
+    /// Samples with the policy trained, against the SFT model as the reference.
+    public let collector: RolloutCollector
+    public let prompts: [[Int]]
+    public let perPrompt: Int
+
+    public init(collector: RolloutCollector, prompts: [[Int]], perPrompt: Int) {
+        self.collector = collector
+        self.prompts = prompts
+        self.perPrompt = perPrompt
+    }
+
+    /// `gold/score` (when the annotator scores every sample) and `kl_to_sft`, the mean over samples
+    /// of sum_t (log p - log p_ref), as the online algorithms' training events carry them.
+    public func metrics() -> [Metric] {
+        let held = HeldOutEvaluation.run(collector: collector, prompts: prompts, perPrompt: perPrompt,
+                                         seed: HeldOutEvaluation.standardSeed)
+        return (held.goldScore.map { [Metric("gold/score", $0)] } ?? []) + [Metric("kl_to_sft", held.kl)]
     }
 }

@@ -99,7 +99,7 @@ public struct PPOConfig: Sendable, Equatable {
         .number("entropy_coef", "weight of the entropy bonus (0: none)", 0...10, \.entropyCoef),
         .integer("num_ppo_epochs", "passes over each batch", 1...64, \.numPPOEpochs),
         .integer("num_mini_batches", "minibatches per pass", 1...256, \.numMiniBatches),
-        .integer("batch_size", "rollouts per PPO iteration", 1...256, \.batchSize),
+        .integer(SharedSettingName.batchSize, "rollouts per PPO iteration", 1...256, \.batchSize),
         .flag("whiten_rewards", "whiten shaped rewards before GAE", \.whitenRewards, batch: true),
         .optionalNumber("missing_eos_penalty", "penalty for a response without EOS (none: no penalty)", 0...1000,
                         \.missingEOSPenalty, batch: true),

@@ -160,7 +160,7 @@ public final class PPOTrainer {
         var loss = policyLoss.loss + valueLoss.loss * Float(config.vfCoef)
         if config.entropyCoef != 0 {
             // Entropy bonus: H_t = -sum_a pi(a|s_t) log pi(a|s_t), averaged over tokens.
-            loss = loss - EpisodeReadout.meanEntropy(scaledLogits: scaledLogits) * Float(config.entropyCoef)
+            loss = loss - EpisodeReadout.entropy(scaledLogits: scaledLogits).mean() * Float(config.entropyCoef)
         }
         loss.backward()
         let gradNorm = optimizer.step()

@@ -57,6 +57,16 @@ public struct Rollout: Sendable, Equatable {
 
     /// The response without its closing EOS: the text the reward model and annotator judge.
     public var responseText: [Int] { endedWithEOS ? Array(responseTokens.dropLast()) : responseTokens }
+
+    /// sum_t kl_t: the response's KL under the estimator it was prepared with (k1 or k3).
+    public var summedKL: Double { kl.reduce(0, +) }
+
+    /// sum_t (log p - log p_ref): the k1 estimate of KL(policy || reference) over the response, whatever
+    /// estimator the penalty uses.
+    public var sequenceKL: Double { zip(logprobs, refLogprobs).reduce(0) { $0 + $1.0 - $1.1 } }
+
+    /// log pi_old(y | x) = sum_t log pi_old(a_t | s_t): the whole response's log-probability.
+    public var sequenceLogprob: Double { logprobs.reduce(0, +) }
 }
 
 /// The slot after EOS of TRL's PPOv2 trainer: not an action (no log-prob, not whitened, no policy

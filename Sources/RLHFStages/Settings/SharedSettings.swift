@@ -8,7 +8,7 @@ extension ConfigField {
     /// `learning_rate`: Adam's step size.
     public static func learningRate(_ path: WritableKeyPath<Config, Double> & Sendable,
                                     meaning: String = "Adam's step size") -> ConfigField {
-        number("learning_rate", meaning, 1e-9...1, path)
+        number(SharedSettingName.learningRate, meaning, 1e-9...1, path)
     }
 
     /// `adam_beta1`, `adam_beta2`, `adam_epsilon`: Adam's moment decays and its epsilon; traces carry them,
@@ -28,7 +28,7 @@ extension ConfigField {
     /// `max_grad_norm`: the gradient's norm is clipped to this before the step.
     public static func maxGradNorm(_ path: WritableKeyPath<Config, Double> & Sendable,
                                    meaning: String = "gradient-norm clipping") -> ConfigField {
-        number("max_grad_norm", meaning, 0.0001...1e6, path)
+        number(SharedSettingName.maxGradNorm, meaning, 0.0001...1e6, path)
     }
 
     // MARK: Sampling (PPO, GRPO, RLOO)
@@ -89,4 +89,15 @@ extension ConfigField {
     public static func maxCompletionLength(_ path: WritableKeyPath<Config, Int> & Sendable) -> ConfigField {
         integer("max_completion_length", "longest completion, in tokens, EOS included", 1...64, path)
     }
+}
+
+/// The TRL names that more than the settings tables read: the world recipe's training sections
+/// (`readTraining`) take their keys from here, so each name is written once.
+public enum SharedSettingName {
+    /// Adam's step size (`ConfigField.learningRate`).
+    public static let learningRate = "learning_rate"
+    /// Gradient-norm clipping (`ConfigField.maxGradNorm`).
+    public static let maxGradNorm = "max_grad_norm"
+    /// Examples per optimiser step in a recipe; PPO's rollouts per iteration (`PPOConfig.fields`).
+    public static let batchSize = "batch_size"
 }

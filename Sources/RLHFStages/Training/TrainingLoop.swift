@@ -9,12 +9,14 @@ enum TrainingLoop {
     ///   - examples: the training set; minibatches are drawn from it.
     ///   - loss: the minibatch's scalar loss, and any metrics read off the same forward pass.
     ///   - evaluate: held-out metrics, or nil when there is no held-out set.
-    /// - Returns: each step's `loss`, `grad_norm` (before clipping), the loss's own metrics, and on
-    ///   evaluation steps the held-out ones.
+    ///   - afterStep: metrics of the model after each step (none by default).
+    /// - Returns: each step's `loss`, `grad_norm` (before clipping), the loss's own metrics, on
+    ///   evaluation steps the held-out ones, then `afterStep`'s.
     static func run<Example>(
         steps: Int, examples: [Example], batchSize: Int, evaluationInterval: Int,
         random: inout RandomGenerator, progress: ProgressCallback, optimizer: Adam,
-        loss: ([Example]) -> (loss: Tensor, metrics: [Metric]), evaluate: (() -> [Metric])?
+        loss: ([Example]) -> (loss: Tensor, metrics: [Metric]), evaluate: (() -> [Metric])?,
+        afterStep: () -> [Metric] = { [] }
     ) -> TrainingHistory {
         run(steps: steps, exampleCount: examples.count, batchSize: batchSize, evaluationInterval: evaluationInterval,
             random: &random, progress: progress,
@@ -24,14 +26,14 @@ enum TrainingLoop {
                 let gradientNorm = optimizer.step()
                 return [Metric("loss", Double(value.item)), Metric("grad_norm", Double(gradientNorm))] + metrics
             },
-            evaluate: evaluate)
+            evaluate: evaluate, afterStep: afterStep)
     }
 
     /// The loop itself, over index groups into a set of `exampleCount`; `step` takes one optimiser step.
     private static func run(
         steps: Int, exampleCount: Int, batchSize: Int, evaluationInterval: Int,
         random: inout RandomGenerator, progress: ProgressCallback,
-        step: ([Int]) -> [Metric], evaluate: (() -> [Metric])?
+        step: ([Int]) -> [Metric], evaluate: (() -> [Metric])?, afterStep: () -> [Metric]
     ) -> TrainingHistory {
         var history = TrainingHistory()
         guard steps > 0 else { return history }
@@ -44,6 +46,7 @@ enum TrainingLoop {
             if let evaluate, index % evaluationInterval == 0 || index == steps {
                 metrics += evaluate()
             }
+            metrics += afterStep()
             let event = TrainingEvent(step: index, totalSteps: steps, metrics: metrics)
             history.record(event)
             if progress(event) == .stop {
@@ -69,9 +72,13 @@ public protocol MinibatchTrainer: AnyObject {
     func minibatchLoss(_ batch: [Example]) -> (loss: Tensor, metrics: [Metric])
     /// The held-out metrics (`eval_loss`, ...), with no graph.
     func heldOutMetrics(_ examples: [Example]) -> [Metric]
+    /// Metrics of the model after each step, reported after the others (none by default).
+    func afterStepMetrics() -> [Metric]
 }
 
 extension MinibatchTrainer {
+    public func afterStepMetrics() -> [Metric] { [] }
+
     /// Runs `steps` Adam steps on shuffled minibatches of `training`, reporting `loss`, `grad_norm`
     /// and the loss's metrics each step, and the held-out metrics every `evaluationInterval` steps
     /// and at the last (none when `heldOut` is empty). The callback may stop the run after any
@@ -84,6 +91,6 @@ extension MinibatchTrainer {
         return TrainingLoop.run(
             steps: steps, examples: training, batchSize: minibatchSize, evaluationInterval: evaluationInterval,
             random: &random, progress: progress, optimizer: optimizer, loss: minibatchLoss,
-            evaluate: heldOut.isEmpty ? nil : { self.heldOutMetrics(heldOut) })
+            evaluate: heldOut.isEmpty ? nil : { self.heldOutMetrics(heldOut) }, afterStep: afterStepMetrics)
     }
 }

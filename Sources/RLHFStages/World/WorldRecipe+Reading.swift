@@ -156,12 +156,14 @@ extension WorldRecipe {
     /// evaluation_interval), read into a `SupervisedConfig`; `also` names the section's other keys.
     private static func readTraining(_ node: RecipeNode,
                                      also: [String] = []) throws -> (steps: Int, config: SupervisedConfig) {
-        _ = try node.fields(known: ["steps", "learning_rate", "batch_size", "max_grad_norm", "evaluation_interval"]
-                                   + also)
+        // TRL's names, from their one declaration (the settings' `ConfigField`s use the same).
+        let (learningRate, batchSize, maxGradNorm) = (SharedSettingName.learningRate, SharedSettingName.batchSize,
+                                                      SharedSettingName.maxGradNorm)
+        _ = try node.fields(known: ["steps", learningRate, batchSize, maxGradNorm, "evaluation_interval"] + also)
         var config = SupervisedConfig()
-        config.learningRate = Float(try node.double("learning_rate", in: 0...1))
-        config.batchSize = try node.int("batch_size", in: 1...4096)
-        config.maxGradNorm = Float(try node.double("max_grad_norm", in: 0...1e6))
+        config.learningRate = Float(try node.double(learningRate, in: 0...1))
+        config.batchSize = try node.int(batchSize, in: 1...4096)
+        config.maxGradNorm = Float(try node.double(maxGradNorm, in: 0...1e6))
         config.evaluationInterval = try node.int("evaluation_interval", in: 1...1_000_000)
         return (try node.int("steps", in: 0...1_000_000), config)
     }
