@@ -17,6 +17,9 @@
 /// stays in the level-1 cache while the rows of A pass over it.
 #define DEPTH_BLOCK 192
 
+/// Products of fewer rows than this read B's full panels in place instead of packing them.
+#define PACK_ROWS 48
+
 #if defined(__x86_64__)
 #define PREFIX avx2_
 #define TARGET __attribute__((target("avx2")))
@@ -108,6 +111,8 @@ struct product {
     int kernel;
     const float *a;
     long aRowStride, aDepthStride;
+    const float *b;  // B read in place (row stride ldb) for its full panels, or null: every panel packed
+    long ldb;
     const float *packed;
     float *c;
     long ldc, rows, columns, depth;
@@ -124,18 +129,18 @@ static void run_part(const struct product *p, long first, long rows, long firstP
     switch (p->kernel) {
 #if defined(__x86_64__)
     case RLHF_KERNEL_AVX2:
-        avx2_panels(a, p->aRowStride, p->aDepthStride, p->packed, c, p->ldc, rows, p->columns, p->depth, p->mode,
-                    firstPanel, lastPanel, scratch);
+        avx2_panels(a, p->aRowStride, p->aDepthStride, p->b, p->ldb, p->packed, c, p->ldc, rows, p->columns,
+                    p->depth, p->mode, firstPanel, lastPanel, scratch);
         break;
     case RLHF_KERNEL_AVX512:
-        avx512_panels(a, p->aRowStride, p->aDepthStride, p->packed, c, p->ldc, rows, p->columns, p->depth, p->mode,
-                      firstPanel, lastPanel, scratch);
+        avx512_panels(a, p->aRowStride, p->aDepthStride, p->b, p->ldb, p->packed, c, p->ldc, rows, p->columns,
+                      p->depth, p->mode, firstPanel, lastPanel, scratch);
         break;
 #endif
 #if defined(__aarch64__)
     case RLHF_KERNEL_NEON:
-        neon_panels(a, p->aRowStride, p->aDepthStride, p->packed, c, p->ldc, rows, p->columns, p->depth, p->mode,
-                    firstPanel, lastPanel, scratch);
+        neon_panels(a, p->aRowStride, p->aDepthStride, p->b, p->ldb, p->packed, c, p->ldc, rows, p->columns,
+                    p->depth, p->mode, firstPanel, lastPanel, scratch);
         break;
 #endif
     default: break;
@@ -175,13 +180,21 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
     if (depth < 0) depth = 0;
     long width = 2 * kernel_lanes(kernel);
     long panels = (columns + width - 1) / width;
-    size_t packedCount = (size_t)(panels * depth * width);
+    // Packing costs a pass over B: it pays when many rows read each panel. With few rows (generation's
+    // one token per sequence) the full panels are read in place and only the last, partial one is packed.
+    int inPlace = rows < PACK_ROWS && bColumnStride == 1;
+    long lastColumn = (columns / width) * width;
+    size_t packedCount = (size_t)((inPlace ? 1 : panels) * depth * width);
     size_t scratchCount = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK ? (size_t)(2 * rows * width) : 0;
     float *memory = working_memory(packedCount + scratchCount + 1);
     if (!memory) return 0;
-    pack(b, bDepthStride, bColumnStride, columns, depth, width, memory);
-    struct product p = {kernel, a, aRowStride, aDepthStride, memory, c, ldc, rows, columns, depth, mode,
-                        scratchCount ? memory + packedCount : 0, 0, 0, panels};
+    if (!inPlace) {
+        pack(b, bDepthStride, bColumnStride, columns, depth, width, memory);
+    } else if (lastColumn < columns) {
+        pack(b + lastColumn, bDepthStride, 1, columns - lastColumn, depth, width, memory);
+    }
+    struct product p = {kernel, a, aRowStride, aDepthStride, inPlace ? b : 0, bDepthStride, memory, c, ldc, rows,
+                        columns, depth, mode, scratchCount ? memory + packedCount : 0, 0, 0, panels};
     // The cut depends only on the sizes, and no sum crosses it.
     if (split && rows >= 16) {
         p.rowCut = rows / 16 * 8;

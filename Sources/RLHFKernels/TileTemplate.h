@@ -10,8 +10,9 @@
 // in that order, whatever tile or lane holds it (contraction to fused multiply-add is off for this
 // file). Add-total then stores C[i, j] + acc.
 //
-// B is read from a packed copy (see rlhf_pack in MatrixTiles.c): panels of 2 LANES columns, each
-// depth x 2 LANES floats in a row, zero-padded past the last column. The sum over d is cut into
+// B is read in panels of 2 LANES columns from a packed copy (see `pack` in MatrixTiles.c), each
+// depth x 2 LANES floats in a row, zero-padded past the last column; a product of few rows reads its
+// full panels in place and packs only the last, partial one. The sum over d is cut into
 // blocks of DEPTH_BLOCK terms, so that a block of one panel stays in the level-1 cache while every
 // row of A passes over it. Between blocks a tile's accumulators wait in C (or, for add-total, in a
 // scratch strip) and continue from there: a float stored and loaded back is the same float, so each
@@ -35,11 +36,11 @@ static inline __attribute__((always_inline)) TARGET void NAME(store)(float *p, N
     __builtin_memcpy(p, &v, sizeof v);
 }
 
-/// `height` rows by `vectors` (1 or 2) x LANES columns of C, from a packed panel `b` (row stride
-/// WIDTH); `height` and `vectors` are constants after inlining.
+/// `height` rows by `vectors` (1 or 2) x LANES columns of C, from a panel `b` of B (row stride `ldb`:
+/// WIDTH when packed); `height` and `vectors` are constants after inlining.
 static inline __attribute__((always_inline)) TARGET void NAME(tile)(
     const int height, const int vectors, const float *a, long aRowStride, long aDepthStride,
-    const float *b, float *c, long ldc, long depth, int mode) {
+    const float *b, long ldb, float *c, long ldc, long depth, int mode) {
     NAME(vector) acc[ROWS][2];
     for (int r = 0; r < height; r++) {
         for (int v = 0; v < vectors; v++) {
@@ -57,7 +58,7 @@ static inline __attribute__((always_inline)) TARGET void NAME(tile)(
             if (vectors > 1) acc[r][1] = acc[r][1] + scale * b1;
         }
         ap += aDepthStride;
-        bp += WIDTH;
+        bp += ldb;
     }
     for (int r = 0; r < height; r++) {
         for (int v = 0; v < vectors; v++) {
@@ -70,14 +71,14 @@ static inline __attribute__((always_inline)) TARGET void NAME(tile)(
 /// One tile of `height` rows and `width` (1 ... WIDTH) columns: in place when it fills its vectors,
 /// else through a buffer.
 static inline __attribute__((always_inline)) TARGET void NAME(anyTile)(
-    const int height, const float *a, long aRowStride, long aDepthStride, const float *b,
+    const int height, const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
     float *c, long ldc, long width, long depth, int mode) {
     if (width == WIDTH) {
-        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b, c, ldc, depth, mode);
+        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b, ldb, c, ldc, depth, mode);
         return;
     }
     if (width == LANES) {
-        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b, c, ldc, depth, mode);
+        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b, ldb, c, ldc, depth, mode);
         return;
     }
     float buffer[ROWS * WIDTH] = {0};
@@ -85,9 +86,9 @@ static inline __attribute__((always_inline)) TARGET void NAME(anyTile)(
         for (long lane = 0; lane < width; lane++) buffer[r * WIDTH + lane] = c[r * ldc + lane];
     }
     if (width < LANES) {
-        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b, buffer, WIDTH, depth, mode);
+        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b, ldb, buffer, WIDTH, depth, mode);
     } else {
-        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b, buffer, WIDTH, depth, mode);
+        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b, ldb, buffer, WIDTH, depth, mode);
     }
     for (int r = 0; r < height; r++) {
         for (long lane = 0; lane < width; lane++) c[r * ldc + lane] = buffer[r * WIDTH + lane];
@@ -96,30 +97,35 @@ static inline __attribute__((always_inline)) TARGET void NAME(anyTile)(
 
 /// One block of depth (`depth` terms from A's column `a`, the panel block `b`) for rows < `rows`
 /// of a panel `width` wide: strips of ROWS rows, then 4, then 1.
-static TARGET void NAME(block)(const float *a, long aRowStride, long aDepthStride, const float *b,
+static TARGET void NAME(block)(const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
                                float *c, long ldc, long rows, long width, long depth, int mode) {
     long row = 0;
     for (; row + ROWS <= rows; row += ROWS) {
-        NAME(anyTile)(ROWS, a + row * aRowStride, aRowStride, aDepthStride, b, c + row * ldc, ldc, width, depth,
-                      mode);
+        NAME(anyTile)(ROWS, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width,
+                      depth, mode);
     }
     for (; row + 4 <= rows; row += 4) {
-        NAME(anyTile)(4, a + row * aRowStride, aRowStride, aDepthStride, b, c + row * ldc, ldc, width, depth, mode);
+        NAME(anyTile)(4, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width, depth,
+                      mode);
     }
     for (; row < rows; row++) {
-        NAME(anyTile)(1, a + row * aRowStride, aRowStride, aDepthStride, b, c + row * ldc, ldc, width, depth, mode);
+        NAME(anyTile)(1, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width, depth,
+                      mode);
     }
 }
 
-/// Panels first, last - 1 of the packed B, for every row of C. `c` points at C's column 0.
-/// `scratch` (rows x WIDTH floats) holds add-total's sums while more than one depth block runs.
-static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStride, const float *packed,
-                                float *c, long ldc, long rows, long columns, long depth, int mode,
-                                long first, long last, float *scratch) {
+/// Panels first, last - 1 of B, for every row of C. `c` points at C's column 0. B is read from
+/// `packed` (every panel, or with `b` given, only the last partial one) and else in place from `b`
+/// (row stride `ldb`). `scratch` (rows x WIDTH floats) holds add-total's sums while more than one
+/// depth block runs.
+static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
+                                const float *packed, float *c, long ldc, long rows, long columns, long depth,
+                                int mode, long first, long last, float *scratch) {
     for (long panel = first; panel < last; panel++) {
         long column = panel * WIDTH;
         long width = columns - column < WIDTH ? columns - column : WIDTH;
-        const float *panelStart = packed + panel * depth * WIDTH;
+        const float *panelStart = b ? (width == WIDTH ? b + column : packed) : packed + panel * depth * WIDTH;
+        long panelStride = b && width == WIDTH ? ldb : WIDTH;
         float *target = c + column;
         long targetStride = ldc;
         int separate = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK;
@@ -131,8 +137,8 @@ static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStri
         do {  // at least once: with depth 0, overwrite still stores 0 and add-total C + 0
             long count = depth - start < DEPTH_BLOCK ? depth - start : DEPTH_BLOCK;
             int blockMode = start > 0 ? RLHF_MODE_ACCUMULATE : (separate ? RLHF_MODE_OVERWRITE : mode);
-            NAME(block)(a + start * aDepthStride, aRowStride, aDepthStride, panelStart + start * WIDTH, target,
-                        targetStride, rows, separate ? WIDTH : width, count, blockMode);
+            NAME(block)(a + start * aDepthStride, aRowStride, aDepthStride, panelStart + start * panelStride,
+                        panelStride, target, targetStride, rows, separate ? WIDTH : width, count, blockMode);
             start += count;
         } while (start < depth);
         if (separate) {
