@@ -13,6 +13,13 @@
 // plain loops' on every machine).
 #pragma clang fp contract(off)
 
+/// Terms of a sum per depth block: one block of a packed panel (192 x 2 vectors: 24 KiB with AVX-512)
+/// stays in the level-1 cache while the rows of A pass over it.
+#define DEPTH_BLOCK 192
+
+/// Products of fewer rows than this read B's full panels in place instead of packing them.
+#define PACK_ROWS 48
+
 #if defined(__x86_64__)
 #define PREFIX avx2_
 #define TARGET __attribute__((target("avx2")))
@@ -67,29 +74,136 @@ int rlhf_kernel_choose(int *forced_unavailable) {
     return RLHF_KERNEL_PORTABLE;
 }
 
-int rlhf_tiles(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
-               float *c, long ldc, long rows, long columns, long depth, int mode) {
-    if (kernel == RLHF_KERNEL_PORTABLE || !rlhf_kernel_available(kernel)) return 0;
-    if (rows <= 0 || columns <= 0) return 1;
-    long lanes = kernel == RLHF_KERNEL_AVX512 ? 16 : (kernel == RLHF_KERNEL_AVX2 ? 8 : 4);
-    // The zero-padded copy of B's last columns, when there are fewer than a vector of them.
-    float *panel = columns % lanes ? malloc(sizeof(float) * (size_t)(depth > 0 ? depth * lanes : 1)) : NULL;
+/// Floats per vector register of `kernel` (0 for the portable kernel, which is not in this library).
+static long kernel_lanes(int kernel) {
     switch (kernel) {
+    case RLHF_KERNEL_AVX2: return 8;
+    case RLHF_KERNEL_AVX512: return 16;
+    case RLHF_KERNEL_NEON: return 4;
+    default: return 0;
+    }
+}
+
+/// B(d, column) = b[d * bDepthStride + column * bColumnStride] copied into panels of `width` columns:
+/// packed[(panel * depth + d) * width + lane] = B(d, panel * width + lane), 0 past the last column.
+static void pack(const float *b, long bDepthStride, long bColumnStride, long columns, long depth, long width,
+                 float *packed) {
+    long panels = (columns + width - 1) / width;
+    for (long panel = 0; panel < panels; panel++) {
+        long first = panel * width;
+        long count = columns - first < width ? columns - first : width;
+        float *target = packed + panel * depth * width;
+        for (long d = 0; d < depth; d++) {
+            const float *source = b + d * bDepthStride + first * bColumnStride;
+            float *row = target + d * width;
+            if (bColumnStride == 1) {
+                memcpy(row, source, sizeof(float) * (size_t)count);
+            } else {
+                for (long lane = 0; lane < count; lane++) row[lane] = source[lane * bColumnStride];
+            }
+            for (long lane = count; lane < width; lane++) row[lane] = 0;
+        }
+    }
+}
+
+/// One product: its operands, the packed B and the scratch of add-total.
+struct product {
+    int kernel;
+    const float *a;
+    long aRowStride, aDepthStride;
+    const float *b;  // B read in place (row stride ldb) for its full panels, or null: every panel packed
+    long ldb;
+    const float *packed;
+    float *c;
+    long ldc, rows, columns, depth;
+    int mode;
+    float *scratch;
+    long rowCut, panelCut, panels;  // the halves: rows [0, rowCut) and the rest, or panels [0, panelCut)
+};
+
+/// Rows [first, first + rows) by panels [firstPanel, lastPanel) of a product, in its kernel's tiles.
+static void run_part(const struct product *p, long first, long rows, long firstPanel, long lastPanel,
+                     float *scratch) {
+    const float *a = p->a + first * p->aRowStride;
+    float *c = p->c + first * p->ldc;
+    switch (p->kernel) {
 #if defined(__x86_64__)
     case RLHF_KERNEL_AVX2:
-        avx2_tiles(a, aRowStride, aDepthStride, b, ldb, c, ldc, rows, columns, depth, mode, panel);
+        avx2_panels(a, p->aRowStride, p->aDepthStride, p->b, p->ldb, p->packed, c, p->ldc, rows, p->columns,
+                    p->depth, p->mode, firstPanel, lastPanel, scratch);
         break;
     case RLHF_KERNEL_AVX512:
-        avx512_tiles(a, aRowStride, aDepthStride, b, ldb, c, ldc, rows, columns, depth, mode, panel);
+        avx512_panels(a, p->aRowStride, p->aDepthStride, p->b, p->ldb, p->packed, c, p->ldc, rows, p->columns,
+                      p->depth, p->mode, firstPanel, lastPanel, scratch);
         break;
 #endif
 #if defined(__aarch64__)
     case RLHF_KERNEL_NEON:
-        neon_tiles(a, aRowStride, aDepthStride, b, ldb, c, ldc, rows, columns, depth, mode, panel);
+        neon_panels(a, p->aRowStride, p->aDepthStride, p->b, p->ldb, p->packed, c, p->ldc, rows, p->columns,
+                    p->depth, p->mode, firstPanel, lastPanel, scratch);
         break;
 #endif
     default: break;
     }
-    free(panel);
+}
+
+/// Half `part` of a split product: by rows when it has a row cut, else by panels.
+static void run_half(void *context, long part) {
+    const struct product *p = context;
+    float *scratch = p->scratch ? p->scratch + part * p->rows * 2 * kernel_lanes(p->kernel) : 0;
+    if (p->rowCut > 0) {
+        long first = part == 0 ? 0 : p->rowCut;
+        run_part(p, first, part == 0 ? p->rowCut : p->rows - p->rowCut, 0, p->panels, scratch);
+    } else {
+        run_part(p, 0, p->rows, part == 0 ? 0 : p->panelCut, part == 0 ? p->panelCut : p->panels, scratch);
+    }
+}
+
+/// This thread's working memory for packed panels and scratch, kept between products (it only grows).
+static _Thread_local float *working;
+static _Thread_local size_t workingCount;
+
+static float *working_memory(size_t count) {
+    if (count > workingCount) {
+        free(working);
+        working = malloc(sizeof(float) * count);
+        workingCount = working ? count : 0;
+    }
+    return working;
+}
+
+int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
+                 long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
+                 int mode, int split) {
+    if (kernel == RLHF_KERNEL_PORTABLE || !rlhf_kernel_available(kernel)) return 0;
+    if (rows <= 0 || columns <= 0) return 1;
+    if (depth < 0) depth = 0;
+    long width = 2 * kernel_lanes(kernel);
+    long panels = (columns + width - 1) / width;
+    // Packing costs a pass over B: it pays when many rows read each panel. With few rows (generation's
+    // one token per sequence) the full panels are read in place and only the last, partial one is packed.
+    int inPlace = rows < PACK_ROWS && bColumnStride == 1;
+    long lastColumn = (columns / width) * width;
+    size_t packedCount = (size_t)((inPlace ? 1 : panels) * depth * width);
+    size_t scratchCount = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK ? (size_t)(2 * rows * width) : 0;
+    float *memory = working_memory(packedCount + scratchCount + 1);
+    if (!memory) return 0;
+    if (!inPlace) {
+        pack(b, bDepthStride, bColumnStride, columns, depth, width, memory);
+    } else if (lastColumn < columns) {
+        pack(b + lastColumn, bDepthStride, 1, columns - lastColumn, depth, width, memory);
+    }
+    struct product p = {kernel, a, aRowStride, aDepthStride, inPlace ? b : 0, bDepthStride, memory, c, ldc, rows,
+                        columns, depth, mode, scratchCount ? memory + packedCount : 0, 0, 0, panels};
+    // The cut depends only on the sizes, and no sum crosses it.
+    if (split && rows >= 16) {
+        p.rowCut = rows / 16 * 8;
+        rlhf_pool_run_two(run_half, &p);
+    } else if (split && panels >= 2) {
+        p.panelCut = panels / 2;
+        rlhf_pool_run_two(run_half, &p);
+    } else {
+        run_part(&p, 0, rows, 0, panels, p.scratch);
+    }
     return 1;
 }

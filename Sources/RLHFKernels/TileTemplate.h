@@ -8,12 +8,21 @@
 // Output element C[i, j] starts at 0 (overwrite, add-total) or at C[i, j] (accumulate), then takes
 // acc = acc + A(i, d) * B(d, j) for d = 0, 1, ..., depth - 1: one rounded multiply, one rounded add,
 // in that order, whatever tile or lane holds it (contraction to fused multiply-add is off for this
-// file). Add-total then stores C[i, j] + acc. The last columns (fewer than LANES) read B from a
-// zero-padded copy and write C through a small buffer; the padding lanes are never stored.
+// file). Add-total then stores C[i, j] + acc.
+//
+// B is read in panels of 2 LANES columns from a packed copy (see `pack` in MatrixTiles.c), each
+// depth x 2 LANES floats in a row, zero-padded past the last column; a product of few rows reads its
+// full panels in place and packs only the last, partial one. The sum over d is cut into
+// blocks of DEPTH_BLOCK terms, so that a block of one panel stays in the level-1 cache while every
+// row of A passes over it. Between blocks a tile's accumulators wait in C (or, for add-total, in a
+// scratch strip) and continue from there: a float stored and loaded back is the same float, so each
+// element still takes the same terms, in the same order, with the same roundings. A tile of fewer
+// than 2 LANES columns works through a small buffer; the padding lanes are never stored.
 
 #define GLUE_(x, y) x##y
 #define GLUE(x, y) GLUE_(x, y)
 #define NAME(name) GLUE(PREFIX, name)
+#define WIDTH (2 * LANES)
 
 typedef float NAME(vector) __attribute__((ext_vector_type(LANES)));
 
@@ -27,7 +36,8 @@ static inline __attribute__((always_inline)) TARGET void NAME(store)(float *p, N
     __builtin_memcpy(p, &v, sizeof v);
 }
 
-/// `height` rows by `vectors` (1 or 2) x LANES columns of C; both are constants after inlining.
+/// `height` rows by `vectors` (1 or 2) x LANES columns of C, from a panel `b` of B (row stride `ldb`:
+/// WIDTH when packed); `height` and `vectors` are constants after inlining.
 static inline __attribute__((always_inline)) TARGET void NAME(tile)(
     const int height, const int vectors, const float *a, long aRowStride, long aDepthStride,
     const float *b, long ldb, float *c, long ldc, long depth, int mode) {
@@ -58,52 +68,86 @@ static inline __attribute__((always_inline)) TARGET void NAME(tile)(
     }
 }
 
-/// One strip of `height` rows across every column; `panel` holds the zero-padded last columns of B.
-static inline __attribute__((always_inline)) TARGET void NAME(strip)(
+/// One tile of `height` rows and `width` (1 ... WIDTH) columns: in place when it fills its vectors,
+/// else through a buffer.
+static inline __attribute__((always_inline)) TARGET void NAME(anyTile)(
     const int height, const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
-    const float *panel, float *c, long ldc, long columns, long depth, int mode) {
-    long column = 0;
-    for (; column + 2 * LANES <= columns; column += 2 * LANES) {
-        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b + column, ldb, c + column, ldc, depth, mode);
+    float *c, long ldc, long width, long depth, int mode) {
+    if (width == WIDTH) {
+        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b, ldb, c, ldc, depth, mode);
+        return;
     }
-    for (; column + LANES <= columns; column += LANES) {
-        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b + column, ldb, c + column, ldc, depth, mode);
+    if (width == LANES) {
+        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b, ldb, c, ldc, depth, mode);
+        return;
     }
-    long width = columns - column;
-    if (width == 0) return;
-    float buffer[ROWS * LANES] = {0};
+    float buffer[ROWS * WIDTH] = {0};
     for (int r = 0; r < height; r++) {
-        for (long lane = 0; lane < width; lane++) buffer[r * LANES + lane] = c[r * ldc + column + lane];
+        for (long lane = 0; lane < width; lane++) buffer[r * WIDTH + lane] = c[r * ldc + lane];
     }
-    NAME(tile)(height, 1, a, aRowStride, aDepthStride, panel, LANES, buffer, LANES, depth, mode);
+    if (width < LANES) {
+        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b, ldb, buffer, WIDTH, depth, mode);
+    } else {
+        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b, ldb, buffer, WIDTH, depth, mode);
+    }
     for (int r = 0; r < height; r++) {
-        for (long lane = 0; lane < width; lane++) c[r * ldc + column + lane] = buffer[r * LANES + lane];
+        for (long lane = 0; lane < width; lane++) c[r * ldc + lane] = buffer[r * WIDTH + lane];
     }
 }
 
-/// Every tile of C: strips of ROWS rows, then 4, then 1.
-static TARGET void NAME(tiles)(const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
-                               float *c, long ldc, long rows, long columns, long depth, int mode, float *panel) {
-    long last = columns - columns % LANES;
-    if (panel) {
-        for (long d = 0; d < depth; d++) {
-            for (long lane = 0; lane < LANES; lane++) {
-                panel[d * LANES + lane] = last + lane < columns ? b[d * ldb + last + lane] : 0;
-            }
-        }
-    }
+/// One block of depth (`depth` terms from A's column `a`, the panel block `b`) for rows < `rows`
+/// of a panel `width` wide: strips of ROWS rows, then 4, then 1.
+static TARGET void NAME(block)(const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
+                               float *c, long ldc, long rows, long width, long depth, int mode) {
     long row = 0;
     for (; row + ROWS <= rows; row += ROWS) {
-        NAME(strip)(ROWS, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, panel, c + row * ldc, ldc,
-                    columns, depth, mode);
+        NAME(anyTile)(ROWS, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width,
+                      depth, mode);
     }
     for (; row + 4 <= rows; row += 4) {
-        NAME(strip)(4, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, panel, c + row * ldc, ldc,
-                    columns, depth, mode);
+        NAME(anyTile)(4, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width, depth,
+                      mode);
     }
     for (; row < rows; row++) {
-        NAME(strip)(1, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, panel, c + row * ldc, ldc,
-                    columns, depth, mode);
+        NAME(anyTile)(1, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width, depth,
+                      mode);
+    }
+}
+
+/// Panels first, last - 1 of B, for every row of C. `c` points at C's column 0. B is read from
+/// `packed` (every panel, or with `b` given, only the last partial one) and else in place from `b`
+/// (row stride `ldb`). `scratch` (rows x WIDTH floats) holds add-total's sums while more than one
+/// depth block runs.
+static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
+                                const float *packed, float *c, long ldc, long rows, long columns, long depth,
+                                int mode, long first, long last, float *scratch) {
+    for (long panel = first; panel < last; panel++) {
+        long column = panel * WIDTH;
+        long width = columns - column < WIDTH ? columns - column : WIDTH;
+        const float *panelStart = b ? (width == WIDTH ? b + column : packed) : packed + panel * depth * WIDTH;
+        long panelStride = b && width == WIDTH ? ldb : WIDTH;
+        float *target = c + column;
+        long targetStride = ldc;
+        int separate = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK;
+        if (separate) {
+            target = scratch;
+            targetStride = WIDTH;
+        }
+        long start = 0;
+        do {  // at least once: with depth 0, overwrite still stores 0 and add-total C + 0
+            long count = depth - start < DEPTH_BLOCK ? depth - start : DEPTH_BLOCK;
+            int blockMode = start > 0 ? RLHF_MODE_ACCUMULATE : (separate ? RLHF_MODE_OVERWRITE : mode);
+            NAME(block)(a + start * aDepthStride, aRowStride, aDepthStride, panelStart + start * panelStride,
+                        panelStride, target, targetStride, rows, separate ? WIDTH : width, count, blockMode);
+            start += count;
+        } while (start < depth);
+        if (separate) {
+            for (long r = 0; r < rows; r++) {
+                for (long lane = 0; lane < width; lane++) {
+                    c[r * ldc + column + lane] = c[r * ldc + column + lane] + scratch[r * WIDTH + lane];
+                }
+            }
+        }
     }
 }
 
@@ -112,5 +156,6 @@ static TARGET void NAME(tiles)(const float *a, long aRowStride, long aDepthStrid
 #undef TARGET
 #undef LANES
 #undef ROWS
+#undef WIDTH
 #undef GLUE
 #undef GLUE_

@@ -52,6 +52,39 @@ struct RuntimeKernelTests {
         }
     }
 
+    @Test("shapes whose sums run over several depth blocks and whose columns fill several panels")
+    func depthBlocks() {
+        var random = SplitMix64(seed: 910)
+        for (m, k, n) in [(20, 193, 70), (9, 400, 33), (40, 385, 100), (3, 1000, 5), (17, 576, 65)] {
+            let a = random.floats(m * k, -2, 2)
+            let b = random.floats(k * n, -2, 2)
+            let initial = random.floats(m * n, -1, 1)
+            let gradient = random.floats(m * n, -2, 2)
+            let startRight = random.floats(m * k, -1, 1)
+            let startLeft = random.floats(k * n, -1, 1)
+            // With k and m swapped too, so that A^T B and A B^T also sum over more than one block.
+            let (wideA, wideGradient) = (random.floats(k * m, -2, 2), random.floats(k * n, -2, 2))
+            func products(_ kernel: MatrixKernelCheck.Kernel) -> [[UInt32]] {
+                [MatrixKernelCheck.multiply(a, b, m: m, k: k, n: n, kernel: kernel),
+                 MatrixKernelCheck.multiply(a, b, m: m, k: k, n: n, initial: initial, kernel: kernel),
+                 MatrixKernelCheck.multiplyTransposedRight(gradient, b, m: m, n: n, k: k, initial: startRight,
+                                                           kernel: kernel),
+                 MatrixKernelCheck.multiplyTransposedRight(a, b, m: m, n: k, k: n,
+                                                           initial: [Float](repeating: 0.5, count: m * n),
+                                                           kernel: kernel),
+                 MatrixKernelCheck.multiplyTransposedLeft(a, gradient, m: m, k: k, n: n, initial: startLeft,
+                                                          kernel: kernel),
+                 MatrixKernelCheck.multiplyTransposedLeft(wideA, wideGradient, m: k, k: m, n: n,
+                                                          initial: [Float](repeating: -0.0, count: m * n),
+                                                          kernel: kernel)].map(bitPatterns)
+            }
+            let reference = products(.reference)
+            for kernel in RuntimeKernelTests.kernels {
+                #expect(products(kernel) == reference, "\(kernel) on \(m)x\(k)x\(n)")
+            }
+        }
+    }
+
     @Test("GELU and its gradient on arrays large enough to be split over two threads, value by value")
     func splitGelu() {
         var random = SplitMix64(seed: 909)

@@ -49,6 +49,12 @@ enum FastMatrixKernels {
         m: Int, n: Int, k: Int, kernel: MatrixKernel = .selected, minimumSplitWork: Int = splitThreshold
     ) {
         guard m > 0 && k > 0 else { return }
+        // The tiles of RLHFKernels read B^T in place (packing it into their panels).
+        if kernel != .portable
+            && rlhf_product(kernel.rawValue, a, n, 1, b, 1, n, c, k, m, k, n, Mode.addTotal.rawValue,
+                            m * k * Swift.max(n, 1) >= minimumSplitWork ? 1 : 0) != 0 {
+            return
+        }
         // B^T packed (n x k), so that a row of it is a run of outputs.
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(n * k, 1))
         defer { packed.deallocate() }
@@ -77,9 +83,12 @@ enum FastMatrixKernels {
     /// A(row, d) = a[row * aRowStride + d * aDepthStride] and B(d, column) = b[d * ldb + column].
     ///
     /// With rows x columns x depth >= `minimumSplitWork`, C is cut in two, by rows (at a multiple
-    /// of 8 near the middle) when it has 16 or more, else by columns (at a multiple of 16), and the
-    /// halves run at once on `WorkerPool`'s two threads. The cut depends only on the sizes, and every
-    /// output element is summed by one thread in the one order, so the bits never depend on it.
+    /// of 8 near the middle) when it has 16 or more, else by columns (at a multiple of 16; in
+    /// RLHFKernels' tiles, at a panel of columns), and the halves run at once on `WorkerPool`'s two
+    /// threads. The cut depends only on the sizes, and every output element is summed by one thread
+    /// in the one order, so the bits never depend on it. RLHFKernels' tiles (`rlhf_product`) pack B
+    /// once for both halves and cut each sum into depth blocks that continue from the stored partial
+    /// sum: the same terms in the same order, so the same bits.
     static func blocked(
         a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -88,6 +97,12 @@ enum FastMatrixKernels {
     ) {
         guard rows > 0 && columns > 0 else { return }
         let large = rows * columns * Swift.max(depth, 1) >= minimumSplitWork
+        // RLHFKernels packs B once and splits the same way (by rows, else by panels of columns).
+        if kernel != .portable
+            && rlhf_product(kernel.rawValue, a, aRowStride, aDepthStride, b, ldb, 1, c, ldc, rows, columns, depth,
+                            mode.rawValue, large ? 1 : 0) != 0 {
+            return
+        }
         if large && rows >= 16 {
             let cut = rows / 16 * 8
             WorkerPool.runTwo { part in
@@ -109,17 +124,12 @@ enum FastMatrixKernels {
         }
     }
 
-    /// `blocked` on the calling thread, in `kernel`'s tiles (RLHFKernels) or the portable ones here.
+    /// `blocked` on the calling thread, in the portable tiles (RLHFKernels' run in `rlhf_product`).
     static func tiles(
         a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
         rows: Int, columns: Int, depth: Int, mode: Mode, kernel: MatrixKernel
     ) {
-        if kernel != .portable
-            && rlhf_tiles(kernel.rawValue, a, aRowStride, aDepthStride, b, ldb, c, ldc, rows, columns, depth,
-                          mode.rawValue) != 0 {
-            return
-        }
         portableTiles(a: a, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, ldb: ldb, c: c, ldc: ldc,
                       rows: rows, columns: columns, depth: depth, mode: mode)
     }

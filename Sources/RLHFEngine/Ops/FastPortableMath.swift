@@ -1,3 +1,5 @@
+import RLHFKernels
+
 /// GELU and tanh on eight values at a time, with the same bits as `PortableMath`.
 ///
 /// What it computes: `PortableMath.tanh` lane by lane (same range checks, same Double
@@ -93,8 +95,13 @@ public enum FastPortableMath {
     /// run at once on `WorkerPool`'s two threads; each value's result is the same either way.
     static let splitCount = 8192
 
+    /// GELU's constants as the Swift literals round them, {c, a, 3 a}, for RLHFKernels' lanes.
+    private static let geluConstants: [Float] = [Float(0.797_884_560_802_865_4), 0.044715, 3 * 0.044715]
+
     private static func geluRange(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
                                   tanhOut: UnsafeMutablePointer<Float>?) {
+        // The same operations in AVX2 / AVX-512 Double lanes where the selected kernel has them.
+        if rlhf_gelu(MatrixKernel.selected.rawValue, x, y, count, tanhOut, geluConstants) != 0 { return }
         var index = 0
         while index + 8 <= count {
             let v = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Float>.self)
@@ -132,6 +139,9 @@ public enum FastPortableMath {
     private static func geluBackwardRange(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
                                           _ dx: UnsafeMutablePointer<Float>, count: Int,
                                           tanhValues: UnsafePointer<Float>?) {
+        if rlhf_gelu_backward(MatrixKernel.selected.rawValue, x, g, dx, count, tanhValues, geluConstants) != 0 {
+            return
+        }
         let c = Float(0.797_884_560_802_865_4)
         let b: Float = 3 * 0.044715
         var index = 0

@@ -36,9 +36,27 @@ int rlhf_kernel_available(int kernel);
 /// when RLHF_KERNELS names something this machine cannot run (the portable kernel is then chosen).
 int rlhf_kernel_choose(int *forced_unavailable);
 
-/// The tiles of `kernel` (not RLHF_KERNEL_PORTABLE) on one thread; returns 0 when it is not available.
-int rlhf_tiles(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
-               float *c, long ldc, long rows, long columns, long depth, int mode);
+/// C op= A B in the tiles of `kernel` (not RLHF_KERNEL_PORTABLE), with B(d, column) read from
+/// b[d * bDepthStride + column * bColumnStride] (so B may be a transposed matrix). B is packed once
+/// into panels that every row of A (and both halves of a split product) then reads. With `split`, C
+/// is cut in two, by rows (at a multiple of 8 near the middle) when it has 16 or more, else by
+/// panels of columns, and the halves run at once on the caller and the pool's worker; the cut
+/// depends only on the sizes and no sum crosses it. Returns 0 (and does nothing) when `kernel` is not
+/// available.
+int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
+                 long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
+                 int mode, int split);
+
+/// GELU's tanh form y = 0.5 x (1 + tanh(c (x + a x^3))) for `count` floats in `kernel`'s wide Double
+/// lanes, with the bits of the engine's FastPortableMath (see GeluLanes.c); `tanhOut`, when not null,
+/// receives each tanh. `constants` is {c, a, b = 3 a} as Float. Returns 0 (doing nothing) for a kernel
+/// without these lanes (portable, neon): the caller then runs its own.
+int rlhf_gelu(int kernel, const float *x, float *y, long count, float *tanhOut, const float *constants);
+
+/// dx = g gelu'(x) for `count` floats, from the saved tanh values when `tanhValues` is not null, as
+/// rlhf_gelu. Returns 0 (doing nothing) for a kernel without these lanes.
+int rlhf_gelu_backward(int kernel, const float *x, const float *g, float *dx, long count, const float *tanhValues,
+                       const float *constants);
 
 /// Runs body(context, 0) on the calling thread and body(context, 1) on the pool's persistent worker,
 /// and returns when both are done. When the worker is already in use (a nested call, or another
