@@ -8,7 +8,8 @@ stream, so it does not change the run). Prints the table of the final rows and c
 
   (a) unleashed proxy > leashed proxy     (b) unleashed gold < SFT gold     (c) leashed gold > SFT gold
   (d) along the unleashed run, gold rises above SFT's and then falls from its peak, while the proxy keeps
-      rising (its final value is its maximum, up to TOLERANCE).
+      rising: it ends above its value at the gold's peak, and its final value is its maximum (both up to
+      TOLERANCE).
 
 Usage: swift build -c release && tools/reward_hacking.py [--world DIR] [--seeds 1-8] [--learning-rate 3e-5]
 Each run is deterministic, so the figures are the same on every machine.
@@ -39,12 +40,13 @@ def run(binary, world, seed, kl_coef, learning_rate, iterations, every):
 
 
 def rises_then_falls(curve, sft_gold, tolerance):
-    """Gold peaks above SFT's and ends below its peak; the proxy ends at (about) its own maximum."""
+    """Gold peaks above SFT's and ends below its peak; meanwhile the proxy rose past its value at the gold's
+    peak and ends at (about) its own maximum."""
     golds = [point[1] for point in curve]
     proxies = [point[0] for point in curve]
     peak = max(range(len(golds)), key=lambda i: golds[i])
     return (golds[peak] > sft_gold and peak < len(golds) - 1 and golds[-1] < golds[peak] - tolerance
-            and proxies[-1] >= max(proxies) - tolerance)
+            and proxies[-1] > proxies[peak] + tolerance and proxies[-1] >= max(proxies) - tolerance)
 
 
 def main():

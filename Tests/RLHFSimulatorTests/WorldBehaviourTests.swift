@@ -103,7 +103,9 @@ struct PPOOutcomeTests {
     }
 
     /// Seed 2 is lesson 9's. Over seeds 1-7 the defaults kept every step's approxkl <= 0.045
-    /// and at most one bad rollout; six of the seven kept >= 6 distinct responses (seed 4: 5).
+    /// and at most one bad rollout; six of the seven kept >= 6 distinct responses (seed 4: 5). (Measured
+    /// with the reward model's 150 steps; with 175, `batch 16` after 50 iterations holds >= 6 distinct
+    /// responses on six of the seven, seed 1: 5.)
     @Test("the default trust region holds: small steps, and after 50 iterations a fluent, varied policy")
     func trustRegion() throws {
         let outcome = try Self.run(seed: 2)
@@ -118,8 +120,8 @@ struct PPOOutcomeTests {
 
     /// What lesson 10 does on seed 5: the defaults, then kl_coef 0 with the steps of
     /// learning_rate 3e-4 (with the default's small steps, seed 5 at beta 0 ends 50 iterations at a held-out
-    /// KL of 2.8; seed 1 needed 150 to reach 16).
-    /// Over seeds 1, 3 and 5 the free run's gold fell and its KL ran away; on seed 2 it did not.
+    /// KL of 10.8 and gold above SFT's; seed 1 needed 150 to reach 20).
+    /// Over seeds 1 to 8 the free run's gold fell below SFT's and its KL ran away (tools/reward_hacking.py).
     @Test("with the KL leash, 50 iterations raise the held-out reward; without it, the policy hacks the reward model")
     func leashAndHacking() throws {
         let leashed = try Self.run(seed: 5)
