@@ -36,6 +36,15 @@ public struct BenchmarkReport: Sendable, Equatable {
     public var ppoFirstRatioExact: Bool
     /// The whole world build, in seconds: the caller measures and fills it in.
     public var pipelineSeconds: Double?
+    /// That time by part, in seconds and in order (pre-training, SFT, labelling, the reward model,
+    /// the PPO iterations); empty when the pipeline was not run.
+    public var pipelineStageSeconds: [StageTime] = []
+
+    /// One part of the pipeline and its seconds.
+    public struct StageTime: Sendable, Equatable {
+        public var stage: String, seconds: Double
+        public init(stage: String, seconds: Double) { (self.stage, self.seconds) = (stage, seconds) }
+    }
     /// `ppoIterationFlop(...)` in units of 10^9.
     public var ppoIterationGflop: Double
     /// Achieved rate over the PPO iteration: GFLOP / ppo_iteration seconds.
@@ -125,6 +134,8 @@ public struct BenchmarkReport: Sendable, Equatable {
                 + "\"update\": \(number(ppoUpdateMs))}"),
             ("ppo_first_ratio_exact", ppoFirstRatioExact ? "true" : "false"),
             ("pipeline_s", number(pipelineSeconds)),
+            ("pipeline_stages_s", "{" + pipelineStageSeconds.map { "\"\($0.stage)\": \(number($0.seconds))" }
+                .joined(separator: ", ") + "}"),
             ("ppo_iteration_gflop", number(ppoIterationGflop)),
             ("gflops", number(gflops)),
             ("peak_rss_mb", number(peakRSSMegabytes)),
