@@ -30,6 +30,19 @@ extension FastPortableMath {
     /// Float(e^Double(x)) for eight floats: the same bits as `PortableMath.exp(_: Float)` on each.
     @inline(__always)
     static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        SIMD8<Float>(exp(SIMD8<Double>(x)))
+        narrow(exp(widen(x)))
+    }
+
+    /// Each lane as a Double (exact). Written lane by lane: the generic conversion is not inlined.
+    @inline(__always)
+    static func widen(_ x: SIMD8<Float>) -> SIMD8<Double> {
+        SIMD8(Double(x[0]), Double(x[1]), Double(x[2]), Double(x[3]),
+              Double(x[4]), Double(x[5]), Double(x[6]), Double(x[7]))
+    }
+
+    /// Each lane rounded to the nearest Float, as `Float(_: Double)` rounds it.
+    @inline(__always)
+    static func narrow(_ x: SIMD8<Double>) -> SIMD8<Float> {
+        SIMD8(Float(x[0]), Float(x[1]), Float(x[2]), Float(x[3]), Float(x[4]), Float(x[5]), Float(x[6]), Float(x[7]))
     }
 }

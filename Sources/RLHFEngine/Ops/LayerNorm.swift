@@ -127,13 +127,9 @@ extension Tensor {
             let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
             for lane in 0..<4 {
                 let offset = (row + lane) * width
-                let (laneMean, laneScale) = (mean[lane], scale[lane])
-                for column in 0..<width {
-                    let xhat = (x[offset + column] - laneMean) * laneScale
-                    normalised?[offset + column] = xhat
-                    output[offset + column] = xhat * gamma[column] + beta[column]
-                }
-                inverseDeviations?[row + lane] = laneScale
+                normaliseRow(x + offset, width: width, mean: mean[lane], scale: scale[lane], gamma: gamma, beta: beta,
+                             output: output + offset, normalised: normalised.map { $0 + offset })
+                inverseDeviations?[row + lane] = scale[lane]
             }
             row += 4
         }
@@ -168,11 +164,27 @@ extension Tensor {
             squares += centred * centred
         }
         let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
-        for column in 0..<width {
-            let xhat = (x[column] - mean) * scale
-            normalised?[column] = xhat
-            output[column] = xhat * gamma[column] + beta[column]
-        }
+        normaliseRow(x, width: width, mean: mean, scale: scale, gamma: gamma, beta: beta,
+                     output: output, normalised: normalised)
         return scale
+    }
+
+    /// xhat = (x - mean) * scale into `normalised` when given, and y = xhat * gamma + beta into
+    /// `output`: one loop for each case, so that each runs on whole vectors.
+    @inline(__always)
+    static func normaliseRow(
+        _ x: UnsafePointer<Float>, width: Int, mean: Float, scale: Float,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, normalised: UnsafeMutablePointer<Float>?
+    ) {
+        if let normalised {
+            for column in 0..<width {
+                let xhat = (x[column] - mean) * scale
+                normalised[column] = xhat
+                output[column] = xhat * gamma[column] + beta[column]
+            }
+        } else {
+            for column in 0..<width { output[column] = (x[column] - mean) * scale * gamma[column] + beta[column] }
+        }
     }
 }

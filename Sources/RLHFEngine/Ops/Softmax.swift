@@ -123,7 +123,7 @@ extension Tensor {
         var total: Double = 0
         var column = 0
         while column + 8 <= width {
-            let e = FastPortableMath.exp(SIMD8<Double>(load8(values + column) - largest))
+            let e = FastPortableMath.exp(FastPortableMath.widen(load8(values + column) - largest))
             for lane in 0..<8 { total += e[lane] }
             column += 8
         }
