@@ -108,41 +108,36 @@ public struct BenchmarkReport: Sendable, Equatable {
         #endif
     }
 
-    /// The report as one JSON object (keys in a fixed order; nil fields become null).
+    /// The report as one JSON object (keys in a fixed order; nil fields become null, numbers have
+    /// four decimals).
     public var json: String {
         func number(_ value: Double?) -> String {
             guard let value, value.isFinite else { return "null" }
             return String(format: "%.4f", value)
+        }
+        func numbers(_ entries: [(String, Double?)]) -> [(String, String)] { entries.map { ($0.0, number($0.1)) } }
+        func object(_ members: [(String, String)]) -> String {
+            "{" + members.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
         }
         let configuration = [
             ("vocab_size", config.vocabSize), ("n_embd", config.nEmbd), ("n_layer", config.nLayer),
             ("n_head", config.nHead), ("n_positions", config.nPositions), ("batch_size", config.batchSize),
             ("prompt_length", config.promptLength), ("response_length", config.responseLength),
             ("epochs", config.epochs), ("minibatches", config.minibatches),
-        ].map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ")
-        let fields: [(String, String)] = [
-            ("config", "{\(configuration)}"),
-            ("startup_ms", number(startupMs)),
-            ("step_ms", number(stepMs)),
-            ("logits_ms", number(logitsMs)),
-            ("pretraining_step_ms", number(pretrainingStepMs)),
-            ("next_token_logits_ms", number(nextTokenLogitsMs)),
-            ("sample_step_ms", number(sampleStepMs)),
-            ("generation_token_ms", number(generationTokenMs)),
-            ("ppo_iteration_ms", number(ppoIterationMs)),
-            ("ppo_phases_ms", "{\"generation\": \(number(ppoGenerationMs)), \"scoring\": \(number(ppoScoringMs)), "
-                + "\"update\": \(number(ppoUpdateMs))}"),
-            ("ppo_first_ratio_exact", ppoFirstRatioExact ? "true" : "false"),
-            ("pipeline_s", number(pipelineSeconds)),
-            ("pipeline_stages_s", "{" + pipelineStageSeconds.map { "\"\($0.stage)\": \(number($0.seconds))" }
-                .joined(separator: ", ") + "}"),
-            ("ppo_iteration_gflop", number(ppoIterationGflop)),
-            ("gflops", number(gflops)),
-            ("peak_rss_mb", number(peakRSSMegabytes)),
-            ("forward_tokens_per_s", number(forwardTokensPerSecond)),
-            ("train_tokens_per_s", number(trainTokensPerSecond)),
-            ("parameters", "\(parameters)"),
-        ]
+        ].map { ($0.0, "\($0.1)") }
+        let phases = numbers([("generation", ppoGenerationMs), ("scoring", ppoScoringMs), ("update", ppoUpdateMs)])
+        let fields = [("config", object(configuration))]
+            + numbers([("startup_ms", startupMs), ("step_ms", stepMs), ("logits_ms", logitsMs),
+                       ("pretraining_step_ms", pretrainingStepMs), ("next_token_logits_ms", nextTokenLogitsMs),
+                       ("sample_step_ms", sampleStepMs), ("generation_token_ms", generationTokenMs),
+                       ("ppo_iteration_ms", ppoIterationMs)])
+            + [("ppo_phases_ms", object(phases)), ("ppo_first_ratio_exact", ppoFirstRatioExact ? "true" : "false")]
+            + numbers([("pipeline_s", pipelineSeconds)])
+            + [("pipeline_stages_s", object(numbers(pipelineStageSeconds.map { ($0.stage, $0.seconds) })))]
+            + numbers([("ppo_iteration_gflop", ppoIterationGflop), ("gflops", gflops),
+                       ("peak_rss_mb", peakRSSMegabytes), ("forward_tokens_per_s", forwardTokensPerSecond),
+                       ("train_tokens_per_s", trainTokensPerSecond)])
+            + [("parameters", "\(parameters)")]
         return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}"
     }
 }

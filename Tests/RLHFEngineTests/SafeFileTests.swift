@@ -45,6 +45,10 @@ final class FailingFileSystem: FileSystem {
         try step(path)
         try real.writeNewFile(data, to: path, permissions: permissions)
     }
+    func appendLines(_ data: Data, to path: String, permissions: Int) throws {
+        try step(path)
+        try real.appendLines(data, to: path, permissions: permissions)
+    }
     func rename(_ source: String, to destination: String) throws {
         try step(destination)
         try real.rename(source, to: destination)

@@ -63,13 +63,30 @@ struct CurveCommandTests {
         #expect(fixture.run("train ppo 1").contains("objective/scores"))
     }
 
-    @Test("bestof: the measured KL is 0 at n 1 and near the bound log n - (n-1)/n at n 8")
+    @Test("bestof: n 1 shows the mean scores of single samples; n 8 a higher rm score and a KL near the bound")
     func bestOf() throws {
         let fixture = try SessionFixture()
         let output = fixture.run("bestof 8")
         let rows = output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         let one = try #require(rows.first { $0.first == "1" })
         let eight = try #require(rows.first { $0.first == "8" })
+        // Best-of-1 keeps one sample: its rm and gold scores are the pools' mean scores. The pools drawn again
+        // from the command's stream (the seed ^ 0xb0f), through `collect`, pool then reference per prompt.
+        let session = fixture.session
+        let prompts = session.data.heldOutPrompts.map(\.tokens)
+        var random = RandomGenerator(seed: session.seed ^ 0xb0f)
+        var (proxy, gold) = (0.0, 0.0)
+        for prompt in prompts {
+            let pool = session.trainer.collector.collect(prompts: Array(repeating: prompt, count: 256), random: &random)
+            _ = session.trainer.collector.collect(prompts: Array(repeating: prompt, count: 256), random: &random)
+            proxy += pool.map(\.rewardModelScore).reduce(0, +) / 256 / Double(prompts.count)
+            gold += pool.map { $0.goldScore ?? .nan }.reduce(0, +) / 256 / Double(prompts.count)
+        }
+        #expect(abs(try #require(Double(one[1])) - proxy) <= 0.0005 + 1e-9, "rm \(one[1]) vs \(proxy): \(output)")
+        #expect(abs(try #require(Double(one[2])) - gold) <= 0.0005 + 1e-9, "gold \(one[2]) vs \(gold): \(output)")
+        // The best of 8 by the reward model scores higher by it than a single sample.
+        #expect(try #require(Double(eight[1])) > Double(one[1])!, "\(output)")
+        // No KL at n 1 (best-of-1 is the policy), measured or analytic.
         #expect(one[3] == "0.0000" && one[4] == "0.0000", "\(output)")
         let (measured, bound) = (try #require(Double(eight[3])), try #require(Double(eight[4])))
         // An estimate from 256 + 256 samples per prompt: the true KL is at most the bound, the estimate near it.

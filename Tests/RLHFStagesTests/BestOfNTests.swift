@@ -65,6 +65,38 @@ struct BestOfNTests {
         #expect(BestOfN.measure(pools: [pool], references: [values], n: 1).kl == 0)
     }
 
+    @Test("run on a policy: n = 1 gives the pools' mean proxy and gold, n = pool size their best; collect's draws")
+    func runOnPolicy() {
+        let world = TinyWorld(seed: 5)
+        let collector = world.trainer.collector
+        let prompts = Array(world.prompts.prefix(2))
+        var random = RandomGenerator(seed: 11)
+        let results = BestOfN.run(collector: collector, prompts: prompts, ns: [1, 8], poolSize: 8, referenceSize: 8,
+                                  random: &random)
+        // The same draws through `collect`, whose rollouts also carry the policy, reference and critic passes.
+        var again = RandomGenerator(seed: 11)
+        var (meanProxy, meanGold, bestProxy, bestGold) = (0.0, 0.0, 0.0, 0.0)
+        for prompt in prompts {
+            let pool = collector.collect(prompts: Array(repeating: prompt, count: 8), random: &again)
+            _ = collector.collect(prompts: Array(repeating: prompt, count: 8), random: &again)
+            meanProxy += pool.map(\.rewardModelScore).reduce(0, +) / 8
+            meanGold += pool.map { $0.goldScore ?? .nan }.reduce(0, +) / 8
+            // The best by the reward model, the last drawn among ties (as the pool's sort by proxy, then draw).
+            let best = pool.enumerated().max {
+                ($0.element.rewardModelScore, $0.offset) < ($1.element.rewardModelScore, $1.offset)
+            }!
+            bestProxy += best.element.rewardModelScore
+            bestGold += best.element.goldScore ?? .nan
+        }
+        #expect(results.map(\.n) == [1, 8])
+        #expect(abs(results[0].proxyScore - meanProxy / 2) < 1e-12 && abs(results[0].goldScore - meanGold / 2) < 1e-12,
+                "\(results[0]) vs \(meanProxy / 2), \(meanGold / 2)")
+        #expect(results[0].kl == 0 && results[0].klBound == 0)
+        #expect(abs(results[1].proxyScore - bestProxy / 2) < 1e-12 && abs(results[1].goldScore - bestGold / 2) < 1e-12,
+                "\(results[1])")
+        #expect(results[1].proxyScore > results[0].proxyScore)
+    }
+
     @Test("the analytic bound, and distinct rewards reaching it")
     func bound() {
         #expect(BestOfN.klBound(n: 1) == 0)

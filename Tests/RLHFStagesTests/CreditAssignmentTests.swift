@@ -34,4 +34,36 @@ struct CreditAssignmentTests {
         let slot = try #require(rollout.afterEOS)
         #expect(close(parts.map(\.total), rollout.rawAdvantages + [slot.rawAdvantage], 1e-12))
     }
+
+    @Test("GroupCredit: a rollout the rule scored pays its gold score at the last token, else the reward model's")
+    func groupCreditRewardSource() {
+        // k1 kl = [0.5, -0.5], beta 0.1: r = [-0.05, 0.05 + score]; V = [0.3, 0.6], gamma 1, lambda 0.9:
+        //   A_1 = r_1 - 0.6,  A_0 = (-0.05 + 0.6 - 0.3) + 0.9 A_1 = 0.25 + 0.9 A_1.
+        //   rule (gold 3):  r_1 = 3.05, A = [2.455, 2.45];  model (rm 1): r_1 = 1.05, A = [0.655, 0.45].
+        var rollout = Rollout.empty
+        rollout.promptTokens = [1]
+        rollout.responseTokens = [2, 3]
+        rollout.endedWithEOS = true
+        rollout.logprobs = [-1, -2]
+        rollout.refLogprobs = [-1.5, -1.5]
+        rollout.values = [0.3, 0.6]
+        rollout.rewardModelScore = 1
+        rollout.goldScore = 3
+        var config = PPOConfig()
+        config.klEstimator = .k1
+        config.klCoef = 0.1
+        config.gamma = 1
+        config.lam = 0.9
+        rollout.scoredByRule = true
+        let rule = GroupCredit.ppoAdvantages(rollout, config: config)
+        #expect(close(rule.rewards, [-0.05, 3.05], 1e-12) && close(rule.advantages, [2.455, 2.45], 1e-12), "\(rule)")
+        rollout.scoredByRule = false
+        let model = GroupCredit.ppoAdvantages(rollout, config: config)
+        #expect(close(model.rewards, [-0.05, 1.05], 1e-12) && close(model.advantages, [0.655, 0.45], 1e-12),
+                "\(model)")
+        // Scored by the rule but with no gold score (a world without an annotator): the reward model's.
+        rollout.scoredByRule = true
+        rollout.goldScore = nil
+        #expect(GroupCredit.ppoAdvantages(rollout, config: config) == model)
+    }
 }

@@ -7,11 +7,11 @@ import Testing
 struct GRPOLossTests {
     static var config: GRPOConfig {
         var config = GRPOConfig()
-        config.numGenerations = GRPOSmall.numGenerations
-        config.epsilon = GRPOSmall.epsilon
-        config.epsilonHigh = GRPOSmall.epsilonHigh
-        config.beta = GRPOSmall.beta
-        config.samplingAndAdam.maxCompletionLength = GRPOSmall.maxCompletionLength
+        config.shared.numGenerations = GRPOSmall.numGenerations
+        config.shared.epsilon = GRPOSmall.epsilon
+        config.shared.epsilonHigh = GRPOSmall.epsilonHigh
+        config.shared.beta = GRPOSmall.beta
+        config.shared.samplingAndAdam.maxCompletionLength = GRPOSmall.maxCompletionLength
         return config
     }
 
@@ -64,7 +64,7 @@ struct GRPOLossTests {
     @Test("clip_ratio low, high and region match grpo-small.json")
     func clipRatios() {
         let terms = Self.terms(Self.config)
-        let ratios = GRPOLoss.clipRatios(low: terms.clippedLow, high: terms.clippedHigh)
+        let ratios = GroupStepRecord.clipRatios(low: terms.clippedLow, high: terms.clippedHigh)
         #expect(ratios.low == GRPOSmall.clipRatioLow)
         #expect(close(ratios.high, GRPOSmall.clipRatioHigh, 1e-15))
         #expect(close(ratios.region, GRPOSmall.clipRatioRegion, 1e-15))
@@ -89,7 +89,7 @@ struct GRPOLossTests {
     @Test("with new = old log-probs the ratio is exactly 1, for beta 0 the loss is -mean A, yet the gradient is not 0")
     func ratioOneLossNearZero() {
         var config = Self.config
-        config.beta = 0
+        config.shared.beta = 0
         config.lossType = .bnpo
         let old = GRPOSmall.oldLogps.flatMap { $0 }
         let terms = Self.terms(config, newLogprobs: old)

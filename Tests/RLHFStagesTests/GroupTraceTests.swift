@@ -32,8 +32,8 @@ struct GroupTraceTests {
         var world = TinyWorld(seed: 11)
         let trainer = GroupTrainerTests.grpo(world) {
             $0.lossType = lossType
-            $0.numIterations = 2
-            $0.epsilonHigh = 0.28
+            $0.shared.numIterations = 2
+            $0.shared.epsilonHigh = 0.28
         }
         let iteration = try trainer.iterate(prompts: Array(world.prompts.prefix(2)), random: &world.random)
         let text = GroupTraceExport.node(batch: iteration.batch, steps: iteration.steps, algorithm: trainer,

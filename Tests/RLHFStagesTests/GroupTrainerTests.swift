@@ -7,10 +7,10 @@ import Testing
 struct GroupTrainerTests {
     static func grpo(_ world: TinyWorld, configure: (inout GRPOConfig) -> Void = { _ in }) -> GRPOTrainer {
         var config = GRPOConfig()
-        config.numGenerations = 4
-        config.generationBatchSize = 8
-        config.samplingAndAdam.maxCompletionLength = 6
-        config.samplingAndAdam.learningRate = 1e-2
+        config.shared.numGenerations = 4
+        config.shared.generationBatchSize = 8
+        config.shared.samplingAndAdam.maxCompletionLength = 6
+        config.shared.samplingAndAdam.learningRate = 1e-2
         configure(&config)
         return GRPOTrainer(policy: world.trainer.policy, reference: world.reference, rewardModel: world.rewardModel,
                            annotator: Annotator(tokenizer: world.tokenizer), tokenizer: world.tokenizer, config: config)
@@ -18,10 +18,10 @@ struct GroupTrainerTests {
 
     static func rloo(_ world: TinyWorld) -> RLOOTrainer {
         var config = RLOOConfig()
-        config.numGenerations = 3
-        config.generationBatchSize = 6
-        config.samplingAndAdam.maxCompletionLength = 6
-        config.samplingAndAdam.learningRate = 1e-2
+        config.shared.numGenerations = 3
+        config.shared.generationBatchSize = 6
+        config.shared.samplingAndAdam.maxCompletionLength = 6
+        config.shared.samplingAndAdam.learningRate = 1e-2
         return RLOOTrainer(policy: world.trainer.policy, reference: world.reference, rewardModel: world.rewardModel,
                            annotator: Annotator(tokenizer: world.tokenizer), tokenizer: world.tokenizer, config: config)
     }
@@ -42,7 +42,7 @@ struct GroupTrainerTests {
     @Test("GRPO's first step has every ratio exactly 1; Adam moves the policy and leaves the value head alone")
     func firstStep() throws {
         var world = TinyWorld(seed: 4)
-        let trainer = Self.grpo(world) { $0.numIterations = 2 }
+        let trainer = Self.grpo(world) { $0.shared.numIterations = 2 }
         let head = world.trainer.policy.valueHead.parameters.map(\.data)
         let before = world.trainer.policy.model.parameters.map(\.data)
         let iteration = try trainer.iterate(prompts: Array(world.prompts.prefix(2)), random: &world.random)
@@ -89,7 +89,7 @@ struct GroupTrainerTests {
     @Test("training reports every optimiser step and stops after the step the callback stops at")
     func stopping() throws {
         var world = TinyWorld(seed: 7)
-        let trainer = Self.grpo(world) { $0.numIterations = 3 }
+        let trainer = Self.grpo(world) { $0.shared.numIterations = 3 }
         var seen: [Int] = []
         let result = try trainer.train(iterations: 4, pool: world.prompts, random: &world.random) { event in
             seen.append(event.step)

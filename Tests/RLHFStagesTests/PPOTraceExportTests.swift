@@ -178,17 +178,17 @@ struct PPOTraceExportTests {
         #expect(try PPOTraceExport.read(path: path) == trace)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["trace.json"])
         let nowhere = folder.pathFor("no/such/folder/trace.json")
-        let error = try #require(throws: PPOTraceError.self) { try PPOTraceExport.write(trace, to: nowhere) }
-        #expect(error.file == nowhere && error.message.hasPrefix("cannot write the trace"))
+        let error = try #require(throws: FileError.self) { try PPOTraceExport.write(trace, to: nowhere) }
+        #expect(error.path == nowhere && error.reason.hasPrefix("cannot write the trace"))
     }
 
     // MARK: Bad files
 
-    func readError(_ text: String) throws -> PPOTraceError {
+    func readError(_ text: String) throws -> FileError {
         let folder = TemporaryFolder()
         let path = folder.file("bad.json", text)
-        let error = try #require(throws: PPOTraceError.self) { try PPOTraceExport.read(path: path) }
-        #expect(error.file == path)
+        let error = try #require(throws: FileError.self) { try PPOTraceExport.read(path: path) }
+        #expect(error.path == path)
         #expect(error.description.hasPrefix(path + ": "))
         return error
     }
@@ -203,58 +203,58 @@ struct PPOTraceExportTests {
     @Test("a missing file")
     func missingFile() {
         let path = TemporaryFolder().pathFor("trace.json")
-        #expect(throws: PPOTraceError(file: path, message: "no such file")) { try PPOTraceExport.read(path: path) }
+        #expect(throws: FileError(path: path, reason: "no such file")) { try PPOTraceExport.read(path: path) }
     }
 
     @Test("an empty file")
     func emptyFile() throws {
-        #expect(try readError("").message == "the file is empty")
-        #expect(try readError(" \n").message == "the file is empty")
+        #expect(try readError("").reason == "the file is empty")
+        #expect(try readError(" \n").reason == "the file is empty")
     }
 
     @Test("text that is not JSON")
     func notJSON() throws {
-        #expect(try readError("{\"format\": ").message.hasPrefix("not valid JSON"))
-        #expect(try readError("rollouts: []").message.hasPrefix("not valid JSON"))
+        #expect(try readError("{\"format\": ").reason.hasPrefix("not valid JSON"))
+        #expect(try readError("rollouts: []").reason.hasPrefix("not valid JSON"))
         // Where it goes wrong: the second comma, line 2, column 13.
-        #expect(try readError("{\"a\": 1,\n \"b\": [1, 2,, 3]}").message.contains("line 2, column 13"))
+        #expect(try readError("{\"a\": 1,\n \"b\": [1, 2,, 3]}").reason.contains("line 2, column 13"))
     }
 
     @Test("JSON that is not a trace")
     func wrongFormat() throws {
-        #expect(try readError("[1, 2, 3]").message.contains("expected"))
-        #expect(try readError("{}").message == "missing key \"format\"")
-        #expect(try readError(try edited("\"rlhf-ppo-trace\"", "\"something-else\"")).message
+        #expect(try readError("[1, 2, 3]").reason.contains("expected"))
+        #expect(try readError("{}").reason == "missing key \"format\"")
+        #expect(try readError(try edited("\"rlhf-ppo-trace\"", "\"something-else\"")).reason
                 == "format is \"something-else\", expected \"rlhf-ppo-trace\"")
-        #expect(try readError(try edited("\"version\": 1", "\"version\": 7")).message.hasPrefix("version 7 is not supported"))
+        #expect(try readError(try edited("\"version\": 1", "\"version\": 7")).reason.hasPrefix("version 7 is not supported"))
     }
 
     @Test("a missing key names where it is missing")
     func missingKey() throws {
-        #expect(try readError(try edited("\"gamma\": 1.0,", "")).message == "missing key \"gamma\" in config")
-        #expect(try readError(try edited("\"rm_score\": 1.5,", "")).message == "missing key \"rm_score\" in rollouts[0]")
-        #expect(try readError(try edited("\"approxkl\"", "\"approx_kl\"")).message == "missing key \"approxkl\" in updates[0]")
+        #expect(try readError(try edited("\"gamma\": 1.0,", "")).reason == "missing key \"gamma\" in config")
+        #expect(try readError(try edited("\"rm_score\": 1.5,", "")).reason == "missing key \"rm_score\" in rollouts[0]")
+        #expect(try readError(try edited("\"approxkl\"", "\"approx_kl\"")).reason == "missing key \"approxkl\" in updates[0]")
     }
 
     @Test("a mistyped value names the key")
     func mistyped() throws {
         let string = try readError(try edited("\"rm_score\": 1.5", "\"rm_score\": \"high\""))
-        #expect(string.message.hasPrefix("rollouts[0].rm_score: expected a number"))
+        #expect(string.reason.hasPrefix("rollouts[0].rm_score: expected a number"))
         let boolean = try readError(try edited("\"whiten_rewards\": false", "\"whiten_rewards\": \"no\""))
-        #expect(boolean.message.hasPrefix("config.whiten_rewards: expected a boolean"))
+        #expect(boolean.reason.hasPrefix("config.whiten_rewards: expected a boolean"))
         let choice = try readError(try edited("\"kl_estimator\": \"k1\"", "\"kl_estimator\": \"k2\""))
-        #expect(choice.message == "config.kl_estimator: \"k2\" is not one of \"k1\", \"k3\"")
+        #expect(choice.reason == "config.kl_estimator: \"k2\" is not one of \"k1\", \"k3\"")
         let null = try readError(try edited("\"score\": 1.5", "\"score\": null"))
-        #expect(null.message == "rollouts[0].score: expected a number, found null")
+        #expect(null.reason == "rollouts[0].score: expected a number, found null")
     }
 
     @Test("arrays whose lengths disagree")
     func lengthsDisagree() throws {
-        #expect(try readError(try edited("\"values\": [0.1, 0.25, -0.3, 0.4]", "\"values\": [0.1, 0.25, -0.3]")).message
+        #expect(try readError(try edited("\"values\": [0.1, 0.25, -0.3, 0.4]", "\"values\": [0.1, 0.25, -0.3]")).reason
                 == "rollouts[0].values has 3 entries for 4 response tokens")
-        #expect(try readError(try edited("\"rollout_indices\": [0, 2]", "\"rollout_indices\": [0, 5]")).message
+        #expect(try readError(try edited("\"rollout_indices\": [0, 2]", "\"rollout_indices\": [0, 5]")).reason
                 == "updates[0].rollout_indices names rollout 5 of 3")
-        #expect(try readError(try edited("\"rollout_indices\": [0, 2]", "\"rollout_indices\": [0, 1]")).message
+        #expect(try readError(try edited("\"rollout_indices\": [0, 2]", "\"rollout_indices\": [0, 1]")).reason
                 == "updates[0].new_logprobs[1] has 5 entries for rollout 1's 2 response tokens")
     }
 }

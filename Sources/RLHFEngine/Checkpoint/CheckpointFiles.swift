@@ -64,12 +64,14 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 public enum CheckpointFiles {
     /// The contents of a file; a missing file is `.missingFile`.
     static func read(_ url: URL, fileSystem: any FileSystem = SystemFileSystem()) throws -> Data {
-        guard fileSystem.kind(of: url.path) != .missing else { throw CheckpointError.missingFile(file: url.path) }
+        let data: Data?
         do {
-            return try SafeFile.read(url.path, fileSystem: fileSystem)
+            data = try SafeFile.readIfPresent(url.path, fileSystem: fileSystem)
         } catch let error as FileError {
             throw CheckpointError.ioFailure(file: url.path, reason: error.reason)
         }
+        guard let data else { throw CheckpointError.missingFile(file: url.path) }
+        return data
     }
 
     /// Writes `data` to `url` through a temporary file renamed into place (`SafeFile.write`),

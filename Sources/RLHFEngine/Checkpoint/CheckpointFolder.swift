@@ -82,14 +82,14 @@ public enum CheckpointFolder {
     /// - Throws: `CheckpointError` for a missing, misshapen, non-finite or unexpected tensor.
     public static func loadHead(_ file: String, in folder: URL, into template: ScalarHead,
                                 fileSystem: any FileSystem = SystemFileSystem()) throws -> ScalarHead? {
-        let url = folder.appendingPathComponent(file)
-        guard fileSystem.kind(of: url.path) != .missing else { return nil }
-        let stored = try Safetensors.read(from: url, fileSystem: fileSystem)
-        try requireFinite(stored)
-        for (name, parameter) in template.namedParameters() {
-            parameter.data = try stored.values(name, shape: parameter.shape)
+        let stored: SafetensorsFile
+        do {
+            stored = try Safetensors.read(from: folder.appendingPathComponent(file), fileSystem: fileSystem)
+        } catch CheckpointError.missingFile {
+            return nil
         }
-        let names = Set(template.namedParameters().map { $0.0 })
+        try requireFinite(stored)
+        let names = try fill(template.namedParameters(), from: stored)
         if let extra = stored.names.first(where: { !names.contains($0) }) {
             throw CheckpointError.unexpectedTensor(file: stored.file, tensor: extra)
         }
@@ -123,18 +123,12 @@ public enum CheckpointFolder {
         let weights = try Safetensors.read(from: folder.appendingPathComponent(weightsFile), fileSystem: fileSystem)
         try requireLayout(of: weights, matching: config, configFile: configURL.path)
         try requireFinite(weights)
-        var scratch = RandomGenerator(seed: 0)
         let model = GPT2(toBeLoaded: config)
-        var expected = Set<String>()
-        for (name, parameter) in model.namedParameters() {
-            parameter.data = try weights.values(name, shape: parameter.shape)
-            expected.insert(name)
-        }
+        var expected = try fill(model.namedParameters(), from: weights)
         var scoreHead: ScalarHead? = nil
         if parsed.kind == .sequenceClassifier {
-            let head = ScalarHead.score(width: config.embeddingWidth, random: &scratch)
-            head.weight.data = try weights.values(scoreWeightName, shape: head.weight.shape)
-            expected.insert(scoreWeightName)
+            let head = ScalarHead.score(toBeLoaded: config.embeddingWidth)
+            expected.formUnion(try fill(head.namedParameters(), from: weights))
             scoreHead = head
         }
         for name in weights.names where !expected.contains(name) {
@@ -175,6 +169,13 @@ public enum CheckpointFolder {
         }
     }
 
+    /// Sets every parameter of `parameters` to the tensor of its name in `weights` (shapes checked);
+    /// the names filled.
+    private static func fill(_ parameters: [(String, Tensor)], from weights: SafetensorsFile) throws -> Set<String> {
+        for (name, parameter) in parameters { parameter.data = try weights.values(name, shape: parameter.shape) }
+        return Set(parameters.map { $0.0 })
+    }
+
     /// Every value of every tensor is finite.
     private static func requireFinite(_ weights: SafetensorsFile) throws {
         for name in weights.names {
@@ -187,7 +188,7 @@ public enum CheckpointFolder {
 
     // MARK: - Parts
 
-    static let scoreWeightName = "score.weight"
+    static let scoreWeightName = ScalarHead.scoreWeightName
 
     private static func tensors(of model: GPT2) -> [String: StoredTensor] {
         Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.0, StoredTensor($0.1)) })

@@ -17,8 +17,9 @@ public enum FileKind: Equatable, Sendable {
     case special(String)
 }
 
-/// A file operation that failed, in our words: the path and what went wrong.
-public struct FileError: Error, Equatable, CustomStringConvertible {
+/// A file that cannot be read, written or understood, in our words: the path and what is wrong
+/// (for a file that reads but is bad, such as a trace, the key and what is wrong with it).
+public struct FileError: Error, Equatable, CustomStringConvertible, Sendable {
     public let path: String
     public let reason: String
 
@@ -46,6 +47,10 @@ public protocol FileSystem {
     func createFolder(_ path: String) throws
     /// Creates `path`, which must not exist, writes `data` and flushes it to the disk.
     func writeNewFile(_ data: Data, to path: String, permissions: Int) throws
+    /// Appends `data` (whole lines) to the regular file at `path`, created with `permissions` if missing,
+    /// and flushes it to the disk; an unfinished last line is ended with a newline first. A write that
+    /// fails part-way is cut back, so the file ends where it did.
+    func appendLines(_ data: Data, to path: String, permissions: Int) throws
     /// Renames `source` over `destination` (a file over a file, or a folder to a free name).
     func rename(_ source: String, to destination: String) throws
     /// Removes a file or a folder with everything in it.
@@ -123,17 +128,32 @@ public struct SystemFileSystem: FileSystem {
         guard descriptor >= 0 else { throw failure(path, "cannot create the file") }
         var closed = false
         defer { if !closed { close(descriptor) } }
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < raw.count {
-                let count = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if count < 0 { if errno == EINTR { continue }; throw failure(path, "cannot write") }
-                offset += count
-            }
-        }
+        try writeAll(data, to: descriptor, path)
         guard fsync(descriptor) == 0 else { throw failure(path, "cannot flush to the disk") }
         closed = true
         guard close(descriptor) == 0 else { throw failure(path, "cannot write") }
+    }
+
+    public func appendLines(_ data: Data, to path: String, permissions: Int) throws {
+        let descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, mode_t(permissions))
+        guard descriptor >= 0 else { throw failure(path, "cannot open the file to append") }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw failure(path, "cannot append") }
+        let size = info.st_size
+        var bytes = Data()
+        var last: UInt8 = 0
+        if size > 0 && pread(descriptor, &last, 1, size - 1) == 1 && last != UInt8(ascii: "\n") {
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        bytes.append(data)
+        do {
+            try writeAll(bytes, to: descriptor, path)
+        } catch {
+            _ = ftruncate(descriptor, size)  // no half line left behind
+            throw error
+        }
+        guard fsync(descriptor) == 0 else { throw failure(path, "cannot flush to the disk") }
     }
 
     public func rename(_ source: String, to destination: String) throws {
@@ -157,6 +177,18 @@ public struct SystemFileSystem: FileSystem {
         defer { close(descriptor) }
         // Some file systems cannot sync a folder (EINVAL); the rename stands all the same.
         guard fsync(descriptor) == 0 || errno == EINVAL else { throw failure(path, "cannot flush the folder") }
+    }
+
+    /// Writes all of `data` to `descriptor` (of `path`), retrying short and interrupted writes.
+    private func writeAll(_ data: Data, to descriptor: Int32, _ path: String) throws {
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < raw.count {
+                let count = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if count < 0 { if errno == EINTR { continue }; throw failure(path, "cannot write") }
+                offset += count
+            }
+        }
     }
 
     /// `action` failed on `path`: the error with errno in words.

@@ -11,6 +11,8 @@ import Foundation
 ///   missing, and `missingFolderNote` says where the old copy is; the next replacement clears
 ///   what a killed one left. Failures after the swap (flushing, removing the old copy) only
 ///   leave `.NAME.previous` for the next replacement to remove: the new folder stands.
+/// - A line is appended in one write at the end of the file (O_APPEND), flushed; a write that fails
+///   part-way is cut back, so a reader sees the old lines, or those and the whole new one.
 /// - Only regular files and folders are written or read: a device, FIFO or socket is refused
 ///   before anything is opened, so nothing blocks and nothing is written there.
 /// - A symbolic link is followed: writing through it replaces its target, and the link stays.
@@ -21,6 +23,17 @@ public enum SafeFile {
         try replace(path, fileSystem: fileSystem) { temporary in
             try fileSystem.writeNewFile(data, to: temporary, permissions: fileSystem.permissions(of: path) ?? 0o644)
         }
+    }
+
+    /// Appends `line` and a newline to `path` (a regular file, or a name not yet taken, then created):
+    /// one write at the end, so n lines cost n lines, not n copies of the file.
+    /// - Throws: `FileError` naming the path and the reason; `path` then holds its old lines.
+    public static func appendLine(_ line: String, to path: String,
+                                  fileSystem: any FileSystem = SystemFileSystem()) throws {
+        let target = resolvingLinks(path, fileSystem: fileSystem)
+        try requireWritable(target, shown: path, fileSystem: fileSystem)
+        try fileSystem.appendLines(Data((line + "\n").utf8), to: target,
+                                   permissions: fileSystem.permissions(of: target) ?? 0o644)
     }
 
     /// Replaces the file at `path` with what `fill` writes to the temporary path it is given
@@ -45,8 +58,17 @@ public enum SafeFile {
     /// The contents of the regular file at `path`.
     /// - Throws: `FileError` for a missing file ("no such file"), a folder or a special file.
     public static func read(_ path: String, fileSystem: any FileSystem = SystemFileSystem()) throws -> Data {
+        guard let data = try readIfPresent(path, fileSystem: fileSystem) else {
+            throw FileError(path: path, reason: "no such file")
+        }
+        return data
+    }
+
+    /// The contents of the regular file at `path`, or nil when nothing is there.
+    /// - Throws: `FileError` for a folder, a special file, or a file that cannot be read.
+    public static func readIfPresent(_ path: String, fileSystem: any FileSystem = SystemFileSystem()) throws -> Data? {
         switch fileSystem.kind(of: path) {
-        case .missing: throw FileError(path: path, reason: "no such file")
+        case .missing: return nil
         case .folder: throw FileError(path: path, reason: "is a folder, not a file")
         case let .special(what): throw FileError(path: path, reason: "is \(what), not a regular file")
         case .regularFile: return try fileSystem.readFile(path)

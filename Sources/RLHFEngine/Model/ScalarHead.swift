@@ -7,10 +7,15 @@ public final class ScalarHead {
     public let weightName: String
     public let biasName: String?
 
-    public init(width: Int, hasBias: Bool, weightName: String, biasName: String?,
-                standardDeviation: Float, random: inout RandomGenerator) {
-        let values = (0..<width).map { _ in Float(random.nextNormal()) * standardDeviation }
-        weight = Tensor(shape: [1, width], data: values, requiresGrad: true)
+    public convenience init(width: Int, hasBias: Bool, weightName: String, biasName: String?,
+                            standardDeviation: Float, random: inout RandomGenerator) {
+        self.init(weight: (0..<width).map { _ in Float(random.nextNormal()) * standardDeviation }, hasBias: hasBias,
+                  weightName: weightName, biasName: biasName)
+    }
+
+    /// A head with the weight `values` (C) and, with `hasBias`, a zero bias: nothing is drawn.
+    init(weight values: [Float], hasBias: Bool, weightName: String, biasName: String?) {
+        weight = Tensor(shape: [1, values.count], data: values, requiresGrad: true)
         bias = hasBias ? Tensor(zeros: [1], requiresGrad: true) : nil
         self.weightName = weightName
         self.biasName = biasName
@@ -19,9 +24,17 @@ public final class ScalarHead {
     /// The head of Hugging Face's `GPT2ForSequenceClassification` with one label: `score.weight`,
     /// no bias, initialised ~N(0, 0.02).
     public static func score(width: Int, random: inout RandomGenerator) -> ScalarHead {
-        ScalarHead(width: width, hasBias: false, weightName: "score.weight", biasName: nil,
+        ScalarHead(width: width, hasBias: false, weightName: scoreWeightName, biasName: nil,
                    standardDeviation: 0.02, random: &random)
     }
+
+    /// The `score` head with zeros, for values about to be loaded (nothing is drawn).
+    public static func score(toBeLoaded width: Int) -> ScalarHead {
+        ScalarHead(weight: [Float](repeating: 0, count: width), hasBias: false, weightName: scoreWeightName,
+                   biasName: nil)
+    }
+
+    static let scoreWeightName = "score.weight"
 
     /// (B, T, C) -> (B, T): one scalar per position.
     public func callAsFunction(_ hidden: Tensor) -> Tensor {
@@ -39,10 +52,7 @@ public final class ScalarHead {
     public var parameters: [Tensor] { namedParameters().map { $0.1 } }
 
     public func copy() -> ScalarHead {
-        var scratch = RandomGenerator(seed: 0)
-        let twin = ScalarHead(width: weight.shape[1], hasBias: bias != nil, weightName: weightName,
-                              biasName: biasName, standardDeviation: 0, random: &scratch)
-        twin.weight.data = weight.data
+        let twin = ScalarHead(weight: weight.data, hasBias: bias != nil, weightName: weightName, biasName: biasName)
         if let bias { twin.bias!.data = bias.data }
         return twin
     }

@@ -59,10 +59,7 @@ enum CurveCommands {
         let svg = words.firstIndex { $0.lowercased().hasSuffix(".svg") }.map { words.remove(at: $0) }
         var plan = OveroptimisationCurves.Plan()
         if let first = words.first {
-            guard let value = Int(first), (1...2000).contains(value) else {
-                throw CommandError("N must be a whole number of iterations from 1 to 2000, not \(Format.quoted(first))")
-            }
-            plan.iterations = value
+            plan.iterations = try Invocation.integer(first, name: "N", unit: "iterations", range: 1...2000)
         }
         plan.evaluationInterval = max(1, plan.iterations / 8)
         if words.count > 1 { plan.betas = try betas(words[1]) }

@@ -29,9 +29,15 @@ public struct Invocation {
             if let fallback { return fallback }
             throw CommandError("missing \(name): expected a whole number")
         }
-        guard let value = Int(arguments[index]), range.contains(value) else {
-            throw CommandError("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), "
-                               + "not \(Format.quoted(arguments[index]))")
+        return try Self.integer(arguments[index], name: name, range: range)
+    }
+
+    /// `word` as a whole number in `range`; `unit` ("iterations") names what it counts in the error.
+    public static func integer(_ word: String, name: String, unit: String? = nil,
+                               range: ClosedRange<Int>) throws -> Int {
+        guard let value = Int(word), range.contains(value) else {
+            throw CommandError("\(name) must be a whole number\(unit.map { " of " + $0 } ?? "") from "
+                               + "\(range.lowerBound) to \(range.upperBound), not \(Format.quoted(word))")
         }
         return value
     }

@@ -10,8 +10,8 @@ import RLHFStages
 /// and `algorithm`. `pandas.read_json(FILE, lines=True)` reads the file as a table.
 ///
 /// The log writer only subscribes to the training events; each line is appended through
-/// `AtomicFile.appendLine` (the old contents and the line go to a temporary file renamed over
-/// FILE), so a line is whole or absent. A write that fails stops the logging; the command then
+/// `AtomicFile.appendLine` (one write at the end of FILE, cut back if it fails), so a line is
+/// whole or absent. A write that fails stops the logging; the command then
 /// reports it as its one error, after the training, which stays applied.
 final class TrainingLog {
     let path: String

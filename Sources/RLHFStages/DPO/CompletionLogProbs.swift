@@ -32,29 +32,16 @@ public enum CompletionLogProbs {
     }
 
     /// log softmax(logits)[next token] at every position of the right-padded rows
-    /// `prompt + response + EOS`, zero where the next token is not the completion's or its EOS:
-    /// (B * T), and T.
+    /// `prompt + response + EOS`, zero where the next token is not the completion's or its EOS
+    /// (`PredictedTokens`): (B * T), and T.
     private static func scoredTokens(_ batch: [PromptResponse], model: GPT2, eosID: Int,
                                      padID: Int) -> (Tensor, Int) {
-        let rows = Batching.padRight(batch.map { $0.modelInput(eosID: eosID) }, padID: padID)
-        let length = rows[0].count
-        var targets: [Int] = []
-        var mask: [Float] = []
-        for (row, pair) in zip(rows, batch) {
-            precondition(!pair.prompt.isEmpty, "a prompt needs at least one token of context")
-            // Position i predicts token i + 1: the completion and its EOS are tokens
-            // prompt.count ... prompt.count + response.count.
-            let predicted = (pair.prompt.count)...(pair.prompt.count + pair.response.count)
-            for position in 0..<length {
-                let next = position + 1 < length ? row[position + 1] : padID
-                targets.append(next)
-                mask.append(predicted.contains(position + 1) ? 1 : 0)
-            }
-        }
-        let logits = model.logits(rows)                                         // (B, T, V)
+        let predicted = PredictedTokens(batch, eosID: eosID, padID: padID)
+        let (rows, length) = (predicted.rows.count, predicted.length)
+        let logits = model.logits(predicted.rows)                               // (B, T, V)
         let vocabulary = logits.shape[2]
-        let tokenLogps = logits.reshaped([rows.count * length, vocabulary])
-            .logSoftmax().gatherLastAxis(targets)                              // (B*T)
-        return (tokenLogps * Tensor(shape: [rows.count * length], data: mask), length)
+        let tokenLogps = logits.reshaped([rows * length, vocabulary])
+            .logSoftmax().gatherLastAxis(predicted.targets)                    // (B*T)
+        return (tokenLogps * Tensor(shape: [rows * length], data: predicted.mask), length)
     }
 }

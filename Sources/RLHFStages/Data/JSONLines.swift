@@ -107,28 +107,25 @@ public enum JSONLines {
     }
 }
 
-/// Writing a file so that it is either the old version or the whole new one (`SafeFile`).
+/// Writing a file so that it is either the old version or the whole new one, and appending a line so
+/// that it is whole or absent (`SafeFile`), with `DataError`s.
 public enum AtomicFile {
     /// Writes to a temporary file next to `path`, then renames it over `path`.
     /// - Throws: `DataError` naming the file and the reason; the file is then unchanged.
     public static func write(_ data: Data, to path: String) throws {
-        do {
-            try SafeFile.write(data, to: path)
-        } catch let error as FileError {
-            throw DataError(file: error.path, line: nil, message: error.reason)
-        }
+        try reportingDataErrors { try SafeFile.write(data, to: path) }
     }
 
-    /// Appends one line of text to `path`, creating it if needed: the old contents and the
-    /// line are written to a temporary file renamed over `path`, so a failure loses nothing.
-    /// - Throws: `DataError` naming the file when it cannot be read or written.
+    /// Appends one line of text to `path`, creating it if needed, in one write at its end
+    /// (`SafeFile.appendLine`): a failure leaves the old lines and no part of the new one.
+    /// - Throws: `DataError` naming the file when it cannot be written.
     public static func appendLine(_ line: String, to path: String) throws {
-        var data = Data()
+        try reportingDataErrors { try SafeFile.appendLine(line, to: path) }
+    }
+
+    private static func reportingDataErrors(_ body: () throws -> Void) throws {
         do {
-            if SystemFileSystem().kind(of: path) != .missing { data = try SafeFile.read(path) }
-            if let last = data.last, last != UInt8(ascii: "\n") { data.append(UInt8(ascii: "\n")) }
-            data.append(contentsOf: (line + "\n").utf8)
-            try SafeFile.write(data, to: path)
+            try body()
         } catch let error as FileError {
             throw DataError(file: error.path, line: nil, message: error.reason)
         }

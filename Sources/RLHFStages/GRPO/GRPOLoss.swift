@@ -53,6 +53,7 @@ public enum GRPOLoss {
                                advantages: [Double], lengths: [Int], config: GRPOConfig,
                                generationTokens: Int) -> Terms {
         let count = newLogprobs.shape[0]
+        let shared = config.shared
         precondition(oldLogprobs.count == count && refLogprobs.count == count && lengths.reduce(0, +) == count,
                      "GRPO loss: \(count) log-probs, \(oldLogprobs.count) old, \(refLogprobs.count) reference, "
                         + "lengths summing to \(lengths.reduce(0, +))")
@@ -62,33 +63,25 @@ public enum GRPOLoss {
         let advantage = Tensor(shape: [count], data: tokenAdvantages.map(Float.init))
         let old = Tensor(shape: [count], data: oldLogprobs.map(Float.init))
         let ratio = (newLogprobs - old).exp()  // coef_1
-        let clipped = ratio.clamped(min: Float(1 - config.epsilon), max: Float(1 + config.upperEpsilon))  // coef_2
+        let clipped = ratio.clamped(min: Float(1 - shared.epsilon), max: Float(1 + shared.upperEpsilon))  // coef_2
         var perTokenLoss = -((ratio * advantage).minimum(clipped * advantage))
         var kl: Tensor?
-        if config.beta != 0 {
+        if shared.beta != 0 {
             // k3 = exp(ref - logp) - (ref - logp) - 1, >= 0 (Schulman's estimator of KL(pi || pi_ref)).
             let logRatio = Tensor(shape: [count], data: refLogprobs.map(Float.init)) - newLogprobs
             var k3 = logRatio.exp() - logRatio - 1
             if config.useBiasCorrectionKL { k3 = k3 * ratio }
             kl = k3
-            perTokenLoss = perTokenLoss + k3 * Float(config.beta)
+            perTokenLoss = perTokenLoss + k3 * Float(shared.beta)
         }
         let weights = Self.weights(lengths: lengths, lossType: config.lossType,
-                                   maxCompletionLength: config.samplingAndAdam.maxCompletionLength,
+                                   maxCompletionLength: shared.samplingAndAdam.maxCompletionLength,
                                    generationTokens: generationTokens).flatMap { $0 }
         let loss = (perTokenLoss * Tensor(shape: [count], data: weights.map(Float.init))).sum()
         let ratios = ratio.data.map(Double.init)
-        let clippedLow = zip(ratios, tokenAdvantages).map { $0 < 1 - config.epsilon && $1 < 0 }
-        let clippedHigh = zip(ratios, tokenAdvantages).map { $0 > 1 + config.upperEpsilon && $1 > 0 }
+        let clippedLow = zip(ratios, tokenAdvantages).map { $0 < 1 - shared.epsilon && $1 < 0 }
+        let clippedHigh = zip(ratios, tokenAdvantages).map { $0 > 1 + shared.upperEpsilon && $1 > 0 }
         return Terms(loss: loss, ratio: ratio, perTokenLoss: perTokenLoss, kl: kl, weights: weights,
                      clippedLow: clippedLow, clippedHigh: clippedHigh)
-    }
-
-    /// TRL's clip_ratio metrics: token means of clippedLow, clippedHigh and their union.
-    public static func clipRatios(low: [Bool], high: [Bool]) -> (low: Double, high: Double, region: Double) {
-        let count = Double(max(low.count, 1))
-        let region = zip(low, high).filter { $0 || $1 }.count
-        return (Double(low.filter { $0 }.count) / count, Double(high.filter { $0 }.count) / count,
-                Double(region) / count)
     }
 }

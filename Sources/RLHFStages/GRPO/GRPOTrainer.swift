@@ -14,73 +14,59 @@ public final class GRPOTrainer: GroupTrainerCore<GRPOConfig>, ConfiguredGroupTra
         }
     }
     public var lossFormula: String {
-        let kl = config.beta == 0 ? "" : " + beta k3" + (config.useBiasCorrectionKL ? " * ratio" : "")
+        let kl = config.shared.beta == 0 ? "" : " + beta k3" + (config.useBiasCorrectionKL ? " * ratio" : "")
         let weight = switch config.lossType {
         case .grpo: "1 / (B * L_i)"
         case .bnpo, .dapo: "1 / tokens of the batch"
         case .drGRPO: "1 / (B * max_completion_length)"
         }
-        return "term_t = -min(ratio A, clip(ratio, \(1 - config.epsilon), \(1 + config.upperEpsilon)) A)\(kl); "
+        let shared = config.shared
+        return "term_t = -min(ratio A, clip(ratio, \(1 - shared.epsilon), \(1 + shared.upperEpsilon)) A)\(kl); "
             + "loss = sum_t weight_t term_t, weight (\(config.lossType.rawValue)) = \(weight)"
     }
 
     public func prepare(_ rollouts: [Rollout]) throws -> GroupBatch {
-        try config.validate()
-        let result = GroupAdvantages.compute(rewards: rollouts.map(\.score), groupSize: config.numGenerations,
+        try config.shared.validate()
+        let result = GroupAdvantages.compute(rewards: rollouts.map(\.score), groupSize: config.shared.numGenerations,
                                              scaling: config.scaleRewards)
         return groupBatch(rollouts, breakdowns: result.breakdowns, groups: result.groups)
     }
 
     public func step(batch: GroupBatch, index: Int) -> GroupStepRecord {
-        let rollouts = batch.rollouts
-        let lengths = rollouts.map(\.tokenCount)
-        let (newLogprobs, scaledLogits) = policyLogprobs(rollouts)
-        let terms = GRPOLoss.compute(newLogprobs: newLogprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
-                                     refLogprobs: rollouts.flatMap(\.refLogprobs), advantages: batch.advantages,
-                                     lengths: lengths, config: config, generationTokens: batch.tokenCount)
-        let gradNorm = optimiserStep(terms.loss)
-
-        var units: [GroupStepRecord.Unit] = []
-        let kl = terms.kl?.data.map(Double.init)
-        var flat = 0
-        for (completion, length) in lengths.enumerated() {
-            for token in 0..<length {
-                let clip: GroupStepRecord.Clip = terms.clippedLow[flat] ? .low : terms.clippedHigh[flat] ? .high : .none
-                units.append(.init(completion: completion, token: token, advantage: batch.advantages[completion],
-                                   ratio: Double(terms.ratio.data[flat]), clip: clip,
-                                   term: Double(terms.perTokenLoss.data[flat]), kl: kl?[flat],
-                                   weight: terms.weights[flat]))
-                flat += 1
+        recordedStep(batch: batch, index: index) { newLogprobs, lengths in
+            let rollouts = batch.rollouts
+            let terms = GRPOLoss.compute(newLogprobs: newLogprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
+                                         refLogprobs: rollouts.flatMap(\.refLogprobs), advantages: batch.advantages,
+                                         lengths: lengths, config: config, generationTokens: batch.tokenCount)
+            let kl = terms.kl?.data.map(Double.init)
+            var units: [GroupStepRecord.Unit] = []
+            var flat = 0
+            for (completion, length) in lengths.enumerated() {
+                for token in 0..<length {
+                    let clip: GroupStepRecord.Clip = terms.clippedLow[flat] ? .low
+                        : terms.clippedHigh[flat] ? .high : .none
+                    units.append(.init(completion: completion, token: token, advantage: batch.advantages[completion],
+                                       ratio: Double(terms.ratio.data[flat]), clip: clip,
+                                       term: Double(terms.perTokenLoss.data[flat]), kl: kl?[flat],
+                                       weight: terms.weights[flat]))
+                    flat += 1
+                }
             }
+            return GroupStepLoss(loss: terms.loss, units: units, clippedLow: terms.clippedLow,
+                                 clippedHigh: terms.clippedHigh, kl: kl)
         }
-        let clipRatios = GRPOLoss.clipRatios(low: terms.clippedLow, high: terms.clippedHigh)
-        var metrics: [Metric] = []
-        // kl: the token mean of the (corrected) k3, logged only when it is in the loss.
-        if let kl { metrics.append(Metric("kl", GroupReadout.mean(kl))) }
-        metrics += [
-            Metric("entropy", GroupReadout.mean(EpisodeReadout.entropies(scaledLogits: scaledLogits))),
-            Metric("clip_ratio/low_mean", clipRatios.low),
-            Metric("clip_ratio/high_mean", clipRatios.high),
-            Metric("clip_ratio/region_mean", clipRatios.region),
-        ]
-        return GroupStepRecord(index: index, units: units,
-                               newLogprobs: GroupReadout.split(newLogprobs.data.map(Double.init), lengths: lengths),
-                               loss: Double(terms.loss.item), gradNorm: Double(gradNorm), metrics: metrics)
     }
 
     /// TRL's GRPO metrics: reward, reward_std (the mean of the stds the advantages were scaled by:
     /// each group's, or the batch's), frac_reward_zero_std, then the steps' means of kl, entropy and
     /// clip_ratio/*, the loss, completions/*, and the gold score.
     public func finish(batch: GroupBatch, steps: [GroupStepRecord]) -> GroupIteration {
-        let after = GradientMode.withoutRecording { collector.policyLogprobs(batch.rollouts.map(\.episode)) }
         let scores = batch.rollouts.map(\.score)
         let result = GroupAdvantages.compute(rewards: scores, groupSize: batch.groupSize, scaling: config.scaleRewards)
         let rewardStd = config.scaleRewards == .batch ? GroupBatch.meanAndStd(scores).std
                                                       : GroupReadout.mean(batch.groups.map(\.std))
-        let base = GroupReadout.batchMetrics(batch)
-        let metrics = [base[0], Metric("reward_std", rewardStd), Metric("frac_reward_zero_std",
-                                                                        result.fracRewardZeroStd)]
-            + GroupReadout.stepMeans(steps) + [Metric("loss", GroupReadout.mean(steps.map(\.loss)))] + base.dropFirst()
-        return GroupIteration(batch: batch, steps: steps, logprobsAfter: after, metrics: metrics)
+        return iteration(batch: batch, steps: steps, batchMetrics: [
+            Metric("reward_std", rewardStd), Metric("frac_reward_zero_std", result.fracRewardZeroStd),
+        ])
     }
 }

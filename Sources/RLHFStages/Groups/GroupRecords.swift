@@ -30,6 +30,14 @@ public struct GroupStepRecord: Sendable, Equatable {
     public let gradNorm: Double
     /// The step's metrics under TRL's names (kl, entropy, clip_ratio/*).
     public let metrics: [Metric]
+
+    /// TRL's clip_ratio metrics: the shares of units clipped low, clipped high, and either (the region).
+    public static func clipRatios(low: [Bool], high: [Bool]) -> (low: Double, high: Double, region: Double) {
+        let count = Double(max(low.count, 1))
+        let region = zip(low, high).filter { $0 || $1 }.count
+        return (Double(low.filter { $0 }.count) / count, Double(high.filter { $0 }.count) / count,
+                Double(region) / count)
+    }
 }
 
 /// One iteration of a group algorithm: the generation batch, every optimiser step on it, its metrics.

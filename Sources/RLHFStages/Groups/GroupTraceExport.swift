@@ -66,16 +66,15 @@ public enum GroupTraceExport {
     }
 
     /// Writes the trace to `path` through a temporary file renamed into place.
-    /// - Throws: `PPOTraceError` naming `path` when it cannot be written.
+    /// - Throws: `FileError` naming `path` when it cannot be written.
     public static func write(batch: GroupBatch, steps: [GroupStepRecord], algorithm: GroupAlgorithm,
                              tokenizer: Tokenizer, to path: String) throws {
         let text = node(batch: batch, steps: steps, algorithm: algorithm, tokenizer: tokenizer)
             .rendered(inlineScalarArrays: true)
         do {
-            try AtomicFile.write(Data(text.utf8), to: path)
-        } catch {
-            let reason = (error as? CheckpointError).map { "\($0)" } ?? error.localizedDescription
-            throw PPOTraceError(file: path, message: "cannot write the trace (\(reason))")
+            try SafeFile.write(Data(text.utf8), to: path)
+        } catch let error as FileError {
+            throw FileError(path: path, reason: "cannot write the trace: \(error.reason)")
         }
     }
 }

@@ -29,17 +29,57 @@ public class GroupTrainerCore<Config: GroupTrainingSettings> {
     /// with those scaled logits (`GroupReadout.logprobs`).
     func policyLogprobs(_ rollouts: [Rollout]) -> (logprobs: Tensor, scaledLogits: Tensor) {
         GroupReadout.logprobs(policy: collector.policy, rollouts: rollouts, padID: collector.tokenizer.padID,
-                              temperature: config.samplingAndAdam.temperature)
+                              temperature: config.shared.samplingAndAdam.temperature)
     }
 
-    /// One Adam step on `loss`: backpropagate, then step; the gradient norm before clipping.
-    func optimiserStep(_ loss: Tensor) -> Float {
-        loss.backward()
-        return optimizer.step()
+    /// One optimiser step of a group algorithm: the policy's log-probs of the batch's tokens, the algorithm's
+    /// `loss` of them (given the log-probs, flat, and the completions' lengths), backpropagation and Adam.
+    /// The record carries TRL's step metrics: kl (the token mean, when the loss holds it), entropy, then
+    /// clip_ratio/low_mean, high_mean and region_mean (`GroupStepRecord.clipRatios` over the loss's units).
+    func recordedStep(batch: GroupBatch, index: Int,
+                      loss: (_ newLogprobs: Tensor, _ lengths: [Int]) -> GroupStepLoss) -> GroupStepRecord {
+        let lengths = batch.rollouts.map(\.tokenCount)
+        let (newLogprobs, scaledLogits) = policyLogprobs(batch.rollouts)
+        let terms = loss(newLogprobs, lengths)
+        terms.loss.backward()
+        let gradNorm = optimizer.step()
+
+        let clipRatios = GroupStepRecord.clipRatios(low: terms.clippedLow, high: terms.clippedHigh)
+        var metrics: [Metric] = []
+        if let kl = terms.kl { metrics.append(Metric("kl", GroupReadout.mean(kl))) }
+        metrics += [
+            Metric("entropy", GroupReadout.mean(EpisodeReadout.entropies(scaledLogits: scaledLogits))),
+            Metric("clip_ratio/low_mean", clipRatios.low),
+            Metric("clip_ratio/high_mean", clipRatios.high),
+            Metric("clip_ratio/region_mean", clipRatios.region),
+        ]
+        return GroupStepRecord(index: index, units: terms.units,
+                               newLogprobs: GroupReadout.split(newLogprobs.data.map(Double.init), lengths: lengths),
+                               loss: Double(terms.loss.item), gradNorm: Double(gradNorm), metrics: metrics)
+    }
+
+    /// The iteration's record: the policy's log-probs after its steps, and TRL's metrics in TRL's order:
+    /// reward, the algorithm's own `batchMetrics`, the steps' means, the loss, completions/* and the gold score.
+    func iteration(batch: GroupBatch, steps: [GroupStepRecord], batchMetrics: [Metric]) -> GroupIteration {
+        let after = GradientMode.withoutRecording { collector.policyLogprobs(batch.rollouts.map(\.episode)) }
+        let base = GroupReadout.batchMetrics(batch)
+        let metrics = [base[0]] + batchMetrics + GroupReadout.stepMeans(steps)
+            + [Metric("loss", GroupReadout.mean(steps.map(\.loss)))] + base.dropFirst()
+        return GroupIteration(batch: batch, steps: steps, logprobsAfter: after, metrics: metrics)
     }
 
     /// `rollouts` in groups of num_generations, with the advantages' breakdowns and the groups' summaries.
     func groupBatch(_ rollouts: [Rollout], breakdowns: [AdvantageBreakdown], groups: [GroupSummary]) -> GroupBatch {
-        GroupBatch(rollouts: rollouts, groupSize: config.numGenerations, breakdowns: breakdowns, groups: groups)
+        GroupBatch(rollouts: rollouts, groupSize: config.shared.numGenerations, breakdowns: breakdowns, groups: groups)
     }
+}
+
+/// What an algorithm's loss gives `GroupTrainerCore.recordedStep`: the scalar to backpropagate, its units
+/// (tokens or completions), which units were clipped low and high, and the per-token KL when in the loss.
+struct GroupStepLoss {
+    let loss: Tensor
+    let units: [GroupStepRecord.Unit]
+    let clippedLow: [Bool]
+    let clippedHigh: [Bool]
+    let kl: [Double]?
 }

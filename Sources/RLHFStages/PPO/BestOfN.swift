@@ -81,36 +81,58 @@ public enum BestOfN {
     /// reference (for continuous rewards this is log n + (n - 1) log F_hat). Means over prompts.
     public static func measure(pools: [[(proxy: Double, gold: Double)]], references: [[Double]],
                                n: Int) -> Measurement {
-        precondition(pools.count == references.count && !pools.isEmpty, "one pool and one reference sample per prompt")
-        var (proxy, gold, kl) = (0.0, 0.0, 0.0)
-        for (pool, reference) in zip(pools, references) {
-            let sorted = pool.enumerated().sorted { ($0.element.proxy, $0.offset) < ($1.element.proxy, $1.offset) }
-                .map(\.element)
-            let sortedReference = reference.sorted()
-            for (weight, sample) in zip(orderWeights(poolSize: sorted.count, n: n), sorted) where weight > 0 {
-                let cdf = empiricalCDF(sortedReference, at: sample.proxy)
-                proxy += weight * sample.proxy
-                gold += weight * sample.gold
-                kl += weight * logDensityRatio(atOrBelow: cdf.atOrBelow, below: cdf.below, n: n)
+        Samples(pools: pools, references: references).measure(n: n)
+    }
+
+    /// The pools of some prompts sorted by proxy (ties in draw order), each sample with F and G of its
+    /// proxy in the prompt's reference sample: what `measure` needs for any n, prepared once.
+    public struct Samples {
+        private let pools: [[(proxy: Double, gold: Double, atOrBelow: Double, below: Double)]]
+
+        public init(pools: [[(proxy: Double, gold: Double)]], references: [[Double]]) {
+            precondition(pools.count == references.count && !pools.isEmpty,
+                         "one pool and one reference sample per prompt")
+            self.pools = zip(pools, references).map { pool, reference in
+                let sortedReference = reference.sorted()
+                return pool.enumerated().sorted { ($0.element.proxy, $0.offset) < ($1.element.proxy, $1.offset) }
+                    .map { entry in
+                        let cdf = empiricalCDF(sortedReference, at: entry.element.proxy)
+                        return (entry.element.proxy, entry.element.gold, cdf.atOrBelow, cdf.below)
+                    }
             }
         }
-        let prompts = Double(pools.count)
-        return Measurement(n: n, proxyScore: proxy / prompts, goldScore: gold / prompts, kl: kl / prompts)
+
+        /// Best-of-n's expectations over the prompts (`BestOfN.measure`).
+        public func measure(n: Int) -> Measurement {
+            var (proxy, gold, kl) = (0.0, 0.0, 0.0)
+            for pool in pools {
+                for (weight, sample) in zip(orderWeights(poolSize: pool.count, n: n), pool) where weight > 0 {
+                    proxy += weight * sample.proxy
+                    gold += weight * sample.gold
+                    kl += weight * logDensityRatio(atOrBelow: sample.atOrBelow, below: sample.below, n: n)
+                }
+            }
+            let prompts = Double(pools.count)
+            return Measurement(n: n, proxyScore: proxy / prompts, goldScore: gold / prompts, kl: kl / prompts)
+        }
     }
 
     /// Samples, per prompt, a pool of `poolSize` responses and an independent reference sample of
     /// `referenceSize` from `collector`'s policy (the reward model scores them, the annotator gives
-    /// gold), then measures best-of-n for every n in `ns` (each at most `poolSize`).
+    /// gold; no other pass runs), then measures best-of-n for every n in `ns` (each at most `poolSize`).
     public static func run(collector: RolloutCollector, prompts: [[Int]], ns: [Int], poolSize: Int,
                            referenceSize: Int, random: inout RandomGenerator) -> [Measurement] {
         var pools: [[(proxy: Double, gold: Double)]] = []
         var references: [[Double]] = []
-        for prompt in prompts {
-            let pool = collector.collect(prompts: Array(repeating: prompt, count: poolSize), random: &random)
-            pools.append(pool.map { ($0.rewardModelScore, $0.goldScore ?? .nan) })
-            let reference = collector.collect(prompts: Array(repeating: prompt, count: referenceSize), random: &random)
-            references.append(reference.map(\.rewardModelScore))
+        func judged(_ prompt: [Int], _ count: Int) -> [(rewardModelScore: Double, goldScore: Double?)] {
+            let prompts = Array(repeating: prompt, count: count)
+            return collector.judge(prompts: prompts, responses: collector.sample(prompts: prompts, random: &random))
         }
-        return ns.map { measure(pools: pools, references: references, n: $0) }
+        for prompt in prompts {
+            pools.append(judged(prompt, poolSize).map { ($0.rewardModelScore, $0.goldScore ?? .nan) })
+            references.append(judged(prompt, referenceSize).map(\.rewardModelScore))
+        }
+        let samples = Samples(pools: pools, references: references)
+        return ns.map(samples.measure)
     }
 }

@@ -27,10 +27,9 @@ public enum CreditAssignment {
     /// (score_position after_eos) the sums run one step further, over the slot (reward = the score, value
     /// V_slot), and the last entry of the result is the slot's.
     public static func split(_ rollout: Rollout, gamma: Double, lambda: Double) -> [Parts] {
-        let slot = rollout.afterEOS
-        let rewards = rollout.rewards + (slot.map { [$0.reward] } ?? [])
-        let nonScore = rollout.nonScoreRewards + (slot == nil ? [] : [0])
-        let values = rollout.values + (slot.map { [$0.value] } ?? [])
+        let rewards = rollout.throughSlot(rollout.rewards, \.reward)
+        let nonScore = rollout.throughSlot(rollout.nonScoreRewards) { _ in 0 }  // the slot's reward is all score
+        let values = rollout.throughSlot(rollout.values, \.value)
         let last = rewards.count - 1
         var scoreOnly = [Double](repeating: 0, count: rewards.count)
         scoreOnly[last] = rewards[last] - nonScore[last]

@@ -36,10 +36,19 @@ public enum OveroptimisationCurves {
     /// A curve: best-of-n (beta nil) or one PPO run, its points in order and the fit of its gold gain.
     public struct Series: Sendable, Equatable {
         public let beta: Double?
-        public internal(set) var points: [Point] = []
+        public internal(set) var points: [Point] { didSet { fit = Self.fitted(form, points) } }
         public var form: OveroptimisationFit.Form { beta == nil ? .bestOfN : .reinforcementLearning }
-        /// Gao et al.'s form fitted to (d, gold - gold at the first point), or nil with fewer than 3 points.
-        public var fit: OveroptimisationFit? {
+        /// Gao et al.'s form fitted to (d, gold - gold at the first point), or nil with fewer than 3 points;
+        /// fitted when the points change.
+        public private(set) var fit: OveroptimisationFit?
+
+        init(beta: Double?, points: [Point] = []) {
+            self.beta = beta
+            self.points = points
+            fit = Self.fitted(beta == nil ? .bestOfN : .reinforcementLearning, points)
+        }
+
+        private static func fitted(_ form: OveroptimisationFit.Form, _ points: [Point]) -> OveroptimisationFit? {
             guard points.count >= 3, let base = points.first?.goldScore else { return nil }
             return OveroptimisationFit.fit(form, points: points.map { ($0.d, $0.goldScore - base) })
         }

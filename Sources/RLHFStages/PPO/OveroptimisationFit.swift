@@ -19,11 +19,18 @@ public struct OveroptimisationFit: Sendable, Equatable {
         self.beta = beta
     }
 
-    /// R(d); d log d is 0 at d = 0 (its limit).
+    /// R(d) = d (alpha - beta h(d)); 0 at d = 0 for RL, where d log d is 0 (its limit).
     public func value(at d: Double) -> Double {
+        guard let h = Self.penaltyFactor(form, d) else { return 0 }
+        return d * (alpha - beta * h)
+    }
+
+    /// h(d), the factor beta multiplies in R(d) = d (alpha - beta h(d)): d for best-of-n, log d for RL
+    /// (nil for RL at d <= 0).
+    static func penaltyFactor(_ form: Form, _ d: Double) -> Double? {
         switch form {
-        case .bestOfN: return d * (alpha - beta * d)
-        case .reinforcementLearning: return d > 0 ? d * (alpha - beta * PortableMath.log(d)) : 0
+        case .bestOfN: return d
+        case .reinforcementLearning: return d > 0 ? PortableMath.log(d) : nil
         }
     }
 
@@ -39,18 +46,14 @@ public struct OveroptimisationFit: Sendable, Equatable {
     }
 
     /// Least squares of R(d) = alpha f(d) - beta g(d) through the points, with f(d) = d and
-    /// g(d) = d^2 (best-of-n) or d log d (RL), in closed form: the 2x2 normal equations
+    /// g(d) = d h(d): d^2 (best-of-n) or d log d (RL, 0 at d = 0), in closed form: the 2x2 normal equations
     /// [S_ff, -S_fg; -S_fg, S_gg] (alpha, beta) = (S_fR, -S_gR), S_xy = sum_i x_i y_i, solved by
     /// Cramer's rule. Nil with fewer than two points or when the features are collinear.
     public static func fit(_ form: Form, points: [(d: Double, gain: Double)]) -> OveroptimisationFit? {
         var (sff, sfg, sgg, sfr, sgr) = (0.0, 0.0, 0.0, 0.0, 0.0)
         for point in points {
             let f = point.d
-            let g: Double
-            switch form {
-            case .bestOfN: g = point.d * point.d
-            case .reinforcementLearning: g = point.d > 0 ? point.d * PortableMath.log(point.d) : 0
-            }
+            let g = penaltyFactor(form, point.d).map { point.d * $0 } ?? 0
             sff += f * f
             sfg += f * g
             sgg += g * g

@@ -1,22 +1,6 @@
 import Foundation
 import RLHFEngine
 
-// MARK: - Errors
-
-/// A trace file that cannot be written or read. The message names the file and,
-/// for a bad file, the key and what is wrong with it.
-public struct PPOTraceError: Error, Equatable, CustomStringConvertible, Sendable {
-    public let file: String
-    public let message: String
-
-    public init(file: String, message: String) {
-        self.file = file
-        self.message = message
-    }
-
-    public var description: String { "\(file): \(message)" }
-}
-
 // MARK: - Writing and reading
 
 /// Writing a `PPOTrace` as JSON, and reading it back.
@@ -45,12 +29,12 @@ public enum PPOTraceExport {
 
     /// Writes `trace` to `path` through a temporary file renamed into place, so the
     /// file holds either its old contents or the whole trace.
-    /// - Throws: `PPOTraceError` naming `path` when it cannot be written.
+    /// - Throws: `FileError` naming `path` when it cannot be written.
     public static func write(_ trace: PPOTrace, to path: String) throws {
         do {
             try SafeFile.write(json(trace), to: path)
         } catch let error as FileError {
-            throw PPOTraceError(file: path, message: "cannot write the trace: \(error.reason)")
+            throw FileError(path: path, reason: "cannot write the trace: \(error.reason)")
         }
     }
 
@@ -67,20 +51,16 @@ public enum PPOTraceExport {
     }
 
     /// The trace in the file at `path`.
-    /// - Throws: `PPOTraceError` naming the file for a missing or unreadable file, JSON
+    /// - Throws: `FileError` naming the file for a missing or unreadable file, JSON
     ///   that does not parse, a missing or mistyped key, or arrays whose lengths disagree.
     public static func read(path: String) throws -> PPOTrace {
-        let data: Data
-        do { data = try SafeFile.read(path) } catch let error as FileError {
-            throw PPOTraceError(file: path, message: error.reason)
-        }
-        return try decode(data, file: path)
+        try decode(SafeFile.read(path), file: path)
     }
 
     /// The trace in `data`, named `file` in messages.
     public static func decode(_ data: Data, file: String) throws -> PPOTrace {
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            throw PPOTraceError(file: file, message: "the file is empty")
+            throw FileError(path: file, reason: "the file is empty")
         }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
@@ -88,18 +68,18 @@ public enum PPOTraceExport {
         let wire: Wire.Trace
         do {
             wire = try decoder.decode(Wire.Trace.self, from: data)
-        } catch let error as PPOTraceError {
-            throw PPOTraceError(file: file, message: error.message)
+        } catch let error as FileError {
+            throw FileError(path: file, reason: error.reason)
         } catch let error as DecodingError {
             if case let .dataCorrupted(context) = error, context.codingPath.isEmpty {
-                throw PPOTraceError(file: file, message: syntaxProblem(data))
+                throw FileError(path: file, reason: syntaxProblem(data))
             }
-            throw PPOTraceError(file: file, message: describe(error))
+            throw FileError(path: file, reason: describe(error))
         } catch {
-            throw PPOTraceError(file: file, message: "not a PPO trace: \(error)")
+            throw FileError(path: file, reason: "not a PPO trace: \(error)")
         }
         let trace = wire.trace
-        if let problem = inconsistency(trace) { throw PPOTraceError(file: file, message: problem) }
+        if let problem = inconsistency(trace) { throw FileError(path: file, reason: problem) }
         return trace
     }
 

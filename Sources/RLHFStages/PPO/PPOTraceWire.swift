@@ -17,11 +17,11 @@ enum Wire {
             let container = try decoder.container(keyedBy: ConfigKey.self)
             format = try container.decode(String.self, forKey: ConfigKey("format"))
             guard format == PPOTrace.format else {
-                throw PPOTraceError(file: "", message: "format is \"\(format)\", expected \"\(PPOTrace.format)\"")
+                throw FileError(path: "", reason: "format is \"\(format)\", expected \"\(PPOTrace.format)\"")
             }
             version = try container.decode(Int.self, forKey: ConfigKey("version"))
             guard version == PPOTrace.version else {
-                throw PPOTraceError(file: "", message: "version \(version) is not supported "
+                throw FileError(path: "", reason: "version \(version) is not supported "
                     + "(this build reads version \(PPOTrace.version))")
             }
             config = try container.decode(Config.self, forKey: ConfigKey("config"))

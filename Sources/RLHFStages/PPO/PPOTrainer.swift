@@ -89,7 +89,7 @@ public final class PPOTrainer {
         }
         if config.whitenRewards {
             // TRL whitens rewards without shifting their mean (PPOv2: over the slot after EOS too).
-            let whitened = try Advantages.whiten(prepared.map { $0.rewards + ($0.afterEOS.map { [$0.reward] } ?? []) },
+            let whitened = try Advantages.whiten(prepared.map { $0.throughSlot($0.rewards, \.reward) },
                                                  shiftMean: false)
             for index in prepared.indices {
                 prepared[index].rewards = Array(whitened[index].prefix(prepared[index].tokenCount))
@@ -100,8 +100,8 @@ public final class PPOTrainer {
             var rollout = prepared[index]
             let count = rollout.tokenCount
             // With the slot after EOS, GAE runs one step further: its reward is the score, its value V_slot.
-            let gae = Advantages.gae(rewards: rollout.rewards + (rollout.afterEOS.map { [$0.reward] } ?? []),
-                                     values: rollout.values + (rollout.afterEOS.map { [$0.value] } ?? []),
+            let gae = Advantages.gae(rewards: rollout.throughSlot(rollout.rewards, \.reward),
+                                     values: rollout.throughSlot(rollout.values, \.value),
                                      gamma: config.gamma, lambda: config.lam)
             rollout.deltas = Array(gae.deltas.prefix(count))
             rollout.rawAdvantages = Array(gae.advantages.prefix(count))

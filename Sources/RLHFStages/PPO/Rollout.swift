@@ -46,6 +46,12 @@ public struct Rollout: Sendable, Equatable {
 
     public var tokenCount: Int { responseTokens.count }
 
+    /// `perToken` with the slot after EOS's `entry` appended when there is a slot (score_position
+    /// after_eos): the sequences GAE and its whitening run over, one step past the response.
+    public func throughSlot(_ perToken: [Double], _ entry: (ScoreSlot) -> Double) -> [Double] {
+        perToken + (afterEOS.map { [entry($0)] } ?? [])
+    }
+
     /// The prompt and response as one episode (EOS, when present, is the response's last token).
     public var episode: PromptResponse { PromptResponse(prompt: promptTokens, response: responseTokens) }
 

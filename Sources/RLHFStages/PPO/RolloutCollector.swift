@@ -39,31 +39,44 @@ public struct RolloutCollector {
     /// Samples one response to each prompt and records it.
     /// Each prompt must leave room for a response (`responseRoom` of at least 1).
     public func collect(prompts: [[Int]], random: inout RandomGenerator) -> [Rollout] {
-        let responses = prompts.map { prompt -> Continuation in
+        record(prompts: prompts, responses: sample(prompts: prompts, random: &random))
+    }
+
+    /// One response to each prompt, sampled by the policy (the draws `collect` makes).
+    public func sample(prompts: [[Int]], random: inout RandomGenerator) -> [Continuation] {
+        prompts.map { prompt -> Continuation in
             let room = responseRoom(promptLength: prompt.count)
             precondition(room >= 1, "a prompt of \(prompt.count) tokens leaves no room in the context")
             return policy.model.generate(prompt: prompt, maxNewTokens: room, eosID: tokenizer.eosID,
                                          sampler: sampler, random: &random)
         }
-        return record(prompts: prompts, responses: responses)
+    }
+
+    /// The reward model's score of each episode and the annotator's gold score, without the policy,
+    /// reference and critic passes `record` adds. The reward model reads each episode as generated, in
+    /// one batched pass: at the EOS when there is one, else at the last token (TRL scores the response
+    /// it got, without adding EOS); the annotator judges the response without its EOS.
+    public func judge(prompts: [[Int]], responses: [Continuation]) -> [(rewardModelScore: Double, goldScore: Double?)] {
+        let rewardModelScores = GradientMode.withoutRecording {
+            rewardModel.scores(sequences: zip(prompts, responses).map { $0 + $1.tokens }).data
+        }
+        return responses.indices.map { index in
+            let (prompt, response) = (prompts[index], responses[index])
+            let text = response.endedWithEOS ? Array(response.tokens.dropLast()) : response.tokens
+            let gold = annotator?.goldScore(prompt: prompt, response: text, endedWithEOS: response.endedWithEOS)
+            return (Double(rewardModelScores[index]), gold)
+        }
     }
 
     /// Records given episodes (sampled, or typed by a learner one step at a time).
     public func record(prompts: [[Int]], responses: [Continuation]) -> [Rollout] {
         let episodes = zip(prompts, responses).map { PromptResponse(prompt: $0, response: $1.tokens) }
         let readouts = GradientMode.withoutRecording { read(episodes) }
-        // The reward model reads each episode as generated, in one batched pass: at the EOS
-        // when there is one, else at the last token (TRL scores the response it got,
-        // without adding EOS).
-        let rewardModelScores = GradientMode.withoutRecording {
-            rewardModel.scores(sequences: episodes.map { $0.prompt + $0.response }).data
-        }
+        let judged = judge(prompts: prompts, responses: responses)
         return episodes.indices.map { index in
             let episode = episodes[index]
             let ended = responses[index].endedWithEOS
-            let text = ended ? Array(episode.response.dropLast()) : episode.response
-            let rmScore = Double(rewardModelScores[index])
-            let gold = annotator?.goldScore(prompt: episode.prompt, response: text, endedWithEOS: ended)
+            let (rmScore, gold) = judged[index]
             // The reward source: r_phi(x, y) from the reward model, or the rule's score of y.
             let sourceScore = rewardSource == .rule ? (gold ?? rmScore) : rmScore
             let score = MissingEOSPenalty.score(rewardModelScore: sourceScore, endedWithEOS: ended,

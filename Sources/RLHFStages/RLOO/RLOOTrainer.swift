@@ -12,63 +12,48 @@ public final class RLOOTrainer: GroupTrainerCore<RLOOConfig>, ConfiguredGroupTra
     }
     public var lossFormula: String {
         "ratio_i = exp(sum_t log p_new - sum_t log p_old); term_i = -min(ratio A, clip(ratio, "
-            + "\(1 - config.epsilon), \(1 + config.upperEpsilon)) A); loss = mean_i term_i"
+            + "\(1 - config.shared.epsilon), \(1 + config.shared.upperEpsilon)) A); loss = mean_i term_i"
     }
 
     public func prepare(_ rollouts: [Rollout]) throws -> GroupBatch {
-        try config.validate()
+        try config.shared.validate()
         let kl = LeaveOneOut.sequenceKL(oldLogprobs: rollouts.map(\.logprobs), refLogprobs: rollouts.map(\.refLogprobs))
         let result = LeaveOneOut.compute(scores: rollouts.map(\.score), sequenceKL: kl,
-                                         groupSize: config.numGenerations,
-                                         beta: config.beta, normalize: config.normalizeAdvantages)
+                                         groupSize: config.shared.numGenerations,
+                                         beta: config.shared.beta, normalize: config.normalizeAdvantages)
         return groupBatch(rollouts, breakdowns: result.breakdowns, groups: result.groups)
     }
 
     public func step(batch: GroupBatch, index: Int) -> GroupStepRecord {
-        let rollouts = batch.rollouts
-        let lengths = rollouts.map(\.tokenCount)
-        let (newLogprobs, scaledLogits) = policyLogprobs(rollouts)
-        let terms = RLOOLoss.compute(newLogprobs: newLogprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
-                                     advantages: batch.advantages, lengths: lengths, epsilon: config.epsilon,
-                                     epsilonHigh: config.upperEpsilon)
-        let gradNorm = optimiserStep(terms.loss)
-
-        let weight = 1 / Double(max(rollouts.count, 1))
-        let units = rollouts.indices.map { completion -> GroupStepRecord.Unit in
-            let clip: GroupStepRecord.Clip = terms.clippedLow[completion] ? .low
-                : terms.clippedHigh[completion] ? .high : .none
-            return .init(completion: completion, token: nil, advantage: batch.advantages[completion],
-                         ratio: Double(terms.ratio.data[completion]), clip: clip,
-                         term: Double(terms.perSequenceLoss.data[completion]), kl: nil, weight: weight)
+        recordedStep(batch: batch, index: index) { newLogprobs, lengths in
+            let terms = RLOOLoss.compute(newLogprobs: newLogprobs, oldLogprobs: batch.rollouts.flatMap(\.logprobs),
+                                         advantages: batch.advantages, lengths: lengths, epsilon: config.shared.epsilon,
+                                         epsilonHigh: config.shared.upperEpsilon)
+            let weight = 1 / Double(max(lengths.count, 1))
+            let units = lengths.indices.map { completion -> GroupStepRecord.Unit in
+                let clip: GroupStepRecord.Clip = terms.clippedLow[completion] ? .low
+                    : terms.clippedHigh[completion] ? .high : .none
+                return .init(completion: completion, token: nil, advantage: batch.advantages[completion],
+                             ratio: Double(terms.ratio.data[completion]), clip: clip,
+                             term: Double(terms.perSequenceLoss.data[completion]), kl: nil, weight: weight)
+            }
+            // clip_ratio/* are sequence means: RLOO clips one ratio per completion.
+            return GroupStepLoss(loss: terms.loss, units: units, clippedLow: terms.clippedLow,
+                                 clippedHigh: terms.clippedHigh, kl: nil)
         }
-        let count = Double(max(rollouts.count, 1))
-        let low = Double(terms.clippedLow.filter { $0 }.count) / count
-        let high = Double(terms.clippedHigh.filter { $0 }.count) / count
-        let region = Double(zip(terms.clippedLow, terms.clippedHigh).filter { $0 || $1 }.count) / count
-        let metrics = [
-            Metric("entropy", GroupReadout.mean(EpisodeReadout.entropies(scaledLogits: scaledLogits))),
-            // Sequence means: RLOO clips one ratio per completion.
-            Metric("clip_ratio/low_mean", low), Metric("clip_ratio/high_mean", high),
-            Metric("clip_ratio/region_mean", region),
-        ]
-        return GroupStepRecord(index: index, units: units,
-                               newLogprobs: GroupReadout.split(newLogprobs.data.map(Double.init), lengths: lengths),
-                               loss: Double(terms.loss.item), gradNorm: Double(gradNorm), metrics: metrics)
     }
 
     /// TRL's RLOO metrics: reward (the mean score, before the KL), reward_std (the mean of the groups'
     /// stds of the score), frac_reward_zero_std, kl (the mean sequence k1), then the steps' means of
     /// entropy and clip_ratio/*, the loss, completions/*, and the gold score.
     public func finish(batch: GroupBatch, steps: [GroupStepRecord]) -> GroupIteration {
-        let after = GradientMode.withoutRecording { collector.policyLogprobs(batch.rollouts.map(\.episode)) }
         let scoreGroups = GroupBatch.summaries(batch.rollouts.map(\.score), size: batch.groupSize)
         let zeroStd = Double(scoreGroups.filter(\.hasZeroStd).count) / Double(max(scoreGroups.count, 1))
         let sequenceKL = GroupReadout.mean(LeaveOneOut.sequenceKL(oldLogprobs: batch.rollouts.map(\.logprobs),
                                                                   refLogprobs: batch.rollouts.map(\.refLogprobs)))
-        let base = GroupReadout.batchMetrics(batch)
-        let metrics = [base[0], Metric("reward_std", GroupReadout.mean(scoreGroups.map(\.std))),
-                       Metric("frac_reward_zero_std", zeroStd), Metric("kl", sequenceKL)]
-            + GroupReadout.stepMeans(steps) + [Metric("loss", GroupReadout.mean(steps.map(\.loss)))] + base.dropFirst()
-        return GroupIteration(batch: batch, steps: steps, logprobsAfter: after, metrics: metrics)
+        return iteration(batch: batch, steps: steps, batchMetrics: [
+            Metric("reward_std", GroupReadout.mean(scoreGroups.map(\.std))),
+            Metric("frac_reward_zero_std", zeroStd), Metric("kl", sequenceKL),
+        ])
     }
 }

@@ -77,17 +77,6 @@ public struct IterationEvent: Sendable {
     /// The step's losses, or the iteration's metrics.
     public let metrics: [Metric]
 
-    public init(algorithm: String, moment: Moment, iteration: Int, totalIterations: Int,
-                optimiserStep: Int, stepsPerIteration: Int, metrics: [Metric]) {
-        self.algorithm = algorithm
-        self.moment = moment
-        self.iteration = iteration
-        self.totalIterations = totalIterations
-        self.optimiserStep = optimiserStep
-        self.stepsPerIteration = stepsPerIteration
-        self.metrics = metrics
-    }
-
     /// The share of the whole run done: whole iterations plus the steps of this one.
     public var fractionDone: Double {
         let steps = Double(max(stepsPerIteration, 1))

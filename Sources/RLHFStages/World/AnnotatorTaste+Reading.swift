@@ -27,25 +27,28 @@ extension WorldRecipe {
             guard !text.values(of: try slot.string()).isEmpty else {
                 throw slot.error("no case has the slot \"\(try slot.string())\"")
             }
-            taste.namesAsked = (try slot.string(), try rule.double("points", in: points))
+            taste.namesAsked = .init(slot: try slot.string(), points: try rule.double("points", in: points))
         }
         if let rule = try node.optional("repetition") {
             _ = try rule.fields(known: ["points", "exempt"])
-            taste.repetition = (try rule.double("points", in: points), Set(try words(rule.required("exempt"))))
+            taste.repetition = .init(points: try rule.double("points", in: points),
+                                     exempt: Set(try words(rule.required("exempt"))))
         }
         taste.unnaturalPairPoints = try node.optional("unnatural_pair_points")?.double(in: points)
         if let rule = try node.optional("length") {
             _ = try rule.fields(known: ["comfortable", "points_per_extra_token"])
-            taste.length = (try rule.int("comfortable", in: 0...1024),
-                            try rule.double("points_per_extra_token", in: points))
+            taste.length = .init(comfortable: try rule.int("comfortable", in: 0...1024),
+                                 pointsPerExtraToken: try rule.double("points_per_extra_token", in: points))
         }
         if let rule = try node.optional("ending") {
             _ = try rule.fields(known: ["tokens", "points"])
-            taste.ending = (try words(rule.required("tokens")), try rule.double("points", in: points))
+            taste.ending = .init(tokens: try words(rule.required("tokens")),
+                                 points: try rule.double("points", in: points))
         }
         if let rule = try node.optional("exact_match") {
             _ = try rule.fields(known: ["correct", "wrong"])
-            taste.exactMatch = (try rule.double("correct", in: points), try rule.double("wrong", in: points))
+            taste.exactMatch = .init(correct: try rule.double("correct", in: points),
+                                     wrong: try rule.double("wrong", in: points))
         }
         return taste
     }

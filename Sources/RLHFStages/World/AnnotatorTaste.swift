@@ -12,29 +12,24 @@ public struct AnnotatorTaste: Sendable, Equatable {
     }
     public var wordScores: [WordScore] = []
     /// Points for naming the value of slot `slot` that the prompt asked about (the resort).
-    public var namesAsked: (slot: String, points: Double)?
+    public var namesAsked: NamesAsked?
     /// Points per repeat of a word outside `exempt`.
-    public var repetition: (points: Double, exempt: Set<String>)?
+    public var repetition: Repetition?
     /// Points per pair of neighbouring tokens that never occurs in the world's natural text.
     public var unnaturalPairPoints: Double?
     /// Points per token past `comfortable` tokens.
-    public var length: (comfortable: Int, pointsPerExtraToken: Double)?
+    public var length: Length?
     /// Points when the response does not end with one of `tokens` before the end token (or is cut off).
-    public var ending: (tokens: [String], points: Double)?
+    public var ending: Ending?
     /// An answer checked by a program: `correct` points when the response is exactly one of the
     /// completions that answer its prompt, `wrong` otherwise.
-    public var exactMatch: (correct: Double, wrong: Double)?
+    public var exactMatch: ExactMatch?
+
+    public struct NamesAsked: Sendable, Equatable { public var slot: String, points: Double }
+    public struct Repetition: Sendable, Equatable { public var points: Double, exempt: Set<String> }
+    public struct Length: Sendable, Equatable { public var comfortable: Int, pointsPerExtraToken: Double }
+    public struct Ending: Sendable, Equatable { public var tokens: [String], points: Double }
+    public struct ExactMatch: Sendable, Equatable { public var correct: Double, wrong: Double }
 
     public init(description: String) { self.description = description }
-
-    public static func == (a: AnnotatorTaste, b: AnnotatorTaste) -> Bool {
-        a.description == b.description && a.wordScores == b.wordScores
-            && a.namesAsked?.slot == b.namesAsked?.slot && a.namesAsked?.points == b.namesAsked?.points
-            && a.repetition?.points == b.repetition?.points && a.repetition?.exempt == b.repetition?.exempt
-            && a.unnaturalPairPoints == b.unnaturalPairPoints
-            && a.length?.comfortable == b.length?.comfortable
-            && a.length?.pointsPerExtraToken == b.length?.pointsPerExtraToken
-            && a.ending?.tokens == b.ending?.tokens && a.ending?.points == b.ending?.points
-            && a.exactMatch?.correct == b.exactMatch?.correct && a.exactMatch?.wrong == b.exactMatch?.wrong
-    }
 }

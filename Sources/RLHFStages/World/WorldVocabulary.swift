@@ -12,12 +12,6 @@ public struct WorldVocabulary: Sendable, Equatable {
     /// Every token, in id order.
     public var tokens: [String]
 
-    public init(padToken: String, eosToken: String, tokens: [String]) {
-        self.padToken = padToken
-        self.eosToken = eosToken
-        self.tokens = tokens
-    }
-
     /// The world's tokenizer.
     public var tokenizer: Tokenizer { Tokenizer(tokens: tokens, padToken: padToken, eosToken: eosToken) }
 
