@@ -36,6 +36,15 @@ public struct BenchmarkReport: Sendable, Equatable {
     public var ppoFirstRatioExact: Bool
     /// The whole world build, in seconds: the caller measures and fills it in.
     public var pipelineSeconds: Double?
+    /// That time by part, in seconds and in order (pre-training, SFT, labelling, the reward model,
+    /// the PPO iterations); empty when the pipeline was not run.
+    public var pipelineStageSeconds: [StageTime] = []
+
+    /// One part of the pipeline and its seconds.
+    public struct StageTime: Sendable, Equatable {
+        public var stage: String, seconds: Double
+        public init(stage: String, seconds: Double) { (self.stage, self.seconds) = (stage, seconds) }
+    }
     /// `ppoIterationFlop(...)` in units of 10^9.
     public var ppoIterationGflop: Double
     /// Achieved rate over the PPO iteration: GFLOP / ppo_iteration seconds.
@@ -123,9 +132,11 @@ public struct BenchmarkReport: Sendable, Equatable {
                        ("sample_step_ms", sampleStepMs), ("generation_token_ms", generationTokenMs),
                        ("ppo_iteration_ms", ppoIterationMs)])
             + [("ppo_phases_ms", object(phases)), ("ppo_first_ratio_exact", ppoFirstRatioExact ? "true" : "false")]
-            + numbers([("pipeline_s", pipelineSeconds), ("ppo_iteration_gflop", ppoIterationGflop),
-                       ("gflops", gflops), ("peak_rss_mb", peakRSSMegabytes),
-                       ("forward_tokens_per_s", forwardTokensPerSecond), ("train_tokens_per_s", trainTokensPerSecond)])
+            + numbers([("pipeline_s", pipelineSeconds)])
+            + [("pipeline_stages_s", object(numbers(pipelineStageSeconds.map { ($0.stage, $0.seconds) })))]
+            + numbers([("ppo_iteration_gflop", ppoIterationGflop), ("gflops", gflops),
+                       ("peak_rss_mb", peakRSSMegabytes), ("forward_tokens_per_s", forwardTokensPerSecond),
+                       ("train_tokens_per_s", trainTokensPerSecond)])
             + [("parameters", "\(parameters)")]
         return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}"
     }

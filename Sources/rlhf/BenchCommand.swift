@@ -47,7 +47,7 @@ struct BenchCommand: ParsableCommand {
         }
         var report = Benchmark(repetitions: repetitions).run()
         report.startupMs = try startupMilliseconds()
-        if !quick { report.pipelineSeconds = pipelineSeconds() }
+        if !quick { (report.pipelineSeconds, report.pipelineStageSeconds) = pipeline() }
         report.peakRSSMegabytes = BenchmarkReport.peakResidentMegabytes()
         print(json ? report.json : BenchTable.text(report))
     }
@@ -88,10 +88,15 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// The whole default pipeline once: pre-training, SFT, labelling, the reward model,
-    /// then 50 PPO iterations of the default batch.
-    private func pipelineSeconds() -> Double {
+    /// then 50 PPO iterations of the default batch. Returns its seconds in all and by stage.
+    private func pipeline() -> (Double, [BenchmarkReport.StageTime]) {
+        func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
         let start = ContinuousClock.now
-        let world = WorldBuilder.build()
+        var starts: [(stage: String, at: ContinuousClock.Instant)] = []
+        let world = WorldBuilder.build(starting: { starts.append(($0.rawValue, ContinuousClock.now)) })
+        starts.append(("ppo", ContinuousClock.now))
         var random = RandomGenerator(seed: 0)
         let policy = ActorCritic(initialisedFrom: world.sft, random: &random)
         let trainer = PPOTrainer(policy: policy, reference: world.sft, rewardModel: world.reward,
@@ -100,8 +105,13 @@ struct BenchCommand: ParsableCommand {
         let run = PPOTraining.run(trainer: trainer, iterations: 50, promptPool: prompts, random: &random)
         precondition(run.iterations.count == 50,
                      "the pipeline's PPO run stopped: \(run.failure.map { "\($0.error)" } ?? "")")
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let end = ContinuousClock.now
+        let stages = starts.indices.map { index in
+            BenchmarkReport.StageTime(stage: starts[index].stage,
+                                      seconds: seconds((index + 1 < starts.count ? starts[index + 1].at : end)
+                                                       - starts[index].at))
+        }
+        return (seconds(end - start), stages)
     }
 }
 
@@ -127,6 +137,10 @@ enum BenchTable {
         table.add(["forward + backward", Format.fixed(report.trainTokensPerSecond, 0) + " tokens/s"])
         table.add(["whole pipeline (world build + 50 PPO iterations)",
                    report.pipelineSeconds.map { Format.fixed($0, 2) + " s" } ?? "skipped"])
+        if !report.pipelineStageSeconds.isEmpty {
+            table.add(["  " + report.pipelineStageSeconds.map(\.stage).joined(separator: " / "),
+                       report.pipelineStageSeconds.map { Format.fixed($0.seconds, 2) }.joined(separator: " / ") + " s"])
+        }
         table.add(["peak memory", Format.fixed(report.peakRSSMegabytes, 1) + " MB"])
         return """
             Model: GPT-2, vocab \(c.vocabSize), n_embd \(c.nEmbd), n_layer \(c.nLayer), n_head \(c.nHead), \

@@ -11,13 +11,19 @@ func referenceLogits(_ model: GPT2, _ tokens: [[Int]]) -> Tensor {
     var hidden = tokenVectors + positionVectors
     for block in model.blocks {
         let input = hidden
-        let fused = block.attentionInput(block.attentionNorm(input))
+        let fused = plainAffine(block.attentionInput, block.attentionNorm(input))
         let mixed = referenceAttention(fused, batch: batch, length: length, width: width, heads: heads,
                                        headWidth: headWidth)
-        let afterAttention = input + block.attentionOutput(mixed)
-        hidden = afterAttention + block.mlpOutput(block.mlpInput(block.mlpNorm(afterAttention)).gelu())
+        let afterAttention = input + plainAffine(block.attentionOutput, mixed)
+        let inner = plainAffine(block.mlpInput, block.mlpNorm(afterAttention)).gelu()
+        hidden = afterAttention + plainAffine(block.mlpOutput, inner)
     }
     return model.logits(fromHidden: model.finalNorm(hidden))
+}
+
+/// x W + b as the two plain ops (matmul, then the broadcast add), as `Affine` was before it became one op.
+func plainAffine(_ layer: Affine, _ input: Tensor) -> Tensor {
+    input.matmul(layer.weight) + layer.bias
 }
 
 /// Causal self-attention from split heads, matmul, causalMasked and softmax.

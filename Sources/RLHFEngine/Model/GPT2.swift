@@ -65,8 +65,10 @@ public final class GPT2 {
     /// Rows are independent, so large batches are split between two threads by row.
     func inferenceHiddenStates(_ tokens: [[Int]]) -> Tensor {
         let (batch, length, width) = (tokens.count, tokens[0].count, config.embeddingWidth)
-        var output = [Float](repeating: 0, count: batch * length * width)
-        output.withUnsafeMutableBufferPointer { result in
+        // Every row writes its hidden states whole, so the buffer starts uninitialised.
+        let total = batch * length * width
+        let output = [Float](unsafeUninitializedCapacity: total) { result, initialised in
+            initialised = total
             let address = UInt(bitPattern: result.baseAddress)
             let model = UncheckedModel(self)
             ParallelRows.run(rows: batch, tokens: batch * length) { rows in

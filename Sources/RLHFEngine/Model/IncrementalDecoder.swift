@@ -5,7 +5,7 @@
 /// position's worth of work instead of a whole forward pass over the sequence.
 ///
 /// What it computes: exactly the per-element arithmetic of `GPT2.logits(_:)`, in the
-/// same order: embeddings token + position; each layer norm by `Tensor.layerNormRow`;
+/// same order: embeddings token + position; each layer norm by `Tensor.layerNormRows`;
 /// every matrix product by `FastMatrixKernels` (each output summed from +0 over the
 /// shared index in order), then + bias; attention by `AttentionKernels` (scores summed
 /// over the head width, softmax over the positions so far, outputs summed over those
@@ -147,11 +147,9 @@ public final class IncrementalDecoder {
         let c = width
         norm.weight.data.withUnsafeBufferPointer { gamma in
             norm.bias.data.withUnsafeBufferPointer { beta in
-                for row in 0..<rows {
-                    _ = Tensor.layerNormRow(input + row * c, width: c, epsilon: norm.epsilon,
-                                            gamma: gamma.baseAddress!, beta: beta.baseAddress!,
-                                            output: output + row * c, normalised: nil)
-                }
+                Tensor.layerNormRows(input, rows: rows, width: c, epsilon: norm.epsilon,
+                                     gamma: gamma.baseAddress!, beta: beta.baseAddress!,
+                                     output: output, normalised: nil, inverseDeviations: nil)
             }
         }
     }

@@ -27,9 +27,9 @@ public final class Affine {
         bias = Tensor(shape: other.bias.shape, data: other.bias.data, requiresGrad: true)
     }
 
-    /// (..., in) -> (..., out)
+    /// (..., in) -> (..., out): x W + b, one op (`Tensor.affine`, the bits of `x.matmul(W) + b`).
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        input.matmul(weight) + bias
+        input.affine(weight: weight, bias: bias)
     }
 
     /// The parameters under Hugging Face names, e.g. `prefix.weight`, `prefix.bias`.

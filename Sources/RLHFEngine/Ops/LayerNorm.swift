@@ -12,22 +12,22 @@ extension Tensor {
         precondition(gamma.shape == [width] && beta.shape == [width],
                      "layerNorm: weight \(gamma.shape) and bias \(beta.shape) for width \(width)")
         let rows = count / width
-        var output = [Float](repeating: 0, count: count)
-        var normalised = [Float](repeating: 0, count: count)
-        var inverseDeviation = [Float](repeating: 0, count: rows)
+        // Every value of the three buffers is written below, so they start uninitialised.
+        var output = [Float](unsafeUninitializedCapacity: count) { _, initialised in initialised = count }
+        var normalised = [Float](unsafeUninitializedCapacity: count) { _, initialised in initialised = count }
+        var inverseDeviation = [Float](unsafeUninitializedCapacity: rows) { _, initialised in initialised = rows }
         data.withUnsafeBufferPointer { x in
             gamma.data.withUnsafeBufferPointer { gammaValues in
                 beta.data.withUnsafeBufferPointer { betaValues in
                     output.withUnsafeMutableBufferPointer { y in
                         normalised.withUnsafeMutableBufferPointer { xhatValues in
                             inverseDeviation.withUnsafeMutableBufferPointer { deviations in
-                                for row in 0..<rows {
-                                    deviations[row] = Tensor.layerNormRow(
-                                        x.baseAddress! + row * width, width: width, epsilon: epsilon,
-                                        gamma: gammaValues.baseAddress!, beta: betaValues.baseAddress!,
-                                        output: y.baseAddress! + row * width,
-                                        normalised: xhatValues.baseAddress! + row * width)
-                                }
+                                guard rows > 0 else { return }
+                                Tensor.layerNormRows(
+                                    x.baseAddress!, rows: rows, width: width, epsilon: epsilon,
+                                    gamma: gammaValues.baseAddress!, beta: betaValues.baseAddress!,
+                                    output: y.baseAddress!, normalised: xhatValues.baseAddress!,
+                                    inverseDeviations: deviations.baseAddress!)
                             }
                         }
                     }
@@ -35,7 +35,9 @@ extension Tensor {
             }
         }
         return Tensor(shape: shape, data: output, parents: [self, gamma, beta]) { result in
-            var inputGradient = [Float](repeating: 0, count: self.count)
+            // dx is written whole, row by row; dgamma and dbeta are sums from 0.
+            let count = self.count
+            var inputGradient = [Float](unsafeUninitializedCapacity: count) { _, initialised in initialised = count }
             var gammaGradient = [Float](repeating: 0, count: width)
             var betaGradient = [Float](repeating: 0, count: width)
             result.grad!.withUnsafeBufferPointer { upstream in
@@ -44,26 +46,52 @@ extension Tensor {
                         inputGradient.withUnsafeMutableBufferPointer { dx in
                             gammaGradient.withUnsafeMutableBufferPointer { dGamma in
                                 betaGradient.withUnsafeMutableBufferPointer { dBeta in
-                                    for row in 0..<rows {
-                                        let base = row * width
-                                        var meanGx: Float = 0, meanGxXhat: Float = 0
-                                        for column in 0..<width {
-                                            let g = upstream[base + column]
-                                            let xhat = xhatValues[base + column]
-                                            dGamma[column] += g * xhat
-                                            dBeta[column] += g
-                                            let gx = g * gammaValues[column]
-                                            meanGx += gx
-                                            meanGxXhat += gx * xhat
+                                    // Rows four at a time: lane r of the two means runs row r's
+                                    // sums in column order (independent chains at once).
+                                    var row = 0
+                                    while row < rows {
+                                        let group = Swift.min(4, rows - row)
+                                        var meanGx = SIMD4<Float>(), meanGxXhat = SIMD4<Float>()
+                                        if group == 4 {
+                                            let g = upstream.baseAddress! + row * width
+                                            let xhat = xhatValues.baseAddress! + row * width
+                                            for column in 0..<width {
+                                                let gx = Tensor.gather4(g + column, width) * gammaValues[column]
+                                                meanGx += gx
+                                                meanGxXhat += gx * Tensor.gather4(xhat + column, width)
+                                            }
+                                        } else {
+                                            for lane in 0..<group {
+                                                let g = upstream.baseAddress! + (row + lane) * width
+                                                let xhat = xhatValues.baseAddress! + (row + lane) * width
+                                                var sumGx: Float = 0, sumGxXhat: Float = 0
+                                                for column in 0..<width {
+                                                    let gx = g[column] * gammaValues[column]
+                                                    sumGx += gx
+                                                    sumGxXhat += gx * xhat[column]
+                                                }
+                                                (meanGx[lane], meanGxXhat[lane]) = (sumGx, sumGxXhat)
+                                            }
                                         }
                                         meanGx /= Float(width)
                                         meanGxXhat /= Float(width)
-                                        let scale = inverseDeviation[row]
-                                        for column in 0..<width {
-                                            let gx = upstream[base + column] * gammaValues[column]
-                                            dx[base + column] =
-                                                scale * (gx - meanGx - xhatValues[base + column] * meanGxXhat)
+                                        for lane in 0..<group {
+                                            let g = upstream.baseAddress! + (row + lane) * width
+                                            let xhat = xhatValues.baseAddress! + (row + lane) * width
+                                            // The column sums over rows (each column in row order).
+                                            for column in 0..<width {
+                                                dGamma[column] += g[column] * xhat[column]
+                                                dBeta[column] += g[column]
+                                            }
+                                            let (mean, meanXhat) = (meanGx[lane], meanGxXhat[lane])
+                                            let scale = inverseDeviation[row + lane]
+                                            let target = dx.baseAddress! + (row + lane) * width
+                                            for column in 0..<width {
+                                                let gx = g[column] * gammaValues[column]
+                                                target[column] = scale * (gx - mean - xhat[column] * meanXhat)
+                                            }
                                         }
+                                        row += group
                                     }
                                 }
                             }
@@ -75,6 +103,47 @@ extension Tensor {
             gamma.accumulateGrad(gammaGradient)
             beta.accumulateGrad(betaGradient)
         }
+    }
+
+    /// `layerNormRow` on `rows` consecutive rows (1/sqrt(var + eps) of each into
+    /// `inverseDeviations` when given), four rows at a time: lane r of each `SIMD4` runs row r's
+    /// sums in column order with the scalar function's operations, so every row gets its bits.
+    static func layerNormRows(
+        _ x: UnsafePointer<Float>, rows: Int, width: Int, epsilon: Float,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        normalised: UnsafeMutablePointer<Float>?, inverseDeviations: UnsafeMutablePointer<Float>?
+    ) {
+        var row = 0
+        while row + 4 <= rows {
+            let base = x + row * width
+            var total = SIMD4<Float>()
+            for column in 0..<width { total += gather4(base + column, width) }
+            let mean = total / Float(width)
+            var squares = SIMD4<Float>()
+            for column in 0..<width {
+                let centred = gather4(base + column, width) - mean
+                squares += centred * centred
+            }
+            let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
+            for lane in 0..<4 {
+                let offset = (row + lane) * width
+                normaliseRow(x + offset, width: width, mean: mean[lane], scale: scale[lane], gamma: gamma, beta: beta,
+                             output: output + offset, normalised: normalised.map { $0 + offset })
+                inverseDeviations?[row + lane] = scale[lane]
+            }
+            row += 4
+        }
+        for row in row..<rows {
+            let scale = layerNormRow(x + row * width, width: width, epsilon: epsilon, gamma: gamma, beta: beta,
+                                     output: output + row * width, normalised: normalised.map { $0 + row * width })
+            inverseDeviations?[row] = scale
+        }
+    }
+
+    /// Four values `stride` apart: the same column of four consecutive rows.
+    @inline(__always)
+    static func gather4(_ pointer: UnsafePointer<Float>, _ stride: Int) -> SIMD4<Float> {
+        SIMD4(pointer[0], pointer[stride], pointer[2 * stride], pointer[3 * stride])
     }
 
     /// Layer norm of one row of `width` values into `output` (and x-hat into `normalised`
@@ -95,11 +164,27 @@ extension Tensor {
             squares += centred * centred
         }
         let scale = 1 / (squares / Float(width) + epsilon).squareRoot()
-        for column in 0..<width {
-            let xhat = (x[column] - mean) * scale
-            normalised?[column] = xhat
-            output[column] = xhat * gamma[column] + beta[column]
-        }
+        normaliseRow(x, width: width, mean: mean, scale: scale, gamma: gamma, beta: beta,
+                     output: output, normalised: normalised)
         return scale
+    }
+
+    /// xhat = (x - mean) * scale into `normalised` when given, and y = xhat * gamma + beta into
+    /// `output`: one loop for each case, so that each runs on whole vectors.
+    @inline(__always)
+    static func normaliseRow(
+        _ x: UnsafePointer<Float>, width: Int, mean: Float, scale: Float,
+        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, normalised: UnsafeMutablePointer<Float>?
+    ) {
+        if let normalised {
+            for column in 0..<width {
+                let xhat = (x[column] - mean) * scale
+                normalised[column] = xhat
+                output[column] = xhat * gamma[column] + beta[column]
+            }
+        } else {
+            for column in 0..<width { output[column] = (x[column] - mean) * scale * gamma[column] + beta[column] }
+        }
     }
 }

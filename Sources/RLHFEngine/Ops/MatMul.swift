@@ -17,10 +17,13 @@ extension Tensor {
                      "matmul: batch dimensions differ, \(shape) times \(other.shape)")
         let batches = Tensor.elementCount(batchShape)
         let rightStride = sharedRight ? 0 : k * n
-        var output = [Float](repeating: 0, count: batches * m * n)
-        data.withUnsafeBufferPointer { a in
-            other.data.withUnsafeBufferPointer { b in
-                output.withUnsafeMutableBufferPointer { c in
+        // Every element is written by the product (each sum starts from +0), so the buffer
+        // starts uninitialised; with k = 0 the products are zeros.
+        let output = [Float](unsafeUninitializedCapacity: batches * m * n) { c, initialised in
+            initialised = batches * m * n
+            guard k > 0, batches * m * n > 0 else { c.initialize(repeating: 0); return }
+            data.withUnsafeBufferPointer { a in
+                other.data.withUnsafeBufferPointer { b in
                     if sharedRight {
                         // One product of (batches*M, K) by (K, N).
                         FastMatrixKernels.multiply(a.baseAddress!, b.baseAddress!, c.baseAddress!,

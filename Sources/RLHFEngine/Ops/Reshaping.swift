@@ -24,18 +24,20 @@ extension Tensor {
         var permutation = Array(0..<rank)
         permutation.swapAt(a, b)
         let layout = PermutedLayout(shape: shape, permutation: permutation)
-        var output = [Float](repeating: 0, count: count)
-        data.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { result in
+        // The runs cover every position once, so the buffer starts uninitialised.
+        let count = self.count
+        let output = [Float](unsafeUninitializedCapacity: count) { result, initialised in
+            data.withUnsafeBufferPointer { input in
                 layout.forEachRun { outputIndex, inputIndex, inputStride, length in
                     for offset in 0..<length { result[outputIndex + offset] = input[inputIndex + offset * inputStride] }
                 }
             }
+            initialised = count
         }
         var newShape = shape
         newShape.swapAt(a, b)
         return Tensor(shape: newShape, data: output, parents: [self]) { result in
-            self.accumulateGrad(from: result) { upstream, dx in
+            self.accumulateGrad(overwritingFrom: result) { upstream, dx in
                 layout.forEachRun { outputIndex, inputIndex, inputStride, length in
                     for offset in 0..<length { dx[inputIndex + offset * inputStride] = upstream[outputIndex + offset] }
                 }

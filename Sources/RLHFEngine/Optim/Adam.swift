@@ -18,8 +18,16 @@ public final class Adam {
     public var maxGradNorm: Float?
     public private(set) var stepCount = 0
     public let parameters: [Tensor]
-    private var firstMoments: [[Float]]
-    private var secondMoments: [[Float]]
+    /// m and v of each parameter, as raw buffers, so that the two threads of a step each write
+    /// their own parameters' moments without sharing an array.
+    private let firstMoments: [UnsafeMutablePointer<Float>]
+    private let secondMoments: [UnsafeMutablePointer<Float>]
+    /// Parameters 0..<cut are stepped on one thread and cut..<count on the other (about half the
+    /// values each). The cut depends only on the parameters' sizes, and each value's update is
+    /// computed on its own, so a step gives the same bits on one thread or two.
+    private let cut: Int
+    /// With fewer values than this in all, a step stays on the calling thread.
+    static let minimumParallelValues = 16_384
 
     public init(parameters: [Tensor], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, maxGradNorm: Float? = 1.0) {
@@ -29,8 +37,26 @@ public final class Adam {
         self.beta2 = beta2
         self.epsilon = epsilon
         self.maxGradNorm = maxGradNorm
-        firstMoments = parameters.map { [Float](repeating: 0, count: $0.count) }
-        secondMoments = parameters.map { [Float](repeating: 0, count: $0.count) }
+        precondition(Set(parameters.map(ObjectIdentifier.init)).count == parameters.count,
+                     "Adam: a parameter is listed twice")
+        func zeros(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
+            buffer.initialize(repeating: 0, count: Swift.max(count, 1))
+            return buffer
+        }
+        firstMoments = parameters.map { zeros($0.count) }
+        secondMoments = parameters.map { zeros($0.count) }
+        let total = parameters.reduce(0) { $0 + $1.count }
+        var cut = 0, before = 0
+        while cut < parameters.count && 2 * (before + parameters[cut].count) <= total {
+            before += parameters[cut].count
+            cut += 1
+        }
+        self.cut = total >= Adam.minimumParallelValues ? cut : parameters.count
+    }
+
+    deinit {
+        for buffer in firstMoments + secondMoments { buffer.deallocate() }
     }
 
     /// The global L2 norm of all current gradients (missing gradients count as zero).
@@ -56,56 +82,70 @@ public final class Adam {
         // beta^t by repeated multiplication in Double: exact enough and the same everywhere.
         var power1 = 1.0, power2 = 1.0
         for _ in 0..<stepCount { power1 *= Double(beta1); power2 *= Double(beta2) }
-        let correction1 = Float(1 - power1)
-        let correction2 = Float(1 - power2)
-        let (beta1, beta2, epsilon, learningRate) = (self.beta1, self.beta2, self.epsilon, self.learningRate)
-        for (index, parameter) in parameters.enumerated() {
-            guard let grad = parameter.grad else { continue }
-            // The same arithmetic per value as the plain loop, on raw buffers (no copies,
-            // no exclusivity checks per element).
-            grad.withUnsafeBufferPointer { gradient in
-                firstMoments[index].withUnsafeMutableBufferPointer { first in
-                    secondMoments[index].withUnsafeMutableBufferPointer { second in
-                        parameter.data.withUnsafeMutableBufferPointer { values in
-                            // Eight values at a time: every lane does the same IEEE operations
-                            // (multiply, add, divide, square root) as the scalar loop below.
-                            var position = 0
-                            let count = gradient.count
-                            while position + 8 <= count {
-                                let g = UnsafeRawPointer(gradient.baseAddress! + position)
-                                    .loadUnaligned(as: SIMD8<Float>.self) * scale
-                                let m = beta1 * UnsafeRawPointer(first.baseAddress! + position)
-                                    .loadUnaligned(as: SIMD8<Float>.self) + (1 - beta1) * g
-                                let v = beta2 * UnsafeRawPointer(second.baseAddress! + position)
-                                    .loadUnaligned(as: SIMD8<Float>.self) + (1 - beta2) * g * g
-                                UnsafeMutableRawPointer(first.baseAddress! + position)
-                                    .storeBytes(of: m, as: SIMD8<Float>.self)
-                                UnsafeMutableRawPointer(second.baseAddress! + position)
-                                    .storeBytes(of: v, as: SIMD8<Float>.self)
-                                let mHat = m / correction1
-                                let vHat = v / correction2
-                                let p = UnsafeRawPointer(values.baseAddress! + position)
-                                    .loadUnaligned(as: SIMD8<Float>.self)
-                                let updated = p - learningRate * mHat / (vHat.squareRoot() + epsilon)
-                                UnsafeMutableRawPointer(values.baseAddress! + position)
-                                    .storeBytes(of: updated, as: SIMD8<Float>.self)
-                                position += 8
-                            }
-                            for position in position..<count {
-                                let g = gradient[position] * scale
-                                first[position] = beta1 * first[position] + (1 - beta1) * g
-                                second[position] = beta2 * second[position] + (1 - beta2) * g * g
-                                let mHat = first[position] / correction1
-                                let vHat = second[position] / correction2
-                                values[position] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
-                            }
-                        }
-                    }
-                }
+        let constants = StepConstants(scale: scale, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                                      learningRate: learningRate, correction1: Float(1 - power1),
+                                      correction2: Float(1 - power2))
+        let count = parameters.count
+        if cut < count {
+            WorkerPool.runTwo { part in
+                for index in part == 0 ? 0..<cut : cut..<count { update(index, constants) }
             }
-            parameter.grad = nil
+        } else {
+            for index in 0..<count { update(index, constants) }
         }
         return norm
+    }
+
+    /// What every value's update needs besides its own gradient, moments and value.
+    private struct StepConstants {
+        let scale: Float, beta1: Float, beta2: Float, epsilon: Float, learningRate: Float
+        let correction1: Float, correction2: Float
+    }
+
+    /// One parameter's step (nothing when it has no gradient), then its gradient cleared.
+    private func update(_ index: Int, _ constants: StepConstants) {
+        let parameter = parameters[index]
+        guard let grad = parameter.grad else { return }
+        let (scale, beta1, beta2, epsilon) = (constants.scale, constants.beta1, constants.beta2, constants.epsilon)
+        let (learningRate, correction1, correction2) = (constants.learningRate, constants.correction1,
+                                                        constants.correction2)
+        let (first, second) = (firstMoments[index], secondMoments[index])
+        // The same arithmetic per value as the plain loop, on raw buffers (no copies,
+        // no exclusivity checks per element).
+        grad.withUnsafeBufferPointer { gradient in
+            parameter.data.withUnsafeMutableBufferPointer { values in
+                // Eight values at a time: every lane does the same IEEE operations
+                // (multiply, add, divide, square root) as the scalar loop below.
+                var position = 0
+                let count = gradient.count
+                while position + 8 <= count {
+                    let g = UnsafeRawPointer(gradient.baseAddress! + position)
+                        .loadUnaligned(as: SIMD8<Float>.self) * scale
+                    let m = beta1 * UnsafeRawPointer(first + position).loadUnaligned(as: SIMD8<Float>.self)
+                        + (1 - beta1) * g
+                    let v = beta2 * UnsafeRawPointer(second + position).loadUnaligned(as: SIMD8<Float>.self)
+                        + (1 - beta2) * g * g
+                    UnsafeMutableRawPointer(first + position).storeBytes(of: m, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(second + position).storeBytes(of: v, as: SIMD8<Float>.self)
+                    let mHat = m / correction1
+                    let vHat = v / correction2
+                    let p = UnsafeRawPointer(values.baseAddress! + position).loadUnaligned(as: SIMD8<Float>.self)
+                    let updated = p - learningRate * mHat / (vHat.squareRoot() + epsilon)
+                    UnsafeMutableRawPointer(values.baseAddress! + position)
+                        .storeBytes(of: updated, as: SIMD8<Float>.self)
+                    position += 8
+                }
+                for position in position..<count {
+                    let g = gradient[position] * scale
+                    first[position] = beta1 * first[position] + (1 - beta1) * g
+                    second[position] = beta2 * second[position] + (1 - beta2) * g * g
+                    let mHat = first[position] / correction1
+                    let vHat = second[position] / correction2
+                    values[position] -= learningRate * mHat / (vHat.squareRoot() + epsilon)
+                }
+            }
+        }
+        parameter.grad = nil
     }
 
     /// Clears every gradient without stepping.

@@ -30,11 +30,22 @@ public struct Sampler: Sendable, Equatable {
         let kept = keptIndices(logits)
         let scaled = kept.map { Double(logits[$0]) / Double(temperature) }
         let largest = scaled.max() ?? 0
+        // The weights eight at a time (`FastPortableMath.exp`, PortableMath's bits), then summed in order.
+        var weights = scaled
+        weights.withUnsafeMutableBufferPointer { values in
+            var position = 0
+            while position + 8 <= values.count {
+                let raw = UnsafeMutableRawPointer(values.baseAddress! + position)
+                raw.storeBytes(of: FastPortableMath.exp(raw.loadUnaligned(as: SIMD8<Double>.self) - largest),
+                               as: SIMD8<Double>.self)
+                position += 8
+            }
+            for position in position..<values.count { values[position] = PortableMath.exp(values[position] - largest) }
+        }
         var total = 0.0
         for (position, index) in kept.enumerated() {
-            let weight = PortableMath.exp(scaled[position] - largest)
-            result[index] = weight
-            total += weight
+            result[index] = weights[position]
+            total += weights[position]
         }
         for index in kept { result[index] /= total }
         return result

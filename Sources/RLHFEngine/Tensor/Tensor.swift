@@ -92,6 +92,19 @@ public final class Tensor {
         accumulateGrad(gradient)
     }
 
+    /// As `accumulateGrad(from:_:)`, for a `body` that writes every value of `dx` (so the buffer
+    /// is not zeroed first).
+    func accumulateGrad(overwritingFrom result: Tensor,
+                        _ body: (_ upstream: UnsafeBufferPointer<Float>,
+                                 _ dx: UnsafeMutableBufferPointer<Float>) -> Void) {
+        let count = self.count
+        let gradient = [Float](unsafeUninitializedCapacity: count) { dx, initialised in
+            result.grad!.withUnsafeBufferPointer { upstream in body(upstream, dx) }
+            initialised = count
+        }
+        accumulateGrad(gradient)
+    }
+
     /// Adds `values` into `grad`, allocating it on first use.
     func accumulateGrad(_ values: [Float]) {
         guard requiresGrad else { return }

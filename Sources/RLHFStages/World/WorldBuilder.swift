@@ -18,12 +18,16 @@ public struct World {
 /// on prompt/completion pairs, let the annotator label pairs of the SFT model's own
 /// samples, and train a reward model on those labels.
 public enum WorldBuilder {
-    /// The stage a progress event belongs to.
-    public enum Stage: String, Sendable { case pretraining, sft, reward }
+    /// The stage a progress event belongs to (labelling reports no events).
+    public enum Stage: String, Sendable { case pretraining, sft, labelling, reward }
 
+    /// - Parameters:
+    ///   - progress: called after every training step of a stage.
+    ///   - starting: called as each stage begins (for timing them).
     public static func build(
         recipe: WorldRecipe = WorldRecipe(),
-        progress: (Stage, TrainingEvent) -> TrainingControl = { _, _ in .proceed }
+        progress: (Stage, TrainingEvent) -> TrainingControl = { _, _ in .proceed },
+        starting: (Stage) -> Void = { _ in }
     ) -> World {
         let tokenizer = recipe.vocabulary.tokenizer
         let annotator = Annotator(taste: recipe.taste, text: recipe.text, tokenizer: tokenizer)
@@ -34,6 +38,7 @@ public enum WorldBuilder {
             let ids = try! tokenizer.encode(sentence, source: "the recipe's corpus")
             return PromptResponse(prompt: [ids[0]], response: Array(ids.dropFirst()))
         }
+        starting(.pretraining)
         let base = GPT2(config: recipe.model, random: &random)
         _ = SupervisedTrainer(model: base, tokenizer: tokenizer, config: recipe.pretraining)
             .train(training: corpus, heldOut: [], steps: recipe.pretrainingSteps, random: &random) {
@@ -41,6 +46,7 @@ public enum WorldBuilder {
             }
 
         // 2. Supervised fine-tuning on every (prompt, response) combination but the held-out ones.
+        starting(.sft)
         let (sftTraining, sftHeldOut) = sftExamples(text: recipe.text, tokenizer: tokenizer, random: &random)
         let sft = base.copy()
         _ = SupervisedTrainer(model: sft, tokenizer: tokenizer, config: recipe.sft)
@@ -48,6 +54,7 @@ public enum WorldBuilder {
                    steps: recipe.sftSteps, random: &random) { progress(.sft, $0) }
 
         // 3. The annotator labels pairs of the SFT model's samples.
+        starting(.labelling)
         let pairs = labelledPairs(model: sft, annotator: annotator, count: recipe.preferencePairCount,
                                   attempts: recipe.preferencePairCount * recipe.attemptsPerPair,
                                   maxLength: recipe.maxResponseLength, random: &random)
@@ -56,6 +63,7 @@ public enum WorldBuilder {
         let preferenceTraining = Array(pairs.dropFirst(heldOutCount))
 
         // 4. The reward model, starting from the SFT model.
+        starting(.reward)
         let reward = RewardModel(initialisedFrom: sft, tokenizer: tokenizer, random: &random)
         _ = RewardTrainer(model: reward, config: recipe.reward)
             .train(training: preferenceTraining, heldOut: preferenceHeldOut, steps: recipe.rewardSteps,
