@@ -159,7 +159,9 @@ static void run_half(void *context, long part) {
     }
 }
 
-/// This thread's working memory for packed panels and scratch, kept between products (it only grows).
+/// This thread's working memory for packed panels and scratch, kept between products up to
+/// WORKING_KEEP floats (16 MB); a larger one, for a product that packed a big B, is freed after it.
+#define WORKING_KEEP ((size_t)1 << 22)
 static _Thread_local float *working;
 static _Thread_local size_t workingCount;
 
@@ -204,6 +206,11 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
         rlhf_pool_run_two(run_half, &p);
     } else {
         run_part(&p, 0, rows, 0, panels, p.scratch);
+    }
+    if (workingCount > WORKING_KEEP) {
+        free(working);
+        working = 0;
+        workingCount = 0;
     }
     return 1;
 }

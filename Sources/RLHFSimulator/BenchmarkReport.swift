@@ -121,8 +121,9 @@ public struct BenchmarkReport: Sendable, Equatable {
         }
         let configuration = [
             ("vocab_size", config.vocabSize), ("n_embd", config.nEmbd), ("n_layer", config.nLayer),
-            ("n_head", config.nHead), ("n_positions", config.nPositions), ("batch_size", config.batchSize),
-            ("prompt_length", config.promptLength), ("response_length", config.responseLength),
+            ("n_head", config.nHead), ("n_positions", config.nPositions),
+            (SharedSettingName.batchSize, config.batchSize),
+            ("prompt_length", config.promptLength), (SharedSettingName.responseLength, config.responseLength),
             ("epochs", config.epochs), ("minibatches", config.minibatches),
         ].map { ($0.0, "\($0.1)") }
         let phases = numbers([("generation", ppoGenerationMs), ("scoring", ppoScoringMs), ("update", ppoUpdateMs)])

@@ -64,4 +64,19 @@ struct JSONParserTests {
         #expect((comma.message, comma.offset, comma.line, comma.column) == ("unexpected character", 21, 2, 13))
         #expect(comma.description == "unexpected character at line 2, column 13")
     }
+    @Test("a number past Double's range is an error, not infinity; a tiny one reads as zero")
+    func outOfRange() throws {
+        for text in ["1e400", "-1e400", "[1, 2e999]"] {
+            #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(text) }
+        }
+        #expect(try JSONParser.parse("-1e-400").double == 0)
+    }
+
+    @Test("a leading byte-order mark is not part of the text; bad UTF-8 is nil")
+    func byteOrderMark() throws {
+        let text = try #require(UTF8Text.decode(Data([0xEF, 0xBB, 0xBF] + Array("{\"a\": 1}".utf8))))
+        #expect(text == "{\"a\": 1}")
+        #expect(try JSONParser.parse(text) == JSONParser.parse("{\"a\": 1}"))
+        #expect(UTF8Text.decode(Data([0x61, 0xFF])) == nil)
+    }
 }

@@ -286,7 +286,7 @@ public struct JSONParser {
             if integer != Int.min { return .integer(-integer) }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-        guard let number = Double(text) else { throw failure("number out of range") }
+        guard let number = Double(text), number.isFinite else { throw failure("number out of range") }
         return .number(number)
     }
 

@@ -15,15 +15,18 @@ extension Tensor {
                      && bias.shape == [weight.shape[1]],
                      "affine: input \(shape), weight \(weight.shape), bias \(bias.shape)")
         let (k, n) = (weight.shape[0], weight.shape[1])
-        let rows = k == 0 ? 0 : count / k
+        let rows = shape.dropLast().reduce(1, *)
         let total = rows * n
         let output = [Float](unsafeUninitializedCapacity: total) { y, initialised in
             initialised = total
             guard total > 0 else { return }
-            guard k > 0 else { y.initialize(repeating: 0); return }
-            data.withUnsafeBufferPointer { x in
-                weight.data.withUnsafeBufferPointer { w in
-                    FastMatrixKernels.multiply(x.baseAddress!, w.baseAddress!, y.baseAddress!, m: rows, k: k, n: n)
+            if k == 0 {
+                y.initialize(repeating: 0)  // an empty sum; the bias below still lands, as 0 + b
+            } else {
+                data.withUnsafeBufferPointer { x in
+                    weight.data.withUnsafeBufferPointer { w in
+                        FastMatrixKernels.multiply(x.baseAddress!, w.baseAddress!, y.baseAddress!, m: rows, k: k, n: n)
+                    }
                 }
             }
             bias.data.withUnsafeBufferPointer { b in

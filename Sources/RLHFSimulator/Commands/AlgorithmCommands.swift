@@ -22,17 +22,17 @@ enum AlgorithmCommands {
 
     static let advantages = verb(
         .advantages, aliases: ["adv", "a"], usage: "advantages [N]",
-        summary: "per token: r_t, V(s_t), delta_t, raw A_t (GAE), the return and whitened A_t"
+        summary: "each token's advantage and how it is made (PPO: GAE from r_t and V(s_t); GRPO, RLOO: the group)"
     ) { try $0.advantages($1) }
 
     static let credit = verb(
         .credit, aliases: ["c"], usage: "credit [N]",
-        summary: "credit assignment: each raw A_t split into terminal score, KL penalties and critic"
+        summary: "credit assignment: where each token's advantage comes from (PPO: score, KL penalties, critic)"
     ) { try $0.credit($1) }
 
     static let update = verb(
         .update, aliases: ["u"], usage: "update [step]",
-        summary: "one PPO update on the last batch (`update step`: one minibatch at a time)"
+        summary: "one update on the last batch, the algorithm's (`update step`: one optimiser step at a time)"
     ) { try $0.update($1) }
 
     /// `export dpo` is the same under every algorithm; `export trace` is the algorithm's.

@@ -107,10 +107,7 @@ enum DPOCommands {
             + "loss_type \(config.lossType.rawValue); the reference is the SFT model, and no reward model is used."))
         let heldOut = session.data.preferenceHeldOut
         let before = Dictionary(uniqueKeysWithValues: trainer.evaluate(heldOut).map { ($0.name, $0.value) })
-        // The batch and update in hand were made by the policy before this run.
-        session.batch = nil
-        session.lastIteration = nil
-        session.pendingUpdate = nil
+        if let unfinished = session.dropWorkInHand() { call.console.line(UpdateReport.discardLine(unfinished)) }
         let reporter = TrainCommands.reporter(call, "train dpo")
         let history = trainer.train(training: training, heldOut: heldOut, steps: steps,
                                     random: &session.random) { event in

@@ -42,6 +42,7 @@ struct GroupViews: AlgorithmViews {
         let (iterations, stage) = (steps, name)
         let pool = try PromptFiles.pool(path, session: session)
         let trainer = groupTrainer(call)
+        if let unfinished = session.dropWorkInHand() { call.console.line(UpdateReport.discardLine(unfinished)) }
         call.console.line("\(trainer.name): \(iterations) iteration\(iterations == 1 ? "" : "s") of "
             + "\(trainer.promptsPerIteration) prompt\(trainer.promptsPerIteration == 1 ? "" : "s") x "
             + "\(trainer.groupSize) completions, \(trainer.stepsPerBatch) Adam "
@@ -60,7 +61,8 @@ struct GroupViews: AlgorithmViews {
             session.algorithms.batch = last.batch
             session.algorithms.batchAlgorithm = algorithm
             session.algorithms.steps = last.steps
-            session.algorithms.lastIteration = last
+            // An iteration stopped part-way (Ctrl-C) is not finished: `update` takes its remaining steps.
+            session.algorithms.lastIteration = last.steps.count < trainer.stepsPerBatch ? nil : last
         }
         TrainCommands.report(call, result.history, names: [
             "reward", "gold/score", "reward_std", "frac_reward_zero_std", "kl", "entropy", "clip_ratio/region_mean",
@@ -188,7 +190,11 @@ struct GroupViews: AlgorithmViews {
         }
         let stepping = call.arguments.first == "step"
         while state.steps.count < trainer.stepsPerBatch {
-            if !stepping && call.console.interruptRequested() { return }
+            if !stepping && call.console.interruptRequested() {
+                call.console.line("Stopped after step \(state.steps.count) of \(trainer.stepsPerBatch); "
+                    + "`update` takes the rest.")
+                return
+            }
             let record = trainer.step(batch: batch, index: state.steps.count)
             state.steps.append(record)
             if stepping {

@@ -146,10 +146,7 @@ enum TrainCommands {
     static func trainPPO(_ call: Invocation, iterations: Int, path: String?) throws {
         let session = call.session
         let pool = try PromptFiles.pool(path, session: session)
-        if let unfinished = session.pendingUpdate, !unfinished.isFinished {
-            call.console.line(UpdateReport.discardLine(unfinished))
-        }
-        session.pendingUpdate = nil
+        if let unfinished = session.dropWorkInHand() { call.console.line(UpdateReport.discardLine(unfinished)) }
         call.console.line("PPO: \(iterations) iteration\(iterations == 1 ? "" : "s") of \(session.config.batchSize) "
             + "rollout\(session.config.batchSize == 1 ? "" : "s") each.")
         var history = TrainingHistory()

@@ -137,6 +137,19 @@ public final class Session {
         rebuildTrainer(keeping: trainer.config)
     }
 
+    /// The policy is about to be trained (by any algorithm): every batch and update in hand was made by
+    /// the policy as it was and would be stepped with stale log-probabilities, so all of them go.
+    /// - Returns: the unfinished PPO update that was dropped, if any, for the caller to name.
+    @discardableResult
+    public func dropWorkInHand() -> UpdateInProgress? {
+        let unfinished = pendingUpdate.flatMap { $0.isFinished ? nil : $0 }
+        batch = nil
+        lastIteration = nil
+        pendingUpdate = nil
+        algorithms.dropBatch()
+        return unfinished
+    }
+
     private func rebuildTrainer(keeping config: PPOConfig) {
         trainer = PPOTrainer(policy: policy, reference: sft, rewardModel: reward, annotator: annotator,
                              tokenizer: tokenizer, config: config)

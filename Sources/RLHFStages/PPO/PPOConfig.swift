@@ -113,8 +113,8 @@ public struct PPOConfig: Sendable, Equatable {
         .maxGradNorm(\.maxGradNorm),
         .temperature(\.temperature, batch: true),
         .topK(\.topK, batch: true),
-        .integer("response_length", "longest response, in tokens, EOS included", 1...64, \.responseLength,
-                 batch: true),
+        .integer(SharedSettingName.responseLength, "longest response, in tokens, EOS included", 1...64,
+                 \.responseLength, batch: true),
         // Absent from traces written before the setting existed: the score sat on EOS.
         .choice("score_position", "where the score lands: on EOS (TRL 0.11.4) or one slot after it (TRL's PPOv2)",
                 \.scorePosition, batch: true).optionalInFiles(),

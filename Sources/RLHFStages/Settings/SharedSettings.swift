@@ -92,7 +92,7 @@ extension ConfigField {
 }
 
 /// The TRL names that more than the settings tables read: the world recipe's training sections
-/// (`readTraining`) take their keys from here, so each name is written once.
+/// (`readTraining`) and the benchmark's JSON take their keys from here, so each name is written once.
 public enum SharedSettingName {
     /// Adam's step size (`ConfigField.learningRate`).
     public static let learningRate = "learning_rate"
@@ -100,4 +100,6 @@ public enum SharedSettingName {
     public static let maxGradNorm = "max_grad_norm"
     /// Examples per optimiser step in a recipe; PPO's rollouts per iteration (`PPOConfig.fields`).
     public static let batchSize = "batch_size"
+    /// PPO's longest response in tokens (`PPOConfig.fields`); also a key of `rlhf bench --json`.
+    public static let responseLength = "response_length"
 }
