@@ -55,7 +55,8 @@ struct RuntimeKernelTests {
     @Test("shapes whose sums run over several depth blocks and whose columns fill several panels")
     func depthBlocks() {
         var random = SplitMix64(seed: 910)
-        for (m, k, n) in [(20, 193, 70), (9, 400, 33), (40, 385, 100), (3, 1000, 5), (17, 576, 65)] {
+        for (m, k, n) in [(20, 193, 70), (9, 400, 33), (40, 385, 100), (3, 1000, 5), (17, 576, 65), (64, 400, 45),
+                          (100, 193, 20)] {
             let a = random.floats(m * k, -2, 2)
             let b = random.floats(k * n, -2, 2)
             let initial = random.floats(m * n, -1, 1)
