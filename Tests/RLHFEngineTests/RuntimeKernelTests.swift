@@ -96,4 +96,26 @@ struct RuntimeKernelTests {
         #expect(bitPatterns(y.data) == bitPatterns(values.map(FastPortableMath.gelu)))
         #expect(bitPatterns(x.grad!) == bitPatterns(values.map { 1 * FastPortableMath.geluDerivative($0) }))
     }
+
+    @Test("the GELU lanes of every kernel that has them, on special values and every tail length")
+    func geluLanes() {
+        let special: [Float] = [0, -0, 1e-30, -1e-30, 1e-5, -1e-5, 0.5, -3, 9, -9, 30, -30, 1e30, -1e30,
+                                .infinity, -.infinity, .nan, .leastNonzeroMagnitude, -.leastNormalMagnitude,
+                                .greatestFiniteMagnitude]
+        var random = SplitMix64(seed: 911)
+        var checked = 0
+        for kernel in MatrixKernel.allCases where kernel.isAvailable {
+            for length in Array(1...17) + [special.count] {
+                let x = (0..<length).map { special[($0 * 7 + length) % special.count] }
+                let upstream = random.floats(length, -2, 2)
+                guard let lanes = MatrixKernelCheck.geluLanes(x, upstream: upstream, kernel: kernel) else { break }
+                #expect(bitPatterns(lanes.y) == bitPatterns(x.map(FastPortableMath.gelu)), "\(kernel), \(length)")
+                let expected = zip(x, upstream).map { $1 * FastPortableMath.geluDerivative($0) }
+                #expect(bitPatterns(lanes.dx) == bitPatterns(expected), "\(kernel) backward, \(length)")
+                checked += 1
+            }
+        }
+        // Where the processor has AVX2 or AVX-512 (x86-64 here), their lanes must have been checked.
+        #expect(checked > 0 || !MatrixKernel.allCases.contains { [.avx2, .avx512].contains($0) && $0.isAvailable })
+    }
 }

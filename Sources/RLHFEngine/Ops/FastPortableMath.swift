@@ -96,7 +96,7 @@ public enum FastPortableMath {
     static let splitCount = 8192
 
     /// GELU's constants as the Swift literals round them, {c, a, 3 a}, for RLHFKernels' lanes.
-    private static let geluConstants: [Float] = [Float(0.797_884_560_802_865_4), 0.044715, 3 * 0.044715]
+    static let geluConstants: [Float] = [Float(0.797_884_560_802_865_4), 0.044715, 3 * 0.044715]
 
     private static func geluRange(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
                                   tanhOut: UnsafeMutablePointer<Float>?) {

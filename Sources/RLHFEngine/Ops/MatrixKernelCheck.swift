@@ -1,3 +1,5 @@
+import RLHFKernels
+
 /// Array front ends of the matrix kernels, so that tests (which see only the public API)
 /// can check every kernel, on one thread and split between two, against the plain loops.
 public enum MatrixKernelCheck {
@@ -84,5 +86,18 @@ public enum MatrixKernelCheck {
             }
         }
         return c
+    }
+
+    /// GELU's tanh form and its gradient g * gelu'(x) by `kernel`'s own lanes (AVX2, AVX-512), with the
+    /// tanh the forward saved fed to the backward; nil for a kernel without GELU lanes.
+    public static func geluLanes(_ x: [Float], upstream: [Float], kernel: MatrixKernel)
+        -> (y: [Float], dx: [Float])? {
+        precondition(x.count == upstream.count)
+        var (y, dx, saved) = ([Float](repeating: 0, count: x.count), [Float](repeating: 0, count: x.count),
+                              [Float](repeating: 0, count: x.count))
+        let constants = FastPortableMath.geluConstants
+        guard rlhf_gelu(kernel.rawValue, x, &y, x.count, &saved, constants) != 0,
+              rlhf_gelu_backward(kernel.rawValue, x, upstream, &dx, x.count, saved, constants) != 0 else { return nil }
+        return (y, dx)
     }
 }

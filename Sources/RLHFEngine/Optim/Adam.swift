@@ -52,7 +52,8 @@ public final class Adam {
             before += parameters[cut].count
             cut += 1
         }
-        self.cut = total >= Adam.minimumParallelValues ? cut : parameters.count
+        // A first parameter past half of all values is the first half alone, so that both halves have work.
+        self.cut = total >= Adam.minimumParallelValues ? max(cut, 1) : parameters.count
     }
 
     deinit {

@@ -115,7 +115,7 @@ enum LabelCommands {
         let note = session.episode == nil ? "  (no episode: the first training prompt)" : ""
         call.console.line("Prompt: \(session.tokenizer.decode(prompt))\(note)")
         call.console.line("Response: \(session.tokenizer.decode(response))")
-        let gold = session.annotator.goldScore(prompt: prompt, response: response)
+        let gold = terms.reduce(0) { $0 + $1.points }  // Annotator.goldScore: the sum of the breakdown
         call.console.line("  reward model: \(Format.signed(reward))   annotator's gold: \(Format.signed(gold, 1))")
         for term in terms {
             call.console.line("    \(Format.padRight(term.reason, 40)) \(Format.signed(term.points, 1))")

@@ -158,14 +158,16 @@ public final class PPOTrainer {
         let valueLoss = ClippedLosses.value(newValues: newValues, oldValues: rollouts.flatMap(\.values),
                                             returns: rollouts.flatMap(\.returns), cliprange: config.cliprangeValue)
         var loss = policyLoss.loss + valueLoss.loss * Float(config.vfCoef)
-        if config.entropyCoef != 0 {
+        // With the bonus on, the entropy is in the graph and the record below reads the same tensor.
+        let entropy = config.entropyCoef != 0 ? EpisodeReadout.entropy(scaledLogits: scaledLogits) : nil
+        if let entropy {
             // Entropy bonus: H_t = -sum_a pi(a|s_t) log pi(a|s_t), averaged over tokens.
-            loss = loss - EpisodeReadout.entropy(scaledLogits: scaledLogits).mean() * Float(config.entropyCoef)
+            loss = loss - entropy.mean() * Float(config.entropyCoef)
         }
         loss.backward()
         let gradNorm = optimizer.step()
 
-        let entropies = EpisodeReadout.entropies(scaledLogits: scaledLogits)
+        let entropies = entropy.map { $0.data.map(Double.init) } ?? EpisodeReadout.entropies(scaledLogits: scaledLogits)
         let old = rollouts.flatMap(\.logprobs)
         func perRollout(_ flat: [Float]) -> [[Double]] { split(flat.map(Double.init), rollouts) }
         return MinibatchRecord(
