@@ -27,28 +27,40 @@ struct RuntimeKernelTests {
         #expect(MatrixKernel.available.first == .portable)
     }
 
+    /// The four products of one shape on fresh random operands, by a kernel: A B, initial + A B,
+    /// initial + G B^T and initial + A^T G, as bit patterns.
+    static func products(m: Int, k: Int, n: Int, random: inout SplitMix64)
+        -> (MatrixKernelCheck.Kernel) -> [[UInt32]] {
+        let a = random.floats(m * k, -2, 2)
+        let b = random.floats(k * n, -2, 2)
+        let initial = random.floats(m * n, -1, 1)
+        let gradient = random.floats(m * n, -2, 2)
+        let startRight = random.floats(m * k, -1, 1)
+        let startLeft = random.floats(k * n, -1, 1)
+        return { kernel in
+            [MatrixKernelCheck.multiply(a, b, m: m, k: k, n: n, kernel: kernel),
+             MatrixKernelCheck.multiply(a, b, m: m, k: k, n: n, initial: initial, kernel: kernel),
+             MatrixKernelCheck.multiplyTransposedRight(gradient, b, m: m, n: n, k: k, initial: startRight,
+                                                       kernel: kernel),
+             MatrixKernelCheck.multiplyTransposedLeft(a, gradient, m: m, k: k, n: n, initial: startLeft,
+                                                      kernel: kernel)].map(bitPatterns)
+        }
+    }
+
+    /// Every kernel, on one thread and split, gives the plain loops' bits for `products`.
+    static func expectEveryKernelAgrees(_ products: (MatrixKernelCheck.Kernel) -> [[UInt32]], _ shape: String) {
+        let reference = products(.reference)
+        for kernel in RuntimeKernelTests.kernels {
+            #expect(products(kernel) == reference, "\(kernel) on \(shape)")
+        }
+    }
+
     @Test("A B, A B^T and A^T B, fresh and accumulating, by every kernel both ways")
     func everyKernel() {
         var random = SplitMix64(seed: 908)
         for (m, k, n) in RuntimeKernelTests.shapes() {
-            let a = random.floats(m * k, -2, 2)
-            let b = random.floats(k * n, -2, 2)
-            let initial = random.floats(m * n, -1, 1)
-            let gradient = random.floats(m * n, -2, 2)
-            let startRight = random.floats(m * k, -1, 1)
-            let startLeft = random.floats(k * n, -1, 1)
-            func products(_ kernel: MatrixKernelCheck.Kernel) -> [[UInt32]] {
-                [MatrixKernelCheck.multiply(a, b, m: m, k: k, n: n, kernel: kernel),
-                 MatrixKernelCheck.multiply(a, b, m: m, k: k, n: n, initial: initial, kernel: kernel),
-                 MatrixKernelCheck.multiplyTransposedRight(gradient, b, m: m, n: n, k: k, initial: startRight,
-                                                           kernel: kernel),
-                 MatrixKernelCheck.multiplyTransposedLeft(a, gradient, m: m, k: k, n: n, initial: startLeft,
-                                                          kernel: kernel)].map(bitPatterns)
-            }
-            let reference = products(.reference)
-            for kernel in RuntimeKernelTests.kernels {
-                #expect(products(kernel) == reference, "\(kernel) on \(m)x\(k)x\(n)")
-            }
+            let products = RuntimeKernelTests.products(m: m, k: k, n: n, random: &random)
+            RuntimeKernelTests.expectEveryKernelAgrees(products, "\(m)x\(k)x\(n)")
         }
     }
 
@@ -57,32 +69,19 @@ struct RuntimeKernelTests {
         var random = SplitMix64(seed: 910)
         for (m, k, n) in [(20, 193, 70), (9, 400, 33), (40, 385, 100), (3, 1000, 5), (17, 576, 65), (64, 400, 45),
                           (100, 193, 20)] {
-            let a = random.floats(m * k, -2, 2)
-            let b = random.floats(k * n, -2, 2)
-            let initial = random.floats(m * n, -1, 1)
-            let gradient = random.floats(m * n, -2, 2)
-            let startRight = random.floats(m * k, -1, 1)
-            let startLeft = random.floats(k * n, -1, 1)
+            let four = RuntimeKernelTests.products(m: m, k: k, n: n, random: &random)
             // With k and m swapped too, so that A^T B and A B^T also sum over more than one block.
+            let (a, b) = (random.floats(m * k, -2, 2), random.floats(k * n, -2, 2))
             let (wideA, wideGradient) = (random.floats(k * m, -2, 2), random.floats(k * n, -2, 2))
-            func products(_ kernel: MatrixKernelCheck.Kernel) -> [[UInt32]] {
-                [MatrixKernelCheck.multiply(a, b, m: m, k: k, n: n, kernel: kernel),
-                 MatrixKernelCheck.multiply(a, b, m: m, k: k, n: n, initial: initial, kernel: kernel),
-                 MatrixKernelCheck.multiplyTransposedRight(gradient, b, m: m, n: n, k: k, initial: startRight,
-                                                           kernel: kernel),
-                 MatrixKernelCheck.multiplyTransposedRight(a, b, m: m, n: k, k: n,
-                                                           initial: [Float](repeating: 0.5, count: m * n),
-                                                           kernel: kernel),
-                 MatrixKernelCheck.multiplyTransposedLeft(a, gradient, m: m, k: k, n: n, initial: startLeft,
-                                                          kernel: kernel),
-                 MatrixKernelCheck.multiplyTransposedLeft(wideA, wideGradient, m: k, k: m, n: n,
-                                                          initial: [Float](repeating: -0.0, count: m * n),
-                                                          kernel: kernel)].map(bitPatterns)
-            }
-            let reference = products(.reference)
-            for kernel in RuntimeKernelTests.kernels {
-                #expect(products(kernel) == reference, "\(kernel) on \(m)x\(k)x\(n)")
-            }
+            RuntimeKernelTests.expectEveryKernelAgrees({ kernel in
+                four(kernel) + [
+                    MatrixKernelCheck.multiplyTransposedRight(a, b, m: m, n: k, k: n,
+                                                              initial: [Float](repeating: 0.5, count: m * n),
+                                                              kernel: kernel),
+                    MatrixKernelCheck.multiplyTransposedLeft(wideA, wideGradient, m: k, k: m, n: n,
+                                                             initial: [Float](repeating: -0.0, count: m * n),
+                                                             kernel: kernel)].map(bitPatterns)
+            }, "\(m)x\(k)x\(n)")
         }
     }
 
