@@ -64,6 +64,23 @@ struct JSONParserTests {
         #expect((comma.message, comma.offset, comma.line, comma.column) == ("unexpected character", 21, 2, 13))
         #expect(comma.description == "unexpected character at line 2, column 13")
     }
+
+    @Test("LF, a lone CR and CR LF are each one line break, in errors and in located values")
+    func lineBreaks() throws {
+        func failure(_ text: String) -> JSONParser.Failure? {
+            do { _ = try JSONParser.parse(text) } catch let failure as JSONParser.Failure { return failure } catch {}
+            return nil
+        }
+        // Lines: `{` / `"a": 1,` / `"b": 2,` / `"c": x}`, ended by LF, CR, CR LF in turn.
+        for ends in [["\n", "\n", "\n"], ["\r", "\r", "\r"], ["\r\n", "\r\n", "\r\n"], ["\r", "\n", "\r\n"]] {
+            let text = "{" + ends[0] + "\"a\": 1," + ends[1] + "\"b\": 2," + ends[2] + "\"c\": x}"
+            let bad = try #require(failure(text))
+            #expect((bad.line, bad.column) == (4, 6), "line ends \(ends.map(\.debugDescription))")
+            let good = text.replacingOccurrences(of: "x", with: "3")
+            let located = try JSONParser.parseLocated(good).locations
+            #expect(["a", "b", "c"].map(located.line(of:)) == [2, 3, 4], "line ends \(ends.map(\.debugDescription))")
+        }
+    }
     @Test("a number past Double's range is an error, not infinity; a tiny one reads as zero")
     func outOfRange() throws {
         for text in ["1e400", "-1e400", "[1, 2e999]"] {

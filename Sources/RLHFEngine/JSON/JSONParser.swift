@@ -66,15 +66,25 @@ public struct JSONParser {
     /// The offset at which each line starts (the first is 0).
     static func lineStarts(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int] {
         var starts = [0]
-        for index in bytes.indices where bytes[index] == 0x0A { starts.append(index + 1) }
+        for index in bytes.indices where endsLine(bytes, at: index) { starts.append(index + 1) }
         return starts
+    }
+
+    /// Whether the byte at `index` ends a line: LF, CR not followed by LF, or the LF of CR LF, so that
+    /// LF, CR and CR LF each count as one line break (as `TextLines` splits a file).
+    static func endsLine(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+        switch bytes[index] {
+        case 0x0A: true
+        case 0x0D: index + 1 == bytes.count || bytes[index + 1] != 0x0A
+        default: false
+        }
     }
 
     private func failure(_ message: String) -> Failure {
         let offset = min(position, bytes.count)
         var line = 1
         var lineStart = 0
-        for index in 0..<offset where bytes[index] == 0x0A {
+        for index in 0..<offset where JSONParser.endsLine(bytes, at: index) {
             line += 1
             lineStart = index + 1
         }
