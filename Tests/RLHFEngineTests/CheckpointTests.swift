@@ -296,6 +296,25 @@ struct CheckpointTests {
         }
     }
 
+    @Test("config.json's layer_norm_epsilon is the Float nearest its decimal (rounded once, not via a Double)")
+    func epsilonRoundedOnce() throws {
+        // Just past the midpoint of the Floats 0x3727C5AC and 0x3727C5AD: its Double is the midpoint itself,
+        // which rounds to the even Float below; the decimal is nearer the one above.
+        let decimal = "1.0000000202126102522015571594238281251e-5"
+        #expect(Float(decimal)?.bitPattern == 0x3727_C5AD && Float(Double(decimal)!).bitPattern == 0x3727_C5AC)
+        let (model, _, _) = Self.makeModel()
+        let folder = Self.temporaryFolder()
+        defer { Self.cleanUp(folder) }
+        try Self.save(model, tokenizer: Self.makeTokenizer(), head: nil, to: folder)
+        let url = folder.appendingPathComponent("config.json")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        #expect(text.contains("\"layer_norm_epsilon\": 1e-05,"))
+        try text.replacingOccurrences(of: "\"layer_norm_epsilon\": 1e-05,", with: "\"layer_norm_epsilon\": \(decimal),")
+            .write(to: url, atomically: true, encoding: .utf8)
+        let (loaded, _) = try Self.load(folder)
+        #expect(loaded.model.config.layerNormEpsilon.bitPattern == 0x3727_C5AD)
+    }
+
     @Test("a config.json without a field names the field", arguments: ["n_head", "vocab_size", "layer_norm_epsilon", "eos_token_id"])
     func configMissingField(field: String) throws {
         try Self.expectLoadError(mentions: ["config.json", "\"\(field)\"", "missing"]) { folder in

@@ -41,6 +41,17 @@ import RLHFStages
         #expect(copy == Self.resort)
     }
 
+    @Test("a Float setting is the Float nearest its decimal, not the Float nearest the Double nearest it")
+    func floatRoundedOnce() throws {
+        // Just past the midpoint of the Floats 0x3727C5AC and 0x3727C5AD: its Double is the midpoint itself,
+        // which rounds to the even Float below; the decimal is nearer the one above.
+        let decimal = "1.0000000202126102522015571594238281251e-5"
+        #expect(Float(decimal)?.bitPattern == 0x3727_C5AD && Float(Double(decimal)!).bitPattern == 0x3727_C5AC)
+        let text = edited("\"layer_norm_epsilon\": 1e-5", "\"layer_norm_epsilon\": \(decimal)")
+        let recipe = try WorldRecipe.read(text, file: "r.json")
+        #expect(recipe.model.layerNormEpsilon.bitPattern == 0x3727_C5AD)
+    }
+
     @Test func wrongTypeNamesItsLine() {
         let text = edited("\"layer_count\": 2", "\"layer_count\": \"two\"")
         let expected = "model.layer_count: expected an integer, found a string"

@@ -37,10 +37,12 @@ struct JSONFields {
 
     func has(_ field: String) -> Bool { values[field] != nil && values[field] != .null }
 
+    /// The path of `field` in the file (`model.vocab`), as `JSONLocations` names it.
+    private func fieldPath(_ field: String) -> String { path.isEmpty ? field : path + "." + field }
+
     /// The file and the line of `field` (of this object when it is absent), as `config.json:7`.
     func place(of field: String) -> String {
-        let fieldPath = path.isEmpty ? field : path + "." + field
-        let line = locations.offsets[fieldPath].map(locations.line(ofOffset:)) ?? locations.line(of: path)
+        let line = locations.offsets[fieldPath(field)].map(locations.line(ofOffset:)) ?? locations.line(of: path)
         return "\(file):\(line)"
     }
 
@@ -64,16 +66,22 @@ struct JSONFields {
         return number
     }
 
-    /// A number as a Float, rounded from the Double the text reads as (as Foundation's reader gave it).
+    /// A number as the Float nearest its decimal text, rounded once (`Float(text)`); rounding the Double
+    /// the text reads as rounds twice, one Float off for a decimal just past the midpoint of two Floats.
     func float(_ field: String) throws -> Float {
         let value = try required(field)
-        guard let number = value.double else {
-            throw invalid(field, "expected a number, found \(JSONFields.written(value))")
+        let float: Float
+        switch value {
+        case .integer(let number): float = Float(number)
+        case .number(let number):
+            let text = locations.numberTexts[fieldPath(field)]
+            float = text.flatMap { Float($0) } ?? Float(number)
+        default: throw invalid(field, "expected a number, found \(JSONFields.written(value))")
         }
-        guard Float(number).isFinite else {
+        guard float.isFinite else {
             throw invalid(field, "\(JSONFields.written(value)) is not a finite 32-bit float")
         }
-        return Float(number)
+        return float
     }
 
     func string(_ field: String) throws -> String {
@@ -89,7 +97,7 @@ struct JSONFields {
         guard case let .object(object) = value else {
             throw invalid(field, "expected an object, found \(JSONFields.written(value))")
         }
-        return JSONFields(file: file, values: object, path: path.isEmpty ? field : path + "." + field,
+        return JSONFields(file: file, values: object, path: fieldPath(field),
                           locations: locations)
     }
 

@@ -10,6 +10,8 @@ public struct JSONParser {
     private var position = 0
     /// Where each value starts, by path; kept only by `parseLocated`.
     private var offsets: [String: Int]?
+    /// The text of each number that is not an integer, by path; kept only by `parseLocated`.
+    private var numberTexts: [String: String] = [:]
     private var path = ""
 
     /// The value of `text`, which must hold exactly one JSON value.
@@ -25,11 +27,13 @@ public struct JSONParser {
 
     /// `parse`, also giving the byte offset at which each value starts, keyed by its path
     /// (`""` for the whole, `model.layer_count`, `text.cases[2].place`), so that a reader of a
-    /// multi-line file can name the line of a wrong value. A field named twice in one object is an error.
+    /// multi-line file can name the line of a wrong value, and the text of each number that is not an
+    /// integer (`Float(text)` rounds it once). A field named twice in one object is an error.
     public static func parseLocated(_ text: String) throws -> (value: JSONValue, locations: JSONLocations) {
         try withBytes(of: text) { bytes in
-            let (value, offsets) = try parse(bytes: bytes, located: true)
-            return (value, JSONLocations(offsets: offsets, lineStarts: lineStarts(bytes)))
+            let (value, parser) = try parse(bytes: bytes, located: true)
+            return (value, JSONLocations(offsets: parser.offsets ?? [:], lineStarts: lineStarts(bytes),
+                                         numberTexts: parser.numberTexts))
         }
     }
 
@@ -53,14 +57,14 @@ public struct JSONParser {
     }
 
     private static func parse(bytes: UnsafeBufferPointer<UInt8>,
-                              located: Bool) throws -> (value: JSONValue, offsets: [String: Int]) {
+                              located: Bool) throws -> (value: JSONValue, parser: JSONParser) {
         var parser = JSONParser(bytes: bytes)
         if located { parser.offsets = [:] }
         parser.skipSpace()
         let value = try parser.value(depth: 0)
         parser.skipSpace()
         guard parser.position == bytes.count else { throw parser.failure("unexpected text after the value") }
-        return (value, parser.offsets ?? [:])
+        return (value, parser)
     }
 
     /// The offset at which each line starts (the first is 0).
@@ -297,6 +301,7 @@ public struct JSONParser {
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         guard let number = Double(text), number.isFinite else { throw failure("number out of range") }
+        if offsets != nil { numberTexts[path] = text }
         return .number(number)
     }
 
@@ -313,10 +318,15 @@ public struct JSONLocations: Sendable {
     public let offsets: [String: Int]
     /// The byte offset at which each line starts.
     let lineStarts: [Int]
+    /// The text of each number that is not an integer, by path (`1e-05`), for readers that round it
+    /// to a Float once: `Float(Double(text))` rounds twice, which lands one Float off for a decimal
+    /// just past the midpoint of two Floats.
+    public let numberTexts: [String: String]
 
-    public init(offsets: [String: Int], lineStarts: [Int]) {
+    public init(offsets: [String: Int], lineStarts: [Int], numberTexts: [String: String] = [:]) {
         self.offsets = offsets
         self.lineStarts = lineStarts
+        self.numberTexts = numberTexts
     }
 
     /// The 1-based line on which the value at `path` starts (line 1 for a path the text does not hold).

@@ -100,6 +100,13 @@ public struct RecipeNode {
         return number
     }
 
+    /// A number in `range` as the Float nearest its decimal text (`Float(text)`, rounded once: rounding
+    /// the Double rounds twice, one Float off for a decimal just past the midpoint of two Floats).
+    public func float(in range: ClosedRange<Double>) throws -> Float {
+        let number = try double(in: range)
+        return document.locations.numberTexts[path].flatMap { Float($0) } ?? Float(number)
+    }
+
     /// One of `choices`.
     public func choice(_ choices: [String]) throws -> String {
         let text = try string()
@@ -113,6 +120,9 @@ public struct RecipeNode {
     public func int(_ key: String, in range: ClosedRange<Int>) throws -> Int { try required(key).int(in: range) }
     public func double(_ key: String, in range: ClosedRange<Double>) throws -> Double {
         try required(key).double(in: range)
+    }
+    public func float(_ key: String, in range: ClosedRange<Double>) throws -> Float {
+        try required(key).float(in: range)
     }
     public func string(_ key: String) throws -> String { try required(key).string() }
 }

@@ -47,7 +47,7 @@ extension WorldRecipe {
         recipe.reward.maxGradNorm = rewardTraining.config.maxGradNorm
         recipe.reward.evaluationInterval = rewardTraining.config.evaluationInterval
         recipe.reward.centerRewardsCoefficient = try reward.optional("center_rewards_coefficient")
-            .map { Float(try $0.double(in: 0...1e6)) }
+            .map { try $0.float(in: 0...1e6) }
         let longest = text.promptCompletions.map { prompt, completion in
             Tokenizer.pieces(prompt).count + Tokenizer.pieces(completion).count + 1
         }.max() ?? 0
@@ -148,8 +148,8 @@ extension WorldRecipe {
         return GPT2Config(vocabularySize: vocabularySize, contextLength: try node.int("context_length", in: 4...1024),
                           embeddingWidth: width, layerCount: try node.int("layer_count", in: 1...24),
                           headCount: headCount,
-                          layerNormEpsilon: Float(try node.double("layer_norm_epsilon", in: 1e-12...1)),
-                          initializerRange: Float(try node.double("initializer_range", in: 0...1)))
+                          layerNormEpsilon: try node.float("layer_norm_epsilon", in: 1e-12...1),
+                          initializerRange: try node.float("initializer_range", in: 0...1))
     }
 
     /// The keys every training section has (steps, learning_rate, batch_size, max_grad_norm,
@@ -161,9 +161,9 @@ extension WorldRecipe {
                                                       SharedSettingName.maxGradNorm)
         _ = try node.fields(known: ["steps", learningRate, batchSize, maxGradNorm, "evaluation_interval"] + also)
         var config = SupervisedConfig()
-        config.learningRate = Float(try node.double(learningRate, in: 0...1))
+        config.learningRate = try node.float(learningRate, in: 0...1)
         config.batchSize = try node.int(batchSize, in: 1...4096)
-        config.maxGradNorm = Float(try node.double(maxGradNorm, in: 0...1e6))
+        config.maxGradNorm = try node.float(maxGradNorm, in: 0...1e6)
         config.evaluationInterval = try node.int("evaluation_interval", in: 1...1_000_000)
         return (try node.int("steps", in: 0...1_000_000), config)
     }
