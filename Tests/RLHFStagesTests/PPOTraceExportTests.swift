@@ -188,9 +188,40 @@ struct PPOTraceExportTests {
         let folder = TemporaryFolder()
         let path = folder.file("bad.json", text)
         let error = try #require(throws: FileError.self) { try PPOTraceExport.read(path: path) }
-        #expect(error.path == path)
-        #expect(error.description.hasPrefix(path + ": "))
+        // The file, or FILE:LINE for a value at fault.
+        let line = error.path.hasPrefix(path + ":") ? error.path.dropFirst(path.count + 1) : ""
+        #expect(error.path == path || (!line.isEmpty && line.allSatisfy(\.isNumber)), "\(error.path)")
+        #expect(error.description.hasPrefix(error.path + ": "))
         return error
+    }
+
+    /// The 1-based line of `text` on which `part` starts.
+    func line(of part: String, in text: String) throws -> Int {
+        let range = try #require(text.range(of: part), "\(part) not in the text")
+        return text[..<range.lowerBound].filter { $0 == "\n" }.count + 1
+    }
+
+    @Test("an integer field takes a number that is exactly one (1.0, as Python writes); 1.5 is FILE:LINE and the field")
+    func integralNumbers() throws {
+        let trace = Self.referenceTrace()
+        let eos = "\"eos_token_id\": \(trace.eosTokenID)"
+        let token = "\"prompt_tokens\": [\(trace.rollouts[0].promptTokens[0])"
+        var whole = try edited(eos, eos + ".0")
+        whole = whole.replacingOccurrences(of: token, with: token + ".0")
+        whole = whole.replacingOccurrences(of: "\"version\": 1,", with: "\"version\": 1e0,")
+        #expect(try PPOTraceExport.decode(Data(whole.utf8), file: "whole.json") == trace)
+
+        let text = String(decoding: PPOTraceExport.json(trace), as: UTF8.self)
+        let half = try readError(try edited(eos, "\"eos_token_id\": 1.5"))
+        #expect(half.path.hasSuffix("bad.json:\(try line(of: eos, in: text))"))
+        #expect(half.reason == "config.eos_token_id: expected an integer, found 1.5")
+        let item = try readError(try edited(token, token + ".25"))
+        #expect(item.path.hasSuffix("bad.json:\(try line(of: token, in: text))"))
+        #expect(item.reason == "rollouts[0].prompt_tokens[0]: expected an integer, "
+                + "found \(Double(trace.rollouts[0].promptTokens[0]) + 0.25)")
+        let missing = try readError(try edited(eos + ",", ""))
+        #expect(missing.reason == "missing key \"eos_token_id\" in config")
+        #expect(missing.path.hasSuffix("bad.json:\(try line(of: "\"config\": {", in: text))"))
     }
 
     /// The reference trace's JSON with `old` replaced by `new` (once).

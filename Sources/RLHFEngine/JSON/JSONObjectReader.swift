@@ -34,7 +34,7 @@ public struct JSONObjectReader: Sendable {
     /// The raw value of `key`, which must be there.
     private func value(_ key: String) throws -> JSONValue {
         guard let value = fields[key] else {
-            throw JSONReadError(message: "missing key \"\(key)\"" + (path.isEmpty ? "" : " in \(path)"))
+            throw JSONReadError(message: "missing key \"\(key)\"" + (path.isEmpty ? "" : " in \(path)"), path: path)
         }
         return value
     }
@@ -60,12 +60,24 @@ public protocol JSONReadable {
 /// A JSON value that is not what its reader expects, with where it is.
 public struct JSONReadError: Error, Equatable, CustomStringConvertible, Sendable {
     public let message: String
-    public init(message: String) { self.message = message }
+    /// The key path of the value at fault (of the object, for a missing key), as `JSONParser.parseLocated`
+    /// names it, so that a reader of a file can give its line; nil when unknown.
+    public let path: String?
+    public init(message: String, path: String? = nil) {
+        self.message = message
+        self.path = path
+    }
     public var description: String { message }
 
     /// `path: expected a number, found a string`.
     public static func expected(_ what: String, _ value: JSONValue, at path: String) -> JSONReadError {
-        JSONReadError(message: (path.isEmpty ? "the top level" : path) + ": expected \(what), found \(value.typeName)")
+        expected(what, found: value.typeName, at: path)
+    }
+
+    /// `path: expected an integer, found 1.5`.
+    public static func expected(_ what: String, found: String, at path: String) -> JSONReadError {
+        JSONReadError(message: (path.isEmpty ? "the top level" : path) + ": expected \(what), found \(found)",
+                      path: path)
     }
 }
 
@@ -85,9 +97,16 @@ extension Double: JSONReadable {
 }
 
 extension Int: JSONReadable {
+    /// An integer, or a number that is exactly one (`1.0`, as Python's `json.dumps` of a float and
+    /// Foundation's `JSONDecoder` allow); `1.5` is an error that shows the number.
     public init(json: JSONValue, at path: String) throws {
-        guard case let .integer(value) = json else { throw JSONReadError.expected("an integer", json, at: path) }
-        self = value
+        if let value = json.exactInteger {
+            self = value
+        } else if case .number = json {
+            throw JSONReadError.expected("an integer", found: json.written, at: path)
+        } else {
+            throw JSONReadError.expected("an integer", json, at: path)
+        }
     }
 }
 

@@ -52,7 +52,9 @@ public enum PPOTraceExport {
 
     /// The trace in the file at `path`.
     /// - Throws: `FileError` naming the file for a missing or unreadable file, JSON
-    ///   that does not parse, a missing or mistyped key, or arrays whose lengths disagree.
+    ///   that does not parse, a missing or mistyped key (there as `FILE:LINE`, the value's line or,
+    ///   for a missing key, its object's), or arrays whose lengths disagree. An integer field takes a
+    ///   number that is exactly one (`1.0`, as Python may write it), not `1.5`.
     public static func read(path: String) throws -> PPOTrace {
         try decode(SafeFile.read(path), file: path)
     }
@@ -66,12 +68,18 @@ public enum PPOTraceExport {
             throw FileError(path: file, reason: "not valid JSON: not UTF-8 text")
         }
         let trace: PPOTrace
+        let parsed: (value: JSONValue, locations: JSONLocations)
         do {
-            trace = try Wire.trace(try JSONParser.parse(text))
+            parsed = try JSONParser.parseLocated(text)
         } catch let failure as JSONParser.Failure {
             throw FileError(path: file, reason: "not valid JSON: \(failure)")
+        }
+        do {
+            trace = try Wire.trace(parsed.value)
         } catch let error as JSONReadError {
-            throw FileError(path: file, reason: error.message)
+            // FILE:LINE of the value at fault: `trace.json:41: rollouts[0].prompt_tokens[2]: expected ...`.
+            let place = error.path.map { "\(file):\(parsed.locations.line(of: $0))" } ?? file
+            throw FileError(path: place, reason: error.message)
         } catch let error as FileError {
             throw FileError(path: file, reason: error.reason)
         }

@@ -128,7 +128,8 @@ public struct ConfigField<Config>: Sendable {
             let raw = try object.required(name, as: String.self)
             guard let value = Choice(rawValue: raw) else {
                 let quoted = options.map { "\"\($0)\"" }.joined(separator: ", ")
-                throw JSONReadError(message: "\(object.path(of: name)): \"\(raw)\" is not one of \(quoted)")
+                throw JSONReadError(message: "\(object.path(of: name)): \"\(raw)\" is not one of \(quoted)",
+                                    path: object.path(of: name))
             }
             config[keyPath: path] = value
         }
