@@ -178,4 +178,23 @@ struct SafeFileCheckpointTests {
         #expect(error?.reason.contains("holds other files (notes.txt)") == true)
         #expect(try FileManager.default.contentsOfDirectory(atPath: root) == ["notes.txt"])
     }
+
+    @Test("an appended line whose flush to the disk fails is taken back: the file and the error agree")
+    func appendFlushFailure() throws {
+        let root = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/log.jsonl"
+        try SafeFile.appendLine("{\"step\":1}", to: path)
+        let failing = SystemFileSystem(flush: { _ in
+            errno = EIO
+            return -1
+        })
+        let error = #expect(throws: FileError.self) {
+            try SafeFile.appendLine("{\"step\":2}", to: path, fileSystem: failing)
+        }
+        #expect(error?.description == "\(path): cannot flush to the disk: input/output error")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"step\":1}\n")
+        try SafeFile.appendLine("{\"step\":2}", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"step\":1}\n{\"step\":2}\n")
+    }
 }

@@ -49,7 +49,7 @@ public protocol FileSystem {
     func writeNewFile(_ data: Data, to path: String, permissions: Int) throws
     /// Appends `data` (whole lines) to the regular file at `path`, created with `permissions` if missing,
     /// and flushes it to the disk; an unfinished last line is ended with a newline first. A write that
-    /// fails part-way is cut back, so the file ends where it did.
+    /// fails part-way, or a flush that fails after it, is cut back, so the file ends where it did.
     func appendLines(_ data: Data, to path: String, permissions: Int) throws
     /// Renames `source` over `destination` (a file over a file, or a folder to a free name).
     func rename(_ source: String, to destination: String) throws
@@ -61,7 +61,13 @@ public protocol FileSystem {
 
 /// The real file system, through POSIX calls, with errno said in words.
 public struct SystemFileSystem: FileSystem {
-    public init() {}
+    /// Flushes an open file or folder to the disk (`fsync`), setting errno when it fails.
+    let flush: @Sendable (Int32) -> Int32
+
+    public init() { flush = { fsync($0) } }
+
+    /// The real file system with another flush: tests give one that fails, to see what a failed flush leaves.
+    public init(flush: @escaping @Sendable (Int32) -> Int32) { self.flush = flush }
 
     public func kind(of path: String) -> FileKind {
         var info = stat()
@@ -129,7 +135,7 @@ public struct SystemFileSystem: FileSystem {
         var closed = false
         defer { if !closed { close(descriptor) } }
         try writeAll(data, to: descriptor, path)
-        guard fsync(descriptor) == 0 else { throw failure(path, "cannot flush to the disk") }
+        guard flush(descriptor) == 0 else { throw failure(path, "cannot flush to the disk") }
         closed = true
         guard close(descriptor) == 0 else { throw failure(path, "cannot write") }
     }
@@ -149,11 +155,12 @@ public struct SystemFileSystem: FileSystem {
         bytes.append(data)
         do {
             try writeAll(bytes, to: descriptor, path)
+            // A line that may not be on the disk is taken back too, so the file agrees with the error.
+            guard flush(descriptor) == 0 else { throw failure(path, "cannot flush to the disk") }
         } catch {
-            _ = ftruncate(descriptor, size)  // no half line left behind
+            _ = ftruncate(descriptor, size)  // no part of the new line left behind
             throw error
         }
-        guard fsync(descriptor) == 0 else { throw failure(path, "cannot flush to the disk") }
     }
 
     public func rename(_ source: String, to destination: String) throws {
@@ -176,7 +183,7 @@ public struct SystemFileSystem: FileSystem {
         guard descriptor >= 0 else { throw failure(path, "cannot open the folder") }
         defer { close(descriptor) }
         // Some file systems cannot sync a folder (EINVAL); the rename stands all the same.
-        guard fsync(descriptor) == 0 || errno == EINVAL else { throw failure(path, "cannot flush the folder") }
+        guard flush(descriptor) == 0 || errno == EINVAL else { throw failure(path, "cannot flush the folder") }
     }
 
     /// Writes all of `data` to `descriptor` (of `path`), retrying short and interrupted writes.
