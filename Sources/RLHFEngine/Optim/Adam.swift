@@ -17,6 +17,7 @@ public final class Adam {
     /// Clip the global gradient norm to this; nil for no clipping.
     public var maxGradNorm: Float?
     public private(set) var stepCount = 0
+    /// The tensors stepped, each once (`distinct` of those given).
     public let parameters: [Tensor]
     /// m and v of each parameter, as raw buffers, so that the two threads of a step each write
     /// their own parameters' moments without sharing an array.
@@ -31,14 +32,13 @@ public final class Adam {
 
     public init(parameters: [Tensor], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, maxGradNorm: Float? = 1.0) {
+        let parameters = Adam.distinct(parameters)
         self.parameters = parameters
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
         self.maxGradNorm = maxGradNorm
-        precondition(Set(parameters.map(ObjectIdentifier.init)).count == parameters.count,
-                     "Adam: a parameter is listed twice")
         func zeros(_ count: Int) -> UnsafeMutablePointer<Float> {
             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
             buffer.initialize(repeating: 0, count: Swift.max(count, 1))
@@ -54,6 +54,14 @@ public final class Adam {
         }
         // A first parameter past half of all values is the first half alone, so that both halves have work.
         self.cut = total >= Adam.minimumParallelValues ? max(cut, 1) : parameters.count
+    }
+
+    /// `parameters` with each tensor once (by identity), in the order of first appearance: a tensor listed
+    /// twice (a weight shared by two layers) gets one m and one v, counts once in the gradient norm and is
+    /// stepped once per step, not twice.
+    public static func distinct(_ parameters: [Tensor]) -> [Tensor] {
+        var seen = Set<ObjectIdentifier>()
+        return parameters.filter { seen.insert(ObjectIdentifier($0)).inserted }
     }
 
     deinit {
