@@ -69,6 +69,23 @@ struct GroupTrainerTests {
         }
     }
 
+    @Test("every metric GRPO and RLOO report is a declared GroupMetric, named once; between them, all are")
+    func declaredMetricNames() throws {
+        var world = TinyWorld(seed: 4)
+        let grpo = try Self.grpo(world).iterate(prompts: Array(world.prompts.prefix(2)), random: &world.random)
+        let rloo = try Self.rloo(world).iterate(prompts: Array(world.prompts.prefix(2)), random: &world.random)
+        let declared = Set(GroupMetric.allCases.map(\.name))
+        #expect(declared.count == GroupMetric.allCases.count)
+        var reported = Set<String>()
+        for iteration in [grpo, rloo] {
+            let names = iteration.metrics.map(\.name) + iteration.steps.flatMap { $0.metrics.map(\.name) }
+            #expect(Set(names).isSubset(of: declared), "\(Set(names).subtracting(declared).sorted())")
+            #expect(Set(iteration.metrics.map(\.name)).count == iteration.metrics.count)
+            reported.formUnion(names)
+        }
+        #expect(reported == declared, "never reported: \(declared.subtracting(reported).sorted())")
+    }
+
     @Test("RLOO: one unit per completion, leave-one-out advantages, the first ratio exactly 1")
     func rloo() throws {
         var world = TinyWorld(seed: 6)

@@ -64,9 +64,9 @@ struct GroupViews: AlgorithmViews {
             // An iteration stopped part-way (Ctrl-C) is not finished: `update` takes its remaining steps.
             session.algorithms.lastIteration = last.steps.count < trainer.stepsPerBatch ? nil : last
         }
-        TrainCommands.report(call, result.history, names: [
-            "reward", "gold/score", "reward_std", "frac_reward_zero_std", "kl", "entropy", "clip_ratio/region_mean",
-            "completions/mean_length"])
+        let summary: [GroupMetric] = [.reward, .goldScore, .rewardStd, .fracRewardZeroStd, .kl, .entropy,
+                                      .clipRatioRegion, .meanLength]
+        TrainCommands.report(call, result.history, names: summary.map(\.name))
         try log?.finish()
     }
 
@@ -106,7 +106,7 @@ struct GroupViews: AlgorithmViews {
             call.console.line(table.render())
         }
         // The batch's own metrics (no step taken yet: the policy is unchanged).
-        let shown = ["reward", "reward_std", "frac_reward_zero_std", "kl", "gold/score"]
+        let shown = [GroupMetric.reward, .rewardStd, .fracRewardZeroStd, .kl, .goldScore].map(\.name)
         let metrics = trainer.finish(batch: batch, steps: []).metrics.filter { shown.contains($0.name) }
         call.console.line("  " + metrics.map { "\($0.name) \(Format.signed($0.value))" }.joined(separator: "   "))
         call.console.line("(sum kl: sum_t log p - log p_ref, k1.) `advantages` shows each completion's advantage; "

@@ -66,7 +66,7 @@ public final class GRPOTrainer: GroupTrainerCore<GRPOConfig>, ConfiguredGroupTra
         let rewardStd = config.scaleRewards == .batch ? GroupBatch.meanAndStd(scores).std
                                                       : GroupReadout.mean(batch.groups.map(\.std))
         return iteration(batch: batch, steps: steps, batchMetrics: [
-            Metric("reward_std", rewardStd), Metric("frac_reward_zero_std", result.fracRewardZeroStd),
+            Metric(.rewardStd, rewardStd), Metric(.fracRewardZeroStd, result.fracRewardZeroStd),
         ])
     }
 }

@@ -68,7 +68,7 @@ extension GroupAlgorithm {
                 done += 1
                 // The iteration's last step is reported below, with the iteration's metrics.
                 if record.index == stepsPerBatch - 1 { return .proceed }
-                let event = TrainingEvent(step: done, totalSteps: total, metrics: [Metric("loss", record.loss)])
+                let event = TrainingEvent(step: done, totalSteps: total, metrics: [Metric(.loss, record.loss)])
                 history.record(event)
                 if progress(event) == .stop { stopped = true; return .stop }
                 return .proceed

@@ -43,12 +43,12 @@ enum GroupReadout {
     static func batchMetrics(_ batch: GroupBatch) -> [Metric] {
         let rollouts = batch.rollouts
         var metrics = [
-            Metric("reward", mean(rollouts.map(\.score))),
-            Metric("completions/mean_length", mean(rollouts.map { Double($0.tokenCount) })),
-            Metric("completions/clipped_ratio", mean(rollouts.map { $0.endedWithEOS ? 0 : 1 })),
+            Metric(.reward, mean(rollouts.map(\.score))),
+            Metric(.meanLength, mean(rollouts.map { Double($0.tokenCount) })),
+            Metric(.clippedRatio, mean(rollouts.map { $0.endedWithEOS ? 0 : 1 })),
         ]
         let golds = rollouts.compactMap(\.goldScore)
-        if golds.count == rollouts.count && !golds.isEmpty { metrics.append(Metric("gold/score", mean(golds))) }
+        if golds.count == rollouts.count && !golds.isEmpty { metrics.append(Metric(.goldScore, mean(golds))) }
         return metrics
     }
 

@@ -46,12 +46,12 @@ public class GroupTrainerCore<Config: GroupTrainingSettings> {
 
         let clipRatios = GroupStepRecord.clipRatios(low: terms.clippedLow, high: terms.clippedHigh)
         var metrics: [Metric] = []
-        if let kl = terms.kl { metrics.append(Metric("kl", GroupReadout.mean(kl))) }
+        if let kl = terms.kl { metrics.append(Metric(.kl, GroupReadout.mean(kl))) }
         metrics += [
-            Metric("entropy", GroupReadout.mean(EpisodeReadout.entropies(scaledLogits: scaledLogits))),
-            Metric("clip_ratio/low_mean", clipRatios.low),
-            Metric("clip_ratio/high_mean", clipRatios.high),
-            Metric("clip_ratio/region_mean", clipRatios.region),
+            Metric(.entropy, GroupReadout.mean(EpisodeReadout.entropies(scaledLogits: scaledLogits))),
+            Metric(.clipRatioLow, clipRatios.low),
+            Metric(.clipRatioHigh, clipRatios.high),
+            Metric(.clipRatioRegion, clipRatios.region),
         ]
         return GroupStepRecord(index: index, units: terms.units,
                                newLogprobs: GroupReadout.split(newLogprobs.data.map(Double.init), lengths: lengths),
@@ -64,7 +64,7 @@ public class GroupTrainerCore<Config: GroupTrainingSettings> {
         let after = GradientMode.withoutRecording { collector.policyLogprobs(batch.rollouts.map(\.episode)) }
         let base = GroupReadout.batchMetrics(batch)
         let metrics = [base[0]] + batchMetrics + GroupReadout.stepMeans(steps)
-            + [Metric("loss", GroupReadout.mean(steps.map(\.loss)))] + base.dropFirst()
+            + [Metric(.loss, GroupReadout.mean(steps.map(\.loss)))] + base.dropFirst()
         return GroupIteration(batch: batch, steps: steps, logprobsAfter: after, metrics: metrics)
     }
 

@@ -52,8 +52,8 @@ public final class RLOOTrainer: GroupTrainerCore<RLOOConfig>, ConfiguredGroupTra
         let sequenceKL = GroupReadout.mean(LeaveOneOut.sequenceKL(oldLogprobs: batch.rollouts.map(\.logprobs),
                                                                   refLogprobs: batch.rollouts.map(\.refLogprobs)))
         return iteration(batch: batch, steps: steps, batchMetrics: [
-            Metric("reward_std", GroupReadout.mean(scoreGroups.map(\.std))),
-            Metric("frac_reward_zero_std", zeroStd), Metric("kl", sequenceKL),
+            Metric(.rewardStd, GroupReadout.mean(scoreGroups.map(\.std))),
+            Metric(.fracRewardZeroStd, zeroStd), Metric(.kl, sequenceKL),
         ])
     }
 }
