@@ -82,7 +82,10 @@ struct LessonCommand: ParsableCommand {
     @OptionGroup var options: SessionOptions
 
     func run() throws {
-        let lessons = Lessons.all()
+        let lessons: [Lesson]
+        do { lessons = try Lessons.available() } catch let error as CommandError {
+            throw StartupError(message: error.message)
+        }
         if record {
             let chosen = number.map { n in lessons.filter { $0.number == n } } ?? lessons
             if chosen.isEmpty { throw StartupError(message: "no lesson \(number ?? 0); `rlhf lesson` lists them") }

@@ -12,7 +12,7 @@ enum LessonCommands {
             + "numbers every time; afterwards the session is yours to explore."
     ) { call in
         try call.expectAtMost(1)
-        let lessons = Lessons.all()
+        let lessons = try Lessons.available()
         guard !call.arguments.isEmpty else {
             call.console.line("Lessons (`lesson N` plays one):")
             call.console.line(Lessons.listing(lessons))

@@ -34,6 +34,18 @@ public enum Lessons {
         }
     }
 
+    /// Every lesson where `WorldLocation.lessonsSearched` looks, or `in` a given folder.
+    /// - Throws: `CommandError` when there is none: one line naming the folder searched (and why that one)
+    ///   and saying to point RLHF_LESSONS at a copy of the checkout's `lessons/` folder.
+    public static func available(in searched: (folder: URL, fromEnvironment: Bool) = WorldLocation.lessonsSearched)
+        throws -> [Lesson] {
+        let lessons = all(in: searched.folder)
+        guard lessons.isEmpty else { return lessons }
+        let place = searched.fromEnvironment ? "RLHF_LESSONS" : "the checkout this rlhf was built from"
+        throw CommandError("no lessons (NN-topic.txt files) in \(searched.folder.path) (\(place)); "
+            + "set RLHF_LESSONS to a copy of the checkout's lessons/ folder")
+    }
+
     /// The lesson numbered `number`.
     public static func named(_ number: Int, in folder: URL = WorldLocation.lessonsFolder) -> Lesson? {
         all(in: folder).first { $0.number == number }

@@ -11,14 +11,21 @@ public enum WorldLocation {
     /// The repository's `lessons/` folder: $RLHF_LESSONS if set, else found from this
     /// source file's location in the checkout; nil when neither exists.
     public static var checkoutLessons: URL? {
+        let (folder, fromEnvironment) = lessonsSearched
+        if fromEnvironment { return folder }
+        return FileManager.default.fileExists(atPath: folder.appendingPathComponent("world").path) ? folder : nil
+    }
+
+    /// Where the lessons are looked for: $RLHF_LESSONS when set, else the `lessons/` of the checkout this
+    /// binary was built from (which a copied binary may not have), and whether it came from RLHF_LESSONS.
+    public static var lessonsSearched: (folder: URL, fromEnvironment: Bool) {
         if let override = ProcessInfo.processInfo.environment["RLHF_LESSONS"], !override.isEmpty {
-            return URL(fileURLWithPath: override)
+            return (URL(fileURLWithPath: override), true)
         }
         // .../Sources/RLHFSimulator/Session/WorldLocation.swift -> the package root
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
-        let lessons = root.appendingPathComponent("lessons")
-        return FileManager.default.fileExists(atPath: lessons.appendingPathComponent("world").path) ? lessons : nil
+        return (root.appendingPathComponent("lessons"), false)
     }
 
     /// The `lessons/` folder, or the cache folder when the binary runs without its checkout.
@@ -32,9 +39,13 @@ public enum WorldLocation {
         return base.appendingPathComponent("rlhf")
     }
 
-    /// The built-in world's folder: `lessons/world`, or the cached build of the compiled-in recipe.
+    /// The built-in world's folder: `lessons/world` (of $RLHF_LESSONS too) when it is there, else the
+    /// cached build of the compiled-in recipe.
     public static var worldFolder: URL {
-        if let lessons = checkoutLessons { return lessons.appendingPathComponent("world") }
+        if let world = checkoutLessons?.appendingPathComponent("world"),
+           FileManager.default.fileExists(atPath: world.path) {
+            return world
+        }
         return cachedWorld(WorldRecipe.builtIn)
     }
 
