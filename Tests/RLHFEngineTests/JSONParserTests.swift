@@ -54,29 +54,27 @@ struct JSONParserTests {
                 == .array([.bool(true), .null, .string("a\u{e9}\n"), .string("é")]))
     }
 
+    /// Where `text` stops being JSON; nil if it parses.
+    static func failure(_ text: String) -> JSONParser.Failure? {
+        do { _ = try JSONParser.parse(text) } catch let failure as JSONParser.Failure { return failure } catch {}
+        return nil
+    }
+
     @Test("a syntax error names its line and column")
     func syntaxError() throws {
-        func failure(_ text: String) -> JSONParser.Failure? {
-            do { _ = try JSONParser.parse(text) } catch let failure as JSONParser.Failure { return failure } catch {}
-            return nil
-        }
-        let word = try #require(failure("{\n  \"n_embd\": 32,\n  \"n_layer\": two\n}\n"))
+        let word = try #require(Self.failure("{\n  \"n_embd\": 32,\n  \"n_layer\": two\n}\n"))
         #expect((word.message, word.offset, word.line, word.column) == ("expected true", 31, 3, 14))
-        let comma = try #require(failure("{\"a\": 1,\n \"b\": [1, 2,, 3]}"))
+        let comma = try #require(Self.failure("{\"a\": 1,\n \"b\": [1, 2,, 3]}"))
         #expect((comma.message, comma.offset, comma.line, comma.column) == ("unexpected character", 21, 2, 13))
         #expect(comma.description == "unexpected character at line 2, column 13")
     }
 
     @Test("LF, a lone CR and CR LF are each one line break, in errors and in located values")
     func lineBreaks() throws {
-        func failure(_ text: String) -> JSONParser.Failure? {
-            do { _ = try JSONParser.parse(text) } catch let failure as JSONParser.Failure { return failure } catch {}
-            return nil
-        }
         // Lines: `{` / `"a": 1,` / `"b": 2,` / `"c": x}`, ended by LF, CR, CR LF in turn.
         for ends in [["\n", "\n", "\n"], ["\r", "\r", "\r"], ["\r\n", "\r\n", "\r\n"], ["\r", "\n", "\r\n"]] {
             let text = "{" + ends[0] + "\"a\": 1," + ends[1] + "\"b\": 2," + ends[2] + "\"c\": x}"
-            let bad = try #require(failure(text))
+            let bad = try #require(Self.failure(text))
             #expect((bad.line, bad.column) == (4, 6), "line ends \(ends.map(\.debugDescription))")
             let good = text.replacingOccurrences(of: "x", with: "3")
             let located = try JSONParser.parseLocated(good).locations
