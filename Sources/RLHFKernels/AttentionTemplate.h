@@ -126,6 +126,12 @@ static inline __attribute__((always_inline)) TARGET NAME(ints) NAME(rowIndex)(lo
     return index;
 }
 
+/// The end of the first block of rows: length % LANES when that is not 0, else LANES (or length).
+static inline __attribute__((always_inline)) TARGET long NAME(firstBlock)(long length) {
+    long partial = length % LANES;
+    return partial ? partial : (length < LANES ? length : LANES);
+}
+
 /// Lanes < n of p (the others 0), and their store.
 static inline __attribute__((always_inline)) TARGET NAME(floats) NAME(loadFirst)(const float *p, long n) {
     return NAME(loadMasked)(p, NAME(rowIndex)(0) < (int)n);
@@ -212,10 +218,10 @@ static TARGET void NAME(attention_forward)(const float *queries, const float *ke
     float *queriesT = scratch;                 // headWidth x ld
     float *matrix = scratch + headWidth * ld;  // length x ld: scores, then weights, [j * ld + i]
     NAME(transpose)(queries, stride, length, headWidth, queriesT, ld);
-    for (long first = 0; first < length; first += LANES) {
-        long count = first + LANES < length ? first + LANES : length;  // columns j < count
+    // Blocks of rows [first, count): the partial one (length % LANES rows) first, as it has the fewest columns.
+    for (long first = 0, count = NAME(firstBlock)(length); first < length; first = count, count += LANES) {
         NAME(ints) row = NAME(rowIndex)(first);
-        NAME(ints) valid = row < (int)length;
+        NAME(ints) valid = row < (int)count;  // columns j < count
         NAME(dots)(queriesT, ld, first, keys, stride, count, headWidth, scale, matrix);
         // Softmax over j <= i, one row per lane.
         NAME(floats) largest = -__builtin_inff();
@@ -256,10 +262,9 @@ static TARGET void NAME(attention_backward)(const float *queries, const float *k
     float *upstreamT = scratch;                // headWidth x ld
     float *matrix = scratch + headWidth * ld;  // length x ld: dw, then ds, [j * ld + i]
     NAME(transpose)(upstream, upstreamStride, length, headWidth, upstreamT, ld);
-    for (long first = 0; first < length; first += LANES) {
-        long count = first + LANES < length ? first + LANES : length;
+    for (long first = 0, count = NAME(firstBlock)(length); first < length; first = count, count += LANES) {
         NAME(ints) row = NAME(rowIndex)(first);
-        NAME(ints) valid = row < (int)length;
+        NAME(ints) valid = row < (int)count;
         // dw[i, j] = sum_d g[i, d] v[j, d]
         NAME(dots)(upstreamT, ld, first, values, stride, count, headWidth, 1, matrix);
         NAME(floats) dot = 0;
