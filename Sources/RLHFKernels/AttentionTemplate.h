@@ -1,12 +1,9 @@
 // One head of causal self-attention, forward and backward, included once per instruction set by
-// AttentionHeads.c with:
-//   PREFIX   name prefix of the functions (avx2_, avx512_)
-//   TARGET   the function attribute that enables the instruction set
-//   LANES    floats per vector register
-// after defining the vector types NAME(floats) (LANES floats) and NAME(ints) (LANES ints, the lane masks)
-// and the ISA's masked load and store, NAME(loadMasked)(p, mask) and NAME(storeMasked)(p, v, mask): only
-// lanes whose mask is -1 are read (the others read as 0) or written, so nothing outside a head's own
-// floats is ever touched. It undefines the macros at its end.
+// AttentionHeads.c with PREFIX (name prefix: avx2_, avx512_), TARGET (the function attribute that enables
+// the instruction set) and LANES (floats per vector), after it defines the vector types NAME(floats) and
+// NAME(ints) (lane masks) and the masked load and store NAME(loadMasked)(p, mask), NAME(storeMasked)(p, v,
+// mask): only lanes whose mask is -1 are read (the others read as 0) or written, so nothing outside a
+// head's own floats is touched. It undefines the macros at its end.
 //
 // Each element takes exactly the terms of the engine's Swift kernels (Attention.swift), in the same
 // order, each one rounded multiply then one rounded add:
@@ -19,8 +16,7 @@
 // for i = j, j + 1, ... in turn. Only which element is computed when differs: the scores, the softmax
 // and the softmax's backward run with one query row per lane (so each row's running max, total and
 // dot advance one term per step, in order), the sums over positions with one head-width index per lane.
-// Lanes of rows past a row's last position (j > i) or past the sequence are masked out: they never add.
-//
+// Lanes of rows past a row's last position (j > i) or past the block are masked out: they never add.
 // The weights are saved transposed, weights[j * length + i] = w[i, j] for j <= i (the rest untouched),
 // so that a block of rows is one contiguous vector for the backward's dot and dv.
 
@@ -244,13 +240,14 @@ static TARGET void NAME(attention_forward)(const float *queries, const float *ke
             if (weights) NAME(storeMasked)(weights + j * length + first, w, active);
         }
     }
-    // out[i] = sum_{j <= i} w[i, j] v[j], one head-width index per lane, four rows at once.
-    long i = 0;
-    for (; i + 4 <= length; i += 4) {
-        NAME(rowSums)(4, matrix + i, ld, values, stride, i, headWidth, output + i * outputStride, outputStride, 0);
-    }
-    for (; i < length; i++) {
-        NAME(rowSums)(1, matrix + i, ld, values, stride, i, headWidth, output + i * outputStride, outputStride, 0);
+    // out[i] = sum_{j <= i} w[i, j] v[j], one head-width index per lane, four rows at once, then one.
+    for (long i = 0; i < length; i += length - i >= 4 ? 4 : 1) {
+        float *out = output + i * outputStride;
+        if (length - i >= 4) {
+            NAME(rowSums)(4, matrix + i, ld, values, stride, i, headWidth, out, outputStride, 0);
+        } else {
+            NAME(rowSums)(1, matrix + i, ld, values, stride, i, headWidth, out, outputStride, 0);
+        }
     }
 }
 
@@ -282,23 +279,20 @@ static TARGET void NAME(attention_backward)(const float *queries, const float *k
             NAME(store)(matrix + j * ld + first, (w * (dw - dot)) * scale);
         }
     }
-    // dq[i] += sum_{j <= i} ds[i, j] k[j], four rows at once.
-    long i = 0;
-    for (; i + 4 <= length; i += 4) {
-        NAME(rowSums)(4, matrix + i, ld, keys, stride, i, headWidth, dQueries + i * stride, stride, 1);
-    }
-    for (; i < length; i++) NAME(rowSums)(1, matrix + i, ld, keys, stride, i, headWidth, dQueries + i * stride, stride, 1);
-    // dk[j] += ds[i, j] q[i] and dv[j] += w[i, j] g[i], for i = j, j + 1, ... in turn, four positions at once.
-    long j = 0;
-    for (; j + 4 <= length; j += 4) {
-        NAME(columnSums)(4, matrix + j * ld, ld, queries, stride, j, length, headWidth, dKeys + j * stride, stride);
-        NAME(columnSums)(4, weights + j * length, length, upstream, upstreamStride, j, length, headWidth,
-                         dValues + j * stride, stride);
-    }
-    for (; j < length; j++) {
-        NAME(columnSums)(1, matrix + j * ld, ld, queries, stride, j, length, headWidth, dKeys + j * stride, stride);
-        NAME(columnSums)(1, weights + j * length, length, upstream, upstreamStride, j, length, headWidth,
-                         dValues + j * stride, stride);
+    // dq[i] += sum_{j <= i} ds[i, j] k[j]; dk[j] += ds[i, j] q[i] and dv[j] += w[i, j] g[i] for i = j, j + 1, ...
+    // in turn: four rows (positions) at once, then one.
+    for (long i = 0; i < length; i += length - i >= 4 ? 4 : 1) {
+        float *dq = dQueries + i * stride, *dk = dKeys + i * stride, *dv = dValues + i * stride;
+        const float *ds = matrix + i * ld, *w = weights + i * length;
+        if (length - i >= 4) {
+            NAME(rowSums)(4, matrix + i, ld, keys, stride, i, headWidth, dq, stride, 1);
+            NAME(columnSums)(4, ds, ld, queries, stride, i, length, headWidth, dk, stride);
+            NAME(columnSums)(4, w, length, upstream, upstreamStride, i, length, headWidth, dv, stride);
+        } else {
+            NAME(rowSums)(1, matrix + i, ld, keys, stride, i, headWidth, dq, stride, 1);
+            NAME(columnSums)(1, ds, ld, queries, stride, i, length, headWidth, dk, stride);
+            NAME(columnSums)(1, w, length, upstream, upstreamStride, i, length, headWidth, dv, stride);
+        }
     }
 }
 
