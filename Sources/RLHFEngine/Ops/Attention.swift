@@ -1,3 +1,5 @@
+import RLHFKernels
+
 /// Multi-head causal self-attention as one op, bit-identical to the composition of
 /// plain ops it replaces:
 ///
@@ -26,9 +28,15 @@
 /// adding a zero to a sum that started at +0 never changes its bits. So skipping them gives
 /// the same bits for finite inputs, and about half the work. A row's outputs depend only on
 /// its own earlier positions: never on the batch size, the padding, or the thread count.
+///
+/// Where `kernel` has attention lanes (AVX2, AVX-512: RLHFKernels' AttentionHeads.c) each head runs
+/// there, with the same terms in the same order for every element and so the same bits (one query row
+/// per lane for the scores and the softmax, one head-width index per lane for the sums over positions);
+/// elsewhere `AttentionKernels` below runs. The saved weights are the one path's own (the lanes keep them
+/// transposed), read back only by the same path's backward.
 extension Tensor {
-    /// Causal self-attention over c_attn's fused output: (B, T, 3C) -> (B, T, C).
-    public func causalSelfAttention(heads: Int) -> Tensor {
+    /// Causal self-attention over c_attn's fused output: (B, T, 3C) -> (B, T, C), by `kernel`'s lanes.
+    public func causalSelfAttention(heads: Int, kernel: MatrixKernel = .selected) -> Tensor {
         precondition(shape.count == 3 && shape[2] % 3 == 0, "causalSelfAttention: input \(shape) is not (B, T, 3C)")
         let (batch, length, width) = (shape[0], shape[1], shape[2] / 3)
         precondition(heads > 0 && width % heads == 0, "causalSelfAttention: \(heads) heads for width \(width)")
@@ -44,12 +52,16 @@ extension Tensor {
                     AttentionScratch.forEachPair(pairs, length: length, headWidth: headWidth) { pair, scratch in
                         let (b, h) = (pair / heads, pair % heads)
                         let row0 = input.baseAddress! + b * length * 3 * width + h * headWidth
+                        let out = result.baseAddress! + b * length * width + h * headWidth
+                        let kept = keepWeights ? saved.baseAddress! + pair * length * length : nil
+                        if rlhf_attention_forward(kernel.rawValue, row0, row0 + width, row0 + 2 * width, 3 * width,
+                                                  length, headWidth, scale, out, width, kept, scratch.wide) != 0 {
+                            return
+                        }
                         AttentionKernels.forwardHead(
                             queries: row0, keys: row0 + width, values: row0 + 2 * width, stride: 3 * width,
-                            length: length, headWidth: headWidth, scale: scale,
-                            output: result.baseAddress! + b * length * width + h * headWidth, outputStride: width,
-                            weights: keepWeights ? saved.baseAddress! + pair * length * length : nil,
-                            scratch: scratch)
+                            length: length, headWidth: headWidth, scale: scale, output: out, outputStride: width,
+                            weights: kept, scratch: scratch)
                     }
                 }
             }
@@ -64,11 +76,17 @@ extension Tensor {
                             let offset = b * length * 3 * width + h * headWidth
                             let base = input.baseAddress! + offset
                             let dBase = dInput.baseAddress! + offset
+                            let kept = saved.baseAddress! + pair * length * length
+                            let g = upstream.baseAddress! + b * length * width + h * headWidth
+                            if rlhf_attention_backward(kernel.rawValue, base, base + width, base + 2 * width,
+                                                       3 * width, kept, g, width, dBase, dBase + width,
+                                                       dBase + 2 * width, length, headWidth, scale,
+                                                       scratch.wide) != 0 {
+                                return
+                            }
                             AttentionKernels.backwardHead(
                                 queries: base, keys: base + width, values: base + 2 * width, stride: 3 * width,
-                                weights: saved.baseAddress! + pair * length * length,
-                                upstream: upstream.baseAddress! + b * length * width + h * headWidth,
-                                upstreamStride: width,
+                                weights: kept, upstream: g, upstreamStride: width,
                                 dQueries: dBase, dKeys: dBase + width, dValues: dBase + 2 * width,
                                 length: length, headWidth: headWidth, scale: scale, scratch: scratch)
                         }
@@ -104,12 +122,15 @@ struct AttentionScratch {
     let transposed: UnsafeMutablePointer<Float>
     /// One head-width vector.
     let vector: UnsafeMutablePointer<Float>
+    /// The working memory of RLHFKernels' attention lanes.
+    let wide: UnsafeMutablePointer<Float>
 
     init(length: Int, headWidth: Int) {
         row = .allocate(capacity: Swift.max(length, 1))
         rowGradient = .allocate(capacity: Swift.max(length, 1))
         transposed = .allocate(capacity: Swift.max(length * headWidth, 1))
         vector = .allocate(capacity: Swift.max(headWidth, 1))
+        wide = .allocate(capacity: rlhf_attention_scratch(length, headWidth))
     }
 
     func deallocate() {
@@ -117,6 +138,7 @@ struct AttentionScratch {
         rowGradient.deallocate()
         transposed.deallocate()
         vector.deallocate()
+        wide.deallocate()
     }
 }
 

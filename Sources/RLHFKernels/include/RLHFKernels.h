@@ -58,6 +58,26 @@ int rlhf_gelu(int kernel, const float *x, float *y, long count, float *tanhOut, 
 int rlhf_gelu_backward(int kernel, const float *x, const float *g, float *dx, long count, const float *tanhValues,
                        const float *constants);
 
+/// Floats of working memory one attention head of `length` positions and `headWidth` needs (below).
+long rlhf_attention_scratch(long length, long headWidth);
+
+/// One head of causal self-attention in `kernel`'s lanes, with the bits of the engine's Swift loops
+/// (AttentionKernels.forwardHead; see AttentionTemplate.h): output rows i < length (stride outputStride)
+/// from the query, key and value rows (stride `stride`), and, when `weights` is not null, the softmax
+/// weights saved transposed, weights[j * length + i] for j <= i (the others left as they are). Returns 0
+/// (doing nothing) for a kernel without these lanes (portable, neon): the caller then runs its own.
+int rlhf_attention_forward(int kernel, const float *queries, const float *keys, const float *values, long stride,
+                           long length, long headWidth, float scale, float *output, long outputStride,
+                           float *weights, float *scratch);
+
+/// The gradients of one head, added into dQueries, dKeys, dValues (stride `stride`), from the weights
+/// rlhf_attention_forward saved and the upstream gradient rows, with the bits of
+/// AttentionKernels.backwardHead. Returns 0 (doing nothing) for a kernel without these lanes.
+int rlhf_attention_backward(int kernel, const float *queries, const float *keys, const float *values, long stride,
+                            const float *weights, const float *upstream, long upstreamStride, float *dQueries,
+                            float *dKeys, float *dValues, long length, long headWidth, float scale,
+                            float *scratch);
+
 /// Runs body(context, 0) on the calling thread and body(context, 1) on the pool's persistent worker,
 /// and returns when both are done. When the worker is already in use (a nested call, or another
 /// thread's), or the machine has one processor, runs body(context, 0) then body(context, 1) here.

@@ -1,0 +1,124 @@
+// The attention heads of AttentionTemplate.h for AVX2 and AVX-512, and the choice between them.
+//
+// Each is compiled for its instruction set alone with a function attribute, so the binary still runs on
+// baseline x86-64 and uses them only where the processor has them. Elsewhere (and for the portable and
+// NEON kernels) the engine's own Swift loops run: the two give the same bits.
+#include "RLHFKernels.h"
+
+// One IEEE multiply and one IEEE add per term, never a fused multiply-add (the bits must equal the
+// engine's Swift loops on every machine).
+#pragma clang fp contract(off)
+// The vector helpers are always inlined into the functions of one instruction set, so no call between
+// differently compiled functions ever passes a vector.
+#pragma clang diagnostic ignored "-Wpsabi"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define LN2 0.6931471805599453
+#define INVERSE_LN2 1.4426950408889634
+#define ROUNDING_SHIFT 6755399441055744.0  // 1.5 * 2^52
+
+/// PortableMath.exp(Double), operation for operation: the lanes the vector form leaves to it.
+static double portable_exp(double x) {
+    if (x != x) return x;
+    if (x > 709.79) return __builtin_inf();
+    if (x < -745.2) return 0;
+    double k = (x * INVERSE_LN2 + ROUNDING_SHIFT) - ROUNDING_SHIFT;
+    double r = x - k * LN2;
+    double p = 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    long power = (long)k;
+    long half = power / 2;
+    unsigned long firstBits = (unsigned long)(half + 1023) << 52, secondBits = (unsigned long)(power - half + 1023)
+                                                                            << 52;
+    double first, second;
+    __builtin_memcpy(&first, &firstBits, sizeof first);
+    __builtin_memcpy(&second, &secondBits, sizeof second);
+    return p * first * second;
+}
+
+#define PREFIX avx2_
+#define TARGET __attribute__((target("avx2")))
+#define LANES 8
+typedef float avx2_floats __attribute__((ext_vector_type(8)));
+typedef int avx2_ints __attribute__((ext_vector_type(8)));
+static inline __attribute__((always_inline)) TARGET avx2_floats avx2_loadMasked(const float *p, avx2_ints mask) {
+    return (avx2_floats)_mm256_maskload_ps(p, (__m256i)mask);
+}
+static inline __attribute__((always_inline)) TARGET void avx2_storeMasked(float *p, avx2_floats v, avx2_ints mask) {
+    _mm256_maskstore_ps(p, (__m256i)mask, (__m256)v);
+}
+#include "AttentionTemplate.h"
+
+#define PREFIX avx512_
+#define TARGET __attribute__((target("avx512f")))
+#define LANES 16
+typedef float avx512_floats __attribute__((ext_vector_type(16)));
+typedef int avx512_ints __attribute__((ext_vector_type(16)));
+static inline __attribute__((always_inline)) TARGET __mmask16 avx512_bits(avx512_ints mask) {
+    return _mm512_cmplt_epi32_mask((__m512i)mask, _mm512_setzero_si512());
+}
+static inline __attribute__((always_inline)) TARGET avx512_floats avx512_loadMasked(const float *p,
+                                                                                   avx512_ints mask) {
+    return (avx512_floats)_mm512_maskz_loadu_ps(avx512_bits(mask), p);
+}
+static inline __attribute__((always_inline)) TARGET void avx512_storeMasked(float *p, avx512_floats v,
+                                                                           avx512_ints mask) {
+    _mm512_mask_storeu_ps(p, avx512_bits(mask), (__m512)v);
+}
+#include "AttentionTemplate.h"
+#endif
+
+long rlhf_attention_scratch(long length, long headWidth) {
+    long ld = (length + 15) / 16 * 16;
+    return (headWidth + length) * ld + 16;
+}
+
+int rlhf_attention_forward(int kernel, const float *queries, const float *keys, const float *values, long stride,
+                           long length, long headWidth, float scale, float *output, long outputStride,
+                           float *weights, float *scratch) {
+    if (!rlhf_kernel_available(kernel)) return 0;
+    switch (kernel) {
+#if defined(__x86_64__)
+    case RLHF_KERNEL_AVX2:
+        avx2_attention_forward(queries, keys, values, stride, length, headWidth, scale, output, outputStride,
+                               weights, scratch);
+        return 1;
+    case RLHF_KERNEL_AVX512:
+        avx512_attention_forward(queries, keys, values, stride, length, headWidth, scale, output, outputStride,
+                                 weights, scratch);
+        return 1;
+#endif
+    default: return 0;
+    }
+}
+
+int rlhf_attention_backward(int kernel, const float *queries, const float *keys, const float *values, long stride,
+                            const float *weights, const float *upstream, long upstreamStride, float *dQueries,
+                            float *dKeys, float *dValues, long length, long headWidth, float scale,
+                            float *scratch) {
+    if (!rlhf_kernel_available(kernel)) return 0;
+    switch (kernel) {
+#if defined(__x86_64__)
+    case RLHF_KERNEL_AVX2:
+        avx2_attention_backward(queries, keys, values, stride, weights, upstream, upstreamStride, dQueries, dKeys,
+                                dValues, length, headWidth, scale, scratch);
+        return 1;
+    case RLHF_KERNEL_AVX512:
+        avx512_attention_backward(queries, keys, values, stride, weights, upstream, upstreamStride, dQueries,
+                                  dKeys, dValues, length, headWidth, scale, scratch);
+        return 1;
+#endif
+    default: return 0;
+    }
+}
