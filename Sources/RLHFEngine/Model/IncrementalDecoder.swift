@@ -7,9 +7,9 @@
 /// What it computes: exactly the per-element arithmetic of `GPT2.logits(_:)`, in the
 /// same order: embeddings token + position; each layer norm by `Tensor.layerNormRows`;
 /// every matrix product by `FastMatrixKernels` (each output summed from +0 over the
-/// shared index in order), then + bias; attention by `AttentionKernels` (scores summed
-/// over the head width, softmax over the positions so far, outputs summed over those
-/// positions in order); GELU by `FastPortableMath.gelu`; residual adds x + f(x); the tied
+/// shared index in order), then + bias; attention by `CachedAttention`, with the arithmetic
+/// of `AttentionKernels` (scores summed over the head width, softmax over the positions so
+/// far, outputs summed over those positions in order); GELU by `FastPortableMath.gelu`; residual adds x + f(x); the tied
 /// head h wte^T. So the logits are the same bits as the last row of the batched forward
 /// (tests check this), on every machine, for any batch or padding the batched path sees.
 ///
