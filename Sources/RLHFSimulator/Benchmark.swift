@@ -159,10 +159,12 @@ public struct Benchmark: Sendable {
             }
             let sampler = trainer.collector.sampler
             let start = clock.now
-            // EOS id -1 never matches: every response runs to `responseLength` tokens.
+            // EOS id -1 never matches: every response runs to `responseLength` tokens. One generator, as
+            // `RolloutCollector.sample` uses.
+            let generator = Generator(model: policy.model)
             let responses = prompts.map { prompt in
-                policy.model.generate(prompt: prompt, maxNewTokens: ppo.responseLength, eosID: -1,
-                                      sampler: sampler, random: &local)
+                generator.generate(prompt: prompt, maxNewTokens: ppo.responseLength, eosID: -1,
+                                   sampler: sampler, random: &local)
             }
             let generated = clock.now
             let batch = try! trainer.prepare(trainer.collector.record(prompts: prompts, responses: responses))

@@ -97,6 +97,74 @@ struct IncrementalDecoderTests {
     }
 }
 
+@Suite("Generator: one decoder and each prompt's cache fed once, the draws of generate")
+struct GeneratorTests {
+    @Test("a run of continuations (repeated prompts, every sampler, EOS, limits) equals generate's, draw for draw")
+    func matchesGenerate() {
+        let model = IncrementalDecoderTests.model()
+        let prompts = [[5], [7, 8, 9, 10, 11], [5], Array(repeating: 3, count: 30), [7, 8, 9, 10, 11], [12, 13],
+                       Array(repeating: 4, count: 32), [5], [12, 13]]
+        let samplers = [Sampler(), Sampler(temperature: 0.7, topK: 5), Sampler.greedy, Sampler(temperature: 1.5)]
+        for (index, sampler) in samplers.enumerated() {
+            var plain = RandomGenerator(seed: UInt64(60 + index))
+            var fast = plain
+            let generator = Generator(model: model)
+            for (turn, prompt) in (prompts + prompts).enumerated() {
+                // EOS 1 often ends a continuation early; maxNewTokens varies, 0 included.
+                let length = [16, 3, 0, 9][turn % 4]
+                let expected = model.generate(prompt: prompt, maxNewTokens: length, eosID: 1, sampler: sampler,
+                                              random: &plain)
+                let cached = generator.generate(prompt: prompt, maxNewTokens: length, eosID: 1, sampler: sampler,
+                                                random: &fast)
+                #expect(cached == expected, "sampler \(index), turn \(turn)")
+                #expect(plain == fast, "the generators advanced alike, sampler \(index), turn \(turn)")
+            }
+            #expect(generator.cachedPromptCount == 4, "each distinct prompt that got a token fed once")
+        }
+    }
+
+    @Test("a decoder restored from a snapshot continues with the bits of one fed the same tokens")
+    func snapshotRestore() {
+        let model = IncrementalDecoderTests.model()
+        var random = RandomGenerator(seed: 12)
+        let tokens = randomRows(&random, lengths: [20], vocabulary: 62)[0]
+        let source = IncrementalDecoder(model: model)
+        _ = source.append(Array(tokens.prefix(7)))
+        let snapshot = source.snapshot()
+        let restored = IncrementalDecoder(model: model)
+        _ = restored.append(Array(tokens.suffix(12)))  // something to forget
+        restored.restore(snapshot)
+        #expect(restored.tokens == Array(tokens.prefix(7)))
+        for position in 7..<20 {
+            let logits = restored.append([tokens[position]])
+            let batched = IncrementalDecoderTests.batchedLogits(model, Array(tokens.prefix(position + 1)),
+                                                               position: position)
+            #expect(bitPatterns(logits) == bitPatterns(batched), "after \(position + 1) tokens")
+        }
+    }
+
+    @Test("padded and unpadded weight layouts (widths 40, 48, 64; vocabularies 62, 64) give the batched bits",
+          arguments: [(40, 62), (48, 64), (64, 62), (64, 64)])
+    func paddedLayouts(width: Int, vocabulary: Int) {
+        var random = RandomGenerator(seed: 77)
+        let model = GPT2(config: GPT2Config(vocabularySize: vocabulary, embeddingWidth: width), random: &random)
+        let tokens = randomRows(&random, lengths: [24], vocabulary: vocabulary)[0]
+        let decoder = IncrementalDecoder(model: model)
+        var fed = 0
+        for piece in [6, 1, 1, 9, 1, 6] {
+            let logits = decoder.append(Array(tokens[fed..<(fed + piece)]))
+            fed += piece
+            let batched = IncrementalDecoderTests.batchedLogits(model, Array(tokens.prefix(fed)), position: fed - 1)
+            #expect(bitPatterns(logits) == bitPatterns(batched), "width \(width), after \(fed) tokens")
+        }
+        // The hidden states of the no-graph pass (the decoder) against the graph's.
+        let rows = [Array(tokens.prefix(24)), Array(tokens.reversed())]
+        let recorded = model.hiddenStates(rows)  // gradients recorded: the graph's ops
+        let inferred = GradientMode.withoutRecording { model.hiddenStates(rows) }
+        #expect(bitPatterns(recorded.data) == bitPatterns(inferred.data), "width \(width)")
+    }
+}
+
 @Suite("Adam on raw buffers: the same steps as the plain loop")
 struct AdamFastPathTests {
     @Test("parameters and moments match a plain re-implementation bit for bit")

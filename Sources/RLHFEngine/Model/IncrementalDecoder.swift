@@ -7,36 +7,57 @@
 /// What it computes: exactly the per-element arithmetic of `GPT2.logits(_:)`, in the
 /// same order: embeddings token + position; each layer norm by `Tensor.layerNormRows`;
 /// every matrix product by `FastMatrixKernels` (each output summed from +0 over the
-/// shared index in order), then + bias; attention by `AttentionKernels` (scores summed
-/// over the head width, softmax over the positions so far, outputs summed over those
-/// positions in order); GELU by `FastPortableMath.gelu`; residual adds x + f(x); the tied
+/// shared index in order), then + bias; attention by `CachedAttention`, with the arithmetic
+/// of `AttentionKernels` (scores summed over the head width, softmax over the positions so
+/// far, outputs summed over those positions in order); GELU by `FastPortableMath.gelu`; residual adds x + f(x); the tied
 /// head h wte^T. So the logits are the same bits as the last row of the batched forward
 /// (tests check this), on every machine, for any batch or padding the batched path sees.
 ///
-/// The cache holds the weights' values as they were when tokens were fed: after the
-/// model's parameters change, start a new decoder.
+/// Products read each weight matrix in place. Where a layer's output width is not a multiple of
+/// `panelColumns` (the widest tiles' panel), the decoder keeps a copy whose rows are padded with zero
+/// columns to one, so no product packs a partial panel per token; the padded columns' outputs are never
+/// read, and each real column's sum has exactly its old terms in their old order.
+///
+/// The cache holds the weights' values as they were when tokens were fed (the padded copies too):
+/// after the model's parameters change, start a new decoder.
 public final class IncrementalDecoder {
     public let model: GPT2
     /// The tokens fed so far.
     public private(set) var tokens: [Int] = []
 
     private let width: Int, heads: Int, headWidth: Int, vocabulary: Int, context: Int
-    /// Per layer: keys transposed per head, [head][d][position] (leading dimension = context).
+    /// The context rounded up to `CachedAttention.block`, so scores are read in whole blocks.
+    private let keyLeading: Int
+    /// Per layer: keys transposed per head, [head][d][position] (leading dimension `keyLeading`).
     private let keys: [UnsafeMutablePointer<Float>]
     /// Per layer: values, [position][C].
     private let values: [UnsafeMutablePointer<Float>]
-    /// wte^T (C x V), so the head is a plain product.
+    /// wte^T (C x V), rows `headStride` >= V apart (zero columns after V), so the head is a plain product.
     private let headWeights: UnsafeMutablePointer<Float>
+    private let headStride: Int
     private var headReady = false
+    /// Per layer: the padded copies of c_attn, attention c_proj, c_fc, MLP c_proj (nil: read in place).
+    private let padded: [[PaddedWeights?]]
+    /// Row strides of the products' outputs: 3C, C and 4C, each rounded up when its layer is padded.
+    private let fusedStride: Int, projectedStride: Int, innerStride: Int
     // Scratch rows for a block of new positions (at most `context` of them).
     private let residual: UnsafeMutablePointer<Float>   // (n, C)
     private let normed: UnsafeMutablePointer<Float>     // (n, C)
-    private let fused: UnsafeMutablePointer<Float>      // (n, 3C)
+    private let fused: UnsafeMutablePointer<Float>      // (n, 3C), rows fusedStride apart
     private let mixed: UnsafeMutablePointer<Float>      // (n, C)
-    private let projected: UnsafeMutablePointer<Float>  // (n, C)
-    private let inner: UnsafeMutablePointer<Float>      // (n, 4C)
-    private let logitsRow: UnsafeMutablePointer<Float>  // (V)
-    private let scratch: AttentionScratch
+    private let projected: UnsafeMutablePointer<Float>  // (n, C), rows projectedStride apart
+    private let inner: UnsafeMutablePointer<Float>      // (n, 4C), rows innerStride apart
+    private let logitsRow: UnsafeMutablePointer<Float>  // (V), headStride floats
+    private let scores: UnsafeMutablePointer<Float>     // (keyLeading)
+
+    /// Output columns are padded to a multiple of this: the panel of the widest tiles (AVX-512's
+    /// 2 x 16 lanes), itself a multiple of every other kernel's panel (16, 8) and the portable block (8).
+    static let panelColumns = 32
+
+    /// `width` rounded up to a multiple of `panelColumns`.
+    static func paddedWidth(_ width: Int) -> Int {
+        (width + panelColumns - 1) / panelColumns * panelColumns
+    }
 
     public init(model: GPT2) {
         self.model = model
@@ -46,28 +67,44 @@ public final class IncrementalDecoder {
         headWidth = config.headWidth
         vocabulary = config.vocabularySize
         context = config.contextLength
+        keyLeading = CachedAttention.rounded(context)
         let cacheSize = Swift.max(config.contextLength * config.embeddingWidth, 1)
-        keys = (0..<config.layerCount).map { _ in .allocate(capacity: cacheSize) }
+        let keySize = Swift.max(keyLeading * config.embeddingWidth, 1)
+        keys = (0..<config.layerCount).map { _ in
+            let cache = UnsafeMutablePointer<Float>.allocate(capacity: keySize)
+            cache.initialize(repeating: 0, count: keySize)  // positions not yet fed are read and ignored
+            return cache
+        }
         values = (0..<config.layerCount).map { _ in .allocate(capacity: cacheSize) }
-        headWeights = .allocate(capacity: Swift.max(vocabulary * width, 1))
+        headStride = Self.paddedWidth(vocabulary)
+        headWeights = .allocate(capacity: Swift.max(headStride * width, 1))
+        padded = model.blocks.map { block in
+            [block.attentionInput, block.attentionOutput, block.mlpInput, block.mlpOutput].map(PaddedWeights.init)
+        }
+        let layers = padded.first
+        fusedStride = layers?[0]?.stride ?? 3 * width
+        projectedStride = layers?[1]?.stride ?? width
+        innerStride = layers?[2]?.stride ?? config.innerWidth
         let rows = Swift.max(context, 1)
         residual = .allocate(capacity: rows * width)
         normed = .allocate(capacity: rows * width)
-        fused = .allocate(capacity: rows * 3 * width)
+        fused = .allocate(capacity: rows * fusedStride)
         mixed = .allocate(capacity: rows * width)
-        projected = .allocate(capacity: rows * width)
-        inner = .allocate(capacity: rows * config.innerWidth)
-        logitsRow = .allocate(capacity: Swift.max(vocabulary, 1))
-        scratch = AttentionScratch(length: context, headWidth: headWidth)
+        projected = .allocate(capacity: rows * projectedStride)
+        inner = .allocate(capacity: rows * innerStride)
+        logitsRow = .allocate(capacity: Swift.max(headStride, 1))
+        scores = .allocate(capacity: Swift.max(keyLeading, 1))
     }
 
-    /// Copies wte^T into `headWeights` the first time logits are needed.
+    /// Copies wte^T into `headWeights` (zero columns after V) the first time logits are needed.
     private func prepareHead() {
         guard !headReady else { return }
-        let (v, c) = (vocabulary, width)
+        let (v, c, stride) = (vocabulary, width, headStride)
         model.tokenEmbedding.data.withUnsafeBufferPointer { table in
-            for token in 0..<v {
-                for column in 0..<c { headWeights[column * v + token] = table[token * c + column] }
+            for column in 0..<c {
+                let target = headWeights + column * stride
+                for token in 0..<v { target[token] = table[token * c + column] }
+                for token in v..<stride { target[token] = 0 }
             }
         }
         headReady = true
@@ -75,8 +112,50 @@ public final class IncrementalDecoder {
 
     deinit {
         for buffer in keys + values { buffer.deallocate() }
-        for buffer in [headWeights, residual, normed, fused, mixed, projected, inner, logitsRow] { buffer.deallocate() }
-        scratch.deallocate()
+        for buffer in [headWeights, residual, normed, fused, mixed, projected, inner, logitsRow, scores] {
+            buffer.deallocate()
+        }
+    }
+
+    /// The cache after some tokens: what a decoder of the same model needs to continue from them.
+    public struct Snapshot: Sendable {
+        public let tokens: [Int]
+        /// Per layer: keys [C][position] and values [position][C] of the first `tokens.count` positions.
+        let keys: [[Float]], values: [[Float]]
+    }
+
+    /// The cache of the tokens fed so far.
+    public func snapshot() -> Snapshot {
+        let (count, c) = (tokens.count, width)
+        let copiedKeys = keys.map { cache in
+            [Float](unsafeUninitializedCapacity: c * count) { target, initialised in
+                for row in 0..<c {
+                    (target.baseAddress! + row * count).update(from: cache + row * keyLeading, count: count)
+                }
+                initialised = c * count
+            }
+        }
+        let copiedValues = values.map { Array(UnsafeBufferPointer(start: $0, count: count * c)) }
+        return Snapshot(tokens: tokens, keys: copiedKeys, values: copiedValues)
+    }
+
+    /// Forgets every token fed so far and continues from `snapshot` instead (taken from a decoder of the
+    /// same model): the cache holds the same bits as after feeding its tokens here.
+    public func restore(_ snapshot: Snapshot) {
+        let (count, c) = (snapshot.tokens.count, width)
+        precondition(snapshot.keys.count == keys.count && snapshot.keys.allSatisfy { $0.count == c * count },
+                     "restore: a snapshot of another model's shape")
+        for (cache, saved) in zip(keys, snapshot.keys) {
+            saved.withUnsafeBufferPointer { source in
+                for row in 0..<c {
+                    (cache + row * keyLeading).update(from: source.baseAddress! + row * count, count: count)
+                }
+            }
+        }
+        for (cache, saved) in zip(values, snapshot.values) {
+            saved.withUnsafeBufferPointer { cache.update(from: $0.baseAddress!, count: count * c) }
+        }
+        tokens = snapshot.tokens
     }
 
     /// Forgets every token fed so far.
@@ -91,7 +170,7 @@ public final class IncrementalDecoder {
         // Final norm and the tied head, for the last position only.
         let last = residual + (newTokens.count - 1) * c
         layerNorm(model.finalNorm, rows: 1, input: last, output: normed)
-        FastMatrixKernels.multiply(normed, headWeights, logitsRow, m: 1, k: c, n: vocabulary)
+        FastMatrixKernels.multiply(normed, headWeights, logitsRow, m: 1, k: c, n: headStride)
         return Array(UnsafeBufferPointer(start: logitsRow, count: vocabulary))
     }
 
@@ -125,19 +204,30 @@ public final class IncrementalDecoder {
             }
         }
         for (layer, block) in model.blocks.enumerated() {
+            let weights = padded[layer]
             // x = x + c_proj(attention(c_attn(ln_1(x))))
             layerNorm(block.attentionNorm, rows: count, input: residual, output: normed)
-            affine(block.attentionInput, rows: count, input: normed, output: fused)
+            affine(block.attentionInput, weights[0], rows: count, input: normed, inputStride: c,
+                   output: fused, outputStride: fusedStride)
             attend(layer: layer, start: start, rows: count)
-            affine(block.attentionOutput, rows: count, input: mixed, output: projected)
-            addInPlace(residual, projected, count * c)
+            affine(block.attentionOutput, weights[1], rows: count, input: mixed, inputStride: c,
+                   output: projected, outputStride: projectedStride)
+            addRows(projected, rows: count)
             // x = x + c_proj(gelu(c_fc(ln_2(x))))
             layerNorm(block.mlpNorm, rows: count, input: residual, output: normed)
-            affine(block.mlpInput, rows: count, input: normed, output: inner)
-            let innerCount = count * 4 * c
-            FastPortableMath.gelu(inner, inner, count: innerCount)
-            affine(block.mlpOutput, rows: count, input: inner, output: projected)
-            addInPlace(residual, projected, count * c)
+            affine(block.mlpInput, weights[2], rows: count, input: normed, inputStride: c,
+                   output: inner, outputStride: innerStride)
+            let innerWidth = 4 * c
+            if innerStride == innerWidth {
+                FastPortableMath.gelu(inner, inner, count: count * innerWidth)
+            } else {
+                for row in 0..<count {
+                    FastPortableMath.gelu(inner + row * innerStride, inner + row * innerStride, count: innerWidth)
+                }
+            }
+            affine(block.mlpOutput, weights[3], rows: count, input: inner, inputStride: innerStride,
+                   output: projected, outputStride: projectedStride)
+            addRows(projected, rows: count)
         }
         tokens += newTokens
     }
@@ -154,48 +244,57 @@ public final class IncrementalDecoder {
         }
     }
 
-    /// output = input W, then + b (two roundings, as matmul then the broadcast add).
-    private func affine(_ layer: Affine, rows: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    /// output = input W, then + b (two roundings, as matmul then the broadcast add). Input rows are
+    /// `inputStride` apart, output rows `outputStride` (the padded width when `padded` is given).
+    private func affine(_ layer: Affine, _ padded: PaddedWeights?, rows: Int, input: UnsafePointer<Float>,
+                        inputStride: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
         let (inputWidth, outputWidth) = (layer.weight.shape[0], layer.weight.shape[1])
-        layer.weight.data.withUnsafeBufferPointer { w in
-            FastMatrixKernels.multiply(input, w.baseAddress!, output, m: rows, k: inputWidth, n: outputWidth)
+        func product(_ w: UnsafePointer<Float>, _ columns: Int) {
+            FastMatrixKernels.blocked(a: input, aRowStride: inputStride, aDepthStride: 1, b: w, ldb: columns,
+                                      c: output, ldc: outputStride, rows: rows, columns: columns, depth: inputWidth,
+                                      mode: .overwrite)
+        }
+        if let padded {
+            product(padded.pointer, padded.stride)
+        } else {
+            layer.weight.data.withUnsafeBufferPointer { product($0.baseAddress!, outputWidth) }
         }
         layer.bias.data.withUnsafeBufferPointer { b in
             for row in 0..<rows {
-                let target = output + row * outputWidth
+                let target = output + row * outputStride
                 for column in 0..<outputWidth { target[column] = target[column] + b[column] }
             }
         }
     }
 
-    private func addInPlace(_ target: UnsafeMutablePointer<Float>, _ addend: UnsafePointer<Float>, _ count: Int) {
-        for index in 0..<count { target[index] = target[index] + addend[index] }
+    /// residual = residual + addend, row by row (addend rows `projectedStride` apart).
+    private func addRows(_ addend: UnsafePointer<Float>, rows: Int) {
+        let c = width
+        for row in 0..<rows {
+            let (target, source) = (residual + row * c, addend + row * projectedStride)
+            for index in 0..<c { target[index] = target[index] + source[index] }
+        }
     }
 
-    /// Stores the new positions' keys and values, then attends from each of them.
+    /// Stores the new positions' keys and values, then attends from each of them (`CachedAttention`).
     private func attend(layer: Int, start: Int, rows: Int) {
-        let (c, hs) = (width, headWidth)
+        let (c, hs, leading) = (width, headWidth, keyLeading)
         let keyCache = keys[layer], valueCache = values[layer]
         let scale = 1 / Float(hs).squareRoot()
         for row in 0..<rows {
             let position = start + row
-            let source = fused + row * 3 * c
+            let source = fused + row * fusedStride
             for h in 0..<heads {
-                for d in 0..<hs { keyCache[(h * hs + d) * context + position] = source[c + h * hs + d] }
+                for d in 0..<hs { keyCache[(h * hs + d) * leading + position] = source[c + h * hs + d] }
             }
             (valueCache + position * c).update(from: source + 2 * c, count: c)
         }
         for row in 0..<rows {
-            let count = start + row + 1
             for h in 0..<heads {
-                AttentionKernels.attentionWeights(
-                    query: fused + row * 3 * c + h * hs, keysTransposed: keyCache + h * hs * context,
-                    leading: context, count: count, headWidth: hs, scale: scale, row: scratch.row)
-                let out = mixed + row * c + h * hs
-                out.update(repeating: 0, count: hs)
-                for j in 0..<count {
-                    AttentionKernels.addScaled(out, scratch.row[j], valueCache + j * c + h * hs, hs)
-                }
+                CachedAttention.head(
+                    query: fused + row * fusedStride + h * hs, keysTransposed: keyCache + h * hs * leading,
+                    leading: leading, values: valueCache + h * hs, valueStride: c, count: start + row + 1,
+                    headWidth: hs, scale: scale, scores: scores, output: mixed + row * c + h * hs)
             }
         }
     }

@@ -24,7 +24,8 @@ extension GPT2 {
     /// Samples up to `maxNewTokens` tokens after `prompt`, stopping after EOS or at the
     /// context length. The prompt is fed once and each sampled token extends a key/value
     /// cache, so every step costs one position; the logits of each step are the same bits
-    /// as `nextTokenLogits` of the whole sequence so far.
+    /// as `nextTokenLogits` of the whole sequence so far. (`Generator` samples the same
+    /// continuations many at a time, with one decoder and each prompt fed once.)
     public func generate(prompt: [Int], maxNewTokens: Int, eosID: Int, sampler: Sampler,
                          random: inout RandomGenerator) -> Continuation {
         var tokens = prompt

@@ -42,13 +42,16 @@ public struct RolloutCollector {
         record(prompts: prompts, responses: sample(prompts: prompts, random: &random))
     }
 
-    /// One response to each prompt, sampled by the policy (the draws `collect` makes).
+    /// One response to each prompt, sampled by the policy (the draws `collect` makes). One `Generator`
+    /// serves the batch: a prompt that appears more than once is fed once.
     public func sample(prompts: [[Int]], random: inout RandomGenerator) -> [Continuation] {
-        prompts.map { prompt -> Continuation in
+        let generator = Generator(model: policy.model)
+        let sampler = self.sampler
+        return prompts.map { prompt -> Continuation in
             let room = responseRoom(promptLength: prompt.count)
             precondition(room >= 1, "a prompt of \(prompt.count) tokens leaves no room in the context")
-            return policy.model.generate(prompt: prompt, maxNewTokens: room, eosID: tokenizer.eosID,
-                                         sampler: sampler, random: &random)
+            return generator.generate(prompt: prompt, maxNewTokens: room, eosID: tokenizer.eosID,
+                                      sampler: sampler, random: &random)
         }
     }
 

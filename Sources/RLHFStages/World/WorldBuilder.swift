@@ -104,13 +104,16 @@ public enum WorldBuilder {
         var pairs: [PreferencePair] = []
         var labelled = Set<[[Int]]>()  // [prompt, the two responses in lexicographic order]
         var attempts = 0
+        // One decoder for every sample, and each prompt's key/value cache computed once (`Generator`:
+        // the same samples from the same draws as `model.generate`).
+        let generator = Generator(model: model)
         while pairs.count < count && attempts < maxAttempts {
             attempts += 1
             let prompt = prompts[random.nextInt(below: prompts.count)]
-            let first = model.generate(prompt: prompt, maxNewTokens: maxLength, eosID: tokenizer.eosID,
-                                       sampler: Sampler(), random: &random)
-            let second = model.generate(prompt: prompt, maxNewTokens: maxLength, eosID: tokenizer.eosID,
-                                        sampler: Sampler(), random: &random)
+            let first = generator.generate(prompt: prompt, maxNewTokens: maxLength, eosID: tokenizer.eosID,
+                                           sampler: Sampler(), random: &random)
+            let second = generator.generate(prompt: prompt, maxNewTokens: maxLength, eosID: tokenizer.eosID,
+                                            sampler: Sampler(), random: &random)
             // Only complete responses are labelled; the EOS is part of the model input, not the text.
             guard first.endedWithEOS, second.endedWithEOS else { continue }
             let (a, b) = (Array(first.tokens.dropLast()), Array(second.tokens.dropLast()))

@@ -1,0 +1,22 @@
+/// An (in x out) weight matrix copied with rows `stride` floats apart, `stride` = out rounded up to
+/// `IncrementalDecoder.panelColumns`, zeros in the columns after out: the tiles then read every panel
+/// in place. Made only for a layer whose out is not such a multiple already.
+final class PaddedWeights {
+    let pointer: UnsafeMutablePointer<Float>
+    let stride: Int
+
+    init?(_ layer: Affine) {
+        let (rows, columns) = (layer.weight.shape[0], layer.weight.shape[1])
+        stride = IncrementalDecoder.paddedWidth(columns)
+        guard stride != columns else { return nil }
+        pointer = .allocate(capacity: Swift.max(rows * stride, 1))
+        pointer.initialize(repeating: 0, count: rows * stride)
+        layer.weight.data.withUnsafeBufferPointer { source in
+            for row in 0..<rows {
+                (pointer + row * stride).update(from: source.baseAddress! + row * columns, count: columns)
+            }
+        }
+    }
+
+    deinit { pointer.deallocate() }
+}

@@ -1,0 +1,56 @@
+/// Samples continuations from one model, many in a row, without redoing shared work: what
+/// `GPT2.generate` samples, bit for bit and draw for draw.
+///
+/// Two things are kept between calls. One decoder (its buffers, its copy of the head and any padded
+/// weights) serves every continuation instead of a fresh one each. And each distinct prompt is fed
+/// once: its key/value cache and its next-token logits are remembered, and every later continuation
+/// of it starts from a copy. The per-row arithmetic of a prompt's positions never depends on what
+/// follows them, so the copied cache holds exactly the bits feeding the prompt again would compute,
+/// and the random draws are the same draws in the same order (none is made while feeding).
+///
+/// Like the decoder, a generator holds the weights as they were when it was made: after the model's
+/// parameters change (a training step), make a new one.
+public final class Generator {
+    public let model: GPT2
+    private let decoder: IncrementalDecoder
+    /// Per prompt fed so far: its cache and the logits after its last token.
+    private var prompts: [[Int]: (cache: IncrementalDecoder.Snapshot, logits: [Float])] = [:]
+
+    public init(model: GPT2) {
+        self.model = model
+        decoder = IncrementalDecoder(model: model)
+    }
+
+    /// How many distinct prompts have been fed (each once).
+    public var cachedPromptCount: Int { prompts.count }
+
+    /// Samples up to `maxNewTokens` tokens after `prompt`, stopping after EOS or at the context length:
+    /// the same continuation, from the same draws, as `model.generate` with the same arguments.
+    public func generate(prompt: [Int], maxNewTokens: Int, eosID: Int, sampler: Sampler,
+                         random: inout RandomGenerator) -> Continuation {
+        var length = prompt.count
+        var generated: [Int] = []
+        guard maxNewTokens > 0 && length < model.config.contextLength else {
+            return Continuation(tokens: generated, endedWithEOS: false)
+        }
+        precondition(!prompt.isEmpty, "hiddenStates needs at least one non-empty row")
+        var logits: [Float]
+        if let known = prompts[prompt] {
+            decoder.restore(known.cache)
+            logits = known.logits
+        } else {
+            decoder.reset()
+            logits = decoder.append(prompt)
+            prompts[prompt] = (decoder.snapshot(), logits)
+        }
+        while true {
+            let next = sampler.sample(logits: logits, random: &random)
+            length += 1
+            generated.append(next)
+            if next == eosID { return Continuation(tokens: generated, endedWithEOS: true) }
+            guard generated.count < maxNewTokens && length < model.config.contextLength else { break }
+            logits = decoder.append([next])
+        }
+        return Continuation(tokens: generated, endedWithEOS: false)
+    }
+}
