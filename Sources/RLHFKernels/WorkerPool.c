@@ -93,19 +93,25 @@ static int spin_for(atomic_uint *word, unsigned value, int equal) {
     }
 }
 
-/// Sleeps until `posted` differs from `seen`. The worker raises `sleeping` before its last look at
-/// `posted` and the caller looks at `sleeping` after bumping `posted` (both sequentially consistent), so
-/// either the worker sees the new job or the caller wakes it.
+/// Sleeps until `posted` differs from `seen`. The worker raises `sleeping` before each look at `posted`
+/// and the caller, after bumping `posted`, takes `sleeping` down and wakes the worker when it was up (all
+/// sequentially consistent), so either the worker sees the new job or the caller wakes it; a job posted
+/// while the worker is still waking finds `sleeping` down and makes no system call.
 static void sleep_until_posted(unsigned seen) {
-    atomic_store(&sleeping, 1);
 #if defined(__linux__)
-    while (atomic_load(&post.posted) == seen) {
+    for (;;) {
+        atomic_store(&sleeping, 1);
+        if (atomic_load(&post.posted) != seen) break;
         // Returns at once when the word no longer holds `seen`; wakes spuriously at times: the loop looks again.
         syscall(SYS_futex, &post.posted, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
     }
 #else
     pthread_mutex_lock(&lock);
-    while (atomic_load(&post.posted) == seen) pthread_cond_wait(&wake, &lock);
+    for (;;) {
+        atomic_store(&sleeping, 1);
+        if (atomic_load(&post.posted) != seen) break;
+        pthread_cond_wait(&wake, &lock);
+    }
     pthread_mutex_unlock(&lock);
 #endif
     atomic_store(&sleeping, 0);
@@ -162,7 +168,7 @@ void rlhf_pool_run_two(void (*body)(void *context, long part), void *context) {
     post.body = body;
     post.context = context;
     unsigned job = atomic_fetch_add(&post.posted, 1) + 1;
-    if (atomic_load(&sleeping)) wake_worker();
+    if (atomic_load(&sleeping) && atomic_exchange(&sleeping, 0)) wake_worker();  // one wake per sleep
     body(context, 0);
     unsigned expected = job - 1;
     if (atomic_compare_exchange_strong(&claimed, &expected, job)) {
