@@ -14,14 +14,17 @@ enum Executable {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    /// Runs `rlhf arguments`, feeding `input` to its standard input; returns (status, stdout, stderr).
-    static func run(_ arguments: [String], input: String = "") throws -> (Int32, String, String) {
+    /// Runs `rlhf arguments`, feeding `input` to its standard input, with `setting` added to the
+    /// environment; returns (status, stdout, stderr).
+    static func run(_ arguments: [String], input: String = "",
+                    setting: [String: String] = [:]) throws -> (Int32, String, String) {
         let process = Process()
         guard let executable = url else { throw ExecutableMissing() }
         process.executableURL = executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["NO_COLOR"] = "1"
+        environment.merge(setting) { _, new in new }
         process.environment = environment
         let (stdin, stdout, stderr) = (Pipe(), Pipe(), Pipe())
         process.standardInput = stdin
@@ -66,6 +69,17 @@ struct ScriptModeTests {
         #expect(scriptOutput == pipeOutput)
         let (_, again, _) = try Executable.run(["--script", file.path])
         #expect(again == scriptOutput)
+    }
+
+    @Test("RLHF_THREADS=1 (every product on one thread) prints the same bytes as two threads")
+    func oneThreadEqualsTwo() throws {
+        // A batch of 16 and its update: products and attention large enough to be split in two.
+        let script = Self.script.replacingOccurrences(of: "set batch_size 3", with: "set batch_size 16")
+        let (twoStatus, two, twoErrors) = try Executable.run([], input: script + "\nlogits 5\n")
+        let (oneStatus, one, _) = try Executable.run([], input: script + "\nlogits 5\n", setting: ["RLHF_THREADS": "1"])
+        #expect(twoStatus == 0 && oneStatus == 0, "stderr: \(twoErrors)")
+        #expect(two.contains("Update finished"))
+        #expect(one == two)
     }
 
     @Test("a script stops at its first error with FILE:LINE and a non-zero status; --keep-going goes on")

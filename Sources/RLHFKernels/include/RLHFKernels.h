@@ -83,6 +83,13 @@ int rlhf_attention_backward(int kernel, const float *queries, const float *keys,
 /// thread's), or the machine has one processor, runs body(context, 0) then body(context, 1) here.
 void rlhf_pool_run_two(void (*body)(void *context, long part), void *context);
 
+/// 1 when the pool's worker thread runs (two processors or more and RLHF_THREADS is not 1), else 0: then
+/// rlhf_pool_run_two runs both parts on the calling thread. Starts the worker when it has not started.
+int rlhf_pool_worker_runs(void);
+
+/// How many parts the worker thread has run since the process started (for tests).
+long rlhf_pool_worker_halves(void);
+
 #ifdef __cplusplus
 }
 #endif

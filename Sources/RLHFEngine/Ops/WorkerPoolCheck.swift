@@ -1,0 +1,14 @@
+import RLHFKernels
+
+/// `WorkerPool`'s front end for tests (which see only the public API).
+public enum WorkerPoolCheck {
+    /// Calls `body(0)` on the calling thread and `body(1)` on the pool's worker at once, as every split
+    /// product does, and returns when both are done (both here when the worker is taken or absent).
+    public static func runTwo(_ body: (Int) -> Void) { WorkerPool.runTwo(body) }
+
+    /// Whether the pool's worker thread runs: two processors or more and `RLHF_THREADS` is not 1.
+    public static var workerRuns: Bool { rlhf_pool_worker_runs() != 0 }
+
+    /// How many parts the worker thread has run since the process started.
+    public static var workerParts: Int { rlhf_pool_worker_halves() }
+}
