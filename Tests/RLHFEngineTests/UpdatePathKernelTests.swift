@@ -66,4 +66,39 @@ struct UpdatePathKernelTests {
             #expect(bitPatterns(parameter.data) == bitPatterns(values), "step \(step)")
         }
     }
+
+    @Test("the Adam lanes of every kernel that has them, on special gradients and every tail length")
+    func adamLanes() {
+        let special: [Float] = [0, -0, 1e-30, -1e-30, 1e-5, -1e-5, 0.5, -3, 9, 1e30, -1e30,
+                                .leastNonzeroMagnitude, -.leastNormalMagnitude]
+        var random = SplitMix64(seed: 907)
+        var checked = 0
+        for kernel in MatrixKernel.allCases where kernel.isAvailable {
+            for length in Array(1...35) + [special.count] {
+                // Every third gradient a special value, the others random.
+                var gradient = random.floats(length, -2, 2)
+                for i in stride(from: 0, to: length, by: 3) { gradient[i] = special[(i * 5 + length) % special.count] }
+                let (m0, v0, p0) = (random.floats(length, -1, 1), random.floats(length, 0, 1), random.floats(length, -1, 1))
+                let constants: [Float] = [length % 2 == 0 ? 1 : 0.37, 0.9, 0.999, 1e-8, 3e-3, 0.271, 0.00299]
+                var (m, v, p) = (m0, v0, p0)
+                guard Adam.laneStep(gradient: gradient, first: &m, second: &v, values: &p, constants: constants,
+                                    kernel: kernel) else { break }
+                var (em, ev, ep) = (m0, v0, p0)
+                let (scale, b1, b2, eps, lr, c1, c2) = (constants[0], constants[1], constants[2], constants[3],
+                                                         constants[4], constants[5], constants[6])
+                for i in 0..<length {
+                    let g = gradient[i] * scale
+                    em[i] = b1 * em[i] + (1 - b1) * g
+                    ev[i] = b2 * ev[i] + (1 - b2) * g * g
+                    ep[i] -= lr * (em[i] / c1) / ((ev[i] / c2).squareRoot() + eps)
+                }
+                #expect(bitPatterns(m) == bitPatterns(em) && bitPatterns(v) == bitPatterns(ev),
+                        "\(kernel) moments, \(length)")
+                #expect(bitPatterns(p) == bitPatterns(ep), "\(kernel) values, \(length)")
+                checked += 1
+            }
+        }
+        // Where the processor has AVX2 or AVX-512 (x86-64 here), their lanes must have been checked.
+        #expect(checked > 0 || !MatrixKernel.allCases.contains { [.avx2, .avx512].contains($0) && $0.isAvailable })
+    }
 }

@@ -37,8 +37,13 @@ extension Tensor {
             }
         }
         return Tensor(shape: Array(shape.dropLast()) + [n], data: output, parents: [self, weight, bias]) { result in
+            // dx is added onto zeros (its products add their total into C); dW is written whole by
+            // its product when there are rows (C = 0 + terms, the bits of adding them onto zeros),
+            // so it starts uninitialised; db sums from 0.
             var inputGradient = [Float](repeating: 0, count: self.count)
-            var weightGradient = [Float](repeating: 0, count: weight.count)
+            var weightGradient = total > 0
+                ? [Float](unsafeUninitializedCapacity: weight.count) { _, initialised in initialised = weight.count }
+                : [Float](repeating: 0, count: weight.count)
             var biasGradient = [Float](repeating: 0, count: n)
             result.grad!.withUnsafeBufferPointer { g in
                 self.data.withUnsafeBufferPointer { x in
@@ -49,8 +54,10 @@ extension Tensor {
                                 // dx (rows x K) += g (rows x N) W^T;  dW (K x N) += x^T (K x rows) g (rows x N)
                                 FastMatrixKernels.multiplyTransposedRight(g.baseAddress!, w.baseAddress!,
                                                                           dx.baseAddress!, m: rows, n: n, k: k)
-                                FastMatrixKernels.multiplyTransposedLeft(x.baseAddress!, g.baseAddress!,
-                                                                         dw.baseAddress!, m: rows, k: k, n: n)
+                                // multiplyTransposedLeft's product, overwriting: C = 0 + terms.
+                                FastMatrixKernels.blocked(a: x.baseAddress!, aRowStride: 1, aDepthStride: k,
+                                                          b: g.baseAddress!, ldb: n, c: dw.baseAddress!, ldc: n,
+                                                          rows: k, columns: n, depth: rows, mode: .overwrite)
                             }
                         }
                     }

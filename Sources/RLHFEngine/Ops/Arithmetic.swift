@@ -79,6 +79,29 @@ extension Tensor {
             initialised = total
         }
         return Tensor(shape: plan.outputShape, data: output, parents: [self, other]) { result in
+            if plan.leftCount == total && plan.rightCount == total {
+                // Equal shapes: each input value meets one output, so its gradient 0 + g * df is
+                // written whole (the bits of adding it onto zeros), and only for an input that takes one.
+                let upstream = result.grad!
+                func gradient(_ left: Bool) -> [Float] {
+                    [Float](unsafeUninitializedCapacity: total) { dx, initialised in
+                        upstream.withUnsafeBufferPointer { g in
+                            self.data.withUnsafeBufferPointer { x in
+                                other.data.withUnsafeBufferPointer { y in
+                                    for index in 0..<total {
+                                        let (dLeft, dRight) = F.partials(x[index], y[index])
+                                        dx[index] = 0 + g[index] * (left ? dLeft : dRight)
+                                    }
+                                }
+                            }
+                        }
+                        initialised = total
+                    }
+                }
+                if self.requiresGrad { self.accumulateGrad(gradient(true)) }
+                if other.requiresGrad { other.accumulateGrad(gradient(false)) }
+                return
+            }
             var leftGrad = [Float](repeating: 0, count: plan.leftCount)
             var rightGrad = [Float](repeating: 0, count: plan.rightCount)
             result.grad!.withUnsafeBufferPointer { upstream in

@@ -96,8 +96,10 @@ extension Tensor {
         // graph is recorded, each value's tanh is kept so the backward pass need not redo it.
         let total = count
         let keepTanh = GradientMode.isRecording && requiresGrad
-        var output = [Float](repeating: 0, count: total)
-        var tanhValues = [Float](repeating: 0, count: keepTanh ? total : 0)
+        // The lanes write every value (and every tanh), so the buffers start uninitialised.
+        var output = [Float](unsafeUninitializedCapacity: total) { _, initialised in initialised = total }
+        let tanhCount = keepTanh ? total : 0
+        var tanhValues = [Float](unsafeUninitializedCapacity: tanhCount) { _, initialised in initialised = tanhCount }
         data.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
                 tanhValues.withUnsafeMutableBufferPointer { t in
@@ -110,7 +112,7 @@ extension Tensor {
         }
         let savedTanh = tanhValues
         return Tensor(shape: shape, data: output, parents: [self]) { result in
-            var gradient = [Float](repeating: 0, count: total)
+            var gradient = [Float](unsafeUninitializedCapacity: total) { _, initialised in initialised = total }
             result.grad!.withUnsafeBufferPointer { upstream in
                 self.data.withUnsafeBufferPointer { x in
                     savedTanh.withUnsafeBufferPointer { t in

@@ -40,8 +40,14 @@ extension Tensor {
         }
         return Tensor(shape: batchShape + [m, n], data: output, parents: [self, other]) { result in
             let upstream = result.grad!
+            // dA is added onto zeros; dB is written whole by its products when there are rows (each
+            // batch's slice once, C = 0 + terms: the bits of adding them onto zeros), so it starts
+            // uninitialised.
             var leftGradient = [Float](repeating: 0, count: self.count)
-            var rightGradient = [Float](repeating: 0, count: other.count)
+            let writesRight = batches * m > 0 && n > 0
+            var rightGradient = writesRight
+                ? [Float](unsafeUninitializedCapacity: other.count) { _, initialised in initialised = other.count }
+                : [Float](repeating: 0, count: other.count)
             upstream.withUnsafeBufferPointer { g in
                 self.data.withUnsafeBufferPointer { a in
                     other.data.withUnsafeBufferPointer { b in
@@ -58,9 +64,11 @@ extension Tensor {
                                                                               da.baseAddress! + batch * m * k,
                                                                               m: rows, n: n, k: k)
                                     // dB (K x N) += A^T (K x rows) * dC (rows x N)
-                                    FastMatrixKernels.multiplyTransposedLeft(aBase, gBase,
-                                                                             db.baseAddress! + batch * rightStride,
-                                                                             m: rows, k: k, n: n)
+                                    // (multiplyTransposedLeft's product, overwriting.)
+                                    FastMatrixKernels.blocked(a: aBase, aRowStride: 1, aDepthStride: k, b: gBase,
+                                                              ldb: n, c: db.baseAddress! + batch * rightStride,
+                                                              ldc: n, rows: k, columns: n, depth: rows,
+                                                              mode: .overwrite)
                                 }
                             }
                         }

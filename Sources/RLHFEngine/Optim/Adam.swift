@@ -1,3 +1,5 @@
+import RLHFKernels
+
 /// Adam (Kingma and Ba, 2015) as PyTorch's `torch.optim.Adam` computes it, with
 /// optional gradient-norm clipping first (`torch.nn.utils.clip_grad_norm_`).
 ///
@@ -123,6 +125,13 @@ public final class Adam {
         // no exclusivity checks per element).
         grad.withUnsafeBufferPointer { gradient in
             parameter.data.withUnsafeMutableBufferPointer { values in
+                // The same operations in AVX2 / AVX-512 Float lanes where the selected kernel has them.
+                let laneConstants = [scale, beta1, beta2, epsilon, learningRate, correction1, correction2]
+                if gradient.count > 0
+                    && rlhf_adam(MatrixKernel.selected.rawValue, gradient.baseAddress!, first, second,
+                                 values.baseAddress!, gradient.count, laneConstants) != 0 {
+                    return
+                }
                 // Eight values at a time: every lane does the same IEEE operations
                 // (multiply, add, divide, square root) as the scalar loop below.
                 var position = 0
@@ -160,5 +169,17 @@ public final class Adam {
     /// Clears every gradient without stepping.
     public func zeroGrad() {
         for parameter in parameters { parameter.grad = nil }
+    }
+}
+
+extension Adam {
+    /// One step of `kernel`'s Adam lanes on raw values, for tests that compare them with the per-value
+    /// formula: `constants` is {scale, beta1, beta2, epsilon, learningRate, correction1, correction2}.
+    /// - Returns: false (changing nothing) when `kernel` has no such lanes here.
+    public static func laneStep(gradient: [Float], first: inout [Float], second: inout [Float], values: inout [Float],
+                                constants: [Float], kernel: MatrixKernel) -> Bool {
+        precondition(first.count == gradient.count && second.count == gradient.count
+                     && values.count == gradient.count && constants.count == 7)
+        return rlhf_adam(kernel.rawValue, gradient, &first, &second, &values, gradient.count, constants) != 0
     }
 }

@@ -78,6 +78,13 @@ int rlhf_attention_backward(int kernel, const float *queries, const float *keys,
                             float *dKeys, float *dValues, long length, long headWidth, float scale,
                             float *scratch);
 
+/// One Adam step on `count` values in `kernel`'s wide Float lanes, with the bits of the engine's Adam.update
+/// (see AdamLanes.c): g = gradient * scale, then first (m), second (v) and values updated in place.
+/// `constants` is {scale, beta1, beta2, epsilon, learningRate, correction1, correction2}. Returns 0 (doing
+/// nothing) for a kernel without these lanes (portable, neon): the caller then runs its own.
+int rlhf_adam(int kernel, const float *gradient, float *first, float *second, float *values, long count,
+              const float *constants);
+
 /// Runs body(context, 0) on the calling thread and body(context, 1) on the pool's persistent worker,
 /// and returns when both are done. When the worker is already in use (a nested call, or another
 /// thread's), or the machine has one processor, runs body(context, 0) then body(context, 1) here.
