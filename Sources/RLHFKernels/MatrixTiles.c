@@ -20,8 +20,11 @@
 /// stays in the level-1 cache while the rows of A pass over it.
 #define DEPTH_BLOCK 192
 
-/// Products of fewer rows than this read B's full panels in place instead of packing them.
-#define PACK_ROWS 48
+/// Products of fewer rows than this, or of at most PACK_DEPTH terms per sum, read B's full panels in
+/// place instead of packing them (measured faster there: the weight gradients at width 48 have 48 rows,
+/// the forward products at width 48 a depth of 48).
+#define PACK_ROWS 64
+#define PACK_DEPTH 64
 
 #if defined(__x86_64__)
 #define PREFIX avx2_
@@ -244,9 +247,10 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
     if (depth < 0) depth = 0;
     long width = 2 * kernel_lanes(kernel);
     long panels = (columns + width - 1) / width;
-    // Packing costs a pass over B: it pays when many rows read each panel. With few rows (generation's
-    // one token per sequence) the full panels are read in place and only the last, partial one is packed.
-    int inPlace = rows < PACK_ROWS && bColumnStride == 1;
+    // Packing costs a pass over B: it pays when many rows read each panel of a deep sum. With few rows
+    // (generation's one token per sequence) or a short sum the full panels are read in place and only the
+    // last, partial one is packed.
+    int inPlace = (rows < PACK_ROWS || depth <= PACK_DEPTH) && bColumnStride == 1;
     long lastColumn = (columns / width) * width;
     size_t packedCount = (size_t)((inPlace ? 1 : panels) * depth * width);
     size_t scratchCount = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK ? (size_t)(2 * rows * width) : 0;
