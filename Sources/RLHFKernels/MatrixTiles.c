@@ -8,6 +8,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 // One IEEE multiply and one IEEE add per term, never a fused multiply-add (the bits must equal the
 // plain loops' on every machine).
@@ -17,8 +20,11 @@
 /// stays in the level-1 cache while the rows of A pass over it.
 #define DEPTH_BLOCK 192
 
-/// Products of fewer rows than this read B's full panels in place instead of packing them.
-#define PACK_ROWS 48
+/// Products of fewer rows than this, or of at most PACK_DEPTH terms per sum, read B's full panels in
+/// place instead of packing them (measured faster there: the weight gradients at width 48 have 48 rows,
+/// the forward products at width 48 a depth of 48).
+#define PACK_ROWS 64
+#define PACK_DEPTH 64
 
 #if defined(__x86_64__)
 #define PREFIX avx2_
@@ -84,16 +90,75 @@ static long kernel_lanes(int kernel) {
     }
 }
 
+#if defined(__x86_64__)
+/// 16 x 16 floats transposed: row i of `target` (stride `targetStride`) is column i of the 16 rows
+/// `rows` (16 loaded floats each). Pure data movement: each float is copied, never computed.
+__attribute__((target("avx512f"))) static void avx512_transpose16(const __m512 rows[16], float *target,
+                                                                  long targetStride) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(rows[i], rows[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(rows[i], rows[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        for (int j = 0; j < 2; j++) {
+            __m512d x = _mm512_castps_pd(t[i + j]), y = _mm512_castps_pd(t[i + j + 2]);
+            u[i + j] = _mm512_castpd_ps(_mm512_unpacklo_pd(x, y));
+            u[i + j + 2] = _mm512_castpd_ps(_mm512_unpackhi_pd(x, y));
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        u[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        u[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        u[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        u[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+    // Column i of the 16 rows, in row order, is now u[order[i]] (the middle two of each four swapped).
+    static const int order[16] = {0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15};
+    for (int i = 0; i < 16; i++) _mm512_storeu_ps(target + i * targetStride, u[order[i]]);
+}
+
+/// `pack` for a transposed B (bDepthStride 1: column j of B is a run of `depth` floats at
+/// b + j * bColumnStride), 16 x 16 blocks at a time through AVX-512 registers; the same copy.
+__attribute__((target("avx512f"))) static long avx512_pack_transposed(const float *b, long bColumnStride,
+                                                                      long count, long depth, long width,
+                                                                      float *target) {
+    long d = 0;
+    for (; d + 16 <= depth; d += 16) {
+        for (long lane = 0; lane < width; lane += 16) {
+            __m512 rows[16];
+            for (int i = 0; i < 16; i++) {
+                rows[i] = lane + i < count ? _mm512_loadu_ps(b + (lane + i) * bColumnStride + d) : _mm512_setzero_ps();
+            }
+            avx512_transpose16(rows, target + d * width + lane, width);
+        }
+    }
+    return d;
+}
+#endif
+
 /// B(d, column) = b[d * bDepthStride + column * bColumnStride] copied into panels of `width` columns:
 /// packed[(panel * depth + d) * width + lane] = B(d, panel * width + lane), 0 past the last column.
-static void pack(const float *b, long bDepthStride, long bColumnStride, long columns, long depth, long width,
-                 float *packed) {
+static void pack(int kernel, const float *b, long bDepthStride, long bColumnStride, long columns, long depth,
+                 long width, float *packed) {
     long panels = (columns + width - 1) / width;
     for (long panel = 0; panel < panels; panel++) {
         long first = panel * width;
         long count = columns - first < width ? columns - first : width;
         float *target = packed + panel * depth * width;
-        for (long d = 0; d < depth; d++) {
+        long d = 0;
+#if defined(__x86_64__)
+        if (kernel == RLHF_KERNEL_AVX512 && bDepthStride == 1 && bColumnStride != 1 && width % 16 == 0) {
+            d = avx512_pack_transposed(b + first * bColumnStride, bColumnStride, count, depth, width, target);
+        }
+#endif
+        for (; d < depth; d++) {
             const float *source = b + d * bDepthStride + first * bColumnStride;
             float *row = target + d * width;
             if (bColumnStride == 1) {
@@ -182,18 +247,19 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
     if (depth < 0) depth = 0;
     long width = 2 * kernel_lanes(kernel);
     long panels = (columns + width - 1) / width;
-    // Packing costs a pass over B: it pays when many rows read each panel. With few rows (generation's
-    // one token per sequence) the full panels are read in place and only the last, partial one is packed.
-    int inPlace = rows < PACK_ROWS && bColumnStride == 1;
+    // Packing costs a pass over B: it pays when many rows read each panel of a deep sum. With few rows
+    // (generation's one token per sequence) or a short sum the full panels are read in place and only the
+    // last, partial one is packed.
+    int inPlace = (rows < PACK_ROWS || depth <= PACK_DEPTH) && bColumnStride == 1;
     long lastColumn = (columns / width) * width;
     size_t packedCount = (size_t)((inPlace ? 1 : panels) * depth * width);
     size_t scratchCount = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK ? (size_t)(2 * rows * width) : 0;
     float *memory = working_memory(packedCount + scratchCount + 1);
     if (!memory) return 0;
     if (!inPlace) {
-        pack(b, bDepthStride, bColumnStride, columns, depth, width, memory);
+        pack(kernel, b, bDepthStride, bColumnStride, columns, depth, width, memory);
     } else if (lastColumn < columns) {
-        pack(b + lastColumn, bDepthStride, 1, columns - lastColumn, depth, width, memory);
+        pack(kernel, b + lastColumn, bDepthStride, 1, columns - lastColumn, depth, width, memory);
     }
     struct product p = {kernel, a, aRowStride, aDepthStride, inPlace ? b : 0, bDepthStride, memory, c, ldc, rows,
                         columns, depth, mode, scratchCount ? memory + packedCount : 0, 0, 0, panels};

@@ -17,7 +17,9 @@
 // row of A passes over it. Between blocks a tile's accumulators wait in C (or, for add-total, in a
 // scratch strip) and continue from there: a float stored and loaded back is the same float, so each
 // element still takes the same terms, in the same order, with the same roundings. A tile of fewer
-// than 2 LANES columns works through a small buffer; the padding lanes are never stored.
+// than 2 LANES columns works through a small buffer; the padding lanes are never stored. While the
+// first strip of rows runs over a panel block, it prefetches the next block (of the panel, else of
+// the next panel): a hint to the cache that reads nothing into any sum.
 
 #define GLUE_(x, y) x##y
 #define GLUE(x, y) GLUE_(x, y)
@@ -40,7 +42,7 @@ static inline __attribute__((always_inline)) TARGET void NAME(store)(float *p, N
 /// WIDTH when packed); `height` and `vectors` are constants after inlining.
 static inline __attribute__((always_inline)) TARGET void NAME(tile)(
     const int height, const int vectors, const float *a, long aRowStride, long aDepthStride,
-    const float *b, long ldb, float *c, long ldc, long depth, int mode) {
+    const float *b, long ldb, float *c, long ldc, long depth, int mode, const float *ahead, long aheadStride) {
     NAME(vector) acc[ROWS][2];
     for (int r = 0; r < height; r++) {
         for (int v = 0; v < vectors; v++) {
@@ -59,6 +61,11 @@ static inline __attribute__((always_inline)) TARGET void NAME(tile)(
         }
         ap += aDepthStride;
         bp += ldb;
+        if (ahead) {  // one row of the next panel block on its way into the cache
+            __builtin_prefetch(ahead);
+            __builtin_prefetch(ahead + WIDTH - 1);
+            ahead += aheadStride;
+        }
     }
     for (int r = 0; r < height; r++) {
         for (int v = 0; v < vectors; v++) {
@@ -72,13 +79,13 @@ static inline __attribute__((always_inline)) TARGET void NAME(tile)(
 /// else through a buffer.
 static inline __attribute__((always_inline)) TARGET void NAME(anyTile)(
     const int height, const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
-    float *c, long ldc, long width, long depth, int mode) {
+    float *c, long ldc, long width, long depth, int mode, const float *ahead, long aheadStride) {
     if (width == WIDTH) {
-        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b, ldb, c, ldc, depth, mode);
+        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b, ldb, c, ldc, depth, mode, ahead, aheadStride);
         return;
     }
     if (width == LANES) {
-        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b, ldb, c, ldc, depth, mode);
+        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b, ldb, c, ldc, depth, mode, ahead, aheadStride);
         return;
     }
     float buffer[ROWS * WIDTH] = {0};
@@ -86,9 +93,9 @@ static inline __attribute__((always_inline)) TARGET void NAME(anyTile)(
         for (long lane = 0; lane < width; lane++) buffer[r * WIDTH + lane] = c[r * ldc + lane];
     }
     if (width < LANES) {
-        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b, ldb, buffer, WIDTH, depth, mode);
+        NAME(tile)(height, 1, a, aRowStride, aDepthStride, b, ldb, buffer, WIDTH, depth, mode, ahead, aheadStride);
     } else {
-        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b, ldb, buffer, WIDTH, depth, mode);
+        NAME(tile)(height, 2, a, aRowStride, aDepthStride, b, ldb, buffer, WIDTH, depth, mode, ahead, aheadStride);
     }
     for (int r = 0; r < height; r++) {
         for (long lane = 0; lane < width; lane++) c[r * ldc + lane] = buffer[r * WIDTH + lane];
@@ -96,22 +103,35 @@ static inline __attribute__((always_inline)) TARGET void NAME(anyTile)(
 }
 
 /// One block of depth (`depth` terms from A's column `a`, the panel block `b`) for rows < `rows`
-/// of a panel `width` wide: strips of ROWS rows, then 4, then 1.
+/// of a panel `width` wide: strips of ROWS rows, then 4, then 1. The first strip also prefetches
+/// `depth` rows of the next panel block (`ahead`, row stride `aheadStride`; none when null), so that
+/// they arrive from memory while this block computes; a prefetch changes no value.
 static TARGET void NAME(block)(const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
-                               float *c, long ldc, long rows, long width, long depth, int mode) {
+                               float *c, long ldc, long rows, long width, long depth, int mode,
+                               const float *ahead, long aheadStride) {
     long row = 0;
     for (; row + ROWS <= rows; row += ROWS) {
         NAME(anyTile)(ROWS, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width,
-                      depth, mode);
+                      depth, mode, row == 0 ? ahead : 0, aheadStride);
     }
     for (; row + 4 <= rows; row += 4) {
         NAME(anyTile)(4, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width, depth,
-                      mode);
+                      mode, row == 0 ? ahead : 0, aheadStride);
     }
     for (; row < rows; row++) {
         NAME(anyTile)(1, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width, depth,
-                      mode);
+                      mode, row == 0 ? ahead : 0, aheadStride);
     }
+}
+
+/// Where panel `panel` of B starts and its row stride: in place from `b` when given and the panel is
+/// full, else in `packed` (every panel, or only the last partial one when `b` is given).
+static inline __attribute__((always_inline)) TARGET const float *NAME(panelStart)(
+    const float *b, long ldb, const float *packed, long columns, long depth, long panel, long *stride) {
+    long column = panel * WIDTH;
+    int full = columns - column >= WIDTH;
+    *stride = b && full ? ldb : WIDTH;
+    return b ? (full ? b + column : packed) : packed + panel * depth * WIDTH;
 }
 
 /// Panels first, last - 1 of B, for every row of C. `c` points at C's column 0. B is read from
@@ -124,8 +144,10 @@ static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStri
     for (long panel = first; panel < last; panel++) {
         long column = panel * WIDTH;
         long width = columns - column < WIDTH ? columns - column : WIDTH;
-        const float *panelStart = b ? (width == WIDTH ? b + column : packed) : packed + panel * depth * WIDTH;
-        long panelStride = b && width == WIDTH ? ldb : WIDTH;
+        long panelStride, nextStride = 0;
+        const float *panelStart = NAME(panelStart)(b, ldb, packed, columns, depth, panel, &panelStride);
+        const float *next = panel + 1 < last
+            ? NAME(panelStart)(b, ldb, packed, columns, depth, panel + 1, &nextStride) : 0;
         float *target = c + column;
         long targetStride = ldc;
         int separate = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK;
@@ -137,8 +159,12 @@ static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStri
         do {  // at least once: with depth 0, overwrite still stores 0 and add-total C + 0
             long count = depth - start < DEPTH_BLOCK ? depth - start : DEPTH_BLOCK;
             int blockMode = start > 0 ? RLHF_MODE_ACCUMULATE : (separate ? RLHF_MODE_OVERWRITE : mode);
+            // The block after this one: the next depth block of this panel, else the next panel's first.
+            int more = start + count < depth;
+            const float *ahead = more ? panelStart + (start + count) * panelStride : next;
             NAME(block)(a + start * aDepthStride, aRowStride, aDepthStride, panelStart + start * panelStride,
-                        panelStride, target, targetStride, rows, separate ? WIDTH : width, count, blockMode);
+                        panelStride, target, targetStride, rows, separate ? WIDTH : width, count, blockMode, ahead,
+                        more ? panelStride : nextStride);
             start += count;
         } while (start < depth);
         if (separate) {

@@ -9,7 +9,9 @@ struct RuntimeKernelTests {
     static func shapes() -> [(Int, Int, Int)] {
         var random = SplitMix64(seed: 907)
         var shapes: [(Int, Int, Int)] = [(1, 1, 1), (16, 3, 16), (192, 48, 144), (192, 192, 48), (48, 192, 62),
-                                         (33, 0, 40), (8, 65, 31)]
+                                         (33, 0, 40), (8, 65, 31),
+                                         // A B^T summing over n: whole 16 x 16 blocks of B^T's packing and tails
+                                         (24, 97, 80), (3, 33, 16), (50, 64, 47)]
         for _ in 0..<24 {
             shapes.append((1 + Int(random.next() % 70), Int(random.next() % 60), 1 + Int(random.next() % 90)))
         }
