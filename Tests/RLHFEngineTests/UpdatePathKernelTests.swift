@@ -78,7 +78,8 @@ struct UpdatePathKernelTests {
                 // Every third gradient a special value, the others random.
                 var gradient = random.floats(length, -2, 2)
                 for i in stride(from: 0, to: length, by: 3) { gradient[i] = special[(i * 5 + length) % special.count] }
-                let (m0, v0, p0) = (random.floats(length, -1, 1), random.floats(length, 0, 1), random.floats(length, -1, 1))
+                let (m0, v0, p0) = (random.floats(length, -1, 1), random.floats(length, 0, 1),
+                                    random.floats(length, -1, 1))
                 let constants: [Float] = [length % 2 == 0 ? 1 : 0.37, 0.9, 0.999, 1e-8, 3e-3, 0.271, 0.00299]
                 var (m, v, p) = (m0, v0, p0)
                 guard Adam.laneStep(gradient: gradient, first: &m, second: &v, values: &p, constants: constants,
