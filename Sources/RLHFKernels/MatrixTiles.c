@@ -6,6 +6,7 @@
 // of every arm64 processor. Elsewhere none: the engine's portable Swift tiles run.
 #include "RLHFKernels.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)

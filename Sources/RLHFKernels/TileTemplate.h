@@ -11,8 +11,8 @@
 // file). Add-total then stores C[i, j] + acc.
 //
 // B is read in panels of 2 LANES columns from a packed copy (see `pack` in MatrixTiles.c), each
-// depth x 2 LANES floats in a row, zero-padded past the last column; a product of few rows reads its
-// full panels in place and packs only the last, partial one. The sum over d is cut into
+// depth x 2 LANES floats in a row, zero-padded past the last column; a product of few rows or a short sum (B not transposed)
+// reads its full panels in place and packs only the last, partial one. The sum over d is cut into
 // blocks of DEPTH_BLOCK terms, so that a block of one panel stays in the level-1 cache while every
 // row of A passes over it. Between blocks a tile's accumulators wait in C (or, for add-total, in a
 // scratch strip) and continue from there: a float stored and loaded back is the same float, so each
@@ -51,6 +51,9 @@ static inline __attribute__((always_inline)) TARGET void NAME(tile)(
     }
     const float *ap = a;
     const float *bp = b;
+    // An address, not a pointer: the next block may have fewer rows than this one, and a prefetch past an
+    // array's end is harmless while pointer arithmetic past it is undefined in C.
+    uintptr_t aheadAddress = (uintptr_t)ahead;
     for (long d = 0; d < depth; d++) {
         NAME(vector) b0 = NAME(load)(bp);
         NAME(vector) b1 = vectors > 1 ? NAME(load)(bp + LANES) : b0;
@@ -61,10 +64,10 @@ static inline __attribute__((always_inline)) TARGET void NAME(tile)(
         }
         ap += aDepthStride;
         bp += ldb;
-        if (ahead) {  // one row of the next panel block on its way into the cache
-            __builtin_prefetch(ahead);
-            __builtin_prefetch(ahead + WIDTH - 1);
-            ahead += aheadStride;
+        if (aheadAddress) {  // one row of the next panel block on its way into the cache
+            __builtin_prefetch((const void *)aheadAddress);
+            __builtin_prefetch((const void *)(aheadAddress + (WIDTH - 1) * sizeof(float)));
+            aheadAddress += (uintptr_t)aheadStride * sizeof(float);
         }
     }
     for (int r = 0; r < height; r++) {

@@ -55,14 +55,16 @@ static struct {
     void (*body)(void *, long);
     void *context;
 } post;
-static _Alignas(LINE) atomic_uint claimed;   // the last job whose half 1 is claimed
+/// Each alone in a struct of its own: a struct's size rounds up to its alignment, so nothing else the
+/// compiler or linker places nearby can share its line (an aligned bare static only starts a line).
+static struct { _Alignas(LINE) atomic_uint value; } claimed;   // the last job whose half 1 is claimed
 /// Written by the worker, read by the caller waiting for its half.
 static struct {
     _Alignas(LINE) atomic_uint finished;  // the last job whose half 1 the worker has finished
     atomic_long halves;                   // halves the worker has run, for tests
 } done;
-static _Alignas(LINE) atomic_int sleeping;   // the worker sleeps or is about to
-static _Alignas(LINE) atomic_int taken;      // a caller holds the worker
+static struct { _Alignas(LINE) atomic_int value; } sleeping;   // the worker sleeps or is about to
+static struct { _Alignas(LINE) atomic_int value; } taken;      // a caller holds the worker
 
 #if !defined(__linux__)
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -96,11 +98,12 @@ static int spin_for(atomic_uint *word, unsigned value, int equal) {
 /// Sleeps until `posted` differs from `seen`. The worker raises `sleeping` before each look at `posted`
 /// and the caller, after bumping `posted`, takes `sleeping` down and wakes the worker when it was up (all
 /// sequentially consistent), so either the worker sees the new job or the caller wakes it; a job posted
-/// while the worker is still waking finds `sleeping` down and makes no system call.
+/// while the worker is still waking mostly finds `sleeping` down and makes no system call (one posted just
+/// as a woken worker raises the flag again for its next look makes one harmless extra wake).
 static void sleep_until_posted(unsigned seen) {
 #if defined(__linux__)
     for (;;) {
-        atomic_store(&sleeping, 1);
+        atomic_store(&sleeping.value, 1);
         if (atomic_load(&post.posted) != seen) break;
         // Returns at once when the word no longer holds `seen`; wakes spuriously at times: the loop looks again.
         syscall(SYS_futex, &post.posted, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
@@ -108,13 +111,13 @@ static void sleep_until_posted(unsigned seen) {
 #else
     pthread_mutex_lock(&lock);
     for (;;) {
-        atomic_store(&sleeping, 1);
+        atomic_store(&sleeping.value, 1);
         if (atomic_load(&post.posted) != seen) break;
         pthread_cond_wait(&wake, &lock);
     }
     pthread_mutex_unlock(&lock);
 #endif
-    atomic_store(&sleeping, 0);
+    atomic_store(&sleeping.value, 0);
 }
 
 static void wake_worker(void) {
@@ -136,7 +139,7 @@ static void *worker_main(void *unused) {
         seen = job;
         unsigned expected = job - 1;
         // Claimed: the caller waits for `finished`, so the job's body and context stay as posted.
-        if (atomic_compare_exchange_strong(&claimed, &expected, job)) {
+        if (atomic_compare_exchange_strong(&claimed.value, &expected, job)) {
             post.body(post.context, 1);
             atomic_fetch_add_explicit(&done.halves, 1, memory_order_relaxed);
             atomic_store_explicit(&done.finished, job, memory_order_release);
@@ -160,7 +163,7 @@ static void start_worker(void) {
 void rlhf_pool_run_two(void (*body)(void *context, long part), void *context) {
     pthread_once(&started, start_worker);
     int free = 0;
-    if (!usable || !atomic_compare_exchange_strong(&taken, &free, 1)) {
+    if (!usable || !atomic_compare_exchange_strong(&taken.value, &free, 1)) {
         body(context, 0);
         body(context, 1);
         return;
@@ -168,16 +171,16 @@ void rlhf_pool_run_two(void (*body)(void *context, long part), void *context) {
     post.body = body;
     post.context = context;
     unsigned job = atomic_fetch_add(&post.posted, 1) + 1;
-    if (atomic_load(&sleeping) && atomic_exchange(&sleeping, 0)) wake_worker();  // one wake per sleep
+    if (atomic_load(&sleeping.value) && atomic_exchange(&sleeping.value, 0)) wake_worker();  // one wake per sleep
     body(context, 0);
     unsigned expected = job - 1;
-    if (atomic_compare_exchange_strong(&claimed, &expected, job)) {
+    if (atomic_compare_exchange_strong(&claimed.value, &expected, job)) {
         body(context, 1);  // the worker has not started it: no waiting
     } else if (!spin_for(&done.finished, job, 1)) {
         // The worker was descheduled within its half: let it run.
         while (atomic_load_explicit(&done.finished, memory_order_acquire) != job) sched_yield();
     }
-    atomic_store(&taken, 0);
+    atomic_store(&taken.value, 0);
 }
 
 int rlhf_pool_worker_runs(void) {

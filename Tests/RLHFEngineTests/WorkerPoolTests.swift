@@ -7,10 +7,12 @@ import Testing
 /// on the caller.
 @Suite("The worker pool runs each part of each job once")
 struct WorkerPoolTests {
-    /// Counts of each part's runs, written only by the thread running that part.
+    /// Counts of each part's runs, written only by the thread running that part: a buffer, not an Array,
+    /// whose distinct elements two threads may write at once.
     final class Runs: @unchecked Sendable {
-        var counts: [Int]
-        init(_ jobs: Int) { counts = [Int](repeating: 0, count: 2 * jobs) }
+        let counts: UnsafeMutableBufferPointer<Int>
+        init(_ jobs: Int) { counts = .allocate(capacity: 2 * jobs); counts.initialize(repeating: 0) }
+        deinit { counts.deallocate() }
     }
 
     @Test("20000 jobs in a row, from empty to a few microseconds of work")
@@ -38,6 +40,39 @@ struct WorkerPoolTests {
         }
     }
 
+    @Test("a worker asleep between jobs wakes for the next one and runs its part")
+    func wakesFromSleep() {
+        guard WorkerPoolCheck.workerRuns else { return }
+        let caller = pthread_self()
+        for round in 0..<5 {
+            // Other suites' products may hold the worker at the moment (their job then runs both parts on
+            // its caller), so a round has 20 tries; a worker that never woke from its sleep fails them all.
+            var woke = false
+            for _ in 0..<20 where !woke {
+                usleep(2000)  // far past the worker's 20 µs of polling: it sleeps
+                let signal = NSCondition()
+                var partOneDone = false
+                var partOneElsewhere = false
+                let before = WorkerPoolCheck.workerParts
+                WorkerPoolCheck.runTwo { part in
+                    signal.lock()
+                    if part == 1 {
+                        partOneDone = true
+                        partOneElsewhere = pthread_equal(pthread_self(), caller) == 0
+                        signal.signal()
+                    } else {
+                        // While the caller waits here, part 1 can only run on the worker.
+                        let deadline = Date(timeIntervalSinceNow: 0.2)
+                        while !partOneDone && signal.wait(until: deadline) {}
+                    }
+                    signal.unlock()
+                }
+                woke = partOneElsewhere && WorkerPoolCheck.workerParts > before
+            }
+            #expect(woke, "round \(round)")
+        }
+    }
+
     @Test("a job posted inside a job runs both its parts on the calling thread")
     func nestedJobs() {
         let runs = Runs(2)
@@ -49,7 +84,7 @@ struct WorkerPoolTests {
             // The outer job holds the worker until both its parts are done.
             if ranHere == [true, true] { runs.counts[2 + outer] += 1 }
         }
-        #expect(runs.counts == [1, 1, 1, 1])
+        #expect(Array(runs.counts) == [1, 1, 1, 1])
     }
 
     @Test("jobs posted from four threads at once each run their parts once")
