@@ -10,7 +10,7 @@
 /// block of eight scores (and of eight outputs) stays in a register across its whole sum instead of
 /// being stored and reloaded per term, and the exponentials run eight at a time over the last, partial
 /// block too (`FastPortableMath.exp`'s lanes are the scalar function's bits; the lanes past n hold
-/// max s, are exponentiated as 0 and never read). Every kept element is the same IEEE operations on
+/// max s, give e^0 = 1 and are never read). Every kept element is the same IEEE operations on
 /// the same operands in the same order, so the same bits.
 enum CachedAttention {
     /// Scores can be read in blocks of this many positions: the key cache's leading dimension and

@@ -9,8 +9,8 @@
 /// every matrix product by `FastMatrixKernels` (each output summed from +0 over the
 /// shared index in order), then + bias; attention by `CachedAttention`, with the arithmetic
 /// of `AttentionKernels` (scores summed over the head width, softmax over the positions so
-/// far, outputs summed over those positions in order); GELU by `FastPortableMath.gelu`; residual adds x + f(x); the tied
-/// head h wte^T. So the logits are the same bits as the last row of the batched forward
+/// far, outputs summed over those positions in order); GELU by `FastPortableMath.gelu`; residual adds
+/// x + f(x); the tied head h wte^T. So the logits are the same bits as the last row of the batched forward
 /// (tests check this), on every machine, for any batch or padding the batched path sees.
 ///
 /// Products read each weight matrix in place. Where a layer's output width is not a multiple of
@@ -18,20 +18,23 @@
 /// columns to one, so no product packs a partial panel per token; the padded columns' outputs are never
 /// read, and each real column's sum has exactly its old terms in their old order.
 ///
-/// The cache holds the weights' values as they were when tokens were fed (the padded copies too):
-/// after the model's parameters change, start a new decoder.
+/// The padded copies are taken when the decoder is made and the head's copy at the first `append`; the
+/// embeddings, layer norms, biases and unpadded weights are read from the model as it is. A decoder used
+/// across a change of the parameters would mix old and new weights: after a training step, start a new one.
 public final class IncrementalDecoder {
     public let model: GPT2
     /// The tokens fed so far.
-    public private(set) var tokens: [Int] = []
+    public internal(set) var tokens: [Int] = []
 
-    private let width: Int, heads: Int, headWidth: Int, vocabulary: Int, context: Int
+    // Internal, not private, for the snapshots (IncrementalDecoder+Snapshot.swift).
+    let width: Int, context: Int
+    private let heads: Int, headWidth: Int, vocabulary: Int
     /// The context rounded up to `CachedAttention.block`, so scores are read in whole blocks.
-    private let keyLeading: Int
+    let keyLeading: Int
     /// Per layer: keys transposed per head, [head][d][position] (leading dimension `keyLeading`).
-    private let keys: [UnsafeMutablePointer<Float>]
+    let keys: [UnsafeMutablePointer<Float>]
     /// Per layer: values, [position][C].
-    private let values: [UnsafeMutablePointer<Float>]
+    let values: [UnsafeMutablePointer<Float>]
     /// wte^T (C x V), rows `headStride` >= V apart (zero columns after V), so the head is a plain product.
     private let headWeights: UnsafeMutablePointer<Float>
     private let headStride: Int
@@ -115,47 +118,6 @@ public final class IncrementalDecoder {
         for buffer in [headWeights, residual, normed, fused, mixed, projected, inner, logitsRow, scores] {
             buffer.deallocate()
         }
-    }
-
-    /// The cache after some tokens: what a decoder of the same model needs to continue from them.
-    public struct Snapshot: Sendable {
-        public let tokens: [Int]
-        /// Per layer: keys [C][position] and values [position][C] of the first `tokens.count` positions.
-        let keys: [[Float]], values: [[Float]]
-    }
-
-    /// The cache of the tokens fed so far.
-    public func snapshot() -> Snapshot {
-        let (count, c) = (tokens.count, width)
-        let copiedKeys = keys.map { cache in
-            [Float](unsafeUninitializedCapacity: c * count) { target, initialised in
-                for row in 0..<c {
-                    (target.baseAddress! + row * count).update(from: cache + row * keyLeading, count: count)
-                }
-                initialised = c * count
-            }
-        }
-        let copiedValues = values.map { Array(UnsafeBufferPointer(start: $0, count: count * c)) }
-        return Snapshot(tokens: tokens, keys: copiedKeys, values: copiedValues)
-    }
-
-    /// Forgets every token fed so far and continues from `snapshot` instead (taken from a decoder of the
-    /// same model): the cache holds the same bits as after feeding its tokens here.
-    public func restore(_ snapshot: Snapshot) {
-        let (count, c) = (snapshot.tokens.count, width)
-        precondition(snapshot.keys.count == keys.count && snapshot.keys.allSatisfy { $0.count == c * count },
-                     "restore: a snapshot of another model's shape")
-        for (cache, saved) in zip(keys, snapshot.keys) {
-            saved.withUnsafeBufferPointer { source in
-                for row in 0..<c {
-                    (cache + row * keyLeading).update(from: source.baseAddress! + row * count, count: count)
-                }
-            }
-        }
-        for (cache, saved) in zip(values, snapshot.values) {
-            saved.withUnsafeBufferPointer { cache.update(from: $0.baseAddress!, count: count * c) }
-        }
-        tokens = snapshot.tokens
     }
 
     /// Forgets every token fed so far.

@@ -77,8 +77,9 @@ enum FastMatrixKernels {
 
     /// Products of at least this many multiply-adds (rows x columns x depth) are split between
     /// the two threads of `WorkerPool`; smaller ones cost less than the hand-over. 2^17 keeps generation's
-    /// batch-16 products (16 x 48 x 144 and 16 x 48 x 192 at the default size) on one thread: in alternated
-    /// `rlhf bench --quick` runs generation took 12 ms against 17 ms at 2^16 on the loaded machine.
+    /// prompt feeds at the default size (8 rows: 8 x 48 x 160 into c_attn's padded columns, 8 x 48 x 192,
+    /// 8 x 192 x 64) on one thread, while the training products (a few hundred rows) are still split: in
+    /// alternated `rlhf bench --quick` runs generation took 12 ms against 17 ms at 2^16 on the loaded machine.
     static let splitThreshold = 1 << 17
 
     /// C (rows x columns) op= sum over d < depth of A(row, d) * B(d, column), where

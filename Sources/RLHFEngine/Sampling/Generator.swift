@@ -8,8 +8,8 @@
 /// follows them, so the copied cache holds exactly the bits feeding the prompt again would compute,
 /// and the random draws are the same draws in the same order (none is made while feeding).
 ///
-/// Like the decoder, a generator holds the weights as they were when it was made: after the model's
-/// parameters change (a training step), make a new one.
+/// Like the decoder, a generator keeps copies of some weights (see `IncrementalDecoder`) and caches made
+/// from all of them: after the model's parameters change (a training step), make a new one.
 public final class Generator {
     public let model: GPT2
     private let decoder: IncrementalDecoder
