@@ -19,4 +19,25 @@ enum ParallelRows {
         }
         WorkerPool.runTwo { part in body((rows * part / parts)..<(rows * (part + 1) / parts)) }
     }
+
+    /// Below this many values in all (rows x width), a row-wise op stays on the calling thread:
+    /// it takes less time than waking the worker would.
+    static let minimumValues = 8192
+
+    /// For an op on `rows` rows of `width` values: calls `body(rows, columns)` once with the whole
+    /// of both, or, from `minimumValues` values and 8 rows, twice at once on `WorkerPool`'s two
+    /// threads with consecutive halves of each (rows cut at a multiple of 4, where the row loops
+    /// group rows; columns at a multiple of 8, their lanes). A part writes only its rows' values and
+    /// its columns' sums over all rows, so every value gets the same arithmetic either way; the cut
+    /// depends only on the sizes.
+    static func split(rows: Int, width: Int, _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
+        guard rows >= 8, rows * width >= minimumValues else {
+            body(0..<rows, 0..<width)
+            return
+        }
+        let (rowCut, columnCut) = (rows / 8 * 4, width / 16 * 8)
+        WorkerPool.runTwo { part in
+            part == 0 ? body(0..<rowCut, 0..<columnCut) : body(rowCut..<rows, columnCut..<width)
+        }
+    }
 }

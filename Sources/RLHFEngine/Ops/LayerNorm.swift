@@ -23,11 +23,15 @@ extension Tensor {
                         normalised.withUnsafeMutableBufferPointer { xhatValues in
                             inverseDeviation.withUnsafeMutableBufferPointer { deviations in
                                 guard rows > 0 else { return }
-                                Tensor.layerNormRows(
-                                    x.baseAddress!, rows: rows, width: width, epsilon: epsilon,
-                                    gamma: gammaValues.baseAddress!, beta: betaValues.baseAddress!,
-                                    output: y.baseAddress!, normalised: xhatValues.baseAddress!,
-                                    inverseDeviations: deviations.baseAddress!)
+                                // Rows on both threads from `ParallelRows.minimumValues` values.
+                                ParallelRows.split(rows: rows, width: width) { part, _ in
+                                    let first = part.lowerBound * width
+                                    Tensor.layerNormRows(
+                                        x.baseAddress! + first, rows: part.count, width: width, epsilon: epsilon,
+                                        gamma: gammaValues.baseAddress!, beta: betaValues.baseAddress!,
+                                        output: y.baseAddress! + first, normalised: xhatValues.baseAddress! + first,
+                                        inverseDeviations: deviations.baseAddress! + part.lowerBound)
+                                }
                             }
                         }
                     }
@@ -46,52 +50,18 @@ extension Tensor {
                         inputGradient.withUnsafeMutableBufferPointer { dx in
                             gammaGradient.withUnsafeMutableBufferPointer { dGamma in
                                 betaGradient.withUnsafeMutableBufferPointer { dBeta in
-                                    // Rows four at a time: lane r of the two means runs row r's
-                                    // sums in column order (independent chains at once).
-                                    var row = 0
-                                    while row < rows {
-                                        let group = Swift.min(4, rows - row)
-                                        var meanGx = SIMD4<Float>(), meanGxXhat = SIMD4<Float>()
-                                        if group == 4 {
-                                            let g = upstream.baseAddress! + row * width
-                                            let xhat = xhatValues.baseAddress! + row * width
-                                            for column in 0..<width {
-                                                let gx = Tensor.gather4(g + column, width) * gammaValues[column]
-                                                meanGx += gx
-                                                meanGxXhat += gx * Tensor.gather4(xhat + column, width)
-                                            }
-                                        } else {
-                                            for lane in 0..<group {
-                                                let g = upstream.baseAddress! + (row + lane) * width
-                                                let xhat = xhatValues.baseAddress! + (row + lane) * width
-                                                var sumGx: Float = 0, sumGxXhat: Float = 0
-                                                for column in 0..<width {
-                                                    let gx = g[column] * gammaValues[column]
-                                                    sumGx += gx
-                                                    sumGxXhat += gx * xhat[column]
-                                                }
-                                                (meanGx[lane], meanGxXhat[lane]) = (sumGx, sumGxXhat)
-                                            }
-                                        }
-                                        meanGx /= Float(width)
-                                        meanGxXhat /= Float(width)
-                                        for lane in 0..<group {
-                                            let g = upstream.baseAddress! + (row + lane) * width
-                                            let xhat = xhatValues.baseAddress! + (row + lane) * width
-                                            // The column sums over rows (each column in row order).
-                                            for column in 0..<width {
-                                                dGamma[column] += g[column] * xhat[column]
-                                                dBeta[column] += g[column]
-                                            }
-                                            let (mean, meanXhat) = (meanGx[lane], meanGxXhat[lane])
-                                            let scale = inverseDeviation[row + lane]
-                                            let target = dx.baseAddress! + (row + lane) * width
-                                            for column in 0..<width {
-                                                let gx = g[column] * gammaValues[column]
-                                                target[column] = scale * (gx - mean - xhat[column] * meanXhat)
-                                            }
-                                        }
-                                        row += group
+                                    guard rows > 0 else { return }
+                                    // dx by rows, dgamma and dbeta by columns, on both threads from
+                                    // `ParallelRows.minimumValues` values.
+                                    ParallelRows.split(rows: rows, width: width) { part, columns in
+                                        Tensor.layerNormInputGradient(
+                                            upstream.baseAddress!, normalised: xhatValues.baseAddress!,
+                                            gamma: gammaValues.baseAddress!, inverseDeviations: inverseDeviation,
+                                            rows: part, width: width, dx: dx.baseAddress!)
+                                        Tensor.layerNormParameterGradients(
+                                            upstream.baseAddress!, normalised: xhatValues.baseAddress!, rows: rows,
+                                            width: width, columns: columns, dGamma: dGamma.baseAddress!,
+                                            dBeta: dBeta.baseAddress!)
                                     }
                                 }
                             }
@@ -102,6 +72,70 @@ extension Tensor {
             self.accumulateGrad(inputGradient)
             gamma.accumulateGrad(gammaGradient)
             beta.accumulateGrad(betaGradient)
+        }
+    }
+
+    /// dx = s * (gx - mean(gx) - xhat * mean(gx * xhat)) of the rows in `rows`, four rows at a
+    /// time: lane r of the two means runs row r's sums in column order (independent chains at once).
+    static func layerNormInputGradient(
+        _ upstream: UnsafePointer<Float>, normalised: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+        inverseDeviations: [Float], rows: Range<Int>, width: Int, dx: UnsafeMutablePointer<Float>
+    ) {
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            let group = Swift.min(4, rows.upperBound - row)
+            var meanGx = SIMD4<Float>(), meanGxXhat = SIMD4<Float>()
+            if group == 4 {
+                let g = upstream + row * width
+                let xhat = normalised + row * width
+                for column in 0..<width {
+                    let gx = Tensor.gather4(g + column, width) * gamma[column]
+                    meanGx += gx
+                    meanGxXhat += gx * Tensor.gather4(xhat + column, width)
+                }
+            } else {
+                for lane in 0..<group {
+                    let g = upstream + (row + lane) * width
+                    let xhat = normalised + (row + lane) * width
+                    var sumGx: Float = 0, sumGxXhat: Float = 0
+                    for column in 0..<width {
+                        let gx = g[column] * gamma[column]
+                        sumGx += gx
+                        sumGxXhat += gx * xhat[column]
+                    }
+                    (meanGx[lane], meanGxXhat[lane]) = (sumGx, sumGxXhat)
+                }
+            }
+            meanGx /= Float(width)
+            meanGxXhat /= Float(width)
+            for lane in 0..<group {
+                let g = upstream + (row + lane) * width
+                let xhat = normalised + (row + lane) * width
+                let (mean, meanXhat) = (meanGx[lane], meanGxXhat[lane])
+                let scale = inverseDeviations[row + lane]
+                let target = dx + (row + lane) * width
+                for column in 0..<width {
+                    let gx = g[column] * gamma[column]
+                    target[column] = scale * (gx - mean - xhat[column] * meanXhat)
+                }
+            }
+            row += group
+        }
+    }
+
+    /// dgamma = sum over rows of g * xhat and dbeta = sum over rows of g for the columns in
+    /// `columns`, added into `dGamma` and `dBeta` (zero to start): each column over the rows in order.
+    static func layerNormParameterGradients(
+        _ upstream: UnsafePointer<Float>, normalised: UnsafePointer<Float>, rows: Int, width: Int,
+        columns: Range<Int>, dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>
+    ) {
+        for row in 0..<rows {
+            let g = upstream + row * width
+            let xhat = normalised + row * width
+            for column in columns {
+                dGamma[column] += g[column] * xhat[column]
+                dBeta[column] += g[column]
+            }
         }
     }
 

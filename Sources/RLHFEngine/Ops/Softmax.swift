@@ -71,9 +71,13 @@ extension Tensor {
         return Tensor(shape: shape, data: output, parents: [self]) { result in
             self.accumulateGrad(overwritingFrom: result) { upstream, dx in  // each row writes its dx whole
                 output.withUnsafeBufferPointer { y in
-                    for row in 0..<rows {
-                        let base = row * width
-                        backward(upstream.baseAddress! + base, y.baseAddress! + base, dx.baseAddress! + base, width)
+                    // Rows on both threads from `ParallelRows.minimumValues` values.
+                    ParallelRows.split(rows: rows, width: width) { part, _ in
+                        for row in part {
+                            let base = row * width
+                            backward(upstream.baseAddress! + base, y.baseAddress! + base, dx.baseAddress! + base,
+                                     width)
+                        }
                     }
                 }
             }
@@ -89,7 +93,10 @@ extension Tensor {
         let count = self.count
         return [Float](unsafeUninitializedCapacity: count) { y, initialised in
             data.withUnsafeBufferPointer { x in
-                for row in 0..<rows { kernel(x.baseAddress! + row * width, y.baseAddress! + row * width, width) }
+                // Rows on both threads from `ParallelRows.minimumValues` values.
+                ParallelRows.split(rows: rows, width: width) { part, _ in
+                    for row in part { kernel(x.baseAddress! + row * width, y.baseAddress! + row * width, width) }
+                }
             }
             initialised = count
         }
