@@ -4,6 +4,7 @@
 // baseline x86-64 and uses them only where the processor has them. Elsewhere (and for the portable and
 // NEON kernels) the engine's own Swift loops run: the two give the same bits.
 #include "RLHFKernels.h"
+#include "ExpPolynomial.h"
 
 // One IEEE multiply and one IEEE add per term, never a fused multiply-add (the bits must equal the
 // engine's Swift loops on every machine).
@@ -26,17 +27,8 @@ static double portable_exp(double x) {
     if (x < -745.2) return 0;
     double k = (x * INVERSE_LN2 + ROUNDING_SHIFT) - ROUNDING_SHIFT;
     double r = x - k * LN2;
-    double p = 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    double p;
+    RLHF_EXP_POLYNOMIAL(p, r);
     long power = (long)k;
     long half = power / 2;
     unsigned long firstBits = (unsigned long)(half + 1023) << 52, secondBits = (unsigned long)(power - half + 1023)

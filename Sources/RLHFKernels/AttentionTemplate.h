@@ -56,17 +56,8 @@ static inline __attribute__((always_inline)) TARGET NAME(floats) NAME(exp)(NAME(
     NAME(doubles) shifted = wide * INVERSE_LN2 + ROUNDING_SHIFT;
     NAME(doubles) k = shifted - ROUNDING_SHIFT;
     NAME(doubles) r = wide - k * LN2;
-    NAME(doubles) p = 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    NAME(doubles) p;
+    RLHF_EXP_POLYNOMIAL(p, r);
     NAME(longs) power = (NAME(longs))shifted - (NAME(longs))((NAME(doubles))ROUNDING_SHIFT);
     NAME(longs) half = (power - (power >> 63)) >> 1;  // power / 2, rounded toward zero
     NAME(doubles) first = (NAME(doubles))((half + 1023) << 52);

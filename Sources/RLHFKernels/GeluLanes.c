@@ -13,6 +13,7 @@
 // equal FastPortableMath's on every machine. The float constants come from the caller, so that they
 // are the very bits the Swift code rounds its literals to.
 #include "RLHFKernels.h"
+#include "ExpPolynomial.h"
 
 #pragma clang fp contract(off)
 // The helpers below take and return 8-lane vectors but are always inlined into the AVX functions at
@@ -39,17 +40,8 @@ static inline __attribute__((always_inline)) doubles8 tanh8(doubles8 x) {
     doubles8 shifted = y * inverseLn2 + shift;
     doubles8 k = shifted - shift;
     doubles8 r = y - k * ln2;
-    doubles8 p = 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    doubles8 p;
+    RLHF_EXP_POLYNOMIAL(p, r);
     longs8 power = (longs8)shifted - (longs8)((doubles8)shift);
     doubles8 scale = (doubles8)((power + 1023) << 52);
     doubles8 e = p * scale;

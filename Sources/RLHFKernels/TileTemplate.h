@@ -11,9 +11,9 @@
 // file). Add-total then stores C[i, j] + acc.
 //
 // B is read in panels of 2 LANES columns from a packed copy (see `pack` in MatrixTiles.c), each
-// depth x 2 LANES floats in a row, zero-padded past the last column; a product of few rows or a short sum (B not transposed)
-// reads its full panels in place and packs only the last, partial one. The sum over d is cut into
-// blocks of DEPTH_BLOCK terms, so that a block of one panel stays in the level-1 cache while every
+// depth x 2 LANES floats in a row, zero-padded past the last column; a product of few rows or a short
+// sum (B not transposed) reads its full panels in place and packs only the last, partial one. The sum
+// over d is cut into blocks of DEPTH_BLOCK terms, so that a block of one panel stays in the level-1 cache while every
 // row of A passes over it. Between blocks a tile's accumulators wait in C (or, for add-total, in a
 // scratch strip) and continue from there: a float stored and loaded back is the same float, so each
 // element still takes the same terms, in the same order, with the same roundings. A tile of fewer

@@ -73,10 +73,12 @@ struct IncrementalDecoderTests {
                 var first = RandomGenerator(seed: UInt64(40 + index))
                 var second = first
                 var third = first
-                let cached = model.generate(prompt: prompt, maxNewTokens: 16, eosID: 1, sampler: sampler, random: &first)
-                let reference = IncrementalDecoderTests.referenceGenerate(model, prompt: prompt, maxNewTokens: 16, eosID: 1,
-                                                               sampler: sampler, random: &second)
-                let again = model.generate(prompt: prompt, maxNewTokens: 16, eosID: 1, sampler: sampler, random: &third)
+                let cached = model.generate(prompt: prompt, maxNewTokens: 16, eosID: 1, sampler: sampler,
+                                            random: &first)
+                let reference = IncrementalDecoderTests.referenceGenerate(model, prompt: prompt, maxNewTokens: 16,
+                                                                          eosID: 1, sampler: sampler, random: &second)
+                let again = model.generate(prompt: prompt, maxNewTokens: 16, eosID: 1, sampler: sampler,
+                                           random: &third)
                 #expect(cached == reference, "sampler \(index), prompt \(prompt.count)")
                 #expect(cached == again)
                 #expect(first == second && first == third, "the generators advanced alike")
@@ -89,7 +91,8 @@ struct IncrementalDecoderTests {
         let model = IncrementalDecoderTests.model()
         var random = RandomGenerator(seed: 9)
         let long = Array(repeating: 4, count: 32)
-        #expect(model.generate(prompt: long, maxNewTokens: 5, eosID: -1, sampler: Sampler(), random: &random).tokens.isEmpty)
+        let tooLong = model.generate(prompt: long, maxNewTokens: 5, eosID: -1, sampler: Sampler(), random: &random)
+        #expect(tooLong.tokens.isEmpty)
         let short = model.generate(prompt: [4, 5], maxNewTokens: 0, eosID: -1, sampler: Sampler(), random: &random)
         #expect(short.tokens.isEmpty && !short.endedWithEOS)
         let capped = model.generate(prompt: Array(repeating: 4, count: 28), maxNewTokens: 10, eosID: -1,

@@ -46,9 +46,10 @@ struct WorkerPoolTests {
         let caller = pthread_self()
         for round in 0..<5 {
             // Other suites' products may hold the worker at the moment (their job then runs both parts on
-            // its caller), so a round has 20 tries; a worker that never woke from its sleep fails them all.
+            // its caller), so a round tries for up to 20 s; a worker that never woke from its sleep fails.
             var woke = false
-            for _ in 0..<20 where !woke {
+            let giveUp = Date(timeIntervalSinceNow: 20)
+            while !woke && Date() < giveUp {
                 usleep(2000)  // far past the worker's 20 µs of polling: it sleeps
                 let signal = NSCondition()
                 var partOneDone = false
@@ -62,7 +63,7 @@ struct WorkerPoolTests {
                         signal.signal()
                     } else {
                         // While the caller waits here, part 1 can only run on the worker.
-                        let deadline = Date(timeIntervalSinceNow: 0.2)
+                        let deadline = Date(timeIntervalSinceNow: 0.05)
                         while !partOneDone && signal.wait(until: deadline) {}
                     }
                     signal.unlock()

@@ -77,9 +77,10 @@ enum FastMatrixKernels {
 
     /// Products of at least this many multiply-adds (rows x columns x depth) are split between
     /// the two threads of `WorkerPool`; smaller ones cost less than the hand-over. 2^17 keeps generation's
-    /// prompt feeds at the default size (8 rows: 8 x 48 x 160 into c_attn's padded columns, 8 x 48 x 192,
-    /// 8 x 192 x 64) on one thread, while the training products (a few hundred rows) are still split: in
-    /// alternated `rlhf bench --quick` runs generation took 12 ms against 17 ms at 2^16 on the loaded machine.
+    /// prompt feeds at the default size (8 rows; rows x depth x columns 8 x 48 x 160 into c_attn's padded
+    /// columns, 8 x 48 x 192, 8 x 192 x 64) on one thread, while the training products (a few hundred
+    /// rows) are still split: in alternated `rlhf bench --quick` runs generation took 12 ms against 17 ms
+    /// at 2^16 on the loaded machine.
     static let splitThreshold = 1 << 17
 
     /// C (rows x columns) op= sum over d < depth of A(row, d) * B(d, column), where

@@ -11,6 +11,7 @@ extension Tensor {
         let width = shape.last!
         precondition(gamma.shape == [width] && beta.shape == [width],
                      "layerNorm: weight \(gamma.shape) and bias \(beta.shape) for width \(width)")
+        precondition(width > 0, "layerNorm: a last dimension of width 0")
         let rows = count / width
         // Every value of the three buffers is written below, so they start uninitialised.
         var output = [Float](unsafeUninitializedCapacity: count) { _, initialised in initialised = count }
