@@ -11,10 +11,12 @@ struct RowLoopBitsTests {
         return (0..<count).map { _ in Float(random.nextNormal()) * scale }
     }
 
+    typealias LayerNormReference = (y: [Float], dx: [Float], dGamma: [Float], dBeta: [Float])
+
     /// Layer norm of one row and its backward, each sum in column order (rows in order for
     /// dgamma and dbeta), as LayerNorm.swift's formulas state them.
     static func referenceLayerNorm(_ x: [Float], _ g: [Float], gamma: [Float], beta: [Float], width: Int)
-        -> (y: [Float], dx: [Float], dGamma: [Float], dBeta: [Float]) {
+        -> LayerNormReference {
         let rows = x.count / width
         var y = [Float](repeating: 0, count: x.count), dx = y
         var dGamma = [Float](repeating: 0, count: width), dBeta = dGamma
@@ -49,24 +51,33 @@ struct RowLoopBitsTests {
         return (y, dx, dGamma, dBeta)
     }
 
+    /// Layer norm of `rows` x `width` values (from `seed`; gamma and beta from `parameterSeed`), forward and
+    /// backward through the graph, expected equal bit for bit to the one-value-at-a-time reference.
+    static func checkLayerNorm(rows: Int, width: Int, seed: UInt64, parameterSeed: UInt64)
+        -> (x: Tensor, gamma: Tensor, beta: Tensor, reference: LayerNormReference) {
+        let xValues = values(rows * width, seed: seed, scale: 3)
+        let gValues = values(rows * width, seed: seed + 1)
+        let gammaValues = values(width, seed: parameterSeed).map { 1 + $0 / 4 }
+        let betaValues = values(width, seed: parameterSeed + 1)
+        let x = Tensor(shape: [rows, width], data: xValues, requiresGrad: true)
+        let gamma = Tensor(shape: [width], data: gammaValues, requiresGrad: true)
+        let beta = Tensor(shape: [width], data: betaValues, requiresGrad: true)
+        let y = x.layerNorm(weight: gamma, bias: beta)
+        (y * Tensor(shape: [rows, width], data: gValues)).sum().backward()
+        let reference = referenceLayerNorm(xValues, gValues, gamma: gammaValues, beta: betaValues, width: width)
+        #expect(bitPatterns(y.data) == bitPatterns(reference.y), "rows \(rows), width \(width)")
+        #expect(bitPatterns(x.grad!) == bitPatterns(reference.dx), "rows \(rows), width \(width)")
+        #expect(bitPatterns(gamma.grad!) == bitPatterns(reference.dGamma), "rows \(rows), width \(width)")
+        #expect(bitPatterns(beta.grad!) == bitPatterns(reference.dBeta), "rows \(rows), width \(width)")
+        return (x, gamma, beta, reference)
+    }
+
     @Test("layerNorm, forward and backward, for 1 to 9 rows", arguments: [1, 2, 3, 4, 5, 7, 8, 9])
     func layerNorm(rows: Int) {
         for width in [5, 48] {
-            let xValues = RowLoopBitsTests.values(rows * width, seed: UInt64(rows * 100 + width), scale: 3)
-            let gValues = RowLoopBitsTests.values(rows * width, seed: UInt64(rows * 100 + width + 1))
-            let gammaValues = RowLoopBitsTests.values(width, seed: 7).map { 1 + $0 / 4 }
-            let betaValues = RowLoopBitsTests.values(width, seed: 8)
-            let x = Tensor(shape: [rows, width], data: xValues, requiresGrad: true)
-            let gamma = Tensor(shape: [width], data: gammaValues, requiresGrad: true)
-            let beta = Tensor(shape: [width], data: betaValues, requiresGrad: true)
-            let y = x.layerNorm(weight: gamma, bias: beta)
-            (y * Tensor(shape: [rows, width], data: gValues)).sum().backward()
-            let reference = RowLoopBitsTests.referenceLayerNorm(xValues, gValues, gamma: gammaValues,
-                                                                beta: betaValues, width: width)
-            #expect(bitPatterns(y.data) == bitPatterns(reference.y), "rows \(rows), width \(width)")
-            #expect(bitPatterns(x.grad!) == bitPatterns(reference.dx), "rows \(rows), width \(width)")
-            #expect(bitPatterns(gamma.grad!) == bitPatterns(reference.dGamma), "rows \(rows), width \(width)")
-            #expect(bitPatterns(beta.grad!) == bitPatterns(reference.dBeta), "rows \(rows), width \(width)")
+            let (x, gamma, beta, reference) = RowLoopBitsTests.checkLayerNorm(rows: rows, width: width,
+                                                                             seed: UInt64(rows * 100 + width),
+                                                                             parameterSeed: 7)
             // The no-graph path (the incremental decoder's layer norm) gives the same values.
             let noGraph = GradientMode.withoutRecording { x.layerNorm(weight: gamma, bias: beta) }
             #expect(bitPatterns(noGraph.data) == bitPatterns(reference.y))
