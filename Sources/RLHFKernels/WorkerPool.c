@@ -65,6 +65,8 @@ static struct {
 } done;
 static struct { _Alignas(LINE) atomic_int value; } sleeping;   // the worker sleeps or is about to
 static struct { _Alignas(LINE) atomic_int value; } taken;      // a caller holds the worker
+/// 1 on a caller's thread while its job is posted to the worker (for tests: not when it runs both halves).
+static _Thread_local int posting;
 
 #if !defined(__linux__)
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -171,6 +173,7 @@ void rlhf_pool_run_two(void (*body)(void *context, long part), void *context) {
     post.body = body;
     post.context = context;
     unsigned job = atomic_fetch_add(&post.posted, 1) + 1;
+    posting = 1;
     if (atomic_load(&sleeping.value) && atomic_exchange(&sleeping.value, 0)) wake_worker();  // one wake per sleep
     body(context, 0);
     unsigned expected = job - 1;
@@ -180,6 +183,7 @@ void rlhf_pool_run_two(void (*body)(void *context, long part), void *context) {
         // The worker was descheduled within its half: let it run.
         while (atomic_load_explicit(&done.finished, memory_order_acquire) != job) sched_yield();
     }
+    posting = 0;
     atomic_store(&taken.value, 0);
 }
 
@@ -189,3 +193,5 @@ int rlhf_pool_worker_runs(void) {
 }
 
 long rlhf_pool_worker_halves(void) { return atomic_load(&done.halves); }
+
+int rlhf_pool_posted_here(void) { return posting; }

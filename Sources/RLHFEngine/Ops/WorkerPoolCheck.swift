@@ -11,4 +11,7 @@ public enum WorkerPoolCheck {
 
     /// How many parts the worker thread has run since the process started.
     public static var workerParts: Int { rlhf_pool_worker_halves() }
+
+    /// Inside `runTwo`'s body: whether this job was posted to the worker (else both parts run here).
+    public static var postedHere: Bool { rlhf_pool_posted_here() != 0 }
 }
