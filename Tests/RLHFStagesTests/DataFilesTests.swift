@@ -42,9 +42,10 @@ struct DataFilesTests {
         #expect(tokenizer.decode(pair.rejected.response) == "a tranquil oasis of natural beauty.")
     }
 
-    @Test("choice 1 makes candidate_1 the chosen one")
-    func choiceOne() throws {
-        let line = Self.seedLine.replacingOccurrences(of: #""choice": 0"#, with: #""choice": 1"#)
+    @Test("choice 1 makes candidate_1 the chosen one; 1.0 (as Python may write it) is 1, as in a trace",
+          arguments: ["1", "1.0", "1e0"])
+    func choiceOne(written: String) throws {
+        let line = Self.seedLine.replacingOccurrences(of: #""choice": 0"#, with: #""choice": "# + written)
         let pairs = try DataFiles.loadPreferences(path: folder.file("one.jsonl", line), tokenizer: tokenizer)
         #expect(pairs.first?.chosenText == "A Tranquil Oasis of Natural Beauty.")
         #expect(pairs.first?.rejectedText == "Enjoy some fun in the sun at Gulf Shores.")
@@ -128,7 +129,7 @@ struct DataFilesTests {
     }
 
     @Test("a string, a boolean or a fraction where the choice is expected",
-          arguments: [(#""0""#, "a string"), ("true", "a boolean"), ("0.5", "a number"), ("null", "null")])
+          arguments: [(#""0""#, "a string"), ("true", "a boolean"), ("0.5", "0.5"), ("1.5", "1.5"), ("null", "null")])
     func mistypedChoice(value: String, found: String) throws {
         let line = Self.seedLine.replacingOccurrences(of: #""choice": 0"#, with: #""choice": "# + value)
         let error = try #require(preferenceError(line))

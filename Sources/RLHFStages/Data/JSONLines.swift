@@ -31,13 +31,14 @@ public struct JSONLinesRecord: Sendable {
         return text
     }
 
-    /// The integer field `name`.
+    /// The integer field `name`: an integer, or a number that is exactly one (`1.0`, as Python may write
+    /// it), as the trace reader takes it (`Int(json:at:)`).
+    /// - Throws: `DataError` when it is missing or not an integer; a fraction is shown (`found 1.5`).
     public func integer(_ name: String) throws -> Int {
         guard let value = fields[name] else { throw error("missing field \"\(name)\"") }
-        guard case let .integer(number) = value else {
-            throw error("field \"\(name)\" should be an integer, found \(value.typeName)")
-        }
-        return number
+        if let number = value.exactInteger { return number }
+        let found = if case .number = value { value.written } else { value.typeName }
+        throw error("field \"\(name)\" should be an integer, found \(found)")
     }
 }
 
