@@ -79,7 +79,7 @@ extension GroupAlgorithm {
                 break
             }
             let event = TrainingEvent(step: done, totalSteps: total, metrics: iteration.metrics
-                + [Metric("kl_to_sft", HeldOutEvaluation.sequenceKL(iteration.batch.rollouts))])
+                + [.klToSFT(HeldOutEvaluation.sequenceKL(iteration.batch.rollouts))])
             history.record(event)
             if progress(event) == .stop {
                 history.markStopped()

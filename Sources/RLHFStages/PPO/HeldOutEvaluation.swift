@@ -39,6 +39,15 @@ public struct HeldOutEvaluation: Sendable, Equatable {
     }
 }
 
+extension Metric {
+    /// The name `kl_to_sft`, declared once: the mean over samples of sum_t (log p - log p_ref)
+    /// (`HeldOutEvaluation.sequenceKL`), which every algorithm's training events and log lines carry.
+    public static let klToSFTName = "kl_to_sft"
+
+    /// `kl` under the name `kl_to_sft`.
+    public static func klToSFT(_ kl: Double) -> Metric { Metric(klToSFTName, kl) }
+}
+
 /// Samples of held-out prompts that measure a policy during training, for an algorithm that
 /// draws none of its own (DPO): `evaluate`'s fixed draws (`standardSeed`), `perPrompt` per prompt.
 public struct HeldOutSampling {
@@ -58,6 +67,6 @@ public struct HeldOutSampling {
     public func metrics() -> [Metric] {
         let held = HeldOutEvaluation.run(collector: collector, prompts: prompts, perPrompt: perPrompt,
                                          seed: HeldOutEvaluation.standardSeed)
-        return (held.goldScore.map { [Metric("gold/score", $0)] } ?? []) + [Metric("kl_to_sft", held.kl)]
+        return (held.goldScore.map { [Metric("gold/score", $0)] } ?? []) + [.klToSFT(held.kl)]
     }
 }

@@ -110,7 +110,7 @@ public enum PPOTraining {
             let event = IterationEvent(
                 algorithm: "ppo", moment: .iterationFinished, iteration: iteration, totalIterations: iterations,
                 optimiserStep: steps, stepsPerIteration: steps,
-                metrics: whole.metrics + [Metric("kl_to_sft", HeldOutEvaluation.sequenceKL(batch.rollouts))])
+                metrics: whole.metrics + [.klToSFT(HeldOutEvaluation.sequenceKL(batch.rollouts))])
             if progress(event) == .stop || stop {
                 run.stoppedEarly = iteration < iterations
                 run.stopRequested = true
