@@ -16,6 +16,23 @@ struct IncrementalDecoderTests {
         return Array(logits.data[(position * vocabulary)..<((position + 1) * vocabulary)])
     }
 
+    /// Feeds `tokens` to a new decoder in `pieces` (their lengths), expecting after each piece the logits of
+    /// the batched forward at the last position fed, bit for bit (`context` opens each failure's note).
+    /// - Returns: the decoder, holding every token fed.
+    @discardableResult
+    static func feedInPieces(_ model: GPT2, _ tokens: [Int], pieces: [Int],
+                             _ context: String = "") -> IncrementalDecoder {
+        let decoder = IncrementalDecoder(model: model)
+        var fed = 0
+        for piece in pieces {
+            let logits = decoder.append(Array(tokens[fed..<(fed + piece)]))
+            fed += piece
+            let batched = batchedLogits(model, Array(tokens.prefix(fed)), position: fed - 1)
+            #expect(bitPatterns(logits) == bitPatterns(batched), "\(context)after \(fed) tokens")
+        }
+        return decoder
+    }
+
     @Test("nextTokenLogits equals the last row of the batched forward, bit for bit")
     func nextTokenLogits() {
         let model = IncrementalDecoderTests.model()
@@ -35,14 +52,7 @@ struct IncrementalDecoderTests {
         let model = IncrementalDecoderTests.model()
         var random = RandomGenerator(seed: 8)
         let tokens = randomRows(&random, lengths: [20], vocabulary: 62)[0]
-        let decoder = IncrementalDecoder(model: model)
-        var fed = 0
-        for piece in [5, 1, 1, 4, 1, 8] {
-            let logits = decoder.append(Array(tokens[fed..<(fed + piece)]))
-            fed += piece
-            let batched = IncrementalDecoderTests.batchedLogits(model, Array(tokens.prefix(fed)), position: fed - 1)
-            #expect(bitPatterns(logits) == bitPatterns(batched), "after \(fed) tokens")
-        }
+        let decoder = IncrementalDecoderTests.feedInPieces(model, tokens, pieces: [5, 1, 1, 4, 1, 8])
         #expect(decoder.tokens == tokens)
         decoder.reset()
         #expect(decoder.tokens.isEmpty)
@@ -153,14 +163,7 @@ struct GeneratorTests {
         var random = RandomGenerator(seed: 77)
         let model = GPT2(config: GPT2Config(vocabularySize: vocabulary, embeddingWidth: width), random: &random)
         let tokens = randomRows(&random, lengths: [24], vocabulary: vocabulary)[0]
-        let decoder = IncrementalDecoder(model: model)
-        var fed = 0
-        for piece in [6, 1, 1, 9, 1, 6] {
-            let logits = decoder.append(Array(tokens[fed..<(fed + piece)]))
-            fed += piece
-            let batched = IncrementalDecoderTests.batchedLogits(model, Array(tokens.prefix(fed)), position: fed - 1)
-            #expect(bitPatterns(logits) == bitPatterns(batched), "width \(width), after \(fed) tokens")
-        }
+        IncrementalDecoderTests.feedInPieces(model, tokens, pieces: [6, 1, 1, 9, 1, 6], "width \(width), ")
         // The hidden states of the no-graph pass (the decoder) against the graph's.
         let rows = [Array(tokens.prefix(24)), Array(tokens.reversed())]
         let recorded = model.hiddenStates(rows)  // gradients recorded: the graph's ops
