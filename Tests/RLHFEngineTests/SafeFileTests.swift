@@ -179,22 +179,38 @@ struct SafeFileCheckpointTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: root) == ["notes.txt"])
     }
 
+    /// Appends `line` to `path` through the real file system with every flush to the disk failing (EIO),
+    /// expecting that error.
+    private static func expectFlushFailure(appending line: String, to path: String) {
+        let failing = SystemFileSystem(flush: { _ in
+            errno = EIO
+            return -1
+        })
+        let error = #expect(throws: FileError.self) { try SafeFile.appendLine(line, to: path, fileSystem: failing) }
+        #expect(error?.description == "\(path): cannot flush to the disk: input/output error")
+    }
+
     @Test("an appended line whose flush to the disk fails is taken back: the file and the error agree")
     func appendFlushFailure() throws {
         let root = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let path = root + "/log.jsonl"
         try SafeFile.appendLine("{\"step\":1}", to: path)
-        let failing = SystemFileSystem(flush: { _ in
-            errno = EIO
-            return -1
-        })
-        let error = #expect(throws: FileError.self) {
-            try SafeFile.appendLine("{\"step\":2}", to: path, fileSystem: failing)
-        }
-        #expect(error?.description == "\(path): cannot flush to the disk: input/output error")
+        Self.expectFlushFailure(appending: "{\"step\":2}", to: path)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"step\":1}\n")
         try SafeFile.appendLine("{\"step\":2}", to: path)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"step\":1}\n{\"step\":2}\n")
+    }
+
+    @Test("a first line whose flush fails takes back the file it created: no empty file is left")
+    func appendFlushFailureOnNewFile() throws {
+        let root = try Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/log.jsonl"
+        Self.expectFlushFailure(appending: "{\"step\":1}", to: path)
+        #expect(SystemFileSystem().kind(of: path) == .missing)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root) == [])
+        try SafeFile.appendLine("{\"step\":1}", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"step\":1}\n")
     }
 }

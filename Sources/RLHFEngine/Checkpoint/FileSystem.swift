@@ -49,7 +49,8 @@ public protocol FileSystem {
     func writeNewFile(_ data: Data, to path: String, permissions: Int) throws
     /// Appends `data` (whole lines) to the regular file at `path`, created with `permissions` if missing,
     /// and flushes it to the disk; an unfinished last line is ended with a newline first. A write that
-    /// fails part-way, or a flush that fails after it, is cut back, so the file ends where it did.
+    /// fails part-way, or a flush that fails after it, is cut back, so the file ends where it did (and a
+    /// file the call created is removed: it did not exist).
     func appendLines(_ data: Data, to path: String, permissions: Int) throws
     /// Renames `source` over `destination` (a file over a file, or a folder to a free name).
     func rename(_ source: String, to destination: String) throws
@@ -141,24 +142,32 @@ public struct SystemFileSystem: FileSystem {
     }
 
     public func appendLines(_ data: Data, to path: String, permissions: Int) throws {
-        let descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, mode_t(permissions))
+        // Created here (O_EXCL) or opened as it is: a file this call created is removed if the append fails.
+        var created = true
+        var descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
+        if descriptor < 0 && errno == EEXIST {
+            created = false
+            descriptor = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
+        }
         guard descriptor >= 0 else { throw failure(path, "cannot open the file to append") }
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw failure(path, "cannot append") }
+        let measured = fstat(descriptor, &info) == 0
         let size = info.st_size
-        var bytes = Data()
-        var last: UInt8 = 0
-        if size > 0 && pread(descriptor, &last, 1, size - 1) == 1 && last != UInt8(ascii: "\n") {
-            bytes.append(UInt8(ascii: "\n"))
-        }
-        bytes.append(data)
         do {
+            guard measured else { throw failure(path, "cannot append") }
+            var bytes = Data()
+            var last: UInt8 = 0
+            if size > 0 && pread(descriptor, &last, 1, size - 1) == 1 && last != UInt8(ascii: "\n") {
+                bytes.append(UInt8(ascii: "\n"))
+            }
+            bytes.append(data)
             try writeAll(bytes, to: descriptor, path)
             // A line that may not be on the disk is taken back too, so the file agrees with the error.
             guard flush(descriptor) == 0 else { throw failure(path, "cannot flush to the disk") }
         } catch {
-            _ = ftruncate(descriptor, size)  // no part of the new line left behind
+            // No part of the new line left behind, nor the file when it did not exist before.
+            if created { _ = unlink(path) } else if measured { _ = ftruncate(descriptor, size) }
             throw error
         }
     }
