@@ -81,6 +81,20 @@ struct JSONParserTests {
             #expect(["a", "b", "c"].map(located.line(of:)) == [2, 3, 4], "line ends \(ends.map(\.debugDescription))")
         }
     }
+    @Test("a field named twice: rejected where asked, with the located parse's failure; a plain parse keeps the last")
+    func repeatedField() throws {
+        let text = "{\"a\": 1,\n \"b\": {\"c\": 2,\n  \"c\": 3}}"
+        let located = #expect(throws: JSONParser.Failure.self) { try JSONParser.parseLocated(text) }
+        let asked = #expect(throws: JSONParser.Failure.self) {
+            try JSONParser.parse(text, rejectingRepeatedFields: true)
+        }
+        #expect(asked == located)
+        #expect(asked?.description == "the field \"c\" appears twice at line 3, column 8")
+        #expect(try JSONParser.parse(text) == .object(["a": .integer(1), "b": .object(["c": .integer(3)])]))
+        let once = "{\"a\": [1, {\"a\": 2}], \"b\": 1.5}"
+        #expect(try JSONParser.parse(once, rejectingRepeatedFields: true) == JSONParser.parseLocated(once).value)
+    }
+
     @Test("a number past Double's range is an error, not infinity; a tiny one reads as zero")
     func outOfRange() throws {
         for text in ["1e400", "-1e400", "[1, 2e999]"] {

@@ -251,6 +251,15 @@ struct PPOTraceExportTests {
         #expect(try readError("{\"a\": 1,\n \"b\": [1, 2,, 3]}").reason.contains("line 2, column 13"))
     }
 
+    @Test("a key named twice in one object is not valid JSON, with its line and column")
+    func repeatedKey() throws {
+        let text = try edited("\"gamma\": 1.0,", "\"gamma\": 1.0, \"gamma\": 0.5,")
+        let error = try readError(text)
+        let line = try line(of: "\"gamma\"", in: text)
+        #expect(error.path.hasSuffix("bad.json"))
+        #expect(error.reason.hasPrefix("not valid JSON: the field \"gamma\" appears twice at line \(line), column "))
+    }
+
     @Test("JSON that is not a trace")
     func wrongFormat() throws {
         #expect(try readError("[1, 2, 3]").reason.contains("expected"))

@@ -12,17 +12,23 @@ public struct JSONParser {
     private var offsets: [String: Int]?
     /// The text of each number that is not an integer, by path; kept only by `parseLocated`.
     private var numberTexts: [String: String] = [:]
+    /// Whether a field named twice in one object is an error (always in `parseLocated`).
+    private var rejectsRepeatedFields = false
     private var path = ""
 
-    /// The value of `text`, which must hold exactly one JSON value.
+    /// The value of `text`, which must hold exactly one JSON value. With `rejectingRepeatedFields`, a field
+    /// named twice in one object is an error, as in `parseLocated`: a text parses this way exactly when it
+    /// parses located, with the same failure, so a reader can locate only when an error must name a line.
     /// - Throws: `JSONParser.Failure` with a message, a line and a column.
-    public static func parse(_ text: String) throws -> JSONValue {
-        try withBytes(of: text) { try parse(bytes: $0, located: false).value }
+    public static func parse(_ text: String, rejectingRepeatedFields: Bool = false) throws -> JSONValue {
+        try withBytes(of: text) {
+            try parse(bytes: $0, located: false, rejectingRepeatedFields: rejectingRepeatedFields).value
+        }
     }
 
     /// The value of UTF-8 `bytes`, which must hold exactly one JSON value.
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        try bytes.withUnsafeBufferPointer { try parse(bytes: $0, located: false).value }
+        try bytes.withUnsafeBufferPointer { try parse(bytes: $0, located: false, rejectingRepeatedFields: false).value }
     }
 
     /// `parse`, also giving the byte offset at which each value starts, keyed by its path
@@ -31,7 +37,7 @@ public struct JSONParser {
     /// integer (`Float(text)` rounds it once). A field named twice in one object is an error.
     public static func parseLocated(_ text: String) throws -> (value: JSONValue, locations: JSONLocations) {
         try withBytes(of: text) { bytes in
-            let (value, parser) = try parse(bytes: bytes, located: true)
+            let (value, parser) = try parse(bytes: bytes, located: true, rejectingRepeatedFields: true)
             return (value, JSONLocations(offsets: parser.offsets ?? [:], lineStarts: lineStarts(bytes),
                                          numberTexts: parser.numberTexts))
         }
@@ -56,10 +62,11 @@ public struct JSONParser {
         return try Array(text.utf8).withUnsafeBufferPointer(body)
     }
 
-    private static func parse(bytes: UnsafeBufferPointer<UInt8>,
-                              located: Bool) throws -> (value: JSONValue, parser: JSONParser) {
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>, located: Bool,
+                              rejectingRepeatedFields: Bool) throws -> (value: JSONValue, parser: JSONParser) {
         var parser = JSONParser(bytes: bytes)
         if located { parser.offsets = [:] }
+        parser.rejectsRepeatedFields = rejectingRepeatedFields
         parser.skipSpace()
         let value = try parser.value(depth: 0)
         parser.skipSpace()
@@ -145,7 +152,7 @@ public struct JSONParser {
             skipSpace()
             try expect(":")
             skipSpace()
-            if offsets != nil, fields[key] != nil { throw failure("the field \"\(key)\" appears twice") }
+            if rejectsRepeatedFields, fields[key] != nil { throw failure("the field \"\(key)\" appears twice") }
             // Paths are kept only for `parseLocated`; a plain parse builds no strings.
             let outer = path
             if offsets != nil { path = outer.isEmpty ? key : outer + "." + key }

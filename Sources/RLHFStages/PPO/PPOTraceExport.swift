@@ -68,18 +68,20 @@ public enum PPOTraceExport {
             throw FileError(path: file, reason: "not valid JSON: not UTF-8 text")
         }
         let trace: PPOTrace
-        let parsed: (value: JSONValue, locations: JSONLocations)
+        let value: JSONValue
         do {
-            parsed = try JSONParser.parseLocated(text)
+            // Parsed without locations (no path kept per value); located below only for an error.
+            value = try JSONParser.parse(text, rejectingRepeatedFields: true)
         } catch let failure as JSONParser.Failure {
             throw FileError(path: file, reason: "not valid JSON: \(failure)")
         }
         do {
-            trace = try Wire.trace(parsed.value)
+            trace = try Wire.trace(value)
         } catch let error as JSONReadError {
             // FILE:LINE of the value at fault: `trace.json:41: rollouts[0].prompt_tokens[2]: expected ...`.
-            let place = error.path.map { "\(file):\(parsed.locations.line(of: $0))" } ?? file
-            throw FileError(path: place, reason: error.message)
+            // The text parsed above, so it parses located too (`parse(_:rejectingRepeatedFields:)`).
+            let place = try error.path.map { "\(file):\(try JSONParser.parseLocated(text).locations.line(of: $0))" }
+            throw FileError(path: place ?? file, reason: error.message)
         } catch let error as FileError {
             throw FileError(path: file, reason: error.reason)
         }
