@@ -40,12 +40,12 @@ enum LabelCommands {
         }
         let prompt = session.randomTrainingPrompt()
         var candidates: [[Int]] = []
+        // One generator for all tries: the prompt is fed once, and each try draws what `generate` would.
+        let generator = Generator(model: session.policy.model)
+        let room = session.trainer.collector.responseRoom(promptLength: prompt.count)
         for _ in 0..<20 where candidates.count < 2 {
-            let room = session.trainer.collector.responseRoom(promptLength: prompt.count)
-            let sample = session.policy.model.generate(prompt: prompt, maxNewTokens: room,
-                                                       eosID: session.tokenizer.eosID,
-                                                       sampler: session.trainer.collector.sampler,
-                                                       random: &session.random)
+            let sample = generator.generate(prompt: prompt, maxNewTokens: room, eosID: session.tokenizer.eosID,
+                                            sampler: session.trainer.collector.sampler, random: &session.random)
             let text = sample.endedWithEOS ? Array(sample.tokens.dropLast()) : sample.tokens
             if sample.endedWithEOS && !text.isEmpty && !candidates.contains(text) { candidates.append(text) }
         }
