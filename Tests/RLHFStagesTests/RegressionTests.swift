@@ -37,16 +37,21 @@ struct RegressionTests {
         }
     }
 
-    /// JSONValue decodes the JSON number 1.0 as `.integer(1)` (JSONDecoder accepts an
-    /// integral float as Int), so `"choice": 1.0` is taken as choice 1, while 0.5 is
-    /// rejected as "a number". JSONValue promises strict types; a float where the
-    /// choice is expected should be reported. Expected: DataError "<file>:1: field
-    /// \"choice\" should be an integer, found a number"; before the fix the pair loaded.
-    @Test("\"choice\": 1.0 is a number, not the integer 1")
+    /// JSONValue once decoded the JSON number 1.0 as `.integer(1)` without saying so (JSONDecoder
+    /// accepts an integral float as Int), so `"choice": 1.0` was choice 1 by accident while 0.5
+    /// was "a number"; the fix then refused 1.0 too. Now the rule is stated and shared with the
+    /// trace reader (`Int(json:at:)`): a number that is exactly an integer (`1.0`, as Python may
+    /// write it) is that integer, and any other number is refused, shown in the message.
+    @Test("\"choice\": 1.0 is the integer 1 on purpose, as in a trace; 1.5 is refused and shown")
     func bugIntegralFloatChoiceAccepted() throws {
         let folder = TemporaryFolder()
-        let path = folder.file("prefs.jsonl", #"{"input_text": "describe coral bay .", "candidate_0": "great fun !", "candidate_1": "quiet days .", "choice": 1.0}"#)
-        #expect(throws: DataError(file: path, line: 1, message: "field \"choice\" should be an integer, found a number")) {
+        let line = #"{"input_text": "describe coral bay .", "candidate_0": "great fun !", "#
+            + #""candidate_1": "quiet days .", "choice": 1.0}"#
+        let pairs = try DataFiles.loadPreferences(path: folder.file("one.jsonl", line),
+                                                  tokenizer: WorldVocabulary.tokenizer)
+        #expect(pairs.map(\.chosenText) == ["quiet days ."])
+        let path = folder.file("prefs.jsonl", line.replacingOccurrences(of: "1.0}", with: "1.5}"))
+        #expect(throws: DataError(file: path, line: 1, message: "field \"choice\" should be an integer, found 1.5")) {
             try DataFiles.loadPreferences(path: path, tokenizer: WorldVocabulary.tokenizer)
         }
     }
