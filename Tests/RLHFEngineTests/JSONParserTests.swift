@@ -81,6 +81,7 @@ struct JSONParserTests {
             #expect(["a", "b", "c"].map(located.line(of:)) == [2, 3, 4], "line ends \(ends.map(\.debugDescription))")
         }
     }
+
     @Test("a field named twice: rejected where asked, with the located parse's failure; a plain parse keeps the last")
     func repeatedField() throws {
         let text = "{\"a\": 1,\n \"b\": {\"c\": 2,\n  \"c\": 3}}"

@@ -6,7 +6,8 @@ import Testing
 struct LabelCommandTests {
     /// What `label` shows and draws, computed by the model's own `generate`: a random training prompt, then up
     /// to 20 samples, keeping the first two distinct non-empty responses that end with EOS (EOS dropped).
-    static func expectedPair(_ session: Session, random: inout RandomGenerator) -> (prompt: [Int], candidates: [[Int]])? {
+    static func expectedPair(_ session: Session,
+                             random: inout RandomGenerator) -> (prompt: [Int], candidates: [[Int]])? {
         let prompt = session.data.trainingPrompts[random.nextInt(below: session.data.trainingPrompts.count)].tokens
         let collector = session.trainer.collector
         var candidates: [[Int]] = []

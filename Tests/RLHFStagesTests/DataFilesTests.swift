@@ -97,6 +97,15 @@ struct DataFilesTests {
         #expect(error.description.hasPrefix(folder.pathFor("prefs.jsonl") + ":2: not valid JSON"))
     }
 
+    @Test("a field named twice on a line is refused, not one of its values kept")
+    func repeatedField() throws {
+        let line = Self.seedLine.replacingOccurrences(of: "}", with: #", "choice": 1}"#)
+        let error = try #require(preferenceError(Self.seedLine + "\n" + line))
+        #expect(error.line == 2)
+        let expected = folder.pathFor("prefs.jsonl") + ":2: not valid JSON (the field \"choice\" appears twice"
+        #expect(error.description.hasPrefix(expected), "\(error.description)")
+    }
+
     @Test("a line that is JSON but not an object")
     func notAnObject() throws {
         let error = try #require(preferenceError("[1, 2]"))

@@ -43,7 +43,7 @@ struct RegressionTests {
     /// trace reader (`Int(json:at:)`): a number that is exactly an integer (`1.0`, as Python may
     /// write it) is that integer, and any other number is refused, shown in the message.
     @Test("\"choice\": 1.0 is the integer 1 on purpose, as in a trace; 1.5 is refused and shown")
-    func bugIntegralFloatChoiceAccepted() throws {
+    func bugIntegralFloatChoiceIsTheInteger() throws {
         let folder = TemporaryFolder()
         let line = #"{"input_text": "describe coral bay .", "candidate_0": "great fun !", "#
             + #""candidate_1": "quiet days .", "choice": 1.0}"#

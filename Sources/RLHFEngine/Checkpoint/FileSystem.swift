@@ -142,12 +142,17 @@ public struct SystemFileSystem: FileSystem {
     }
 
     public func appendLines(_ data: Data, to path: String, permissions: Int) throws {
-        // Created here (O_EXCL) or opened as it is: a file this call created is removed if the append fails.
-        var created = true
-        var descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
-        if descriptor < 0 && errno == EEXIST {
-            created = false
+        // Opened as it is, else created here (O_EXCL): a file this call created is removed if the append fails.
+        // A file removed or made between the two opens sends the loop round again.
+        var created = false
+        var descriptor: Int32 = -1
+        for _ in 0..<4 where descriptor < 0 {
             descriptor = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
+            created = false
+            guard descriptor < 0 && errno == ENOENT else { break }
+            descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
+            created = true
+            guard descriptor < 0 && errno == EEXIST else { break }
         }
         guard descriptor >= 0 else { throw failure(path, "cannot open the file to append") }
         defer { close(descriptor) }
@@ -167,9 +172,17 @@ public struct SystemFileSystem: FileSystem {
             guard flush(descriptor) == 0 else { throw failure(path, "cannot flush to the disk") }
         } catch {
             // No part of the new line left behind, nor the file when it did not exist before.
-            if created { _ = unlink(path) } else if measured { _ = ftruncate(descriptor, size) }
+            if measured { _ = ftruncate(descriptor, size) }
+            if created && measured && isStill(info, at: path) { _ = unlink(path) }
             throw error
         }
+    }
+
+    /// Whether `path` still names the file whose `fstat` gave `info` (the same device and inode), so that
+    /// removing the path removes that file and not one another process has put there since.
+    private func isStill(_ info: stat, at path: String) -> Bool {
+        var now = stat()
+        return stat(path, &now) == 0 && now.st_dev == info.st_dev && now.st_ino == info.st_ino
     }
 
     public func rename(_ source: String, to destination: String) throws {

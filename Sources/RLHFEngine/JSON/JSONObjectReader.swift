@@ -97,7 +97,7 @@ extension Double: JSONReadable {
 }
 
 extension Int: JSONReadable {
-    /// An integer, or a number that is exactly one (`1.0`, as Python's `json.dumps` of a float and
+    /// An integer, or a number with no fraction below 9e15 in size (`1.0`, as Python's `json.dumps` of a float and
     /// Foundation's `JSONDecoder` allow); `1.5` is an error that shows the number.
     public init(json: JSONValue, at path: String) throws {
         if let value = json.exactInteger {

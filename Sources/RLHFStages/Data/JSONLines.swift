@@ -31,8 +31,8 @@ public struct JSONLinesRecord: Sendable {
         return text
     }
 
-    /// The integer field `name`: an integer, or a number that is exactly one (`1.0`, as Python may write
-    /// it), as the trace reader takes it (`Int(json:at:)`).
+    /// The integer field `name`: an integer, or a number with no fraction below 9e15 in size (`1.0`, as
+    /// Python may write it), as the trace reader takes it (`Int(json:at:)`).
     /// - Throws: `DataError` when it is missing or not an integer; a fraction is shown (`found 1.5`).
     public func integer(_ name: String) throws -> Int {
         guard let value = fields[name] else { throw error("missing field \"\(name)\"") }
@@ -84,7 +84,8 @@ public enum JSONLines {
             if trimmed.isEmpty { continue }
             let value: JSONValue
             do {
-                value = try JSONParser.parse(trimmed)
+                // A field named twice is refused, as in a trace, rather than one of its values kept.
+                value = try JSONParser.parse(trimmed, rejectingRepeatedFields: true)
             } catch let failure as JSONParser.Failure {
                 let place = "\(failure.message) at column \(failure.column)"
                 throw DataError(file: file, line: index + 1,

@@ -54,7 +54,7 @@ public enum PPOTraceExport {
     /// - Throws: `FileError` naming the file for a missing or unreadable file, JSON
     ///   that does not parse, a missing or mistyped key (there as `FILE:LINE`, the value's line or,
     ///   for a missing key, its object's), or arrays whose lengths disagree. An integer field takes a
-    ///   number that is exactly one (`1.0`, as Python may write it), not `1.5`.
+    ///   number with no fraction below 9e15 in size (`1.0`, as Python may write it), not `1.5`.
     public static func read(path: String) throws -> PPOTrace {
         try decode(SafeFile.read(path), file: path)
     }
