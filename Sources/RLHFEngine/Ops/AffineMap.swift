@@ -37,41 +37,62 @@ extension Tensor {
             }
         }
         return Tensor(shape: Array(shape.dropLast()) + [n], data: output, parents: [self, weight, bias]) { result in
-            // dx is added onto zeros (its products add their total into C); dW is written whole by
-            // its product when there are rows (C = 0 + terms, the bits of adding them onto zeros),
-            // so it starts uninitialised; db sums from 0.
-            var inputGradient = [Float](repeating: 0, count: self.count)
-            var weightGradient = total > 0
-                ? [Float](unsafeUninitializedCapacity: weight.count) { _, initialised in initialised = weight.count }
-                : [Float](repeating: 0, count: weight.count)
-            var biasGradient = [Float](repeating: 0, count: n)
+            // dx and dW are written whole by their products when there are outputs (each sum from +0: the
+            // bits of adding it onto zeros), so they start uninitialised; db sums from 0.
+            func gradient(_ count: Int) -> [Float] {
+                total > 0 ? [Float](unsafeUninitializedCapacity: count) { _, initialised in initialised = count }
+                    : [Float](repeating: 0, count: count)
+            }
+            var inputGradient = gradient(self.count)
+            var weightGradient = gradient(weight.count)
+            var biasGradient = gradient(n)
             result.grad!.withUnsafeBufferPointer { g in
                 self.data.withUnsafeBufferPointer { x in
                     weight.data.withUnsafeBufferPointer { w in
                         inputGradient.withUnsafeMutableBufferPointer { dx in
                             weightGradient.withUnsafeMutableBufferPointer { dw in
-                                guard total > 0 else { return }
-                                // dx (rows x K) += g (rows x N) W^T;  dW (K x N) += x^T (K x rows) g (rows x N)
-                                FastMatrixKernels.multiplyTransposedRight(g.baseAddress!, w.baseAddress!,
-                                                                          dx.baseAddress!, m: rows, n: n, k: k)
-                                // multiplyTransposedLeft's product, overwriting: C = 0 + terms.
-                                FastMatrixKernels.blocked(a: x.baseAddress!, aRowStride: 1, aDepthStride: k,
-                                                          b: g.baseAddress!, ldb: n, c: dw.baseAddress!, ldc: n,
-                                                          rows: k, columns: n, depth: rows, mode: .overwrite)
+                                biasGradient.withUnsafeMutableBufferPointer { db in
+                                    // db[j] = sum over rows of g[i, j], rows in order (beside dW's product).
+                                    func biasSums() { Tensor.columnSums(g.baseAddress!, rows: rows, width: n,
+                                                                        into: db.baseAddress!) }
+                                    guard total > 0 else { return }  // db stays zeros
+                                    // dx (rows x K) = g (rows x N) W^T;  dW (K x N) = x^T (K x rows) g (rows x N)
+                                    FastMatrixKernels.productGradients(
+                                        upstream: g.baseAddress!, left: x.baseAddress!, right: w.baseAddress!,
+                                        leftGradient: dx.baseAddress!, rightGradient: dw.baseAddress!,
+                                        rows: rows, depth: k, columns: n, alongside: biasSums)
+                                }
                             }
                         }
-                    }
-                }
-                biasGradient.withUnsafeMutableBufferPointer { db in
-                    for row in 0..<rows {
-                        let source = g.baseAddress! + row * n
-                        for column in 0..<n { db[column] += source[column] }
                     }
                 }
             }
             self.accumulateGrad(inputGradient)
             weight.accumulateGrad(weightGradient)
             bias.accumulateGrad(biasGradient)
+        }
+    }
+}
+
+extension Tensor {
+    /// sums[j] = 0 + x[0, j] + x[1, j] + ... (rows in order) for a (rows x width) row-major x: sixteen columns
+    /// at a time in the lanes of `SIMD16<Float>` (independent IEEE adds, each column's own order), the
+    /// columns past the last sixteen one at a time. `sums` must not overlap x.
+    static func columnSums(_ x: UnsafePointer<Float>, rows: Int, width: Int, into sums: UnsafeMutablePointer<Float>) {
+        let lanes = 16
+        var column = 0
+        while column + lanes <= width {
+            var total = SIMD16<Float>(repeating: 0)
+            for row in 0..<rows {
+                total += UnsafeRawPointer(x + row * width + column).loadUnaligned(as: SIMD16<Float>.self)
+            }
+            UnsafeMutableRawPointer(sums + column).storeBytes(of: total, as: SIMD16<Float>.self)
+            column += lanes
+        }
+        for last in column..<width {
+            var total: Float = 0
+            for row in 0..<rows { total += x[row * width + last] }
+            sums[last] = total
         }
     }
 }

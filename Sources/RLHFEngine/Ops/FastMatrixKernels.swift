@@ -43,15 +43,18 @@ enum FastMatrixKernels {
                 kernel: kernel, minimumSplitWork: minimumSplitWork)
     }
 
-    /// C (m x k) += A (m x n) * B^T, with B stored (k x n).
+    /// C (m x k) += A (m x n) * B^T, with B stored (k x n); with `overwriting`, C = A * B^T (C may start
+    /// uninitialised: the bits of adding onto zeros, as a sum from +0 is never -0 and 0 + S is S).
     static func multiplyTransposedRight(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-        m: Int, n: Int, k: Int, kernel: MatrixKernel = .selected, minimumSplitWork: Int = splitThreshold
+        m: Int, n: Int, k: Int, overwriting: Bool = false, kernel: MatrixKernel = .selected,
+        minimumSplitWork: Int = splitThreshold
     ) {
+        let mode: Mode = overwriting ? .overwrite : .addTotal
         guard m > 0 && k > 0 else { return }
         // The tiles of RLHFKernels read B^T in place (packing it into their panels).
         if kernel != .portable
-            && rlhf_product(kernel.rawValue, a, n, 1, b, 1, n, c, k, m, k, n, Mode.addTotal.rawValue,
+            && rlhf_product(kernel.rawValue, a, n, 1, b, 1, n, c, k, m, k, n, mode.rawValue,
                             m * k * Swift.max(n, 1) >= minimumSplitWork ? 1 : 0) != 0 {
             return
         }
@@ -62,7 +65,7 @@ enum FastMatrixKernels {
             for j in 0..<n { packed[j * k + p] = b[p * n + j] }
         }
         blocked(a: a, aRowStride: n, aDepthStride: 1, b: packed, ldb: k, c: c, ldc: k,
-                rows: m, columns: k, depth: n, mode: .addTotal, kernel: kernel, minimumSplitWork: minimumSplitWork)
+                rows: m, columns: k, depth: n, mode: mode, kernel: kernel, minimumSplitWork: minimumSplitWork)
     }
 
     /// C (k x n) += A^T * B, with A stored (m x k) and B stored (m x n).
@@ -82,6 +85,42 @@ enum FastMatrixKernels {
     /// rows) are still split: in alternated `rlhf bench --quick` runs generation took 12 ms against 17 ms
     /// at 2^16 on the loaded machine.
     static let splitThreshold = 1 << 17
+
+    /// From this many multiply-adds in each (rows x depth x columns), the two gradient products of
+    /// `productGradients` run at once, one whole on each of `WorkerPool`'s threads, instead of one
+    /// after the other, each split: half the split threshold, so each thread gets at least what a split
+    /// product's half gets there, with one hand-over instead of two.
+    static let pairThreshold = splitThreshold / 2
+
+    /// The two gradients of C = A B, A (rows x depth), B (depth x columns), from G = dL/dC:
+    ///   dA (rows x depth) = G B^T    (`multiplyTransposedRight`, overwriting: dA may start uninitialised)
+    ///   dB (depth x columns) = A^T G (`multiplyTransposedLeft`'s product, overwriting: C = 0 + terms)
+    /// then `alongside` (for example a bias gradient), after dB and on dB's thread. The products are
+    /// independent: from `pairThreshold` they run as one two-part job, dA on the caller's thread and
+    /// dB on the worker's, each unsplit; below it one after the other (each split from the split
+    /// threshold). Every element's sum is the same in either case (no product's bits depend on a
+    /// split or a thread), and the choice depends only on the sizes.
+    static func productGradients(
+        upstream g: UnsafePointer<Float>, left a: UnsafePointer<Float>, right b: UnsafePointer<Float>,
+        leftGradient da: UnsafeMutablePointer<Float>, rightGradient db: UnsafeMutablePointer<Float>,
+        rows: Int, depth: Int, columns: Int, alongside: () -> Void = {}
+    ) {
+        func left(_ split: Int) {
+            multiplyTransposedRight(g, b, da, m: rows, n: columns, k: depth, overwriting: true,
+                                    minimumSplitWork: split)
+        }
+        func right(_ split: Int) {
+            blocked(a: a, aRowStride: 1, aDepthStride: depth, b: g, ldb: columns, c: db, ldc: columns,
+                    rows: depth, columns: columns, depth: rows, mode: .overwrite, minimumSplitWork: split)
+            alongside()
+        }
+        guard rows * depth * columns >= pairThreshold else {
+            left(splitThreshold)
+            right(splitThreshold)
+            return
+        }
+        WorkerPool.runTwo { part in part == 0 ? left(.max) : right(.max) }
+    }
 
     /// C (rows x columns) op= sum over d < depth of A(row, d) * B(d, column), where
     /// A(row, d) = a[row * aRowStride + d * aDepthStride] and B(d, column) = b[d * ldb + column].

@@ -40,14 +40,15 @@ extension Tensor {
         }
         return Tensor(shape: batchShape + [m, n], data: output, parents: [self, other]) { result in
             let upstream = result.grad!
-            // dA is added onto zeros; dB is written whole by its products when there are rows (each
-            // batch's slice once, C = 0 + terms: the bits of adding them onto zeros), so it starts
-            // uninitialised.
-            var leftGradient = [Float](repeating: 0, count: self.count)
-            let writesRight = batches * m > 0 && n > 0
-            var rightGradient = writesRight
-                ? [Float](unsafeUninitializedCapacity: other.count) { _, initialised in initialised = other.count }
-                : [Float](repeating: 0, count: other.count)
+            // dA and dB are written whole by their products when there are rows and columns (each batch's
+            // slice once, every sum from +0: the bits of adding them onto zeros), so they start uninitialised.
+            let writes = batches * m > 0 && n > 0
+            func gradient(_ count: Int) -> [Float] {
+                writes ? [Float](unsafeUninitializedCapacity: count) { _, initialised in initialised = count }
+                    : [Float](repeating: 0, count: count)
+            }
+            var leftGradient = gradient(self.count)
+            var rightGradient = gradient(other.count)
             upstream.withUnsafeBufferPointer { g in
                 self.data.withUnsafeBufferPointer { a in
                     other.data.withUnsafeBufferPointer { b in
@@ -59,16 +60,12 @@ extension Tensor {
                                     let gBase = g.baseAddress! + batch * m * n
                                     let aBase = a.baseAddress! + batch * m * k
                                     let bBase = b.baseAddress! + batch * rightStride
-                                    // dA (rows x K) += dC (rows x N) * B^T
-                                    FastMatrixKernels.multiplyTransposedRight(gBase, bBase,
-                                                                              da.baseAddress! + batch * m * k,
-                                                                              m: rows, n: n, k: k)
-                                    // dB (K x N) += A^T (K x rows) * dC (rows x N)
-                                    // (multiplyTransposedLeft's product, overwriting.)
-                                    FastMatrixKernels.blocked(a: aBase, aRowStride: 1, aDepthStride: k, b: gBase,
-                                                              ldb: n, c: db.baseAddress! + batch * rightStride,
-                                                              ldc: n, rows: k, columns: n, depth: rows,
-                                                              mode: .overwrite)
+                                    // dA (rows x K) += dC (rows x N) * B^T;  dB (K x N) = A^T (K x rows) * dC
+                                    FastMatrixKernels.productGradients(
+                                        upstream: gBase, left: aBase, right: bBase,
+                                        leftGradient: da.baseAddress! + batch * m * k,
+                                        rightGradient: db.baseAddress! + batch * rightStride,
+                                        rows: rows, depth: k, columns: n)
                                 }
                             }
                         }
