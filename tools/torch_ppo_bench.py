@@ -27,7 +27,8 @@ With --ladder it times the same iteration on the ladder of `rlhf bench --ladder`
 initialised GPT-2 models of the world's vocabulary, 62, and context, 32: d48 L2, d96 L4, d192 L6 with 4 heads,
 each at batch 16 and 64; minibatches of half the batch) and, with --rounds, alternates with
 `rlhf bench --ladder --json`, rung by rung in one table: time per iteration, GFLOP/s (the FLOP count of
-rlhf's report) and the ratio rlhf / PyTorch.
+rlhf's report) and the ratio rlhf / PyTorch; with rlhf's bound (the rung's FLOP over its measured no-FMA
+arithmetic ceiling, the least time its contract allows; the best round's) and that bound over PyTorch's time.
 
 On a machine busy with other work, run it with OMP_WAIT_POLICY=PASSIVE: libgomp's threads otherwise spin while
 they wait, and two of them on two shared cores made one batched forward pass ~85x slower (312 ms against 3.6 ms).
@@ -183,7 +184,7 @@ def rung_name(rung):
 def ladder(arguments):
     """The ladder, alternating with `rlhf bench --ladder --json` when --rounds is given; one table."""
     pytorch = {rung_name(rung): [] for rung in LADDER}
-    rlhf, flop = {name: [] for name in pytorch}, {}
+    rlhf, flop, bound = {name: [] for name in pytorch}, {}, {name: [] for name in pytorch}
     for index in range(max(arguments.rounds, 1)):
         for rung in LADDER:
             figures = measure(arguments.runs, arguments.seed + index, rung)
@@ -197,6 +198,8 @@ def ladder(arguments):
                 name = rung_name(row)
                 rlhf[name].append(row["ppo_iteration_ms"])
                 flop[name] = row["gflop"]
+                if row.get("bound_ms") is not None:
+                    bound[name].append(row["bound_ms"])
                 print(f"round {index + 1}: rlhf    {name:24s} {row['ppo_iteration_ms']:8.1f} ms", file=sys.stderr)
     rows = []
     for name, times in pytorch.items():
@@ -204,6 +207,9 @@ def ladder(arguments):
         if rlhf[name]:
             row.update(rlhf_ms=statistics.median(rlhf[name]), gflop=flop[name])
             row["ratio_rlhf_to_pytorch"] = row["rlhf_ms"] / row["pytorch_ms"]
+        if bound[name]:  # the least time the no-FMA ceiling allows (its best round), and that over PyTorch's
+            row.update(bound_ms=min(bound[name]))
+            row["ratio_bound_to_pytorch"] = row["bound_ms"] / row["pytorch_ms"]
         rows.append(row)
     if arguments.json:
         print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "runs": arguments.runs,
@@ -212,14 +218,15 @@ def ladder(arguments):
     print(f"medians of {max(arguments.rounds, 1)} round(s), {arguments.runs} runs each; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, eager")
     print(f"{'rung':26s} {'PyTorch':>10s} {'rlhf':>10s} {'rlhf/PyTorch':>13s} {'GFLOP/s PyTorch':>16s} "
-          f"{'GFLOP/s rlhf':>13s}")
+          f"{'GFLOP/s rlhf':>13s} {'rlhf bound':>11s} {'bound/PyTorch':>14s}")
     for row in rows:
         if "rlhf_ms" not in row:
             print(f"{row['rung']:26s} {row['pytorch_ms']:8.1f} ms")
             continue
         print(f"{row['rung']:26s} {row['pytorch_ms']:8.1f} ms {row['rlhf_ms']:7.1f} ms "
               f"{row['ratio_rlhf_to_pytorch']:13.2f} {row['gflop'] / row['pytorch_ms'] * 1000:16.1f} "
-              f"{row['gflop'] / row['rlhf_ms'] * 1000:13.1f}")
+              f"{row['gflop'] / row['rlhf_ms'] * 1000:13.1f}"
+              + (f" {row['bound_ms']:8.1f} ms {row['ratio_bound_to_pytorch']:14.3f}" if "bound_ms" in row else ""))
     return 0
 
 

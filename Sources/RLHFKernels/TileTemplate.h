@@ -19,7 +19,8 @@
 // element still takes the same terms, in the same order, with the same roundings. A tile of fewer
 // than 2 LANES columns works through a small buffer; the padding lanes are never stored. While the
 // first strip of rows runs over a panel block, it prefetches the next block (of the panel, else of
-// the next panel): a hint to the cache that reads nothing into any sum.
+// the next panel): a hint to the cache that reads nothing into any sum. A is read in place or, for a
+// transposed A, from a copy in strips of the tiles' rows (`block`): the same floats, in the same order.
 
 #define GLUE_(x, y) x##y
 #define GLUE(x, y) GLUE_(x, y)
@@ -105,26 +106,35 @@ static inline __attribute__((always_inline)) TARGET void NAME(anyTile)(
     }
 }
 
-/// One block of depth (`depth` terms from A's column `a`, the panel block `b`) for rows < `rows`
-/// of a panel `width` wide: strips of ROWS rows, then 4, then 1. The first strip also prefetches
-/// `depth` rows of the next panel block (`ahead`, row stride `aheadStride`; none when null), so that
-/// they arrive from memory while this block computes; a prefetch changes no value.
-static TARGET void NAME(block)(const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
-                               float *c, long ldc, long rows, long width, long depth, int mode,
-                               const float *ahead, long aheadStride) {
+/// One block of depth (`depth` terms from A's column `start`, the panel block `b`) for rows < `rows`
+/// of a panel `width` wide: strips of ROWS rows, then 4, then 1. A is read in place (a + row * aRowStride
+/// + (start + d) * aDepthStride), or with `aPacked` from its strips (see `packRows` in MatrixTiles.c):
+/// the strip of height h at row r holds A(r + i, d) at a[r * aTotalDepth + d * h + i]. The first strip
+/// also prefetches `depth` rows of the next panel block (`ahead`, row stride `aheadStride`; none when
+/// null), so that they arrive from memory while this block computes; a prefetch changes no value.
+static TARGET void NAME(block)(const float *a, long aRowStride, long aDepthStride, int aPacked, long aTotalDepth,
+                               long start, const float *b, long ldb, float *c, long ldc, long rows, long width,
+                               long depth, int mode, const float *ahead, long aheadStride) {
+#define STRIP_A(height) \
+    (aPacked ? a + row * aTotalDepth + start * (height) : a + row * aRowStride + start * aDepthStride)
+#define STRIP_ROW_STRIDE (aPacked ? 1 : aRowStride)
+#define STRIP_DEPTH_STRIDE(height) (aPacked ? (height) : aDepthStride)
     long row = 0;
     for (; row + ROWS <= rows; row += ROWS) {
-        NAME(anyTile)(ROWS, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width,
-                      depth, mode, row == 0 ? ahead : 0, aheadStride);
+        NAME(anyTile)(ROWS, STRIP_A(ROWS), STRIP_ROW_STRIDE, STRIP_DEPTH_STRIDE(ROWS), b, ldb, c + row * ldc, ldc,
+                      width, depth, mode, row == 0 ? ahead : 0, aheadStride);
     }
     for (; row + 4 <= rows; row += 4) {
-        NAME(anyTile)(4, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width, depth,
-                      mode, row == 0 ? ahead : 0, aheadStride);
+        NAME(anyTile)(4, STRIP_A(4), STRIP_ROW_STRIDE, STRIP_DEPTH_STRIDE(4), b, ldb, c + row * ldc, ldc, width,
+                      depth, mode, row == 0 ? ahead : 0, aheadStride);
     }
     for (; row < rows; row++) {
-        NAME(anyTile)(1, a + row * aRowStride, aRowStride, aDepthStride, b, ldb, c + row * ldc, ldc, width, depth,
-                      mode, row == 0 ? ahead : 0, aheadStride);
+        NAME(anyTile)(1, STRIP_A(1), STRIP_ROW_STRIDE, STRIP_DEPTH_STRIDE(1), b, ldb, c + row * ldc, ldc, width,
+                      depth, mode, row == 0 ? ahead : 0, aheadStride);
     }
+#undef STRIP_A
+#undef STRIP_ROW_STRIDE
+#undef STRIP_DEPTH_STRIDE
 }
 
 /// Where panel `panel` of B starts and its row stride: in place from `b` when given and the panel is
@@ -140,9 +150,9 @@ static inline __attribute__((always_inline)) TARGET const float *NAME(panelStart
 /// Panels first, last - 1 of B, for every row of C. `c` points at C's column 0. B is read from
 /// `packed` (every panel, or with `b` given, only the last partial one) and else in place from `b`
 /// (row stride `ldb`). `scratch` (rows x WIDTH floats) holds add-total's sums while more than one
-/// depth block runs.
-static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStride, const float *b, long ldb,
-                                const float *packed, float *c, long ldc, long rows, long columns, long depth,
+/// depth block runs. With `aPacked`, A is read from its packed strips (see `block`).
+static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStride, int aPacked, const float *b,
+                                long ldb, const float *packed, float *c, long ldc, long rows, long columns, long depth,
                                 int mode, long first, long last, float *scratch) {
     for (long panel = first; panel < last; panel++) {
         long column = panel * WIDTH;
@@ -165,7 +175,7 @@ static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStri
             // The block after this one: the next depth block of this panel, else the next panel's first.
             int more = start + count < depth;
             const float *ahead = more ? panelStart + (start + count) * panelStride : next;
-            NAME(block)(a + start * aDepthStride, aRowStride, aDepthStride, panelStart + start * panelStride,
+            NAME(block)(a, aRowStride, aDepthStride, aPacked, depth, start, panelStart + start * panelStride,
                         panelStride, target, targetStride, rows, separate ? WIDTH : width, count, blockMode, ahead,
                         more ? panelStride : nextStride);
             start += count;

@@ -41,8 +41,10 @@ struct BenchCommand: ParsableCommand {
         FileHandle.standardError.write(Data(warning.utf8))
         #endif
         if let rungs = try rungs() {
-            let results = BenchmarkLadder(rungs: rungs, repetitions: repetitions).run()
-            print(json ? BenchmarkLadder.json(results) : BenchmarkLadder.text(results))
+            let ceiling = ArithmeticCeiling.measure()
+            let results = BenchmarkLadder(rungs: rungs, repetitions: repetitions).run(ceiling: ceiling)
+            print(json ? BenchmarkLadder.json(results, ceiling: ceiling)
+                       : BenchmarkLadder.text(results, ceiling: ceiling))
             return
         }
         var report = Benchmark(repetitions: repetitions).run()

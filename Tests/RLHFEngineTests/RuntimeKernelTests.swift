@@ -87,6 +87,20 @@ struct RuntimeKernelTests {
         }
     }
 
+    @Test("A^T B of 64 rows or more summing 64 terms or more: A copied into strips of 8 (6), 4 and 1 rows")
+    func packedTransposedLeft() {
+        var random = SplitMix64(seed: 912)
+        // C (k x n) = initial + A^T G: k rows of C, m terms per sum; row counts with 4-row and 1-row strips.
+        for (m, k, n) in [(64, 64, 33), (65, 69, 100), (200, 77, 40), (700, 134, 17), (97, 193, 64), (64, 1000, 5)] {
+            let (a, gradient) = (random.floats(m * k, -2, 2), random.floats(m * n, -2, 2))
+            let initial = random.floats(k * n, -1, 1)
+            RuntimeKernelTests.expectEveryKernelAgrees({ kernel in
+                [bitPatterns(MatrixKernelCheck.multiplyTransposedLeft(a, gradient, m: m, k: k, n: n, initial: initial,
+                                                                      kernel: kernel))]
+            }, "A^T B \(m)x\(k)x\(n)")
+        }
+    }
+
     @Test("GELU and its gradient on arrays large enough to be split over two threads, value by value")
     func splitGelu() {
         var random = SplitMix64(seed: 909)

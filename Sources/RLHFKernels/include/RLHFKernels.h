@@ -40,7 +40,9 @@ int rlhf_kernel_choose(int *forced_unavailable);
 /// b[d * bDepthStride + column * bColumnStride] (so B may be a transposed matrix). B is packed once
 /// into panels that every row of A (and both halves of a split product) then reads, except that a
 /// product of fewer than 64 rows or at most 64 terms per sum with B not transposed reads B's full
-/// panels in place. With `split`, C is cut in two, by rows (at a multiple of 8 near the middle) when it
+/// panels in place. A transposed A (aRowStride 1) of 64 rows and 64 terms or more is copied into strips of the
+/// tile's rows, and an A of more than 2^17 floats is taken 192 rows at a time (both change no sum; see
+/// MatrixTiles.c). With `split`, C is cut in two, by rows (at a multiple of 8 near the middle) when it
 /// has 16 or more, else by panels of columns, and the halves run at once on the caller and the pool's worker; the cut
 /// depends only on the sizes and no sum crosses it. Returns 0 (and does nothing) when `kernel` is not
 /// available.
@@ -85,6 +87,14 @@ int rlhf_attention_backward(int kernel, const float *queries, const float *keys,
 /// nothing) for a kernel without these lanes (portable, neon): the caller then runs its own.
 int rlhf_adam(int kernel, const float *gradient, float *first, float *second, float *values, long count,
               const float *constants);
+
+/// The arithmetic ceiling (PeakRate.c): `steps` steps of independent chains acc = acc + v * c (one multiply,
+/// then one add, never fused) in `kernel`'s widest lanes, on this thread, or with `split` once on each of
+/// the caller and the pool's worker at once. Returns the multiply-adds done (0, doing nothing, for a kernel
+/// without such a loop: portable). `seconds`, when not null, receives the processor time of the part that
+/// ran longest (its thread's own clock, CLOCK_THREAD_CPUTIME_ID: time the thread was not running does not
+/// count), or of both parts when the caller ran both (the worker taken or absent); `checksum`, when not null, the chains' sum.
+long rlhf_peak(int kernel, long steps, int split, double *seconds, float *checksum);
 
 /// Runs body(context, 0) on the calling thread and body(context, 1) on the pool's persistent worker,
 /// and returns when both are done. When the worker is already in use (a nested call, or another
