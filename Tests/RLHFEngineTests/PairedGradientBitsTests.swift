@@ -4,11 +4,12 @@ import RLHFEngine
 /// The backward of an affine map and of a matrix product runs its two gradient products (dX = G W^T and
 /// dW = X^T G) as one two-part job from a size on, each product whole on one thread: the gradients must be
 /// the bits of the plain loops, with a parameter used twice accumulating the same way, below and above that
-/// size (and with RLHF_THREADS=1, where both parts run on the caller).
+/// size. (ProductGradientsOverwriteTests below checks the products on the caller alone too.)
 @Suite("Paired gradient products match the plain loops bit for bit")
 struct PairedGradientBitsTests {
-    /// (rows, in, out): below the pair threshold, just above it, and the default world's c_fc and c_proj.
-    static let sizes = [(5, 3, 7), (16, 48, 96), (200, 48, 192), (512, 192, 48)]
+    /// (rows, in, out): below the pair threshold, with column tails below and above it, and the default world's
+    /// c_fc and c_proj.
+    static let sizes = [(5, 3, 7), (9, 5, 37), (16, 48, 96), (40, 48, 50), (200, 48, 192), (512, 192, 48)]
 
     @Test("affine: input, weight and bias gradients, the weight and bias used twice", arguments: sizes)
     func affine(size: (Int, Int, Int)) {
@@ -63,5 +64,37 @@ struct PairedGradientBitsTests {
                 == bitPatterns(MatrixKernelCheck.multiplyTransposedLeft(
                     left.data, upstream, m: 2 * rows, k: k, n: n,
                     initial: [Float](repeating: 0, count: k * n), kernel: .reference)))
+    }
+}
+
+/// `productGradients` itself, in every available kernel, on the caller alone and paired: outputs that start
+/// as NaN must come out as the plain loops' sums from zero, so no product may read what it overwrites.
+@Suite("Gradient products overwrite their outputs with the plain loops' bits")
+struct ProductGradientsOverwriteTests {
+    /// (rows, depth, columns): below the pair size, SIMD tails, above it, and the default world's shapes.
+    static let sizes = [(1, 1, 1), (9, 5, 37), (40, 48, 50), (200, 48, 192), (512, 192, 48), (33, 17, 130)]
+
+    @Test("dA = G B^T and dB = A^T G from NaN-filled outputs", arguments: sizes)
+    func overwrite(size: (Int, Int, Int)) {
+        let (rows, depth, columns) = size
+        var random = SplitMix64(seed: 1503 &+ UInt64(rows * 7 + columns))
+        let upstream = random.floats(rows * columns, -2, 2)
+        let left = random.floats(rows * depth, -2, 2)
+        let right = random.floats(depth * columns, -2, 2)
+        let expectedLeft = MatrixKernelCheck.multiplyTransposedRight(
+            upstream, right, m: rows, n: columns, k: depth, initial: [Float](repeating: 0, count: rows * depth),
+            kernel: .reference)
+        let expectedRight = MatrixKernelCheck.multiplyTransposedLeft(
+            left, upstream, m: rows, k: depth, n: columns, initial: [Float](repeating: 0, count: depth * columns),
+            kernel: .reference)
+        for kernel in MatrixKernel.available {
+            for onCallerOnly in [false, true] {
+                let (dA, dB) = MatrixKernelCheck.productGradients(
+                    upstream: upstream, left: left, right: right, rows: rows, depth: depth, columns: columns,
+                    kernel: kernel, onCallerOnly: onCallerOnly)
+                #expect(bitPatterns(dA) == bitPatterns(expectedLeft), "\(kernel) caller only: \(onCallerOnly)")
+                #expect(bitPatterns(dB) == bitPatterns(expectedRight), "\(kernel) caller only: \(onCallerOnly)")
+            }
+        }
     }
 }

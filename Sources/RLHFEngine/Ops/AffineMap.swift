@@ -37,8 +37,8 @@ extension Tensor {
             }
         }
         return Tensor(shape: Array(shape.dropLast()) + [n], data: output, parents: [self, weight, bias]) { result in
-            // dx and dW are written whole by their products when there are outputs (each sum from +0: the
-            // bits of adding it onto zeros), so they start uninitialised; db sums from 0.
+            // dx, dW and db are written whole when there are outputs (each sum from +0: the bits of adding
+            // it onto zeros), so they start uninitialised; with no outputs they are zeros.
             func gradient(_ count: Int) -> [Float] {
                 total > 0 ? [Float](unsafeUninitializedCapacity: count) { _, initialised in initialised = count }
                     : [Float](repeating: 0, count: count)
@@ -55,7 +55,7 @@ extension Tensor {
                                     // db[j] = sum over rows of g[i, j], rows in order (beside dW's product).
                                     func biasSums() { Tensor.columnSums(g.baseAddress!, rows: rows, width: n,
                                                                         into: db.baseAddress!) }
-                                    guard total > 0 else { return }  // db stays zeros
+                                    guard total > 0 else { return }  // all three are zeros
                                     // dx (rows x K) = g (rows x N) W^T;  dW (K x N) = x^T (K x rows) g (rows x N)
                                     FastMatrixKernels.productGradients(
                                         upstream: g.baseAddress!, left: x.baseAddress!, right: w.baseAddress!,

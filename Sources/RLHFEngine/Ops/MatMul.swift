@@ -60,7 +60,7 @@ extension Tensor {
                                     let gBase = g.baseAddress! + batch * m * n
                                     let aBase = a.baseAddress! + batch * m * k
                                     let bBase = b.baseAddress! + batch * rightStride
-                                    // dA (rows x K) += dC (rows x N) * B^T;  dB (K x N) = A^T (K x rows) * dC
+                                    // dA (rows x K) = dC (rows x N) * B^T;  dB (K x N) = A^T (K x rows) * dC
                                     FastMatrixKernels.productGradients(
                                         upstream: gBase, left: aBase, right: bBase,
                                         leftGradient: da.baseAddress! + batch * m * k,
