@@ -8,23 +8,31 @@
 //   a = (gx_0 + gx_1 + ...) / C,  b = (gx_0 xhat_0 + gx_1 xhat_1 + ...) / C
 //   dx_j = s ((gx_j - a) - xhat_j b)
 //   dgamma_j = dgamma_j + g_j xhat_j and dbeta_j = dbeta_j + g_j, row after row in order.
-// The row sums run one row per lane (blocks of LANES rows; lanes past the last row are masked off and never
-// stored), the rest one column per lane.
+// The row sums run one row per lane (blocks of LANES rows transposed into columns, CHUNK columns at a time;
+// lanes past the last row hold 0 and are never stored), the rest one column per lane.
 
 /// y (and xhat into `normalised`, 1 / s into `inverseDeviations`, when not null) of `rows` rows of `width`.
 static TARGET void NAME(layer_norm)(const float *x, long rows, long width, float epsilon, const float *gamma,
                                     const float *beta, float *y, float *normalised, float *inverseDeviations) {
+    float columns[CHUNK * LANES];
     for (long first = 0; first < rows; first += LANES) {
         const long count = rows - first;
-        const NAME(ints) active = NAME(below)(count);
         const float *block = x + first * width;
         NAME(floats) total = 0;
-        for (long j = 0; j < width; j++) total = total + NAME(gather)(block + j, width, active);
+        for (long j0 = 0; j0 < width; j0 += CHUNK) {
+            const long n = width - j0 < CHUNK ? width - j0 : CHUNK;
+            NAME(transposeRows)(block + j0, width, count, n, columns);
+            for (long j = 0; j < n; j++) total = total + NAME(load)(columns + j * LANES);
+        }
         const NAME(floats) mean = total / (float)width;
         NAME(floats) squares = 0;
-        for (long j = 0; j < width; j++) {
-            NAME(floats) centred = NAME(gather)(block + j, width, active) - mean;
-            squares = squares + centred * centred;
+        for (long j0 = 0; j0 < width; j0 += CHUNK) {
+            const long n = width - j0 < CHUNK ? width - j0 : CHUNK;
+            if (width > CHUNK) NAME(transposeRows)(block + j0, width, count, n, columns);  // else still there
+            for (long j = 0; j < n; j++) {
+                NAME(floats) centred = NAME(load)(columns + j * LANES) - mean;
+                squares = squares + centred * centred;
+            }
         }
         const NAME(floats) scale = 1.0f / __builtin_elementwise_sqrt(squares / (float)width + epsilon);
         for (long r = 0; r < count && r < LANES; r++) {
@@ -46,15 +54,20 @@ static TARGET void NAME(layer_norm)(const float *x, long rows, long width, float
 static TARGET void NAME(layer_norm_input_gradient)(const float *upstream, const float *normalised,
                                                    const float *gamma, const float *inverseDeviations, long rows,
                                                    long width, float *dx) {
+    float gColumns[CHUNK * LANES], xhatColumns[CHUNK * LANES];
     for (long first = 0; first < rows; first += LANES) {
         const long count = rows - first;
-        const NAME(ints) active = NAME(below)(count);
         const float *g = upstream + first * width, *xhat = normalised + first * width;
         NAME(floats) sumGx = 0, sumGxXhat = 0;
-        for (long j = 0; j < width; j++) {
-            NAME(floats) gx = NAME(gather)(g + j, width, active) * gamma[j];
-            sumGx = sumGx + gx;
-            sumGxXhat = sumGxXhat + gx * NAME(gather)(xhat + j, width, active);
+        for (long j0 = 0; j0 < width; j0 += CHUNK) {
+            const long n = width - j0 < CHUNK ? width - j0 : CHUNK;
+            NAME(transposeRows)(g + j0, width, count, n, gColumns);
+            NAME(transposeRows)(xhat + j0, width, count, n, xhatColumns);
+            for (long j = 0; j < n; j++) {
+                NAME(floats) gx = NAME(load)(gColumns + j * LANES) * gamma[j0 + j];
+                sumGx = sumGx + gx;
+                sumGxXhat = sumGxXhat + gx * NAME(load)(xhatColumns + j * LANES);
+            }
         }
         const NAME(floats) meanGx = sumGx / (float)width, meanGxXhat = sumGxXhat / (float)width;
         for (long r = 0; r < count && r < LANES; r++) {

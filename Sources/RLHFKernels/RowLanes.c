@@ -58,11 +58,6 @@ static inline __attribute__((always_inline)) TARGET avx2_floats avx2_loadMasked(
 static inline __attribute__((always_inline)) TARGET void avx2_storeMasked(float *p, avx2_floats v, avx2_ints mask) {
     _mm256_maskstore_ps(p, (__m256i)mask, (__m256)v);
 }
-static inline __attribute__((always_inline)) TARGET avx2_floats avx2_gather(const float *p, long stride,
-                                                                           avx2_ints mask) {
-    __m256i index = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)stride));
-    return (avx2_floats)_mm256_mask_i32gather_ps(_mm256_setzero_ps(), p, index, (__m256)mask, 4);
-}
 #include "RowLanesTemplate.h"
 #include "LayerNormTemplate.h"
 #include "SoftmaxTemplate.h"
@@ -86,12 +81,6 @@ static inline __attribute__((always_inline)) TARGET void avx512_storeMasked(floa
                                                                            avx512_ints mask) {
     _mm512_mask_storeu_ps(p, avx512_bits(mask), (__m512)v);
 }
-static inline __attribute__((always_inline)) TARGET avx512_floats avx512_gather(const float *p, long stride,
-                                                                               avx512_ints mask) {
-    __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                       _mm512_set1_epi32((int)stride));
-    return (avx512_floats)_mm512_mask_i32gather_ps(_mm512_setzero_ps(), avx512_bits(mask), index, p, 4);
-}
 #include "RowLanesTemplate.h"
 #include "LayerNormTemplate.h"
 #include "SoftmaxTemplate.h"
@@ -100,51 +89,53 @@ static inline __attribute__((always_inline)) TARGET avx512_floats avx512_gather(
 #undef LANES
 #endif
 
-/// Rows wider than this (whose gathers' offsets LANES x width would leave 32 bits) are left to the Swift loops.
-#define WIDEST_ROW (1L << 26)
+/// Fewer rows than this are left to the Swift loops: with one row per lane most lanes would idle, and a row's
+/// sums one term at a time are faster there (generation normalises one row at a time).
+#define FEWEST_ROWS 4
 
 /// Runs CALL with the prefix of `kernel` (AVX2 or AVX-512) and returns 1; returns 0 for any other kernel or
-/// one this processor cannot run, or when width is 0 or past WIDEST_ROW.
+/// one this processor cannot run, or when width is 0 or there are fewer than FEWEST_ROWS rows.
 #if defined(__x86_64__)
-#define DISPATCH(kernel, width, CALL)                                                                        \
+#define DISPATCH(kernel, rows, width, CALL)                                                                  \
     do {                                                                                                     \
-        if ((width) <= 0 || (width) > WIDEST_ROW || !rlhf_kernel_available(kernel)) return 0;                \
+        if ((width) <= 0 || (rows) < FEWEST_ROWS || !rlhf_kernel_available(kernel)) return 0;               \
         if ((kernel) == RLHF_KERNEL_AVX2) { avx2_##CALL; return 1; }                                         \
         if ((kernel) == RLHF_KERNEL_AVX512) { avx512_##CALL; return 1; }                                     \
         return 0;                                                                                            \
     } while (0)
 #else
-#define DISPATCH(kernel, width, CALL) return 0
+#define DISPATCH(kernel, rows, width, CALL) return 0
 #endif
 
 int rlhf_layer_norm(int kernel, const float *x, long rows, long width, float epsilon, const float *gamma,
                     const float *beta, float *y, float *normalised, float *inverseDeviations) {
-    DISPATCH(kernel, width, layer_norm(x, rows, width, epsilon, gamma, beta, y, normalised, inverseDeviations));
+    DISPATCH(kernel, rows, width, layer_norm(x, rows, width, epsilon, gamma, beta, y, normalised, inverseDeviations));
 }
 
 int rlhf_layer_norm_input_gradient(int kernel, const float *upstream, const float *normalised, const float *gamma,
                                    const float *inverseDeviations, long rows, long width, float *dx) {
-    DISPATCH(kernel, width, layer_norm_input_gradient(upstream, normalised, gamma, inverseDeviations, rows, width, dx));
+    DISPATCH(kernel, rows, width,
+             layer_norm_input_gradient(upstream, normalised, gamma, inverseDeviations, rows, width, dx));
 }
 
 int rlhf_layer_norm_parameter_gradients(int kernel, const float *upstream, const float *normalised, long rows,
                                         long width, long firstColumn, long endColumn, float *dGamma, float *dBeta) {
-    DISPATCH(kernel, width,
+    DISPATCH(kernel, rows, width,
              layer_norm_parameter_gradients(upstream, normalised, rows, width, firstColumn, endColumn, dGamma, dBeta));
 }
 
 int rlhf_softmax(int kernel, const float *x, float *y, long rows, long width) {
-    DISPATCH(kernel, width, softmax(x, y, rows, width));
+    DISPATCH(kernel, rows, width, softmax(x, y, rows, width));
 }
 
 int rlhf_softmax_backward(int kernel, const float *upstream, const float *y, float *dx, long rows, long width) {
-    DISPATCH(kernel, width, softmax_backward(upstream, y, dx, rows, width));
+    DISPATCH(kernel, rows, width, softmax_backward(upstream, y, dx, rows, width));
 }
 
 int rlhf_log_softmax(int kernel, const float *x, float *y, long rows, long width) {
-    DISPATCH(kernel, width, log_softmax(x, y, rows, width));
+    DISPATCH(kernel, rows, width, log_softmax(x, y, rows, width));
 }
 
 int rlhf_log_softmax_backward(int kernel, const float *upstream, const float *y, float *dx, long rows, long width) {
-    DISPATCH(kernel, width, log_softmax_backward(upstream, y, dx, rows, width));
+    DISPATCH(kernel, rows, width, log_softmax_backward(upstream, y, dx, rows, width));
 }

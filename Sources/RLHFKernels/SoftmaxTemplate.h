@@ -8,25 +8,42 @@
 //   log-softmax:  t = exp(Double(x_0 - m)) + exp(Double(x_1 - m)) + ... (Double),
 //                 y_j = (x_j - m) - Float(log(t)) (PortableMath.log, RowLanes.c's portable_log)
 //                 backward: t = g_0 + g_1 + ... (Float), dx_j = g_j - Float(exp(Double(y_j))) t
-// exp is PortableMath.exp (ExpLanes.h). The max and the sums run one row per lane (blocks of LANES rows; lanes
-// past the last row are masked off and never stored), the values of a row one column per lane.
+// exp is PortableMath.exp (ExpLanes.h). The max and the sums run one row per lane (blocks of LANES rows
+// transposed into columns, CHUNK at a time; lanes past the last row hold 0 and are never stored), the values of
+// a row one column per lane.
 
-/// m of each row of the block of `count` rows at `block` (lanes past `active` hold 0).
+/// m of each row of the block of `count` rows at `block`, leaving the last CHUNK or fewer columns in `columns`.
 static inline __attribute__((always_inline)) TARGET NAME(floats) NAME(rowMaxima)(const float *block, long width,
-                                                                              NAME(ints) active) {
+                                                                              long count, float *columns) {
     NAME(floats) largest = -__builtin_inff();
-    for (long j = 0; j < width; j++) {
-        NAME(floats) v = NAME(gather)(block + j, width, active);
-        largest = NAME(select)(v >= largest, v, largest);
+    for (long j0 = 0; j0 < width; j0 += CHUNK) {
+        const long n = width - j0 < CHUNK ? width - j0 : CHUNK;
+        NAME(transposeRows)(block + j0, width, count, n, columns);
+        for (long j = 0; j < n; j++) {
+            NAME(floats) v = NAME(load)(columns + j * LANES);
+            largest = NAME(select)(v >= largest, v, largest);
+        }
     }
     return largest;
 }
 
+/// The sum from 0 of each row's terms over its columns in order, of the block of `count` rows at `block`.
+static inline __attribute__((always_inline)) TARGET NAME(floats) NAME(rowTotals)(const float *block, long width,
+                                                                              long count, float *columns) {
+    NAME(floats) total = 0;
+    for (long j0 = 0; j0 < width; j0 += CHUNK) {
+        const long n = width - j0 < CHUNK ? width - j0 : CHUNK;
+        NAME(transposeRows)(block + j0, width, count, n, columns);
+        for (long j = 0; j < n; j++) total = total + NAME(load)(columns + j * LANES);
+    }
+    return total;
+}
+
 static TARGET void NAME(softmax)(const float *x, float *y, long rows, long width) {
+    float columns[CHUNK * LANES];
     for (long first = 0; first < rows; first += LANES) {
         const long count = rows - first;
-        const NAME(ints) active = NAME(below)(count);
-        const NAME(floats) largest = NAME(rowMaxima)(x + first * width, width, active);
+        const NAME(floats) largest = NAME(rowMaxima)(x + first * width, width, count, columns);
         for (long r = 0; r < count && r < LANES; r++) {
             const long offset = (first + r) * width;
             for (long j = 0; j < width; j += LANES) {
@@ -34,8 +51,7 @@ static TARGET void NAME(softmax)(const float *x, float *y, long rows, long width
                                 width - j);
             }
         }
-        NAME(floats) total = 0;
-        for (long j = 0; j < width; j++) total = total + NAME(gather)(y + first * width + j, width, active);
+        const NAME(floats) total = NAME(rowTotals)(y + first * width, width, count, columns);
         for (long r = 0; r < count && r < LANES; r++) {
             const long offset = (first + r) * width;
             for (long j = 0; j < width; j += LANES) {
@@ -46,13 +62,18 @@ static TARGET void NAME(softmax)(const float *x, float *y, long rows, long width
 }
 
 static TARGET void NAME(softmax_backward)(const float *upstream, const float *y, float *dx, long rows, long width) {
+    float gColumns[CHUNK * LANES], yColumns[CHUNK * LANES];
     for (long first = 0; first < rows; first += LANES) {
         const long count = rows - first;
-        const NAME(ints) active = NAME(below)(count);
         const float *g = upstream + first * width, *w = y + first * width;
         NAME(floats) dot = 0;
-        for (long j = 0; j < width; j++) {
-            dot = dot + NAME(gather)(g + j, width, active) * NAME(gather)(w + j, width, active);
+        for (long j0 = 0; j0 < width; j0 += CHUNK) {
+            const long n = width - j0 < CHUNK ? width - j0 : CHUNK;
+            NAME(transposeRows)(g + j0, width, count, n, gColumns);
+            NAME(transposeRows)(w + j0, width, count, n, yColumns);
+            for (long j = 0; j < n; j++) {
+                dot = dot + NAME(load)(gColumns + j * LANES) * NAME(load)(yColumns + j * LANES);
+            }
         }
         for (long r = 0; r < count && r < LANES; r++) {
             const long offset = (first + r) * width;
@@ -66,15 +87,19 @@ static TARGET void NAME(softmax_backward)(const float *upstream, const float *y,
 }
 
 static TARGET void NAME(log_softmax)(const float *x, float *y, long rows, long width) {
+    float columns[CHUNK * LANES];
     for (long first = 0; first < rows; first += LANES) {
         const long count = rows - first;
-        const NAME(ints) active = NAME(below)(count);
         const float *block = x + first * width;
-        const NAME(floats) largest = NAME(rowMaxima)(block, width, active);
+        const NAME(floats) largest = NAME(rowMaxima)(block, width, count, columns);
         NAME(doubles) total = 0;
-        for (long j = 0; j < width; j++) {
-            NAME(floats) shifted = NAME(gather)(block + j, width, active) - largest;
-            total = total + NAME(expWide)(__builtin_convertvector(shifted, NAME(doubles)));
+        for (long j0 = 0; j0 < width; j0 += CHUNK) {
+            const long n = width - j0 < CHUNK ? width - j0 : CHUNK;
+            if (width > CHUNK) NAME(transposeRows)(block + j0, width, count, n, columns);  // else still there
+            for (long j = 0; j < n; j++) {
+                NAME(floats) shifted = NAME(load)(columns + j * LANES) - largest;
+                total = total + NAME(expWide)(__builtin_convertvector(shifted, NAME(doubles)));
+            }
         }
         for (long r = 0; r < count && r < LANES; r++) {
             const long offset = (first + r) * width;
@@ -88,11 +113,10 @@ static TARGET void NAME(log_softmax)(const float *x, float *y, long rows, long w
 
 static TARGET void NAME(log_softmax_backward)(const float *upstream, const float *y, float *dx, long rows,
                                               long width) {
+    float columns[CHUNK * LANES];
     for (long first = 0; first < rows; first += LANES) {
         const long count = rows - first;
-        const NAME(ints) active = NAME(below)(count);
-        NAME(floats) total = 0;
-        for (long j = 0; j < width; j++) total = total + NAME(gather)(upstream + first * width + j, width, active);
+        const NAME(floats) total = NAME(rowTotals)(upstream + first * width, width, count, columns);
         for (long r = 0; r < count && r < LANES; r++) {
             const long offset = (first + r) * width;
             for (long j = 0; j < width; j += LANES) {

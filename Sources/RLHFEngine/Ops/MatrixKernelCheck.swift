@@ -102,10 +102,10 @@ public enum MatrixKernelCheck {
     }
 
     /// Whether `kernel` has RLHFKernels' row lanes (layer norm, softmax, log-softmax), so that a test can tell
-    /// them from the Swift loops they stand in for: runs `rlhf_softmax` on one row of two values.
+    /// them from the Swift loops they stand in for: runs `rlhf_softmax` on four rows of two values.
     public static func hasRowLanes(_ kernel: MatrixKernel) -> Bool {
-        var y: [Float] = [0, 0]
-        return rlhf_softmax(kernel.rawValue, [1, 2], &y, 1, 2) != 0
+        var y = [Float](repeating: 0, count: 8)
+        return rlhf_softmax(kernel.rawValue, [1, 2, 3, 4, 5, 6, 7, 8], &y, 4, 2) != 0
     }
 
     /// Layer norm's forward as inference runs it (`Tensor.layerNormRows` with no x-hat or 1 / sigma kept) of

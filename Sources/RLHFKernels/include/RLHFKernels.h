@@ -90,7 +90,7 @@ int rlhf_adam(int kernel, const float *gradient, float *first, float *second, fl
 /// SoftmaxTemplate.h) with the bits of the engine's Swift loops (LayerNorm.swift, Softmax.swift): each row's
 /// sums over its columns in column order (one row per lane), each column's sums over the rows in row order.
 /// All take `rows` consecutive rows of `width` floats. Each returns 0 (doing nothing) for a kernel without
-/// these lanes (portable, neon) or a width of 0: the caller then runs its own loops.
+/// these lanes (portable, neon), a width of 0 or fewer than 4 rows: the caller then runs its own loops.
 ///
 /// Layer norm: y = xhat gamma + beta, xhat = (x - mean) s, s = 1 / sqrt(var + epsilon) (biased var); xhat
 /// into `normalised` and s into `inverseDeviations` when they are not null.
