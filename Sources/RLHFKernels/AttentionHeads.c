@@ -4,7 +4,6 @@
 // baseline x86-64 and uses them only where the processor has them. Elsewhere (and for the portable and
 // NEON kernels) the engine's own Swift loops run: the two give the same bits.
 #include "RLHFKernels.h"
-#include "ExpPolynomial.h"
 
 // One IEEE multiply and one IEEE add per term, never a fused multiply-add (the bits must equal the
 // engine's Swift loops on every machine).
@@ -15,29 +14,6 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-
-#define LN2 0.6931471805599453
-#define INVERSE_LN2 1.4426950408889634
-#define ROUNDING_SHIFT 6755399441055744.0  // 1.5 * 2^52
-
-/// PortableMath.exp(Double), operation for operation: the lanes the vector form leaves to it.
-static double portable_exp(double x) {
-    if (x != x) return x;
-    if (x > 709.79) return __builtin_inf();
-    if (x < -745.2) return 0;
-    double k = (x * INVERSE_LN2 + ROUNDING_SHIFT) - ROUNDING_SHIFT;
-    double r = x - k * LN2;
-    double p;
-    RLHF_EXP_POLYNOMIAL(p, r);
-    long power = (long)k;
-    long half = power / 2;
-    unsigned long firstBits = (unsigned long)(half + 1023) << 52, secondBits = (unsigned long)(power - half + 1023)
-                                                                            << 52;
-    double first, second;
-    __builtin_memcpy(&first, &firstBits, sizeof first);
-    __builtin_memcpy(&second, &secondBits, sizeof second);
-    return p * first * second;
-}
 
 #define PREFIX avx2_
 #define TARGET __attribute__((target("avx2")))

@@ -43,27 +43,7 @@ static inline __attribute__((always_inline)) TARGET NAME(floats) NAME(select)(NA
     return (NAME(floats))((mask & (NAME(ints))yes) | (~mask & (NAME(ints))no));
 }
 
-/// Float(exp(Double(x))) lane by lane, as PortableMath.exp: the vector form where every lane is in
-/// the main range (as FastPortableMath.exp), else each lane by the scalar function.
-static inline __attribute__((always_inline)) TARGET NAME(floats) NAME(exp)(NAME(floats) x) {
-    NAME(doubles) wide = __builtin_convertvector(x, NAME(doubles));
-    NAME(longs) inRange = (wide <= 709.79) & (wide >= -745.2);
-    if (!__builtin_reduce_and(inRange)) {
-        NAME(floats) result;
-        for (int lane = 0; lane < LANES; lane++) result[lane] = (float)portable_exp(wide[lane]);
-        return result;
-    }
-    NAME(doubles) shifted = wide * INVERSE_LN2 + ROUNDING_SHIFT;
-    NAME(doubles) k = shifted - ROUNDING_SHIFT;
-    NAME(doubles) r = wide - k * LN2;
-    NAME(doubles) p;
-    RLHF_EXP_POLYNOMIAL(p, r);
-    NAME(longs) power = (NAME(longs))shifted - (NAME(longs))((NAME(doubles))ROUNDING_SHIFT);
-    NAME(longs) half = (power - (power >> 63)) >> 1;  // power / 2, rounded toward zero
-    NAME(doubles) first = (NAME(doubles))((half + 1023) << 52);
-    NAME(doubles) second = (NAME(doubles))((power - half + 1023) << 52);
-    return __builtin_convertvector(p * first * second, NAME(floats));
-}
+#include "ExpLanes.h"
 
 /// Rows 0 ..< length of a (length x headWidth) strided matrix, transposed into target[d * ld + i],
 /// zero in columns length ..< ld.

@@ -1,3 +1,5 @@
+import RLHFKernels
+
 /// Layer normalisation over the last dimension, as in GPT-2 (eps 1e-5).
 ///
 /// For one row x of width C: mu = mean(x), var = mean((x - mu)^2) (biased, as PyTorch),
@@ -6,8 +8,11 @@
 ///   dgamma = sum over rows of g * xhat,  dbeta = sum over rows of g,
 ///   dx = s * (gx - mean(gx) - xhat * mean(gx * xhat)),  gx = g * gamma.
 /// Every sum runs over the columns (or, for dgamma and dbeta, the rows) in order, in Float.
+/// `kernel` picks the lanes (RLHFKernels' AVX2 or AVX-512 rows where it has them, else the Swift loops
+/// here); every kernel gives the same bits.
 extension Tensor {
-    public func layerNorm(weight gamma: Tensor, bias beta: Tensor, epsilon: Float = 1e-5) -> Tensor {
+    public func layerNorm(weight gamma: Tensor, bias beta: Tensor, epsilon: Float = 1e-5,
+                          kernel: MatrixKernel = .selected) -> Tensor {
         let width = shape.last!
         precondition(gamma.shape == [width] && beta.shape == [width],
                      "layerNorm: weight \(gamma.shape) and bias \(beta.shape) for width \(width)")
@@ -31,7 +36,7 @@ extension Tensor {
                                         x.baseAddress! + first, rows: part.count, width: width, epsilon: epsilon,
                                         gamma: gammaValues.baseAddress!, beta: betaValues.baseAddress!,
                                         output: y.baseAddress! + first, normalised: xhatValues.baseAddress! + first,
-                                        inverseDeviations: deviations.baseAddress! + part.lowerBound)
+                                        inverseDeviations: deviations.baseAddress! + part.lowerBound, kernel: kernel)
                                 }
                             }
                         }
@@ -58,11 +63,11 @@ extension Tensor {
                                         Tensor.layerNormInputGradient(
                                             upstream.baseAddress!, normalised: xhatValues.baseAddress!,
                                             gamma: gammaValues.baseAddress!, inverseDeviations: inverseDeviation,
-                                            rows: part, width: width, dx: dx.baseAddress!)
+                                            rows: part, width: width, dx: dx.baseAddress!, kernel: kernel)
                                         Tensor.layerNormParameterGradients(
                                             upstream.baseAddress!, normalised: xhatValues.baseAddress!, rows: rows,
                                             width: width, columns: columns, dGamma: dGamma.baseAddress!,
-                                            dBeta: dBeta.baseAddress!)
+                                            dBeta: dBeta.baseAddress!, kernel: kernel)
                                     }
                                 }
                             }
@@ -80,8 +85,17 @@ extension Tensor {
     /// time: lane r of the two means runs row r's sums in column order (independent chains at once).
     static func layerNormInputGradient(
         _ upstream: UnsafePointer<Float>, normalised: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
-        inverseDeviations: [Float], rows: Range<Int>, width: Int, dx: UnsafeMutablePointer<Float>
+        inverseDeviations: [Float], rows: Range<Int>, width: Int, dx: UnsafeMutablePointer<Float>,
+        kernel: MatrixKernel = .selected
     ) {
+        let first = rows.lowerBound
+        if !rows.isEmpty && inverseDeviations.withUnsafeBufferPointer({ deviations in
+            rlhf_layer_norm_input_gradient(kernel.rawValue, upstream + first * width, normalised + first * width,
+                                           gamma, deviations.baseAddress! + first, rows.count, width,
+                                           dx + first * width) != 0
+        }) {
+            return
+        }
         var row = rows.lowerBound
         while row < rows.upperBound {
             let group = Swift.min(4, rows.upperBound - row)
@@ -128,8 +142,13 @@ extension Tensor {
     /// `columns`, added into `dGamma` and `dBeta` (zero to start): each column over the rows in order.
     static func layerNormParameterGradients(
         _ upstream: UnsafePointer<Float>, normalised: UnsafePointer<Float>, rows: Int, width: Int,
-        columns: Range<Int>, dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>
+        columns: Range<Int>, dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>,
+        kernel: MatrixKernel = .selected
     ) {
+        if rlhf_layer_norm_parameter_gradients(kernel.rawValue, upstream, normalised, rows, width,
+                                               columns.lowerBound, columns.upperBound, dGamma, dBeta) != 0 {
+            return
+        }
         for row in 0..<rows {
             let g = upstream + row * width
             let xhat = normalised + row * width
@@ -146,8 +165,13 @@ extension Tensor {
     static func layerNormRows(
         _ x: UnsafePointer<Float>, rows: Int, width: Int, epsilon: Float,
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        normalised: UnsafeMutablePointer<Float>?, inverseDeviations: UnsafeMutablePointer<Float>?
+        normalised: UnsafeMutablePointer<Float>?, inverseDeviations: UnsafeMutablePointer<Float>?,
+        kernel: MatrixKernel = .selected
     ) {
+        if rlhf_layer_norm(kernel.rawValue, x, rows, width, epsilon, gamma, beta, output, normalised,
+                           inverseDeviations) != 0 {
+            return
+        }
         var row = 0
         while row + 4 <= rows {
             let base = x + row * width

@@ -100,4 +100,24 @@ public enum MatrixKernelCheck {
               rlhf_gelu_backward(kernel.rawValue, x, upstream, &dx, x.count, saved, constants) != 0 else { return nil }
         return (y, dx)
     }
+
+    /// Whether `kernel` has RLHFKernels' row lanes (layer norm, softmax, log-softmax), so that a test can tell
+    /// them from the Swift loops they stand in for: runs `rlhf_softmax` on four rows of two values.
+    public static func hasRowLanes(_ kernel: MatrixKernel) -> Bool {
+        var y = [Float](repeating: 0, count: 8)
+        return rlhf_softmax(kernel.rawValue, [1, 2, 3, 4, 5, 6, 7, 8], &y, 4, 2) != 0
+    }
+
+    /// Layer norm's forward as inference runs it (`Tensor.layerNormRows` with no x-hat or 1 / sigma kept) of
+    /// `rows` rows of gamma.count values, by `kernel`.
+    public static func layerNormRows(_ x: [Float], gamma: [Float], beta: [Float], epsilon: Float,
+                                     kernel: MatrixKernel) -> [Float] {
+        let width = gamma.count
+        precondition(width > 0 && beta.count == width && x.count % width == 0)
+        var y = [Float](repeating: 0, count: x.count)
+        if x.isEmpty { return y }
+        Tensor.layerNormRows(x, rows: x.count / width, width: width, epsilon: epsilon, gamma: gamma, beta: beta,
+                             output: &y, normalised: nil, inverseDeviations: nil, kernel: kernel)
+        return y
+    }
 }

@@ -1,12 +1,17 @@
+import RLHFKernels
+
 /// Softmax, log-softmax and the causal mask, all over the last dimension.
 ///
 /// Sums run over the columns in order; exp goes through `FastPortableMath` (eight columns
-/// at a time), which gives the same bits as `PortableMath`.
+/// at a time), which gives the same bits as `PortableMath`. `kernel` picks the lanes (RLHFKernels'
+/// AVX2 or AVX-512 rows where it has them, one row per lane for the sums, else the Swift loops here);
+/// every kernel gives the same bits.
 extension Tensor {
     /// softmax(x)_i = e^{x_i - m} / sum_j e^{x_j - m}, m = max_j x_j (for stability).
     /// Backward: dx = y * (g - sum_j g_j y_j).
-    public func softmax() -> Tensor {
-        rowwise({ Tensor.softmaxRow($0, $1, width: $2) }) { upstream, y, dx, width in
+    public func softmax(kernel: MatrixKernel = .selected) -> Tensor {
+        rowwise(kernel: kernel, lanes: (rlhf_softmax, rlhf_softmax_backward),
+                { Tensor.softmaxRow($0, $1, width: $2) }) { upstream, y, dx, width in
             var dot: Float = 0
             for column in 0..<width { dot += upstream[column] * y[column] }
             for column in 0..<width { dx[column] = y[column] * (upstream[column] - dot) }
@@ -15,8 +20,9 @@ extension Tensor {
 
     /// log softmax(x)_i = x_i - m - log sum_j e^{x_j - m}.
     /// Backward: dx = g - softmax(x) * sum_j g_j.
-    public func logSoftmax() -> Tensor {
-        rowwise({ Tensor.logSoftmaxRow($0, $1, width: $2) }) { upstream, y, dx, width in
+    public func logSoftmax(kernel: MatrixKernel = .selected) -> Tensor {
+        rowwise(kernel: kernel, lanes: (rlhf_log_softmax, rlhf_log_softmax_backward),
+                { Tensor.logSoftmaxRow($0, $1, width: $2) }) { upstream, y, dx, width in
             var total: Float = 0
             for column in 0..<width { total += upstream[column] }
             // Eight columns at a time where they fit: each lane the scalar line's operations.
@@ -59,20 +65,35 @@ extension Tensor {
         }
     }
 
+    /// RLHFKernels' lanes for a row-wise op: forward(kernel, x, y, rows, width) and
+    /// backward(kernel, upstream, y, dx, rows, width), each 0 when the kernel has no such lanes.
+    typealias ForwardRowLanes = @convention(c) (Int32, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int,
+                                                Int) -> Int32
+    typealias BackwardRowLanes = @convention(c) (Int32, UnsafePointer<Float>?, UnsafePointer<Float>?,
+                                                 UnsafeMutablePointer<Float>?, Int, Int) -> Int32
+
     /// A tensor of this shape whose every row of the last dimension is `forward(row, output, width)` of
-    /// the same row here; its backward calls `backward(upstream, output, dx, width)` on each row.
+    /// the same row here; its backward calls `backward(upstream, output, dx, width)` on each row. Where
+    /// `kernel` has `lanes`, they run instead, on the same parts of the rows.
     @inline(__always)
-    private func rowwise(_ forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
+    private func rowwise(kernel: MatrixKernel, lanes: (forward: ForwardRowLanes, backward: BackwardRowLanes),
+                         _ forward: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void,
                          backward: @escaping (UnsafePointer<Float>, UnsafePointer<Float>,
                                               UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
         let width = shape.last!
         let rows = count / Swift.max(width, 1)
-        let output = mapRows(forward)
+        let output = mapRows(kernel: kernel, lanes: lanes.forward, forward)
         return Tensor(shape: shape, data: output, parents: [self]) { result in
             self.accumulateGrad(overwritingFrom: result) { upstream, dx in  // each row writes its dx whole
                 output.withUnsafeBufferPointer { y in
                     // Rows on both threads from `ParallelRows.minimumValues` values.
                     ParallelRows.split(rows: rows, width: width) { part, _ in
+                        guard !part.isEmpty else { return }
+                        let first = part.lowerBound * width
+                        if lanes.backward(kernel.rawValue, upstream.baseAddress! + first, y.baseAddress! + first,
+                                          dx.baseAddress! + first, part.count, width) != 0 {
+                            return
+                        }
                         for row in part {
                             let base = row * width
                             backward(upstream.baseAddress! + base, y.baseAddress! + base, dx.baseAddress! + base,
@@ -84,9 +105,11 @@ extension Tensor {
         }
     }
 
-    /// `kernel(row, output, width)` applied to each row of the last dimension, into a new buffer.
+    /// `row(values, output, width)` applied to each row of the last dimension, into a new buffer (or
+    /// `lanes` on each part of the rows, where `kernel` has them).
     @inline(__always)
-    private func mapRows(_ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
+    private func mapRows(kernel: MatrixKernel, lanes: ForwardRowLanes,
+                         _ row: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> [Float] {
         let width = shape.last!
         let rows = count / Swift.max(width, 1)
         // `kernel` writes every value of its row, so the buffer starts uninitialised.
@@ -95,7 +118,12 @@ extension Tensor {
             data.withUnsafeBufferPointer { x in
                 // Rows on both threads from `ParallelRows.minimumValues` values.
                 ParallelRows.split(rows: rows, width: width) { part, _ in
-                    for row in part { kernel(x.baseAddress! + row * width, y.baseAddress! + row * width, width) }
+                    guard !part.isEmpty else { return }
+                    let first = part.lowerBound * width
+                    if lanes(kernel.rawValue, x.baseAddress! + first, y.baseAddress! + first, part.count, width) != 0 {
+                        return
+                    }
+                    for index in part { row(x.baseAddress! + index * width, y.baseAddress! + index * width, width) }
                 }
             }
             initialised = count

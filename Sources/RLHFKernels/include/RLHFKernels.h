@@ -93,8 +93,37 @@ int rlhf_adam(int kernel, const float *gradient, float *first, float *second, fl
 /// the caller and the pool's worker at once. Returns the multiply-adds done (0, doing nothing, for a kernel
 /// without such a loop: portable). `seconds`, when not null, receives the processor time of the part that
 /// ran longest (its thread's own clock, CLOCK_THREAD_CPUTIME_ID: time the thread was not running does not
-/// count), or of both parts when the caller ran both (the worker taken or absent); `checksum`, when not null, the chains' sum.
+/// count), or of both parts when the caller ran both (the worker taken or absent); `checksum`, when not null,
+/// the chains' sum.
 long rlhf_peak(int kernel, long steps, int split, double *seconds, float *checksum);
+
+/// Row-wise ops in `kernel`'s wide Float lanes (AVX2, AVX-512; see RowLanes.c, LayerNormTemplate.h and
+/// SoftmaxTemplate.h) with the bits of the engine's Swift loops (LayerNorm.swift, Softmax.swift): each row's
+/// sums over its columns in column order (one row per lane), each column's sums over the rows in row order.
+/// All take `rows` consecutive rows of `width` floats. Each returns 0 (doing nothing) for a kernel without
+/// these lanes (portable, neon), a width of 0 or fewer than 4 rows: the caller then runs its own loops.
+///
+/// Layer norm: y = xhat gamma + beta, xhat = (x - mean) s, s = 1 / sqrt(var + epsilon) (biased var); xhat
+/// into `normalised` and s into `inverseDeviations` when they are not null.
+int rlhf_layer_norm(int kernel, const float *x, long rows, long width, float epsilon, const float *gamma,
+                    const float *beta, float *y, float *normalised, float *inverseDeviations);
+
+/// Layer norm's dx = s ((gx - mean(gx)) - xhat mean(gx xhat)), gx = g gamma, from the saved xhat and s.
+int rlhf_layer_norm_input_gradient(int kernel, const float *upstream, const float *normalised, const float *gamma,
+                                   const float *inverseDeviations, long rows, long width, float *dx);
+
+/// Layer norm's dgamma += sum over rows of g xhat and dbeta += sum over rows of g, for the columns
+/// firstColumn ..< endColumn only.
+int rlhf_layer_norm_parameter_gradients(int kernel, const float *upstream, const float *normalised, long rows,
+                                        long width, long firstColumn, long endColumn, float *dGamma, float *dBeta);
+
+/// Softmax y = e^(x - max) / sum e^(x - max), and its backward dx = y (g - sum g y).
+int rlhf_softmax(int kernel, const float *x, float *y, long rows, long width);
+int rlhf_softmax_backward(int kernel, const float *upstream, const float *y, float *dx, long rows, long width);
+
+/// Log-softmax y = (x - max) - log sum e^(x - max) (the sum in Double), and its backward dx = g - e^y sum g.
+int rlhf_log_softmax(int kernel, const float *x, float *y, long rows, long width);
+int rlhf_log_softmax_backward(int kernel, const float *upstream, const float *y, float *dx, long rows, long width);
 
 /// Runs body(context, 0) on the calling thread and body(context, 1) on the pool's persistent worker,
 /// and returns when both are done. When the worker is already in use (a nested call, or another
