@@ -1,3 +1,5 @@
+import RLHFKernels
+
 /// GPT-2 inference with a key/value cache: feed tokens, get the next-token logits, with
 /// no autodiff graph and no allocation per step.
 ///
@@ -17,6 +19,12 @@
 /// `panelColumns` (the widest tiles' panel), the decoder keeps a copy whose rows are padded with zero
 /// columns to one, so no product packs a partial panel per token; the padded columns' outputs are never
 /// read, and each real column's sum has exactly its old terms in their old order.
+///
+/// A product of one row (one new position) runs in `rlhf_row_product`'s lanes where the processor has them:
+/// the same sums, eight vectors of columns side by side. When the weights read per position exceed
+/// `splitWeightBytes` (more than one core's level-2 cache holds, so they stream from beyond it), each
+/// one-row product of at least `splitProductWeights` weights is cut by columns between the two threads:
+/// the choice depends only on the model's sizes, and no sum crosses the cut.
 ///
 /// The padded copies are taken when the decoder is made and the head's copy at the first `append`; the
 /// embeddings, layer norms, biases and unpadded weights are read from the model as it is. A decoder used
@@ -53,6 +61,20 @@ public final class IncrementalDecoder {
     private let logitsRow: UnsafeMutablePointer<Float>  // (V), headStride floats
     private let scores: UnsafeMutablePointer<Float>     // (keyLeading)
 
+    /// The kernel of one-row products (nil: the portable tiles, through `FastMatrixKernels`).
+    private let rowKernel: MatrixKernel?
+    /// Whether one-row products of at least `splitProductWeights` weights run on both threads.
+    let splitsRows: Bool
+
+    /// Weights read per position (every layer's four products and the head, 4 bytes each) above which
+    /// one-row products are split: a core's level-2 cache (2 MB on this project's machine) no longer
+    /// holds them, and two cores read them from beyond it at twice one core's rate. Width 48 with two
+    /// layers reads 0.2 MB per position (never split); width 192 with six layers 10.7 MB.
+    static let splitWeightBytes = 2 << 20
+    /// The smallest one-row product (weights, depth x columns) that is split when products are: below it
+    /// the hand-over to the worker costs more than half the product.
+    static let splitProductWeights = 1 << 14
+
     /// Output columns are padded to a multiple of this: the panel of the widest tiles (AVX-512's
     /// 2 x 16 lanes), itself a multiple of every other kernel's panel (16, 8) and the portable block (8).
     static let panelColumns = 32
@@ -62,9 +84,19 @@ public final class IncrementalDecoder {
         (width + panelColumns - 1) / panelColumns * panelColumns
     }
 
-    public init(model: GPT2) {
+    public convenience init(model: GPT2) {
+        self.init(model: model, splitWeightBytes: Self.splitWeightBytes)
+    }
+
+    /// A decoder of `model` whose one-row products are split across the two threads when the weights read
+    /// per position exceed `splitWeightBytes` (tests pass 0 to split at any size).
+    init(model: GPT2, splitWeightBytes: Int) {
         self.model = model
         let config = model.config
+        rowKernel = MatrixKernel.selected == .portable ? nil : MatrixKernel.selected
+        let c = config.embeddingWidth
+        let weightsPerPosition = config.layerCount * 12 * c * c + c * config.vocabularySize
+        splitsRows = weightsPerPosition * MemoryLayout<Float>.size > splitWeightBytes
         width = config.embeddingWidth
         heads = config.headCount
         headWidth = config.headWidth
@@ -126,25 +158,37 @@ public final class IncrementalDecoder {
     /// Feeds `newTokens` (at least one) after the tokens so far and returns the
     /// next-token logits after the last of them.
     public func append(_ newTokens: [Int]) -> [Float] {
+        Array(newTokens.withUnsafeBufferPointer { logits(after: $0) })
+    }
+
+    /// Feeds one token and returns the next-token logits: `append([token])` without its arrays. The logits
+    /// stay in the decoder's own buffer, valid until the next token is fed.
+    func append(token: Int) -> UnsafeBufferPointer<Float> {
+        var token = token
+        return withUnsafePointer(to: &token) { logits(after: UnsafeBufferPointer(start: $0, count: 1)) }
+    }
+
+    /// Feeds `newTokens`, then the final norm and the tied head for the last of them only.
+    private func logits(after newTokens: UnsafeBufferPointer<Int>) -> UnsafeBufferPointer<Float> {
         feed(newTokens)
         prepareHead()
         let c = width
-        // Final norm and the tied head, for the last position only.
         let last = residual + (newTokens.count - 1) * c
         layerNorm(model.finalNorm, rows: 1, input: last, output: normed)
-        FastMatrixKernels.multiply(normed, headWeights, logitsRow, m: 1, k: c, n: headStride)
-        return Array(UnsafeBufferPointer(start: logitsRow, count: vocabulary))
+        product(input: normed, inputStride: c, weights: headWeights, columns: headStride, depth: c, rows: 1,
+                output: logitsRow, outputStride: headStride)
+        return UnsafeBufferPointer(start: logitsRow, count: vocabulary)
     }
 
     /// Feeds `newTokens` and writes the final hidden states (after ln_f) of every one of
     /// them into `output`, (count x C): the same bits as `GPT2.hiddenStates` gives them.
     func appendHidden(_ newTokens: [Int], into output: UnsafeMutablePointer<Float>) {
-        feed(newTokens)
+        newTokens.withUnsafeBufferPointer { feed($0) }
         layerNorm(model.finalNorm, rows: newTokens.count, input: residual, output: output)
     }
 
     /// Runs the blocks over `newTokens`, leaving their residual stream in `residual`.
-    private func feed(_ newTokens: [Int]) {
+    private func feed(_ newTokens: UnsafeBufferPointer<Int>) {
         precondition(!newTokens.isEmpty, "append needs at least one token")
         let start = tokens.count
         let count = newTokens.count
@@ -191,7 +235,7 @@ public final class IncrementalDecoder {
                    output: projected, outputStride: projectedStride)
             addRows(projected, rows: count)
         }
-        tokens += newTokens
+        tokens.append(contentsOf: newTokens)
     }
 
     private func layerNorm(_ norm: LayerNormParameters, rows: Int, input: UnsafePointer<Float>,
@@ -211,15 +255,14 @@ public final class IncrementalDecoder {
     private func affine(_ layer: Affine, _ padded: PaddedWeights?, rows: Int, input: UnsafePointer<Float>,
                         inputStride: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
         let (inputWidth, outputWidth) = (layer.weight.shape[0], layer.weight.shape[1])
-        func product(_ w: UnsafePointer<Float>, _ columns: Int) {
-            FastMatrixKernels.blocked(a: input, aRowStride: inputStride, aDepthStride: 1, b: w, ldb: columns,
-                                      c: output, ldc: outputStride, rows: rows, columns: columns, depth: inputWidth,
-                                      mode: .overwrite)
-        }
         if let padded {
-            product(padded.pointer, padded.stride)
+            product(input: input, inputStride: inputStride, weights: padded.pointer, columns: padded.stride,
+                    depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
         } else {
-            layer.weight.data.withUnsafeBufferPointer { product($0.baseAddress!, outputWidth) }
+            layer.weight.data.withUnsafeBufferPointer {
+                product(input: input, inputStride: inputStride, weights: $0.baseAddress!, columns: outputWidth,
+                        depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
+            }
         }
         layer.bias.data.withUnsafeBufferPointer { b in
             for row in 0..<rows {
@@ -227,6 +270,23 @@ public final class IncrementalDecoder {
                 for column in 0..<outputWidth { target[column] = target[column] + b[column] }
             }
         }
+    }
+
+    /// output (rows x columns) = input W, W (depth x columns) with rows `columns` apart: one row in
+    /// `rlhf_row_product` (split across the threads as `splitsRows` says), else `FastMatrixKernels.blocked`.
+    /// Both sum each element from +0 over d in order, so the bits are the same either way.
+    private func product(input: UnsafePointer<Float>, inputStride: Int, weights: UnsafePointer<Float>, columns: Int,
+                         depth: Int, rows: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        if rows == 1, let rowKernel {
+            let split = splitsRows && depth * columns >= Self.splitProductWeights
+            if rlhf_row_product(rowKernel.rawValue, input, weights, columns, output, columns, depth,
+                                split ? 1 : 0) != 0 {
+                return
+            }
+        }
+        FastMatrixKernels.blocked(a: input, aRowStride: inputStride, aDepthStride: 1, b: weights, ldb: columns,
+                                  c: output, ldc: outputStride, rows: rows, columns: columns, depth: depth,
+                                  mode: .overwrite)
     }
 
     /// residual = residual + addend, row by row (addend rows `projectedStride` apart).

@@ -48,6 +48,14 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
                  long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
                  int mode, int split);
 
+/// One-row product (decode): c[j] = 0 + a[0] B[0, j] + ... + a[depth-1] B[depth-1, j] for j < columns,
+/// B(d, j) = b[d * ldb + j], in `kernel`'s lanes with 8 vectors of columns side by side (RowProducts.c): the
+/// bits of rlhf_product's overwrite mode for one row. `columns` must be a multiple of 32. With `split`, the
+/// columns are cut at a multiple of 32 near the middle and the halves run on the caller and the pool's
+/// worker. Returns 0 (doing nothing) for the portable kernel or a width that is not a multiple of 32.
+int rlhf_row_product(int kernel, const float *a, const float *b, long ldb, float *c, long columns, long depth,
+                     int split);
+
 /// GELU's tanh form y = 0.5 x (1 + tanh(c (x + a x^3))) for `count` floats in `kernel`'s wide Double
 /// lanes, with the bits of the engine's FastPortableMath (see GeluLanes.c); `tanhOut`, when not null,
 /// receives each tanh. `constants` is {c, a, b = 3 a} as Float. Returns 0 (doing nothing) for a kernel
