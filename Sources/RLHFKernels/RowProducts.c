@@ -4,10 +4,11 @@
 // and one IEEE add per term, in d order, from +0, exactly the sum the tiles of TileTemplate.h (and the
 // engine's portable tiles) take for a row of an overwrite product; only the number of output columns held
 // in registers at once differs. A tile of one row holds 2 vectors, so its adds wait on each other (a
-// vector add's latency is several cycles); here 8 vectors (then 4, 2, 1) run side by side, each still one
-// element's chain of adds in d order. With `split`, the columns are cut once, at a multiple of 32 near the
-// middle, and the halves run on the caller and the pool's worker (each reads half of B: a product whose
-// weights come from beyond the level-2 cache gets two cores' bandwidth); the cut depends only on `columns`.
+// vector add's latency is several cycles); here up to 16 vectors (8 with AVX2's 16 registers) run side by
+// side, each still one element's chain of adds in d order. With `split`, the columns are cut once, at a
+// multiple of 32 near the middle, and the halves run on the caller and the pool's worker (each reads half
+// of B: a product whose weights come from beyond the level-2 cache gets two cores' bandwidth); the cut
+// depends only on `columns`.
 #include "RLHFKernels.h"
 
 #if defined(__x86_64__)
@@ -25,11 +26,13 @@
 #define ROW_PREFIX avx2_row_
 #define ROW_TARGET __attribute__((target("avx2")))
 #define ROW_LANES 8
+#define ROW_GROUP 8
 #include "RowTemplate.h"
 
 #define ROW_PREFIX avx512_row_
 #define ROW_TARGET __attribute__((target("avx512f")))
 #define ROW_LANES 16
+#define ROW_GROUP 16
 #include "RowTemplate.h"
 #endif
 
@@ -37,6 +40,7 @@
 #define ROW_PREFIX neon_row_
 #define ROW_TARGET
 #define ROW_LANES 4
+#define ROW_GROUP 16
 #include "RowTemplate.h"
 #endif
 

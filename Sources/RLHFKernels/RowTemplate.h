@@ -2,6 +2,7 @@
 //   ROW_PREFIX  name prefix of the functions (avx2_row_, avx512_row_, neon_row_)
 //   ROW_TARGET  the function attribute that enables the instruction set (empty for a baseline one)
 //   ROW_LANES   floats per vector register
+//   ROW_GROUP   vectors of columns summed side by side (at most 16; what the registers hold)
 // and undefines them at its end.
 //
 // c[j] = 0 + a[0] B[0, j] + ... + a[depth-1] B[depth-1, j], each output element one chain of rounded
@@ -15,10 +16,10 @@ static inline __attribute__((always_inline)) ROW_TARGET ROW_NAME(vector) ROW_NAM
     return v;
 }
 
-/// `vectors` x ROW_LANES columns of c (`vectors` a constant after inlining, at most 8).
+/// `vectors` x ROW_LANES columns of c (`vectors` a constant after inlining, at most 16).
 static inline __attribute__((always_inline)) ROW_TARGET void ROW_NAME(group)(
     const int vectors, const float *a, const float *b, long ldb, float *c, long depth) {
-    ROW_NAME(vector) acc[8];
+    ROW_NAME(vector) acc[16];
     for (int v = 0; v < vectors; v++) acc[v] = (ROW_NAME(vector))0;
     const float *bp = b;
     for (long d = 0; d < depth; d++) {
@@ -30,24 +31,25 @@ static inline __attribute__((always_inline)) ROW_TARGET void ROW_NAME(group)(
 }
 
 /// Columns [0, columns) of c (a multiple of ROW_LANES), from B's columns at `b` (row stride `ldb`):
-/// groups of 8 vectors, then 4, 2, 1.
+/// groups of ROW_GROUP vectors, then one group of the vectors left (one pass over B's rows each).
 static ROW_TARGET void ROW_NAME(columns)(const float *a, const float *b, long ldb, float *c, long columns,
                                          long depth) {
     long column = 0;
-    for (; column + 8 * ROW_LANES <= columns; column += 8 * ROW_LANES) {
-        ROW_NAME(group)(8, a, b + column, ldb, c + column, depth);
+    for (; column + ROW_GROUP * ROW_LANES <= columns; column += ROW_GROUP * ROW_LANES) {
+        ROW_NAME(group)(ROW_GROUP, a, b + column, ldb, c + column, depth);
     }
-    for (; column + 4 * ROW_LANES <= columns; column += 4 * ROW_LANES) {
-        ROW_NAME(group)(4, a, b + column, ldb, c + column, depth);
-    }
-    for (; column + 2 * ROW_LANES <= columns; column += 2 * ROW_LANES) {
-        ROW_NAME(group)(2, a, b + column, ldb, c + column, depth);
-    }
-    for (; column + ROW_LANES <= columns; column += ROW_LANES) {
-        ROW_NAME(group)(1, a, b + column, ldb, c + column, depth);
+    const float *rest = b + column;
+    float *target = c + column;
+    switch ((columns - column) / ROW_LANES) {  // fewer than ROW_GROUP
+#define ROW_CASE(n) case n: ROW_NAME(group)(n, a, rest, ldb, target, depth); break;
+    ROW_CASE(1) ROW_CASE(2) ROW_CASE(3) ROW_CASE(4) ROW_CASE(5) ROW_CASE(6) ROW_CASE(7) ROW_CASE(8)
+    ROW_CASE(9) ROW_CASE(10) ROW_CASE(11) ROW_CASE(12) ROW_CASE(13) ROW_CASE(14) ROW_CASE(15)
+#undef ROW_CASE
+    default: break;
     }
 }
 
 #undef ROW_PREFIX
 #undef ROW_TARGET
 #undef ROW_LANES
+#undef ROW_GROUP
