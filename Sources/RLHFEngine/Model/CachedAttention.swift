@@ -8,7 +8,8 @@
 ///   out_d = 0 + w_0 v_0d + w_1 v_1d + ... + w_(n-1) v_(n-1)d
 /// What differs from the plain kernels is only where the values live while they are summed: each
 /// block of eight scores (and of eight outputs) stays in a register across its whole sum instead of
-/// being stored and reloaded per term, and the exponentials run eight at a time over the last, partial
+/// being stored and reloaded per term, two such sums run side by side where there are two, the divisions
+/// by the total run eight lanes at a time, and the exponentials run eight at a time over the last, partial
 /// block too (`FastPortableMath.exp`'s lanes are the scalar function's bits; the lanes past n hold
 /// max s, give e^0 = 1 and are never read). Every kept element is the same IEEE operations on
 /// the same operands in the same order, so the same bits.
@@ -31,8 +32,20 @@ enum CachedAttention {
                      values: UnsafePointer<Float>, valueStride: Int, count: Int, headWidth: Int, scale: Float,
                      scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) {
         let blocks = (count + block - 1) / block
-        // s_j = (0 + q_0 k_0j + ...) * scale, eight positions at a time.
-        for first in stride(from: 0, to: blocks * block, by: block) {
+        // s_j = (0 + q_0 k_0j + ...) * scale, eight positions at a time, two blocks side by side.
+        var first = 0
+        while first + 2 * block <= blocks * block {
+            var (sum, next) = (SIMD8<Float>(repeating: 0), SIMD8<Float>(repeating: 0))
+            for d in 0..<headWidth {
+                let row = keysTransposed + d * leading + first
+                sum = sum + query[d] * load(row)
+                next = next + query[d] * load(row + block)
+            }
+            store(sum * scale, scores + first)
+            store(next * scale, scores + first + block)
+            first += 2 * block
+        }
+        if first < blocks * block {
             var sum = SIMD8<Float>(repeating: 0)
             for d in 0..<headWidth { sum = sum + query[d] * load(keysTransposed + d * leading + first) }
             store(sum * scale, scores + first)
@@ -46,9 +59,36 @@ enum CachedAttention {
         }
         var total: Float = 0
         for j in 0..<count { total += scores[j] }
-        for j in 0..<count { scores[j] /= total }
-        // out_d = 0 + w_0 v_0d + w_1 v_1d + ..., eight (then four, then one) outputs at a time.
+        // w_j / total, eight lanes at a time (each lane one IEEE division; those past n are never read).
+        let divisor = SIMD8<Float>(repeating: total)
+        for first in stride(from: 0, to: blocks * block, by: block) {
+            store(load(scores + first) / divisor, scores + first)
+        }
+        // out_d = 0 + w_0 v_0d + w_1 v_1d + ..., sixteen, eight (with a last four), four, then one outputs at
+        // a time: independent sums side by side, each over j in order.
         var d = 0
+        while d + 16 <= headWidth {
+            var (sum, next) = (SIMD8<Float>(repeating: 0), SIMD8<Float>(repeating: 0))
+            for j in 0..<count {
+                let row = values + j * valueStride + d
+                sum = sum + scores[j] * load(row)
+                next = next + scores[j] * load(row + 8)
+            }
+            store(sum, output + d)
+            store(next, output + d + 8)
+            d += 16
+        }
+        if d + 12 == headWidth {
+            var (sum, rest) = (SIMD8<Float>(repeating: 0), SIMD4<Float>(repeating: 0))
+            for j in 0..<count {
+                let row = values + j * valueStride + d
+                sum = sum + scores[j] * load(row)
+                rest = rest + scores[j] * UnsafeRawPointer(row + 8).loadUnaligned(as: SIMD4<Float>.self)
+            }
+            store(sum, output + d)
+            UnsafeMutableRawPointer(output + d + 8).storeBytes(of: rest, as: SIMD4<Float>.self)
+            d += 12
+        }
         while d + 8 <= headWidth {
             var sum = SIMD8<Float>(repeating: 0)
             for j in 0..<count { sum = sum + scores[j] * load(values + j * valueStride + d) }

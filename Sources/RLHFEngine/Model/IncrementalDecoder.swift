@@ -1,3 +1,5 @@
+import RLHFKernels
+
 /// GPT-2 inference with a key/value cache: feed tokens, get the next-token logits, with
 /// no autodiff graph and no allocation per step.
 ///
@@ -18,9 +20,16 @@
 /// columns to one, so no product packs a partial panel per token; the padded columns' outputs are never
 /// read, and each real column's sum has exactly its old terms in their old order.
 ///
-/// The padded copies are taken when the decoder is made and the head's copy at the first `append`; the
-/// embeddings, layer norms, biases and unpadded weights are read from the model as it is. A decoder used
-/// across a change of the parameters would mix old and new weights: after a training step, start a new one.
+/// A product of one row (one new position) runs in `rlhf_row_product`'s lanes where the processor has them:
+/// the same sums, eight vectors of columns side by side. When the weights read per position exceed
+/// `splitWeightBytes` (more than one core's level-2 cache holds, so they stream from beyond it), each
+/// one-row product of at least `splitProductWeights` weights is cut by columns between the two threads:
+/// the choice depends only on the model's sizes, and no sum crosses the cut.
+///
+/// The padded copies and those of the layer norms and biases are taken when the decoder is made and the
+/// head's copy at the first `append`; the embeddings and unpadded weights are read from the model as it is.
+/// A decoder used across a change of the parameters would mix old and new weights: after a training step,
+/// start a new one.
 public final class IncrementalDecoder {
     public let model: GPT2
     /// The tokens fed so far.
@@ -41,6 +50,17 @@ public final class IncrementalDecoder {
     private var headReady = false
     /// Per layer: the padded copies of c_attn, attention c_proj, c_fc, MLP c_proj (nil: read in place).
     private let padded: [[PaddedWeights?]]
+    /// Copies of the small parameters, read per token without touching the model's arrays: per layer ln_1
+    /// then ln_2 (and ln_f last) in `norms`, the biases of c_attn, attention c_proj, c_fc, MLP c_proj in
+    /// `biases`, all in the one buffer `smallParameters`.
+    private let norms: [NormCopy]
+    private let biases: [UnsafePointer<Float>]
+    private let smallParameters: UnsafeMutablePointer<Float>
+
+    /// A layer norm's gamma and beta (copied) and its epsilon.
+    private struct NormCopy {
+        let gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float
+    }
     /// Row strides of the products' outputs: 3C, C and 4C, each rounded up when its layer is padded.
     private let fusedStride: Int, projectedStride: Int, innerStride: Int
     // Scratch rows for a block of new positions (at most `context` of them).
@@ -51,7 +71,21 @@ public final class IncrementalDecoder {
     private let projected: UnsafeMutablePointer<Float>  // (n, C), rows projectedStride apart
     private let inner: UnsafeMutablePointer<Float>      // (n, 4C), rows innerStride apart
     private let logitsRow: UnsafeMutablePointer<Float>  // (V), headStride floats
-    private let scores: UnsafeMutablePointer<Float>     // (keyLeading)
+    private let scores: UnsafeMutablePointer<Float>     // (keyLeading + 16)
+
+    /// The kernel of one-row products (nil: the portable tiles, through `FastMatrixKernels`).
+    private let rowKernel: MatrixKernel?
+    /// Whether one-row products of at least `splitProductWeights` weights run on both threads.
+    let splitsRows: Bool
+
+    /// Weights read per position (every layer's four products and the head, 4 bytes each) above which
+    /// one-row products are split: a core's level-2 cache (2 MB on this project's machine) no longer
+    /// holds them, and two cores read them from beyond it at twice one core's rate. Width 48 with two
+    /// layers reads 0.2 MB per position (never split); width 192 with six layers 10.7 MB.
+    static let splitWeightBytes = 2 << 20
+    /// The smallest one-row product (weights, depth x columns) that is split when products are: below it
+    /// the hand-over to the worker costs more than half the product.
+    static let splitProductWeights = 1 << 14
 
     /// Output columns are padded to a multiple of this: the panel of the widest tiles (AVX-512's
     /// 2 x 16 lanes), itself a multiple of every other kernel's panel (16, 8) and the portable block (8).
@@ -62,9 +96,19 @@ public final class IncrementalDecoder {
         (width + panelColumns - 1) / panelColumns * panelColumns
     }
 
-    public init(model: GPT2) {
+    public convenience init(model: GPT2) {
+        self.init(model: model, splitWeightBytes: Self.splitWeightBytes)
+    }
+
+    /// A decoder of `model` whose one-row products are split across the two threads when the weights read
+    /// per position exceed `splitWeightBytes` (tests pass 0 to split at any size).
+    init(model: GPT2, splitWeightBytes: Int) {
         self.model = model
         let config = model.config
+        rowKernel = MatrixKernel.selected == .portable ? nil : MatrixKernel.selected
+        let c = config.embeddingWidth
+        let weightsPerPosition = config.layerCount * 12 * c * c + c * config.vocabularySize
+        splitsRows = weightsPerPosition * MemoryLayout<Float>.size > splitWeightBytes
         width = config.embeddingWidth
         heads = config.headCount
         headWidth = config.headWidth
@@ -84,6 +128,24 @@ public final class IncrementalDecoder {
         padded = model.blocks.map { block in
             [block.attentionInput, block.attentionOutput, block.mlpInput, block.mlpOutput].map(PaddedWeights.init)
         }
+        // ln_1, ln_2 (4C) and the four biases (3C + C + 4C + C) per layer, then ln_f (2C).
+        let smallCount = (config.layerCount * 13 + 2) * c
+        let small = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(smallCount, 1))
+        var filled = 0
+        func copy(_ tensor: Tensor) -> UnsafePointer<Float> {
+            let start = small + filled
+            tensor.data.withUnsafeBufferPointer { start.initialize(from: $0.baseAddress!, count: $0.count) }
+            filled += tensor.data.count
+            return UnsafePointer(start)
+        }
+        func copy(_ norm: LayerNormParameters) -> NormCopy {
+            NormCopy(gamma: copy(norm.weight), beta: copy(norm.bias), epsilon: norm.epsilon)
+        }
+        norms = model.blocks.flatMap { [copy($0.attentionNorm), copy($0.mlpNorm)] } + [copy(model.finalNorm)]
+        biases = model.blocks.flatMap { block in
+            [block.attentionInput, block.attentionOutput, block.mlpInput, block.mlpOutput].map { copy($0.bias) }
+        }
+        smallParameters = small
         let layers = padded.first
         fusedStride = layers?[0]?.stride ?? 3 * width
         projectedStride = layers?[1]?.stride ?? width
@@ -96,7 +158,7 @@ public final class IncrementalDecoder {
         projected = .allocate(capacity: rows * projectedStride)
         inner = .allocate(capacity: rows * innerStride)
         logitsRow = .allocate(capacity: Swift.max(headStride, 1))
-        scores = .allocate(capacity: Swift.max(keyLeading, 1))
+        scores = .allocate(capacity: keyLeading + 16)  // rounded up to the widest lanes (16) too
     }
 
     /// Copies wte^T into `headWeights` (zero columns after V) the first time logits are needed.
@@ -115,7 +177,8 @@ public final class IncrementalDecoder {
 
     deinit {
         for buffer in keys + values { buffer.deallocate() }
-        for buffer in [headWeights, residual, normed, fused, mixed, projected, inner, logitsRow, scores] {
+        for buffer in [headWeights, smallParameters, residual, normed, fused, mixed, projected, inner, logitsRow,
+                       scores] {
             buffer.deallocate()
         }
     }
@@ -126,25 +189,37 @@ public final class IncrementalDecoder {
     /// Feeds `newTokens` (at least one) after the tokens so far and returns the
     /// next-token logits after the last of them.
     public func append(_ newTokens: [Int]) -> [Float] {
+        Array(newTokens.withUnsafeBufferPointer { logits(after: $0) })
+    }
+
+    /// Feeds one token and returns the next-token logits: `append([token])` without its arrays. The logits
+    /// stay in the decoder's own buffer, valid until the next token is fed.
+    func append(token: Int) -> UnsafeBufferPointer<Float> {
+        var token = token
+        return withUnsafePointer(to: &token) { logits(after: UnsafeBufferPointer(start: $0, count: 1)) }
+    }
+
+    /// Feeds `newTokens`, then the final norm and the tied head for the last of them only.
+    private func logits(after newTokens: UnsafeBufferPointer<Int>) -> UnsafeBufferPointer<Float> {
         feed(newTokens)
         prepareHead()
         let c = width
-        // Final norm and the tied head, for the last position only.
         let last = residual + (newTokens.count - 1) * c
-        layerNorm(model.finalNorm, rows: 1, input: last, output: normed)
-        FastMatrixKernels.multiply(normed, headWeights, logitsRow, m: 1, k: c, n: headStride)
-        return Array(UnsafeBufferPointer(start: logitsRow, count: vocabulary))
+        layerNorm(norms[norms.count - 1], rows: 1, input: last, output: normed)
+        product(input: normed, inputStride: c, weights: headWeights, columns: headStride, depth: c, rows: 1,
+                output: logitsRow, outputStride: headStride)
+        return UnsafeBufferPointer(start: logitsRow, count: vocabulary)
     }
 
     /// Feeds `newTokens` and writes the final hidden states (after ln_f) of every one of
     /// them into `output`, (count x C): the same bits as `GPT2.hiddenStates` gives them.
     func appendHidden(_ newTokens: [Int], into output: UnsafeMutablePointer<Float>) {
-        feed(newTokens)
-        layerNorm(model.finalNorm, rows: newTokens.count, input: residual, output: output)
+        newTokens.withUnsafeBufferPointer { feed($0) }
+        layerNorm(norms[norms.count - 1], rows: newTokens.count, input: residual, output: output)
     }
 
     /// Runs the blocks over `newTokens`, leaving their residual stream in `residual`.
-    private func feed(_ newTokens: [Int]) {
+    private func feed(_ newTokens: UnsafeBufferPointer<Int>) {
         precondition(!newTokens.isEmpty, "append needs at least one token")
         let start = tokens.count
         let count = newTokens.count
@@ -167,19 +242,19 @@ public final class IncrementalDecoder {
         }
         for (layer, block) in model.blocks.enumerated() {
             let weights = padded[layer]
+            let innerWidth = 4 * c
             // x = x + c_proj(attention(c_attn(ln_1(x))))
-            layerNorm(block.attentionNorm, rows: count, input: residual, output: normed)
-            affine(block.attentionInput, weights[0], rows: count, input: normed, inputStride: c,
-                   output: fused, outputStride: fusedStride)
+            layerNorm(norms[2 * layer], rows: count, input: residual, output: normed)
+            affine(block.attentionInput, weights[0], bias: biases[4 * layer], rows: count, input: normed,
+                   inputWidth: c, inputStride: c, outputWidth: 3 * c, output: fused, outputStride: fusedStride)
             attend(layer: layer, start: start, rows: count)
-            affine(block.attentionOutput, weights[1], rows: count, input: mixed, inputStride: c,
-                   output: projected, outputStride: projectedStride)
+            affine(block.attentionOutput, weights[1], bias: biases[4 * layer + 1], rows: count, input: mixed,
+                   inputWidth: c, inputStride: c, outputWidth: c, output: projected, outputStride: projectedStride)
             addRows(projected, rows: count)
             // x = x + c_proj(gelu(c_fc(ln_2(x))))
-            layerNorm(block.mlpNorm, rows: count, input: residual, output: normed)
-            affine(block.mlpInput, weights[2], rows: count, input: normed, inputStride: c,
-                   output: inner, outputStride: innerStride)
-            let innerWidth = 4 * c
+            layerNorm(norms[2 * layer + 1], rows: count, input: residual, output: normed)
+            affine(block.mlpInput, weights[2], bias: biases[4 * layer + 2], rows: count, input: normed,
+                   inputWidth: c, inputStride: c, outputWidth: innerWidth, output: inner, outputStride: innerStride)
             if innerStride == innerWidth {
                 FastPortableMath.gelu(inner, inner, count: count * innerWidth)
             } else {
@@ -187,46 +262,56 @@ public final class IncrementalDecoder {
                     FastPortableMath.gelu(inner + row * innerStride, inner + row * innerStride, count: innerWidth)
                 }
             }
-            affine(block.mlpOutput, weights[3], rows: count, input: inner, inputStride: innerStride,
-                   output: projected, outputStride: projectedStride)
+            affine(block.mlpOutput, weights[3], bias: biases[4 * layer + 3], rows: count, input: inner,
+                   inputWidth: innerWidth, inputStride: innerStride, outputWidth: c, output: projected,
+                   outputStride: projectedStride)
             addRows(projected, rows: count)
         }
-        tokens += newTokens
+        tokens.append(contentsOf: newTokens)
     }
 
-    private func layerNorm(_ norm: LayerNormParameters, rows: Int, input: UnsafePointer<Float>,
+    private func layerNorm(_ norm: NormCopy, rows: Int, input: UnsafePointer<Float>,
                            output: UnsafeMutablePointer<Float>) {
-        let c = width
-        norm.weight.data.withUnsafeBufferPointer { gamma in
-            norm.bias.data.withUnsafeBufferPointer { beta in
-                Tensor.layerNormRows(input, rows: rows, width: c, epsilon: norm.epsilon,
-                                     gamma: gamma.baseAddress!, beta: beta.baseAddress!,
-                                     output: output, normalised: nil, inverseDeviations: nil)
-            }
-        }
+        Tensor.layerNormRows(input, rows: rows, width: width, epsilon: norm.epsilon, gamma: norm.gamma,
+                             beta: norm.beta, output: output, normalised: nil, inverseDeviations: nil)
     }
 
     /// output = input W, then + b (two roundings, as matmul then the broadcast add). Input rows are
-    /// `inputStride` apart, output rows `outputStride` (the padded width when `padded` is given).
-    private func affine(_ layer: Affine, _ padded: PaddedWeights?, rows: Int, input: UnsafePointer<Float>,
-                        inputStride: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
-        let (inputWidth, outputWidth) = (layer.weight.shape[0], layer.weight.shape[1])
-        func product(_ w: UnsafePointer<Float>, _ columns: Int) {
-            FastMatrixKernels.blocked(a: input, aRowStride: inputStride, aDepthStride: 1, b: w, ldb: columns,
-                                      c: output, ldc: outputStride, rows: rows, columns: columns, depth: inputWidth,
-                                      mode: .overwrite)
-        }
+    /// `inputStride` apart, output rows `outputStride` (the padded width when `padded` is given); `bias` is
+    /// the copy of the layer's.
+    private func affine(_ layer: Affine, _ padded: PaddedWeights?, bias b: UnsafePointer<Float>, rows: Int,
+                        input: UnsafePointer<Float>, inputWidth: Int, inputStride: Int, outputWidth: Int,
+                        output: UnsafeMutablePointer<Float>, outputStride: Int) {
         if let padded {
-            product(padded.pointer, padded.stride)
+            product(input: input, inputStride: inputStride, weights: padded.pointer, columns: padded.stride,
+                    depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
         } else {
-            layer.weight.data.withUnsafeBufferPointer { product($0.baseAddress!, outputWidth) }
-        }
-        layer.bias.data.withUnsafeBufferPointer { b in
-            for row in 0..<rows {
-                let target = output + row * outputStride
-                for column in 0..<outputWidth { target[column] = target[column] + b[column] }
+            layer.weight.data.withUnsafeBufferPointer {
+                product(input: input, inputStride: inputStride, weights: $0.baseAddress!, columns: outputWidth,
+                        depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
             }
         }
+        for row in 0..<rows {
+            let target = output + row * outputStride
+            for column in 0..<outputWidth { target[column] = target[column] + b[column] }
+        }
+    }
+
+    /// output (rows x columns) = input W, W (depth x columns) with rows `columns` apart: one row in
+    /// `rlhf_row_product` (split across the threads as `splitsRows` says), else `FastMatrixKernels.blocked`.
+    /// Both sum each element from +0 over d in order, so the bits are the same either way.
+    private func product(input: UnsafePointer<Float>, inputStride: Int, weights: UnsafePointer<Float>, columns: Int,
+                         depth: Int, rows: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        if rows == 1, let rowKernel {
+            let split = splitsRows && depth * columns >= Self.splitProductWeights
+            if rlhf_row_product(rowKernel.rawValue, input, weights, columns, output, columns, depth,
+                                split ? 1 : 0) != 0 {
+                return
+            }
+        }
+        FastMatrixKernels.blocked(a: input, aRowStride: inputStride, aDepthStride: 1, b: weights, ldb: columns,
+                                  c: output, ldc: outputStride, rows: rows, columns: columns, depth: depth,
+                                  mode: .overwrite)
     }
 
     /// residual = residual + addend, row by row (addend rows `projectedStride` apart).
@@ -252,6 +337,12 @@ public final class IncrementalDecoder {
             (valueCache + position * c).update(from: source + 2 * c, count: c)
         }
         for row in 0..<rows {
+            // Every head in `rlhf_cached_attention`'s lanes where the processor has them (the same bits).
+            if let rowKernel, rlhf_cached_attention(
+                rowKernel.rawValue, fused + row * fusedStride, keyCache, leading, valueCache, c, start + row + 1,
+                heads, hs, scale, scores, mixed + row * c) != 0 {
+                continue
+            }
             for h in 0..<heads {
                 CachedAttention.head(
                     query: fused + row * fusedStride + h * hs, keysTransposed: keyCache + h * hs * leading,

@@ -15,11 +15,16 @@ public final class Generator {
     private let decoder: IncrementalDecoder
     /// Per prompt fed so far: its cache and the logits after its last token.
     private var prompts: [[Int]: (cache: IncrementalDecoder.Snapshot, logits: [Float])] = [:]
+    /// The sampler's weights over the vocabulary (`Sampler.sample(logits:scratch:random:)`).
+    private let scratch: UnsafeMutablePointer<Double>
 
     public init(model: GPT2) {
         self.model = model
         decoder = IncrementalDecoder(model: model)
+        scratch = .allocate(capacity: Swift.max(model.config.vocabularySize, 1))
     }
+
+    deinit { scratch.deallocate() }
 
     /// How many distinct prompts have been fed (each once).
     public var cachedPromptCount: Int { prompts.count }
@@ -34,22 +39,24 @@ public final class Generator {
             return Continuation(tokens: generated, endedWithEOS: false)
         }
         precondition(!prompt.isEmpty, "hiddenStates needs at least one non-empty row")
-        var logits: [Float]
+        var next: Int
         if let known = prompts[prompt] {
             decoder.restore(known.cache)
-            logits = known.logits
+            next = known.logits.withUnsafeBufferPointer {
+                sampler.sample(logits: $0, scratch: scratch, random: &random)
+            }
         } else {
             decoder.reset()
-            logits = decoder.append(prompt)
+            let logits = decoder.append(prompt)
             prompts[prompt] = (decoder.snapshot(), logits)
+            next = logits.withUnsafeBufferPointer { sampler.sample(logits: $0, scratch: scratch, random: &random) }
         }
         while true {
-            let next = sampler.sample(logits: logits, random: &random)
             length += 1
             generated.append(next)
             if next == eosID { return Continuation(tokens: generated, endedWithEOS: true) }
             guard generated.count < maxNewTokens && length < model.config.contextLength else { break }
-            logits = decoder.append([next])
+            next = sampler.sample(logits: decoder.append(token: next), scratch: scratch, random: &random)
         }
         return Continuation(tokens: generated, endedWithEOS: false)
     }

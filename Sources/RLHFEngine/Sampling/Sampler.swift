@@ -66,6 +66,48 @@ public struct Sampler: Sendable, Equatable {
         return last  // rounding left the draw just above the total
     }
 
+    /// `sample(logits:random:)` without building arrays: the same draw and the same token, from logits in a
+    /// buffer and the weights in `scratch` (at least `logits.count` Doubles). Without top-k, every token is
+    /// kept and the arithmetic is `probabilities`' over all of them, in the same order: scaled s_i =
+    /// logit_i / t, the largest taken as `max()` takes it, w_i = e^(s_i - largest) eight at a time and the
+    /// rest one by one, total = w_0 + w_1 + ... in id order, p_i = w_i / total, and the draw compared with
+    /// the running sum of the p_i > 0 in id order. With top-k it calls `sample(logits:random:)`.
+    func sample(logits: UnsafeBufferPointer<Float>, scratch: UnsafeMutablePointer<Double>,
+                random: inout RandomGenerator) -> Int {
+        let count = logits.count
+        if temperature == 0 {
+            var best = 0
+            for index in 0..<count where logits[index] > logits[best] { best = index }
+            return best
+        }
+        if let k = topK, k > 0, k < count { return sample(logits: Array(logits), random: &random) }
+        let t = Double(temperature)
+        for index in 0..<count { scratch[index] = Double(logits[index]) / t }
+        var largest = count > 0 ? scratch[0] : 0
+        for index in 1..<Swift.max(count, 1) where largest < scratch[index] { largest = scratch[index] }
+        var position = 0
+        while position + 8 <= count {
+            let raw = UnsafeMutableRawPointer(scratch + position)
+            raw.storeBytes(of: FastPortableMath.exp(raw.loadUnaligned(as: SIMD8<Double>.self) - largest),
+                           as: SIMD8<Double>.self)
+            position += 8
+        }
+        for position in position..<count { scratch[position] = PortableMath.exp(scratch[position] - largest) }
+        var total = 0.0
+        for index in 0..<count { total += scratch[index] }
+        let draw = random.nextUniform()
+        var cumulative = 0.0
+        var last = 0
+        for index in 0..<count {
+            let probability = scratch[index] / total
+            guard probability > 0 else { continue }
+            cumulative += probability
+            last = index
+            if draw < cumulative { return index }
+        }
+        return last  // rounding left the draw just above the total
+    }
+
     /// Indices of the tokens top-k keeps, in id order (ties at the k-th logit favour lower ids).
     func keptIndices(_ logits: [Float]) -> [Int] {
         guard let k = topK, k > 0, k < logits.count else { return Array(logits.indices) }

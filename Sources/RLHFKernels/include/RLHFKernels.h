@@ -50,6 +50,24 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
                  long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
                  int mode, int split);
 
+/// One-row product (decode): c[j] = 0 + a[0] B[0, j] + ... + a[depth-1] B[depth-1, j] for j < columns,
+/// B(d, j) = b[d * ldb + j], in `kernel`'s lanes, up to 16 vectors of columns side by side (RowProducts.c): the
+/// bits of rlhf_product's overwrite mode for one row. `columns` must be a multiple of 32. With `split`, the
+/// columns are cut at a multiple of 32 near the middle and the halves run on the caller and the pool's
+/// worker. Returns 0 (doing nothing) for the portable kernel or a width that is not a multiple of 32.
+int rlhf_row_product(int kernel, const float *a, const float *b, long ldb, float *c, long columns, long depth,
+                     int split);
+
+/// The decoder's attention from one new position over a key/value cache, `heads` heads of `headWidth`
+/// (keys transposed per head, [d][position], rows `leading` floats apart; values [position][valueStride]),
+/// in `kernel`'s lanes with the bits of CachedAttention.head (see AttentionTemplate.h): over the first
+/// `count` positions, scores, softmax and the value sums of each head into output + h headWidth. `scores`
+/// is scratch for `count` rounded up to 16 floats. Returns 0 (doing nothing) for a kernel without these
+/// lanes (portable, neon).
+int rlhf_cached_attention(int kernel, const float *query, const float *keysTransposed, long leading,
+                          const float *values, long valueStride, long count, long heads, long headWidth, float scale,
+                          float *scores, float *output);
+
 /// GELU's tanh form y = 0.5 x (1 + tanh(c (x + a x^3))) for `count` floats in `kernel`'s wide Double
 /// lanes, with the bits of the engine's FastPortableMath (see GeluLanes.c); `tanhOut`, when not null,
 /// receives each tanh. `constants` is {c, a, b = 3 a} as Float. Returns 0 (doing nothing) for a kernel
