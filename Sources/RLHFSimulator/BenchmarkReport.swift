@@ -70,9 +70,9 @@ public struct BenchmarkReport: Sendable, Equatable {
     ///                                   (earlier keys and values are reused);
     ///   scoring    = B (2 dense(T) + dense(T + 1))  policy + critic, reference, and the
     ///                                   reward model (which also reads the closing EOS);
-    ///   update     = B (3 E dense(T) + 2 dense(T))   forward + backward ~ 3 forward
-    ///                                   passes per epoch, then the closing policy and
-    ///                                   reference passes.
+    ///   update     = B (3 E dense(T) + dense(T))   forward + backward ~ 3 forward
+    ///                                   passes per epoch, then the closing policy pass
+    ///                                   (the log-probs after the update; PPOTrainer.finish).
     /// Layer norms, softmax, GELU, the value head and Adam are left out (O(P + L T C) per
     /// row, small next to the terms above).
     public static func ppoIterationFlop(config: Configuration, parameters: Int) -> Double {
@@ -86,7 +86,7 @@ public struct BenchmarkReport: Sendable, Equatable {
             for t in (config.promptLength + 1)..<total { generation += forward(t) }
         }
         let scoring = 2 * dense(total) + dense(total + 1)
-        let update = 3 * Double(config.epochs) * dense(total) + 2 * dense(total)
+        let update = 3 * Double(config.epochs) * dense(total) + dense(total)
         return Double(config.batchSize) * (generation + scoring + update)
     }
 
