@@ -93,6 +93,25 @@ static inline __attribute__((always_inline)) void gelu_block(const float *x, flo
     }
 }
 
+/// Four blocks of eight (32 values), as four gelu_blocks: the same operations on each value, with four
+/// independent chains of them in flight at once (about a tenth faster than one block at a time, measured here).
+static inline __attribute__((always_inline)) void gelu_four(const float *x, float *y, float *tanhOut,
+                                                            const float *k) {
+    floats8 v0 = load8(x), v1 = load8(x + 8), v2 = load8(x + 16), v3 = load8(x + 24);
+    floats8 t0 = gelu_tanh8(v0, k[0], k[1]), t1 = gelu_tanh8(v1, k[0], k[1]);
+    floats8 t2 = gelu_tanh8(v2, k[0], k[1]), t3 = gelu_tanh8(v3, k[0], k[1]);
+    store8(y, 0.5f * v0 * (1 + t0));
+    store8(y + 8, 0.5f * v1 * (1 + t1));
+    store8(y + 16, 0.5f * v2 * (1 + t2));
+    store8(y + 24, 0.5f * v3 * (1 + t3));
+    if (tanhOut) {
+        store8(tanhOut, t0);
+        store8(tanhOut + 8, t1);
+        store8(tanhOut + 16, t2);
+        store8(tanhOut + 24, t3);
+    }
+}
+
 static inline __attribute__((always_inline)) void gelu_backward_block(const float *x, const float *g, float *dx,
                                                                       const float *tanhValues, long n,
                                                                       const float *constants) {
@@ -129,7 +148,9 @@ static inline __attribute__((always_inline)) void gelu_backward_block(const floa
 #if defined(__x86_64__)
 #define GELU_LOOPS(PREFIX, TARGET)                                                                              \
     static TARGET void PREFIX##gelu(const float *x, float *y, long count, float *tanhOut, const float *k) {      \
-        for (long i = 0; i < count; i += 8) {                                                                   \
+        long i = 0;                                                                                             \
+        for (; i + 32 <= count; i += 32) gelu_four(x + i, y + i, tanhOut ? tanhOut + i : 0, k);                \
+        for (; i < count; i += 8) {                                                                             \
             gelu_block(x + i, y + i, tanhOut ? tanhOut + i : 0, count - i < 8 ? count - i : 8, k);              \
         }                                                                                                       \
     }                                                                                                           \
