@@ -143,6 +143,20 @@ int rlhf_softmax_backward(int kernel, const float *upstream, const float *y, flo
 int rlhf_log_softmax(int kernel, const float *x, float *y, long rows, long width);
 int rlhf_log_softmax_backward(int kernel, const float *upstream, const float *y, float *dx, long rows, long width);
 
+/// The seven row functions above, and rlhf_row_lanes_runs(function): how many calls to it on this thread so far
+/// ran lanes (returned 1), so that a test can tell the engine called them.
+enum {
+    RLHF_ROW_LAYER_NORM,
+    RLHF_ROW_LAYER_NORM_INPUT_GRADIENT,
+    RLHF_ROW_LAYER_NORM_PARAMETER_GRADIENTS,
+    RLHF_ROW_SOFTMAX,
+    RLHF_ROW_SOFTMAX_BACKWARD,
+    RLHF_ROW_LOG_SOFTMAX,
+    RLHF_ROW_LOG_SOFTMAX_BACKWARD,
+    RLHF_ROW_FUNCTION_COUNT
+};
+long rlhf_row_lanes_runs(int function);
+
 /// Runs body(context, 0) on the calling thread and body(context, 1) on the pool's persistent worker,
 /// and returns when both are done. When the worker is already in use (a nested call, or another
 /// thread's), or the machine has one processor, runs body(context, 0) then body(context, 1) here.
