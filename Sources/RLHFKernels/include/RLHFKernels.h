@@ -111,7 +111,8 @@ int rlhf_adam(int kernel, const float *gradient, float *first, float *second, fl
 /// the caller and the pool's worker at once. Returns the multiply-adds done (0, doing nothing, for a kernel
 /// without such a loop: portable). `seconds`, when not null, receives the processor time of the part that
 /// ran longest (its thread's own clock, CLOCK_THREAD_CPUTIME_ID: time the thread was not running does not
-/// count), or of both parts when the caller ran both (the worker taken or absent); `checksum`, when not null,
+/// count), or of both parts when the caller ran both (the worker taken or absent, or part 1 claimed back
+/// before the worker took it: told by the thread that ran each part); `checksum`, when not null,
 /// the chains' sum.
 long rlhf_peak(int kernel, long steps, int split, double *seconds, float *checksum);
 
