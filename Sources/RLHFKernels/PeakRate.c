@@ -10,6 +10,7 @@
 // (and loads and stores besides), so no product in rlhf can run faster than this rate.
 #include "RLHFKernels.h"
 
+#include <pthread.h>
 #include <time.h>
 
 #pragma clang fp contract(off)
@@ -63,8 +64,8 @@ struct peak_job {
     long steps;
     float table[16 * 16];
     float sums[2];
-    double seconds[2];  // each part's thread processor time
-    int together;       // 1 when both parts ran at once (part 1 on the worker)
+    double seconds[2];      // each part's thread processor time
+    pthread_t threads[2];   // the thread that ran each part: different when the worker ran part 1
 };
 
 static double thread_seconds(void) {
@@ -88,23 +89,26 @@ static void peak_part(void *context, long part) {
     default: break;
     }
     job->seconds[part] = thread_seconds() - start;
-    if (part == 0) job->together = rlhf_pool_posted_here();
+    job->threads[part] = pthread_self();
     job->sums[part] = sum;
 }
 
 long rlhf_peak(int kernel, long steps, int split, double *seconds, float *checksum) {
     long width = peak_width(kernel);
     if (width == 0 || !rlhf_kernel_available(kernel) || steps <= 0) return 0;
-    struct peak_job job = {kernel, steps, {0}, {0, 0}, {0, 0}, 0};
+    struct peak_job job = {.kernel = kernel, .steps = steps};
     for (int i = 0; i < 16 * 16; i++) job.table[i] = 1.0f + (float)(i % 7) * 0.125f;
+    int together = 0;  // 1 when part 1 ran on the worker, at the same time as part 0 here
     if (split) {
         rlhf_pool_run_two(peak_part, &job);
+        together = !pthread_equal(job.threads[0], job.threads[1]);
     } else {
         peak_part(&job, 0);
     }
-    // At once, the parts took as long as the longer; one after the other on this thread, both in turn.
+    // On two threads at once, the parts took as long as the longer; both on this thread (the worker taken or
+    // absent, or too late to claim part 1), one after the other.
     double longer = job.seconds[0] > job.seconds[1] ? job.seconds[0] : job.seconds[1];
-    if (seconds) *seconds = split && !job.together ? job.seconds[0] + job.seconds[1] : longer;
+    if (seconds) *seconds = split && !together ? job.seconds[0] + job.seconds[1] : longer;
     if (checksum) *checksum = job.sums[0] + job.sums[1];
     return (split ? 2 : 1) * steps * width;
 }

@@ -93,49 +93,58 @@ static inline __attribute__((always_inline)) TARGET void avx512_storeMasked(floa
 /// sums one term at a time are faster there (generation normalises one row at a time).
 #define FEWEST_ROWS 4
 
-/// Runs CALL with the prefix of `kernel` (AVX2 or AVX-512) and returns 1; returns 0 for any other kernel or
-/// one this processor cannot run, or when width is 0 or there are fewer than FEWEST_ROWS rows.
+/// Calls on this thread that ran lanes, per function (rlhf_row_lanes_runs): a count, read only by tests.
+static _Thread_local long runs[RLHF_ROW_FUNCTION_COUNT];
+
+long rlhf_row_lanes_runs(int function) {
+    return function >= 0 && function < RLHF_ROW_FUNCTION_COUNT ? runs[function] : 0;
+}
+
+/// Runs CALL with the prefix of `kernel` (AVX2 or AVX-512), counts the run of FUNCTION and returns 1; returns 0
+/// for any other kernel or one this processor cannot run, or when width is 0 or there are fewer than FEWEST_ROWS
+/// rows.
 #if defined(__x86_64__)
-#define DISPATCH(kernel, rows, width, CALL)                                                                  \
+#define DISPATCH(kernel, rows, width, FUNCTION, CALL)                                                        \
     do {                                                                                                     \
         if ((width) <= 0 || (rows) < FEWEST_ROWS || !rlhf_kernel_available(kernel)) return 0;               \
-        if ((kernel) == RLHF_KERNEL_AVX2) { avx2_##CALL; return 1; }                                         \
-        if ((kernel) == RLHF_KERNEL_AVX512) { avx512_##CALL; return 1; }                                     \
+        if ((kernel) == RLHF_KERNEL_AVX2) { avx2_##CALL; runs[FUNCTION] += 1; return 1; }                   \
+        if ((kernel) == RLHF_KERNEL_AVX512) { avx512_##CALL; runs[FUNCTION] += 1; return 1; }               \
         return 0;                                                                                            \
     } while (0)
 #else
-#define DISPATCH(kernel, rows, width, CALL) return 0
+#define DISPATCH(kernel, rows, width, FUNCTION, CALL) return 0
 #endif
 
 int rlhf_layer_norm(int kernel, const float *x, long rows, long width, float epsilon, const float *gamma,
                     const float *beta, float *y, float *normalised, float *inverseDeviations) {
-    DISPATCH(kernel, rows, width, layer_norm(x, rows, width, epsilon, gamma, beta, y, normalised, inverseDeviations));
+    DISPATCH(kernel, rows, width, RLHF_ROW_LAYER_NORM,
+             layer_norm(x, rows, width, epsilon, gamma, beta, y, normalised, inverseDeviations));
 }
 
 int rlhf_layer_norm_input_gradient(int kernel, const float *upstream, const float *normalised, const float *gamma,
                                    const float *inverseDeviations, long rows, long width, float *dx) {
-    DISPATCH(kernel, rows, width,
+    DISPATCH(kernel, rows, width, RLHF_ROW_LAYER_NORM_INPUT_GRADIENT,
              layer_norm_input_gradient(upstream, normalised, gamma, inverseDeviations, rows, width, dx));
 }
 
 int rlhf_layer_norm_parameter_gradients(int kernel, const float *upstream, const float *normalised, long rows,
                                         long width, long firstColumn, long endColumn, float *dGamma, float *dBeta) {
-    DISPATCH(kernel, rows, width,
+    DISPATCH(kernel, rows, width, RLHF_ROW_LAYER_NORM_PARAMETER_GRADIENTS,
              layer_norm_parameter_gradients(upstream, normalised, rows, width, firstColumn, endColumn, dGamma, dBeta));
 }
 
 int rlhf_softmax(int kernel, const float *x, float *y, long rows, long width) {
-    DISPATCH(kernel, rows, width, softmax(x, y, rows, width));
+    DISPATCH(kernel, rows, width, RLHF_ROW_SOFTMAX, softmax(x, y, rows, width));
 }
 
 int rlhf_softmax_backward(int kernel, const float *upstream, const float *y, float *dx, long rows, long width) {
-    DISPATCH(kernel, rows, width, softmax_backward(upstream, y, dx, rows, width));
+    DISPATCH(kernel, rows, width, RLHF_ROW_SOFTMAX_BACKWARD, softmax_backward(upstream, y, dx, rows, width));
 }
 
 int rlhf_log_softmax(int kernel, const float *x, float *y, long rows, long width) {
-    DISPATCH(kernel, rows, width, log_softmax(x, y, rows, width));
+    DISPATCH(kernel, rows, width, RLHF_ROW_LOG_SOFTMAX, log_softmax(x, y, rows, width));
 }
 
 int rlhf_log_softmax_backward(int kernel, const float *upstream, const float *y, float *dx, long rows, long width) {
-    DISPATCH(kernel, rows, width, log_softmax_backward(upstream, y, dx, rows, width));
+    DISPATCH(kernel, rows, width, RLHF_ROW_LOG_SOFTMAX_BACKWARD, log_softmax_backward(upstream, y, dx, rows, width));
 }

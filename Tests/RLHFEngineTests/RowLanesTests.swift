@@ -5,12 +5,16 @@ import RLHFEngine
 /// row lanes, RLHFKernels' RowLanes.c; portable and NEON run the engine's Swift loops) against the portable
 /// kernel, bit for bit: outputs, and the gradients of a backward pass (dx, and layer norm's dgamma and dbeta).
 /// Every row count 1 ... 40 (blocks of 8 and 16 rows whole and partial), widths 1, 3, 16, 17, 48, 62, 64, 65
-/// (vectors whole and partial), values that tie (rows of one value, repeated values, +0 beside -0), zeros and
-/// large magnitudes (softmax's: differences so large that exp leaves its main range, or overflow to -infinity);
-/// and sizes that split between the two threads (rows in two parts, dgamma and dbeta by columns).
+/// (vectors whole and partial) and 129, 192, 200 (wider than the lanes' 128-column buffer, so blocks straddle
+/// its two 8-row transpose groups), values that tie (rows of one value, repeated values, +0 beside -0), zeros
+/// and large magnitudes (softmax's: differences so large that exp leaves its main range, or overflow to
+/// -infinity); NaN, +infinity and -infinity (every NaN compared as one pattern), rows masked to -infinity after
+/// their first columns (a causal mask) and whole rows of -infinity; and sizes that split between the two threads (rows in two parts, dgamma and
+/// dbeta by columns). Each comparison also checks, by the lanes' run counts on this thread, that the engine
+/// called the lanes of the op (forward and backward) for AVX2 and AVX-512 from 4 rows, and no lanes otherwise.
 @Suite("Row lanes give the portable kernel's bits")
 struct RowLanesTests {
-    static let widths = [1, 3, 16, 17, 48, 62, 64, 65]
+    static let widths = [1, 3, 16, 17, 48, 62, 64, 65, 129, 192, 200]
 
     /// rows x width values: mostly uniform in [-3, 3), with ties (every fifth row one repeated value, else a
     /// repeat of the value before), +0, -0 and +-large mixed in.
@@ -32,6 +36,26 @@ struct RowLanesTests {
         return values
     }
 
+    /// `awkwardValues` with NaN, +infinity and -infinity mixed in (about one value in 16 each), every seventh row
+    /// from the fourth masked to -infinity after its first (row % width) + 1 columns, as a causal mask leaves a
+    /// row of scores, and every seventh from the sixth all -infinity.
+    static func specialValues(rows: Int, width: Int, large: Float, random: inout SplitMix64) -> [Float] {
+        var values = awkwardValues(rows: rows, width: width, large: large, random: &random)
+        for row in 0..<rows {
+            for column in 0..<width {
+                let index = row * width + column
+                switch random.next() % 16 {
+                case 0: values[index] = .nan
+                case 1: values[index] = .infinity
+                case 2: values[index] = -.infinity
+                default: break
+                }
+                if row % 7 == 3 && column > row % width || row % 7 == 5 { values[index] = -.infinity }
+            }
+        }
+        return values
+    }
+
     /// Bit patterns of an op's output and of the gradients of sum(output * upstream) by `kernel`.
     static func run(_ values: [Float], upstream: [Float], rows: Int, width: Int, parameters: [Float]?,
                     op: (Tensor, Tensor?, Tensor?) -> Tensor) -> [[UInt32]] {
@@ -43,12 +67,30 @@ struct RowLanesTests {
         return [y.data, x.grad!, gamma?.grad ?? [], beta?.grad ?? []].map(bitPatterns)
     }
 
-    enum Op: CaseIterable { case layerNorm, softmax, logSoftmax }
+    enum Op: CaseIterable {
+        case layerNorm, softmax, logSoftmax
+
+        /// The row functions of RLHFKernels its forward and backward call (indices of rowLaneRuns).
+        var functions: [Int] {
+            switch self {
+            case .layerNorm: [0, 1, 2]
+            case .softmax: [3, 4]
+            case .logSoftmax: [5, 6]
+            }
+        }
+    }
+
+    /// Whether `kernel` runs `rows` rows in RLHFKernels' lanes (AVX2, AVX-512; from 4 rows, RowLanes.c).
+    static func runsLanes(_ kernel: MatrixKernel, rows: Int) -> Bool {
+        (kernel == .avx2 || kernel == .avx512) && rows >= 4
+    }
 
     /// `op` on rows x width awkward values by every available kernel, expected equal to the portable kernel.
-    static func expectEveryKernelAgrees(_ op: Op, rows: Int, width: Int, random: inout SplitMix64) {
+    static func expectEveryKernelAgrees(_ op: Op, rows: Int, width: Int, special: Bool = false,
+                                        random: inout SplitMix64) {
         let large: Float = op == .layerNorm ? 1e17 : (random.next() % 2 == 0 ? 1e30 : 3e38)
-        let values = awkwardValues(rows: rows, width: width, large: large, random: &random)
+        let values = special ? specialValues(rows: rows, width: width, large: large, random: &random)
+                             : awkwardValues(rows: rows, width: width, large: large, random: &random)
         let upstream = random.floats(rows * width, -2, 2).map { $0 < -1.8 ? 0 : $0 }
         let parameters = op == .layerNorm ? random.floats(width, 0.5, 1.5) + random.floats(width, -1, 1) : nil
         func result(_ kernel: MatrixKernel) -> [[UInt32]] {
@@ -60,9 +102,21 @@ struct RowLanesTests {
                 }
             }
         }
-        let reference = result(.portable)
+        // With NaN among the inputs every NaN is compared as one pattern: the lanes and the Swift loops meet NaNs
+        // in other operand orders, so a NaN's sign and payload may differ (seen: 0x7fc00000 against 0xffc00000).
+        func canonical(_ patterns: [[UInt32]]) -> [[UInt32]] {
+            special ? patterns.map { $0.map { $0 & 0x7fff_ffff > 0x7f80_0000 ? 0x7fc0_0000 : $0 } } : patterns
+        }
+        let reference = canonical(result(.portable))
         for kernel in MatrixKernel.available where kernel != .portable {
-            let lanes = result(kernel)
+            let before = MatrixKernelCheck.rowLaneRuns()
+            let lanes = canonical(result(kernel))
+            let after = MatrixKernelCheck.rowLaneRuns()
+            for function in 0..<before.count {
+                let ran = op.functions.contains(function) && runsLanes(kernel, rows: rows)
+                #expect((after[function] > before[function]) == ran,
+                        "\(op) row function \(function) expected to run lanes: \(ran), \(kernel), \(rows) x \(width)")
+            }
             for (index, name) in ["output", "dx", "dgamma", "dbeta"].enumerated() {
                 #expect(lanes[index] == reference[index], "\(op) \(name), \(kernel), \(rows) rows x \(width)")
             }
@@ -73,6 +127,15 @@ struct RowLanesTests {
     func everyRowCount(op: Op, width: Int) {
         var random = SplitMix64(seed: 1500 + UInt64(width))
         for rows in 1...40 { RowLanesTests.expectEveryKernelAgrees(op, rows: rows, width: width, random: &random) }
+    }
+
+    @Test("NaN, +-infinity, causally masked rows and rows all -infinity, every row count 1 ... 40",
+          arguments: Op.allCases, widths)
+    func specialValues(op: Op, width: Int) {
+        var random = SplitMix64(seed: 1600 + UInt64(width))
+        for rows in 1...40 {
+            RowLanesTests.expectEveryKernelAgrees(op, rows: rows, width: width, special: true, random: &random)
+        }
     }
 
     @Test("sizes that split between the two threads", arguments: Op.allCases)
@@ -93,8 +156,12 @@ struct RowLanesTests {
                 let reference = MatrixKernelCheck.layerNormRows(x, gamma: gamma, beta: beta, epsilon: 1e-5,
                                                                 kernel: .portable)
                 for kernel in MatrixKernel.available where kernel != .portable {
+                    let before = MatrixKernelCheck.rowLaneRuns()[0]
                     let lanes = MatrixKernelCheck.layerNormRows(x, gamma: gamma, beta: beta, epsilon: 1e-5,
                                                                 kernel: kernel)
+                    let ran = MatrixKernelCheck.rowLaneRuns()[0] > before
+                    #expect(ran == RowLanesTests.runsLanes(kernel, rows: rows),
+                            "layer norm lanes, \(kernel), \(rows) rows x \(width)")
                     #expect(bitPatterns(lanes) == bitPatterns(reference), "\(kernel), \(rows) rows x \(width)")
                 }
             }

@@ -38,6 +38,12 @@ struct BenchmarkLadderTests {
         let results = [BenchmarkLadderTests.result(flop: 3.2e9, total: 0.1)]
         let text = BenchmarkLadder.text(results, ceiling: BenchmarkLadderTests.ceiling)
         #expect(text.contains("avx512: 40.0 G multiply-adds/s on one thread (80.0 GFLOP/s), 80.0 on two (160.0"))
+        let mixed = ArithmeticCeiling(kernel: .avx512, oneThreadKernel: .avx2, oneThread: 46e9, twoThreads: 80e9,
+                                      workerRuns: true)
+        #expect(mixed.note == "avx2: 46.0 G multiply-adds/s on one thread (92.0 GFLOP/s), avx512: 80.0 on two"
+                    + " (160.0 GFLOP/s)")
+        #expect(ArithmeticCeiling(kernel: .avx2, oneThreadKernel: .avx2, oneThread: 1, twoThreads: 2,
+                                  workerRuns: true).oneThreadKernel == nil)
         #expect(text.contains("bound / iteration"))
         #expect(text.contains("20.0 ms") && text.contains("0.20"))
         let json = BenchmarkLadder.json(results, ceiling: BenchmarkLadderTests.ceiling)
@@ -47,11 +53,14 @@ struct BenchmarkLadderTests {
         #expect((rows?.first?["ceiling_gflops"] as? Double) == 160)
     }
 
-    @Test("the measured ceiling: the widest kernel with a peak loop, and rates measured for it")
+    @Test("the measured ceiling: the fastest of every vector kernel with a peak loop, on one thread and on two")
     func measuredCeiling() {
         let ceiling = ArithmeticCeiling.measure(steps: 20_000, repetitions: 2)
         let vectorKernels = MatrixKernel.available.filter { $0 != .portable }
-        #expect(ceiling.kernel == vectorKernels.last)
+        // Every vector kernel (AVX2, AVX-512, NEON) has a peak loop, so each is measured.
+        #expect(ArithmeticCeiling.peakKernels == vectorKernels)
+        #expect(ceiling.kernel.map(vectorKernels.contains) ?? vectorKernels.isEmpty)
+        #expect(ceiling.oneThreadKernel.map { vectorKernels.contains($0) && $0 != ceiling.kernel } ?? true)
         if ceiling.kernel != nil {
             #expect(ceiling.oneThread > 0 && ceiling.twoThreads > 0)
         } else {

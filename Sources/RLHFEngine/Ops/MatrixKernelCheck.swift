@@ -108,6 +108,12 @@ public enum MatrixKernelCheck {
         return rlhf_softmax(kernel.rawValue, [1, 2, 3, 4, 5, 6, 7, 8], &y, 4, 2) != 0
     }
 
+    /// How many calls on this thread to each of the seven row functions of RLHFKernels ran their lanes: layer norm,
+    /// its input gradient, its parameter gradients, softmax, its backward, log-softmax, its backward (in that order).
+    public static func rowLaneRuns() -> [Int] {
+        (0..<Int(RLHF_ROW_FUNCTION_COUNT)).map { Int(rlhf_row_lanes_runs(Int32($0))) }
+    }
+
     /// Layer norm's forward as inference runs it (`Tensor.layerNormRows` with no x-hat or 1 / sigma kept) of
     /// `rows` rows of gamma.count values, by `kernel`.
     public static func layerNormRows(_ x: [Float], gamma: [Float], beta: [Float], epsilon: Float,

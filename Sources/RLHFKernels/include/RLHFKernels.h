@@ -111,7 +111,8 @@ int rlhf_adam(int kernel, const float *gradient, float *first, float *second, fl
 /// the caller and the pool's worker at once. Returns the multiply-adds done (0, doing nothing, for a kernel
 /// without such a loop: portable). `seconds`, when not null, receives the processor time of the part that
 /// ran longest (its thread's own clock, CLOCK_THREAD_CPUTIME_ID: time the thread was not running does not
-/// count), or of both parts when the caller ran both (the worker taken or absent); `checksum`, when not null,
+/// count), or of both parts when the caller ran both (the worker taken or absent, or part 1 claimed back
+/// before the worker took it: told by the thread that ran each part); `checksum`, when not null,
 /// the chains' sum.
 long rlhf_peak(int kernel, long steps, int split, double *seconds, float *checksum);
 
@@ -142,6 +143,20 @@ int rlhf_softmax_backward(int kernel, const float *upstream, const float *y, flo
 /// Log-softmax y = (x - max) - log sum e^(x - max) (the sum in Double), and its backward dx = g - e^y sum g.
 int rlhf_log_softmax(int kernel, const float *x, float *y, long rows, long width);
 int rlhf_log_softmax_backward(int kernel, const float *upstream, const float *y, float *dx, long rows, long width);
+
+/// The seven row functions above, and rlhf_row_lanes_runs(function): how many calls to it on this thread so far
+/// ran lanes (returned 1), so that a test can tell the engine called them.
+enum {
+    RLHF_ROW_LAYER_NORM,
+    RLHF_ROW_LAYER_NORM_INPUT_GRADIENT,
+    RLHF_ROW_LAYER_NORM_PARAMETER_GRADIENTS,
+    RLHF_ROW_SOFTMAX,
+    RLHF_ROW_SOFTMAX_BACKWARD,
+    RLHF_ROW_LOG_SOFTMAX,
+    RLHF_ROW_LOG_SOFTMAX_BACKWARD,
+    RLHF_ROW_FUNCTION_COUNT
+};
+long rlhf_row_lanes_runs(int function);
 
 /// Runs body(context, 0) on the calling thread and body(context, 1) on the pool's persistent worker,
 /// and returns when both are done. When the worker is already in use (a nested call, or another

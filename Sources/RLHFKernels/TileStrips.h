@@ -1,0 +1,123 @@
+// A's side of a product for MatrixTiles.c, included there once after the tiles: the strips a transposed A is
+// copied into, the chunks of 192 rows a large A is taken in, and one part of a product run through them. Pure
+// data movement and order of work: no sum changes (see run_part).
+
+/// Products whose A is a transposed matrix (aRowStride 1) with at least this many rows and terms per
+/// sum copy A into strips first: read in place, each step of a sum loads its rows from a line
+/// aDepthStride floats after the last one's, and at the d192 weight gradients (a stride of 768 or 3072
+/// bytes) those lines fall into a few level-1 cache sets and evict one another.
+#define PACK_A_ROWS 64
+#define PACK_A_DEPTH 64
+
+/// Rows of A taken together when A holds more than CHUNK_FLOATS floats (a quarter of the level-2 cache's
+/// 2 MB): a multiple of every kernel's ROWS (6, 8), so only the last chunk has shorter strips.
+#define CHUNK_ROWS 192
+#define CHUNK_FLOATS ((long)1 << 17)
+
+/// A's rows [0, rows) copied into the strips `block` in TileTemplate.h reads: strips of `height`
+/// (the kernel's ROWS) rows, then of 4, then of 1, the strip of height h at row r holding A(r + i, d)
+/// at target[r * depth + d * h + i]. Pure data movement: each float is copied, never computed.
+static void packRows(const float *a, long aRowStride, long aDepthStride, long rows, long depth, long height,
+                     float *target) {
+    long fullRows = rows / height * height;
+    long fourRows = fullRows + (rows - fullRows) / 4 * 4;
+    for (long d = 0; d < depth; d++) {
+        const float *source = a + d * aDepthStride;
+        long row = 0;
+        for (; row < fullRows; row += height) {
+            float *strip = target + row * depth + d * height;
+            for (long i = 0; i < height; i++) strip[i] = source[(row + i) * aRowStride];
+        }
+        for (; row < fourRows; row += 4) {
+            float *strip = target + row * depth + d * 4;
+            for (long i = 0; i < 4; i++) strip[i] = source[(row + i) * aRowStride];
+        }
+        for (; row < rows; row++) target[row * depth + d] = source[row * aRowStride];
+    }
+}
+
+/// One product: its operands, the packed B and the scratch of add-total.
+struct product {
+    int kernel;
+    const float *a;
+    long aRowStride, aDepthStride;
+    const float *b;  // B read in place (row stride ldb) for its full panels, or null: every panel packed
+    long ldb;
+    const float *packed;
+    float *c;
+    long ldc, rows, columns, depth;
+    int mode;
+    float *scratch;
+    long rowCut, panelCut, panels;  // the halves: rows [0, rowCut) and the rest, or panels [0, panelCut)
+};
+
+static _Thread_local float *rowsWorking;
+static _Thread_local size_t rowsWorkingCount;
+#define WORKING_KEEP ((size_t)1 << 22)
+
+/// This thread's memory for A's packed strips (`run_rows`), apart from `working`: the worker's half packs
+/// its own rows while the caller's packed B is read by both. Kept up to WORKING_KEEP floats
+/// (16 MB) between parts; a larger one is freed at the end of `run_part`.
+static float *rows_memory(size_t count) {
+    if (count > rowsWorkingCount) {
+        free(rowsWorking);
+        rowsWorking = malloc(sizeof(float) * count);
+        rowsWorkingCount = rowsWorking ? count : 0;
+    }
+    return rowsWorking;
+}
+
+/// Rows [first, first + rows) by panels [firstPanel, lastPanel) of a product, in its kernel's tiles,
+/// with A packed first (in this thread's memory) when it is transposed and large (PACK_A_ROWS).
+static void run_rows(const struct product *p, long first, long rows, long firstPanel, long lastPanel,
+                     float *scratch) {
+    const float *a = p->a + first * p->aRowStride;
+    float *c = p->c + first * p->ldc;
+    int aPacked = p->aRowStride == 1 && p->aDepthStride != 1 && rows >= PACK_A_ROWS && p->depth >= PACK_A_DEPTH;
+    if (aPacked) {
+        float *strips = rows_memory((size_t)(rows * p->depth));
+        if (strips) {
+            packRows(a, p->aRowStride, p->aDepthStride, rows, p->depth, kernel_rows(p->kernel), strips);
+            a = strips;
+        } else {
+            aPacked = 0;
+        }
+    }
+    switch (p->kernel) {
+#if defined(__x86_64__)
+    case RLHF_KERNEL_AVX2:
+        avx2_panels(a, p->aRowStride, p->aDepthStride, aPacked, p->b, p->ldb, p->packed, c, p->ldc, rows,
+                    p->columns, p->depth, p->mode, firstPanel, lastPanel, scratch);
+        break;
+    case RLHF_KERNEL_AVX512:
+        avx512_panels(a, p->aRowStride, p->aDepthStride, aPacked, p->b, p->ldb, p->packed, c, p->ldc, rows,
+                      p->columns, p->depth, p->mode, firstPanel, lastPanel, scratch);
+        break;
+#endif
+#if defined(__aarch64__)
+    case RLHF_KERNEL_NEON:
+        neon_panels(a, p->aRowStride, p->aDepthStride, aPacked, p->b, p->ldb, p->packed, c, p->ldc, rows,
+                    p->columns, p->depth, p->mode, firstPanel, lastPanel, scratch);
+        break;
+#endif
+    default: break;
+    }
+}
+
+/// A part of a product: its rows in chunks of CHUNK_ROWS when A has more than CHUNK_FLOATS floats, else
+/// at once. Every panel reads all of a chunk's A; taken whole, an A larger than the level-2 cache comes
+/// back from the level-3 cache for each panel (the d192 products of 2048 rows: 1.5 to 6 MB), while a chunk
+/// (at most 192 x 2048 floats at the ladder's sizes) stays in level 2 across the panels. Which rows go
+/// together changes no sum: each element still takes its terms in order from its row of A and its column.
+static void run_part(const struct product *p, long first, long rows, long firstPanel, long lastPanel,
+                     float *scratch) {
+    long chunk = rows * p->depth > CHUNK_FLOATS ? CHUNK_ROWS : rows;
+    for (long start = 0; start < rows; start += chunk) {
+        run_rows(p, first + start, rows - start < chunk ? rows - start : chunk, firstPanel, lastPanel, scratch);
+    }
+    if (rowsWorkingCount > WORKING_KEEP) {
+        free(rowsWorking);
+        rowsWorking = 0;
+        rowsWorkingCount = 0;
+    }
+}
