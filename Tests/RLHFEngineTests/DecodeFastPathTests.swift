@@ -32,20 +32,33 @@ struct DecodeFastPathTests {
                                        kernel: .selected, split: false) == nil, "48 columns: not its shape")
     }
 
-    @Test("a decoder splitting every one-row product gives the batched forward's logits and generate's samples",
+    @Test("a decoder splitting every one-row product, in every kernel: batched logits, generate's samples",
           arguments: [(48, 62), (64, 64), (96, 62)])
     func splitDecoder(width: Int, vocabulary: Int) {
         var random = RandomGenerator(seed: 1502)
         let model = GPT2(config: GPT2Config(vocabularySize: vocabulary, embeddingWidth: width), random: &random)
         #expect(!DecodeCheck.splitsByDefault(model), "small models read their weights from the level-2 cache")
         let tokens = randomRows(&random, lengths: [24], vocabulary: vocabulary)[0]
-        let decoder = DecodeCheck.splittingDecoder(model)
-        var fed = 0
-        for piece in [6, 1, 1, 9, 1, 6] {
-            let logits = decoder.append(Array(tokens[fed..<(fed + piece)]))
-            fed += piece
-            let batched = IncrementalDecoderTests.batchedLogits(model, Array(tokens.prefix(fed)), position: fed - 1)
-            #expect(bitPatterns(logits) == bitPatterns(batched), "width \(width), after \(fed) tokens")
+        for kernel in MatrixKernel.available {
+            let decoder = DecodeCheck.splittingDecoder(model, kernel: kernel)
+            var fed = 0
+            for piece in [6, 1, 1, 9, 1, 6] {
+                let logits = decoder.append(Array(tokens[fed..<(fed + piece)]))
+                fed += piece
+                let batched = IncrementalDecoderTests.batchedLogits(model, Array(tokens.prefix(fed)),
+                                                                    position: fed - 1)
+                #expect(bitPatterns(logits) == bitPatterns(batched), "\(kernel) width \(width), after \(fed) tokens")
+            }
+            let generator = DecodeCheck.splittingGenerator(model, kernel: kernel)
+            for (index, prompt) in [Array(tokens.prefix(3)), [tokens[5]], Array(tokens.prefix(3))].enumerated() {
+                var plain = RandomGenerator(seed: 1510 + UInt64(index))
+                var fast = plain
+                let expected = model.generate(prompt: prompt, maxNewTokens: 28, eosID: 1, sampler: Sampler(),
+                                              random: &plain)
+                let sampled = generator.generate(prompt: prompt, maxNewTokens: 28, eosID: 1, sampler: Sampler(),
+                                                 random: &fast)
+                #expect(sampled == expected && plain == fast, "\(kernel) width \(width), prompt \(index)")
+            }
         }
     }
 

@@ -75,8 +75,10 @@ public final class IncrementalDecoder {
 
     /// The kernel of one-row products (nil: the portable tiles, through `FastMatrixKernels`).
     private let rowKernel: MatrixKernel?
-    /// Whether one-row products of at least `splitProductWeights` weights run on both threads.
+    /// Whether one-row products of at least `smallestSplitProduct` weights run on both threads.
     let splitsRows: Bool
+    /// The smallest one-row product that is split when products are (`splitProductWeights` by default).
+    private let smallestSplitProduct: Int
 
     /// Weights read per position (every layer's four products and the head, 4 bytes each) above which
     /// one-row products are split: a core's level-2 cache (2 MB on this project's machine) no longer
@@ -100,12 +102,17 @@ public final class IncrementalDecoder {
         self.init(model: model, splitWeightBytes: Self.splitWeightBytes)
     }
 
-    /// A decoder of `model` whose one-row products are split across the two threads when the weights read
-    /// per position exceed `splitWeightBytes` (tests pass 0 to split at any size).
-    init(model: GPT2, splitWeightBytes: Int) {
+    /// A decoder of `model` whose one-row products of at least `splitProductWeights` weights are split across
+    /// the two threads when the weights read per position exceed `splitWeightBytes` (tests pass 0 and 0 to
+    /// split every one), with `kernel`'s row products and attention lanes (tests pass each available one;
+    /// the portable kernel runs `FastMatrixKernels` and `CachedAttention.head`).
+    init(model: GPT2, splitWeightBytes: Int, splitProductWeights: Int = IncrementalDecoder.splitProductWeights,
+         kernel: MatrixKernel = .selected) {
         self.model = model
         let config = model.config
-        rowKernel = MatrixKernel.selected == .portable ? nil : MatrixKernel.selected
+        precondition(kernel.isAvailable, "the \(kernel) kernel does not run on this processor")
+        rowKernel = kernel == .portable ? nil : kernel
+        smallestSplitProduct = splitProductWeights
         let c = config.embeddingWidth
         let weightsPerPosition = config.layerCount * 12 * c * c + c * config.vocabularySize
         splitsRows = weightsPerPosition * MemoryLayout<Float>.size > splitWeightBytes
@@ -303,7 +310,7 @@ public final class IncrementalDecoder {
     private func product(input: UnsafePointer<Float>, inputStride: Int, weights: UnsafePointer<Float>, columns: Int,
                          depth: Int, rows: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
         if rows == 1, let rowKernel {
-            let split = splitsRows && depth * columns >= Self.splitProductWeights
+            let split = splitsRows && depth * columns >= smallestSplitProduct
             if rlhf_row_product(rowKernel.rawValue, input, weights, columns, output, columns, depth,
                                 split ? 1 : 0) != 0 {
                 return

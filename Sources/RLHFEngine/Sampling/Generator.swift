@@ -18,9 +18,14 @@ public final class Generator {
     /// The sampler's weights over the vocabulary (`Sampler.sample(logits:scratch:random:)`).
     private let scratch: UnsafeMutablePointer<Double>
 
-    public init(model: GPT2) {
-        self.model = model
-        decoder = IncrementalDecoder(model: model)
+    public convenience init(model: GPT2) {
+        self.init(decoder: IncrementalDecoder(model: model))
+    }
+
+    /// A generator sampling through `decoder` (made fresh for `decoder.model`; tests pass one that splits).
+    init(decoder: IncrementalDecoder) {
+        model = decoder.model
+        self.decoder = decoder
         scratch = .allocate(capacity: Swift.max(model.config.vocabularySize, 1))
     }
 
