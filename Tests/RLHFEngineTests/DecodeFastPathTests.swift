@@ -11,13 +11,16 @@ struct DecodeFastPathTests {
         for (depth, columns) in shapes {
             var a = random.floats(depth, -2, 2)
             var b = random.floats(depth * columns, -2, 2)
-            // Signed zeros and products that cancel: 0 + (-0) must stay +0, as in the tiles.
+            // Signed zeros (0 + (-0) must stay +0, as in the tiles), and in column 1 two products that cancel.
             if depth > 1 {
                 a[0] = -0.0
                 a[1] = 0
                 b[columns - 1] = -0.0
             }
-            if depth > 0 && columns > 1 { b[1] = -b[0] }
+            if depth > 3 {
+                a[3] = a[2]
+                b[3 * columns + 1] = -b[2 * columns + 1]
+            }
             let reference = MatrixKernelCheck.multiply(a, b, m: 1, k: depth, n: columns, kernel: .reference)
             for kernel in MatrixKernel.allCases where kernel.isAvailable && kernel != .portable {
                 for split in [false, true] {
@@ -59,6 +62,19 @@ struct DecodeFastPathTests {
                                                  random: &fast)
                 #expect(sampled == expected && plain == fast, "\(kernel) width \(width), prompt \(index)")
             }
+        }
+    }
+
+    @Test("a decoder fed its whole context at once, for contexts that are not whole blocks of 16 positions",
+          arguments: [24, 40])
+    func wholeContext(context: Int) {
+        var random = RandomGenerator(seed: 1505 + UInt64(context))
+        let model = GPT2(config: GPT2Config(vocabularySize: 62, contextLength: context), random: &random)
+        let tokens = randomRows(&random, lengths: [context], vocabulary: 62)[0]
+        let batched = IncrementalDecoderTests.batchedLogits(model, tokens, position: context - 1)
+        for kernel in MatrixKernel.available {
+            let logits = DecodeCheck.decoder(model, kernel: kernel).append(tokens)
+            #expect(bitPatterns(logits) == bitPatterns(batched), "\(kernel), context \(context)")
         }
     }
 
