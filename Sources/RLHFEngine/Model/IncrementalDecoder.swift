@@ -140,6 +140,7 @@ public final class IncrementalDecoder {
         let small = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(smallCount, 1))
         var filled = 0
         func copy(_ tensor: Tensor) -> UnsafePointer<Float> {
+            precondition(filled + tensor.data.count <= smallCount, "small parameters past their buffer")
             let start = small + filled
             tensor.data.withUnsafeBufferPointer { start.initialize(from: $0.baseAddress!, count: $0.count) }
             filled += tensor.data.count
@@ -152,6 +153,7 @@ public final class IncrementalDecoder {
         biases = model.blocks.flatMap { block in
             [block.attentionInput, block.attentionOutput, block.mlpInput, block.mlpOutput].map { copy($0.bias) }
         }
+        precondition(filled == smallCount, "small parameters: \(filled) floats copied, \(smallCount) expected")
         smallParameters = small
         let layers = padded.first
         fusedStride = layers?[0]?.stride ?? 3 * width
