@@ -35,9 +35,9 @@ public final class IncrementalDecoder {
     /// The tokens fed so far.
     public internal(set) var tokens: [Int] = []
 
-    // Internal, not private, for the snapshots (IncrementalDecoder+Snapshot.swift).
+    // Internal, not private, for the snapshots and the steps (IncrementalDecoder+Snapshot.swift, +Steps.swift).
     let width: Int, context: Int
-    private let heads: Int, headWidth: Int, vocabulary: Int
+    let heads: Int, headWidth: Int, vocabulary: Int
     /// The context rounded up to `CachedAttention.block`, so scores are read in whole blocks.
     let keyLeading: Int
     /// Per layer: keys transposed per head, [head][d][position] (leading dimension `keyLeading`).
@@ -58,27 +58,27 @@ public final class IncrementalDecoder {
     private let smallParameters: UnsafeMutablePointer<Float>
 
     /// A layer norm's gamma and beta (copied) and its epsilon.
-    private struct NormCopy {
+    struct NormCopy {
         let gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float
     }
     /// Row strides of the products' outputs: 3C, C and 4C, each rounded up when its layer is padded.
-    private let fusedStride: Int, projectedStride: Int, innerStride: Int
+    let fusedStride: Int, projectedStride: Int, innerStride: Int
     // Scratch rows for a block of new positions (at most `context` of them).
-    private let residual: UnsafeMutablePointer<Float>   // (n, C)
-    private let normed: UnsafeMutablePointer<Float>     // (n, C)
-    private let fused: UnsafeMutablePointer<Float>      // (n, 3C), rows fusedStride apart
-    private let mixed: UnsafeMutablePointer<Float>      // (n, C)
-    private let projected: UnsafeMutablePointer<Float>  // (n, C), rows projectedStride apart
-    private let inner: UnsafeMutablePointer<Float>      // (n, 4C), rows innerStride apart
+    let residual: UnsafeMutablePointer<Float>   // (n, C)
+    let normed: UnsafeMutablePointer<Float>     // (n, C)
+    let fused: UnsafeMutablePointer<Float>      // (n, 3C), rows fusedStride apart
+    let mixed: UnsafeMutablePointer<Float>      // (n, C)
+    let projected: UnsafeMutablePointer<Float>  // (n, C), rows projectedStride apart
+    let inner: UnsafeMutablePointer<Float>      // (n, 4C), rows innerStride apart
     private let logitsRow: UnsafeMutablePointer<Float>  // (V), headStride floats
-    private let scores: UnsafeMutablePointer<Float>     // (keyLeading + 16)
+    let scores: UnsafeMutablePointer<Float>     // (keyLeading + 16)
 
     /// The kernel of one-row products (nil: the portable tiles, through `FastMatrixKernels`).
-    private let rowKernel: MatrixKernel?
+    let rowKernel: MatrixKernel?
     /// Whether one-row products of at least `smallestSplitProduct` weights run on both threads.
     let splitsRows: Bool
     /// The smallest one-row product that is split when products are (`splitProductWeights` by default).
-    private let smallestSplitProduct: Int
+    let smallestSplitProduct: Int
 
     /// Weights read per position (every layer's four products and the head, 4 bytes each) above which
     /// one-row products are split: a core's level-2 cache (2 MB on this project's machine) no longer
@@ -277,87 +277,5 @@ public final class IncrementalDecoder {
             addRows(projected, rows: count)
         }
         tokens.append(contentsOf: newTokens)
-    }
-
-    private func layerNorm(_ norm: NormCopy, rows: Int, input: UnsafePointer<Float>,
-                           output: UnsafeMutablePointer<Float>) {
-        Tensor.layerNormRows(input, rows: rows, width: width, epsilon: norm.epsilon, gamma: norm.gamma,
-                             beta: norm.beta, output: output, normalised: nil, inverseDeviations: nil)
-    }
-
-    /// output = input W, then + b (two roundings, as matmul then the broadcast add). Input rows are
-    /// `inputStride` apart, output rows `outputStride` (the padded width when `padded` is given); `bias` is
-    /// the copy of the layer's.
-    private func affine(_ layer: Affine, _ padded: PaddedWeights?, bias b: UnsafePointer<Float>, rows: Int,
-                        input: UnsafePointer<Float>, inputWidth: Int, inputStride: Int, outputWidth: Int,
-                        output: UnsafeMutablePointer<Float>, outputStride: Int) {
-        if let padded {
-            product(input: input, inputStride: inputStride, weights: padded.pointer, columns: padded.stride,
-                    depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
-        } else {
-            layer.weight.data.withUnsafeBufferPointer {
-                product(input: input, inputStride: inputStride, weights: $0.baseAddress!, columns: outputWidth,
-                        depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
-            }
-        }
-        for row in 0..<rows {
-            let target = output + row * outputStride
-            for column in 0..<outputWidth { target[column] = target[column] + b[column] }
-        }
-    }
-
-    /// output (rows x columns) = input W, W (depth x columns) with rows `columns` apart: one row in
-    /// `rlhf_row_product` (split across the threads as `splitsRows` says), else `FastMatrixKernels.blocked`.
-    /// Both sum each element from +0 over d in order, so the bits are the same either way.
-    private func product(input: UnsafePointer<Float>, inputStride: Int, weights: UnsafePointer<Float>, columns: Int,
-                         depth: Int, rows: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
-        if rows == 1, let rowKernel {
-            let split = splitsRows && depth * columns >= smallestSplitProduct
-            if rlhf_row_product(rowKernel.rawValue, input, weights, columns, output, columns, depth,
-                                split ? 1 : 0) != 0 {
-                return
-            }
-        }
-        FastMatrixKernels.blocked(a: input, aRowStride: inputStride, aDepthStride: 1, b: weights, ldb: columns,
-                                  c: output, ldc: outputStride, rows: rows, columns: columns, depth: depth,
-                                  mode: .overwrite)
-    }
-
-    /// residual = residual + addend, row by row (addend rows `projectedStride` apart).
-    private func addRows(_ addend: UnsafePointer<Float>, rows: Int) {
-        let c = width
-        for row in 0..<rows {
-            let (target, source) = (residual + row * c, addend + row * projectedStride)
-            for index in 0..<c { target[index] = target[index] + source[index] }
-        }
-    }
-
-    /// Stores the new positions' keys and values, then attends from each of them (`CachedAttention`).
-    private func attend(layer: Int, start: Int, rows: Int) {
-        let (c, hs, leading) = (width, headWidth, keyLeading)
-        let keyCache = keys[layer], valueCache = values[layer]
-        let scale = 1 / Float(hs).squareRoot()
-        for row in 0..<rows {
-            let position = start + row
-            let source = fused + row * fusedStride
-            for h in 0..<heads {
-                for d in 0..<hs { keyCache[(h * hs + d) * leading + position] = source[c + h * hs + d] }
-            }
-            (valueCache + position * c).update(from: source + 2 * c, count: c)
-        }
-        for row in 0..<rows {
-            // Every head in `rlhf_cached_attention`'s lanes where the processor has them (the same bits).
-            if let rowKernel, rlhf_cached_attention(
-                rowKernel.rawValue, fused + row * fusedStride, keyCache, leading, valueCache, c, start + row + 1,
-                heads, hs, scale, scores, mixed + row * c) != 0 {
-                continue
-            }
-            for h in 0..<heads {
-                CachedAttention.head(
-                    query: fused + row * fusedStride + h * hs, keysTransposed: keyCache + h * hs * leading,
-                    leading: leading, values: valueCache + h * hs, valueStride: c, count: start + row + 1,
-                    headWidth: hs, scale: scale, scores: scores, output: mixed + row * c + h * hs)
-            }
-        }
     }
 }
