@@ -42,8 +42,10 @@ static ROW_TARGET void ROW_NAME(columns)(const float *a, const float *b, long ld
     float *target = c + column;
     switch ((columns - column) / ROW_LANES) {  // fewer than ROW_GROUP
 #define ROW_CASE(n) case n: ROW_NAME(group)(n, a, rest, ldb, target, depth); break;
-    ROW_CASE(1) ROW_CASE(2) ROW_CASE(3) ROW_CASE(4) ROW_CASE(5) ROW_CASE(6) ROW_CASE(7) ROW_CASE(8)
-    ROW_CASE(9) ROW_CASE(10) ROW_CASE(11) ROW_CASE(12) ROW_CASE(13) ROW_CASE(14) ROW_CASE(15)
+    ROW_CASE(1) ROW_CASE(2) ROW_CASE(3) ROW_CASE(4) ROW_CASE(5) ROW_CASE(6) ROW_CASE(7)
+#if ROW_GROUP > 8
+    ROW_CASE(8) ROW_CASE(9) ROW_CASE(10) ROW_CASE(11) ROW_CASE(12) ROW_CASE(13) ROW_CASE(14) ROW_CASE(15)
+#endif
 #undef ROW_CASE
     default: break;
     }

@@ -11,13 +11,16 @@ struct DecodeFastPathTests {
         for (depth, columns) in shapes {
             var a = random.floats(depth, -2, 2)
             var b = random.floats(depth * columns, -2, 2)
-            // Signed zeros and products that cancel: 0 + (-0) must stay +0, as in the tiles.
+            // Signed zeros (0 + (-0) must stay +0, as in the tiles), and in column 1 two products that cancel.
             if depth > 1 {
                 a[0] = -0.0
                 a[1] = 0
                 b[columns - 1] = -0.0
             }
-            if depth > 0 && columns > 1 { b[1] = -b[0] }
+            if depth > 3 {
+                a[3] = a[2]
+                b[3 * columns + 1] = -b[2 * columns + 1]
+            }
             let reference = MatrixKernelCheck.multiply(a, b, m: 1, k: depth, n: columns, kernel: .reference)
             for kernel in MatrixKernel.allCases where kernel.isAvailable && kernel != .portable {
                 for split in [false, true] {
@@ -32,20 +35,46 @@ struct DecodeFastPathTests {
                                        kernel: .selected, split: false) == nil, "48 columns: not its shape")
     }
 
-    @Test("a decoder splitting every one-row product gives the batched forward's logits and generate's samples",
+    @Test("a decoder splitting every one-row product, in every kernel: batched logits, generate's samples",
           arguments: [(48, 62), (64, 64), (96, 62)])
     func splitDecoder(width: Int, vocabulary: Int) {
         var random = RandomGenerator(seed: 1502)
         let model = GPT2(config: GPT2Config(vocabularySize: vocabulary, embeddingWidth: width), random: &random)
         #expect(!DecodeCheck.splitsByDefault(model), "small models read their weights from the level-2 cache")
         let tokens = randomRows(&random, lengths: [24], vocabulary: vocabulary)[0]
-        let decoder = DecodeCheck.splittingDecoder(model)
-        var fed = 0
-        for piece in [6, 1, 1, 9, 1, 6] {
-            let logits = decoder.append(Array(tokens[fed..<(fed + piece)]))
-            fed += piece
-            let batched = IncrementalDecoderTests.batchedLogits(model, Array(tokens.prefix(fed)), position: fed - 1)
-            #expect(bitPatterns(logits) == bitPatterns(batched), "width \(width), after \(fed) tokens")
+        for kernel in MatrixKernel.available {
+            let decoder = DecodeCheck.splittingDecoder(model, kernel: kernel)
+            var fed = 0
+            for piece in [6, 1, 1, 9, 1, 6] {
+                let logits = decoder.append(Array(tokens[fed..<(fed + piece)]))
+                fed += piece
+                let batched = IncrementalDecoderTests.batchedLogits(model, Array(tokens.prefix(fed)),
+                                                                    position: fed - 1)
+                #expect(bitPatterns(logits) == bitPatterns(batched), "\(kernel) width \(width), after \(fed) tokens")
+            }
+            let generator = DecodeCheck.splittingGenerator(model, kernel: kernel)
+            for (index, prompt) in [Array(tokens.prefix(3)), [tokens[5]], Array(tokens.prefix(3))].enumerated() {
+                var plain = RandomGenerator(seed: 1510 + UInt64(index))
+                var fast = plain
+                let expected = model.generate(prompt: prompt, maxNewTokens: 28, eosID: 1, sampler: Sampler(),
+                                              random: &plain)
+                let sampled = generator.generate(prompt: prompt, maxNewTokens: 28, eosID: 1, sampler: Sampler(),
+                                                 random: &fast)
+                #expect(sampled == expected && plain == fast, "\(kernel) width \(width), prompt \(index)")
+            }
+        }
+    }
+
+    @Test("a decoder fed its whole context at once, for contexts that are not whole blocks of 16 positions",
+          arguments: [24, 40])
+    func wholeContext(context: Int) {
+        var random = RandomGenerator(seed: 1505 + UInt64(context))
+        let model = GPT2(config: GPT2Config(vocabularySize: 62, contextLength: context), random: &random)
+        let tokens = randomRows(&random, lengths: [context], vocabulary: 62)[0]
+        let batched = IncrementalDecoderTests.batchedLogits(model, tokens, position: context - 1)
+        for kernel in MatrixKernel.available {
+            let logits = DecodeCheck.decoder(model, kernel: kernel).append(tokens)
+            #expect(bitPatterns(logits) == bitPatterns(batched), "\(kernel), context \(context)")
         }
     }
 

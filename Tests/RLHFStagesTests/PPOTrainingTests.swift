@@ -62,4 +62,34 @@ struct PPOTrainingTests {
         #expect(run.failure?.iteration == 1)
         #expect(run.failure.map { $0.error is WhiteningError } == true)
     }
+
+    /// Generators and decoders keep copies of weights (padded products, layer norms, biases, the head): one
+    /// made after an update must sample from the updated weights, so this fails if any copy outlives it.
+    @Test("a Generator made after a PPO update samples what the updated policy's generate samples, draw for draw")
+    func generatorAfterUpdate() throws {
+        var world = TinyWorld(seed: 14)
+        let model = world.trainer.policy.model
+        let sampler = Sampler(temperature: 1.3)
+        var draws = RandomGenerator(seed: 140)
+        let before = Generator(model: model)
+        for prompt in world.prompts {  // the old weights used, so any copy of them is made
+            _ = before.generate(prompt: prompt, maxNewTokens: 8, eosID: world.tokenizer.eosID, sampler: sampler,
+                                random: &draws)
+        }
+        let oldParameters = model.parameters.map(\.data)
+        let oldLogits = model.nextTokenLogits(world.prompts[0])
+        _ = try world.iterate()
+        #expect(model.parameters.map(\.data) != oldParameters, "the update changed the policy")
+        #expect(model.nextTokenLogits(world.prompts[0]) != oldLogits, "and its logits")
+        let after = Generator(model: model)
+        var plain = RandomGenerator(seed: 141)
+        var fast = plain
+        for (turn, prompt) in (world.prompts + world.prompts).enumerated() {
+            let expected = model.generate(prompt: prompt, maxNewTokens: 12, eosID: world.tokenizer.eosID,
+                                          sampler: sampler, random: &plain)
+            let sampled = after.generate(prompt: prompt, maxNewTokens: 12, eosID: world.tokenizer.eosID,
+                                         sampler: sampler, random: &fast)
+            #expect(sampled == expected && plain == fast, "turn \(turn)")
+        }
+    }
 }

@@ -8,9 +8,10 @@ import RLHFKernels
 ///
 /// What it computes: exactly the per-element arithmetic of `GPT2.logits(_:)`, in the
 /// same order: embeddings token + position; each layer norm by `Tensor.layerNormRows`;
-/// every matrix product by `FastMatrixKernels` (each output summed from +0 over the
-/// shared index in order), then + bias; attention by `CachedAttention`, with the arithmetic
-/// of `AttentionKernels` (scores summed over the head width, softmax over the positions so
+/// every matrix product by `rlhf_row_product` (one new position, on AVX2 and AVX-512) or `FastMatrixKernels`
+/// (each output summed from +0 over the shared index in order), then + bias; attention by
+/// `rlhf_cached_attention` (AVX2, AVX-512) or `CachedAttention.head`, with the arithmetic of
+/// `AttentionKernels` (scores summed over the head width, softmax over the positions so
 /// far, outputs summed over those positions in order); GELU by `FastPortableMath.gelu`; residual adds
 /// x + f(x); the tied head h wte^T. So the logits are the same bits as the last row of the batched forward
 /// (tests check this), on every machine, for any batch or padding the batched path sees.
@@ -21,10 +22,10 @@ import RLHFKernels
 /// read, and each real column's sum has exactly its old terms in their old order.
 ///
 /// A product of one row (one new position) runs in `rlhf_row_product`'s lanes where the processor has them:
-/// the same sums, eight vectors of columns side by side. When the weights read per position exceed
-/// `splitWeightBytes` (more than one core's level-2 cache holds, so they stream from beyond it), each
-/// one-row product of at least `splitProductWeights` weights is cut by columns between the two threads:
-/// the choice depends only on the model's sizes, and no sum crosses the cut.
+/// the same sums, up to 16 vectors of columns side by side on AVX-512 (8 on AVX2). When the weights read
+/// per position exceed `splitWeightBytes` (more than one core's level-2 cache holds, so they stream from
+/// beyond it), each one-row product of at least `splitProductWeights` weights is cut by columns between the
+/// two threads: the choice depends only on the model's sizes, and no sum crosses the cut.
 ///
 /// The padded copies and those of the layer norms and biases are taken when the decoder is made and the
 /// head's copy at the first `append`; the embeddings and unpadded weights are read from the model as it is.
@@ -35,9 +36,9 @@ public final class IncrementalDecoder {
     /// The tokens fed so far.
     public internal(set) var tokens: [Int] = []
 
-    // Internal, not private, for the snapshots (IncrementalDecoder+Snapshot.swift).
+    // Internal, not private, for the snapshots and the steps (IncrementalDecoder+Snapshot.swift, +Steps.swift).
     let width: Int, context: Int
-    private let heads: Int, headWidth: Int, vocabulary: Int
+    let heads: Int, headWidth: Int, vocabulary: Int
     /// The context rounded up to `CachedAttention.block`, so scores are read in whole blocks.
     let keyLeading: Int
     /// Per layer: keys transposed per head, [head][d][position] (leading dimension `keyLeading`).
@@ -58,25 +59,27 @@ public final class IncrementalDecoder {
     private let smallParameters: UnsafeMutablePointer<Float>
 
     /// A layer norm's gamma and beta (copied) and its epsilon.
-    private struct NormCopy {
+    struct NormCopy {
         let gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float
     }
     /// Row strides of the products' outputs: 3C, C and 4C, each rounded up when its layer is padded.
-    private let fusedStride: Int, projectedStride: Int, innerStride: Int
+    let fusedStride: Int, projectedStride: Int, innerStride: Int
     // Scratch rows for a block of new positions (at most `context` of them).
-    private let residual: UnsafeMutablePointer<Float>   // (n, C)
-    private let normed: UnsafeMutablePointer<Float>     // (n, C)
-    private let fused: UnsafeMutablePointer<Float>      // (n, 3C), rows fusedStride apart
-    private let mixed: UnsafeMutablePointer<Float>      // (n, C)
-    private let projected: UnsafeMutablePointer<Float>  // (n, C), rows projectedStride apart
-    private let inner: UnsafeMutablePointer<Float>      // (n, 4C), rows innerStride apart
+    let residual: UnsafeMutablePointer<Float>   // (n, C)
+    let normed: UnsafeMutablePointer<Float>     // (n, C)
+    let fused: UnsafeMutablePointer<Float>      // (n, 3C), rows fusedStride apart
+    let mixed: UnsafeMutablePointer<Float>      // (n, C)
+    let projected: UnsafeMutablePointer<Float>  // (n, C), rows projectedStride apart
+    let inner: UnsafeMutablePointer<Float>      // (n, 4C), rows innerStride apart
     private let logitsRow: UnsafeMutablePointer<Float>  // (V), headStride floats
-    private let scores: UnsafeMutablePointer<Float>     // (keyLeading + 16)
+    let scores: UnsafeMutablePointer<Float>     // (keyLeading + 16)
 
     /// The kernel of one-row products (nil: the portable tiles, through `FastMatrixKernels`).
-    private let rowKernel: MatrixKernel?
-    /// Whether one-row products of at least `splitProductWeights` weights run on both threads.
+    let rowKernel: MatrixKernel?
+    /// Whether one-row products of at least `smallestSplitProduct` weights run on both threads.
     let splitsRows: Bool
+    /// The smallest one-row product that is split when products are (`splitProductWeights` by default).
+    let smallestSplitProduct: Int
 
     /// Weights read per position (every layer's four products and the head, 4 bytes each) above which
     /// one-row products are split: a core's level-2 cache (2 MB on this project's machine) no longer
@@ -100,12 +103,17 @@ public final class IncrementalDecoder {
         self.init(model: model, splitWeightBytes: Self.splitWeightBytes)
     }
 
-    /// A decoder of `model` whose one-row products are split across the two threads when the weights read
-    /// per position exceed `splitWeightBytes` (tests pass 0 to split at any size).
-    init(model: GPT2, splitWeightBytes: Int) {
+    /// A decoder of `model` whose one-row products of at least `splitProductWeights` weights are split across
+    /// the two threads when the weights read per position exceed `splitWeightBytes` (tests pass 0 and 0 to
+    /// split every one), with `kernel`'s row products and attention lanes (tests pass each available one;
+    /// the portable kernel runs `FastMatrixKernels` and `CachedAttention.head`).
+    init(model: GPT2, splitWeightBytes: Int, splitProductWeights: Int = IncrementalDecoder.splitProductWeights,
+         kernel: MatrixKernel = .selected) {
         self.model = model
         let config = model.config
-        rowKernel = MatrixKernel.selected == .portable ? nil : MatrixKernel.selected
+        precondition(kernel.isAvailable, "the \(kernel) kernel does not run on this processor")
+        rowKernel = kernel == .portable ? nil : kernel
+        smallestSplitProduct = splitProductWeights
         let c = config.embeddingWidth
         let weightsPerPosition = config.layerCount * 12 * c * c + c * config.vocabularySize
         splitsRows = weightsPerPosition * MemoryLayout<Float>.size > splitWeightBytes
@@ -133,6 +141,7 @@ public final class IncrementalDecoder {
         let small = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(smallCount, 1))
         var filled = 0
         func copy(_ tensor: Tensor) -> UnsafePointer<Float> {
+            precondition(filled + tensor.data.count <= smallCount, "small parameters past their buffer")
             let start = small + filled
             tensor.data.withUnsafeBufferPointer { start.initialize(from: $0.baseAddress!, count: $0.count) }
             filled += tensor.data.count
@@ -145,6 +154,7 @@ public final class IncrementalDecoder {
         biases = model.blocks.flatMap { block in
             [block.attentionInput, block.attentionOutput, block.mlpInput, block.mlpOutput].map { copy($0.bias) }
         }
+        precondition(filled == smallCount, "small parameters: \(filled) floats copied, \(smallCount) expected")
         smallParameters = small
         let layers = padded.first
         fusedStride = layers?[0]?.stride ?? 3 * width
@@ -268,87 +278,5 @@ public final class IncrementalDecoder {
             addRows(projected, rows: count)
         }
         tokens.append(contentsOf: newTokens)
-    }
-
-    private func layerNorm(_ norm: NormCopy, rows: Int, input: UnsafePointer<Float>,
-                           output: UnsafeMutablePointer<Float>) {
-        Tensor.layerNormRows(input, rows: rows, width: width, epsilon: norm.epsilon, gamma: norm.gamma,
-                             beta: norm.beta, output: output, normalised: nil, inverseDeviations: nil)
-    }
-
-    /// output = input W, then + b (two roundings, as matmul then the broadcast add). Input rows are
-    /// `inputStride` apart, output rows `outputStride` (the padded width when `padded` is given); `bias` is
-    /// the copy of the layer's.
-    private func affine(_ layer: Affine, _ padded: PaddedWeights?, bias b: UnsafePointer<Float>, rows: Int,
-                        input: UnsafePointer<Float>, inputWidth: Int, inputStride: Int, outputWidth: Int,
-                        output: UnsafeMutablePointer<Float>, outputStride: Int) {
-        if let padded {
-            product(input: input, inputStride: inputStride, weights: padded.pointer, columns: padded.stride,
-                    depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
-        } else {
-            layer.weight.data.withUnsafeBufferPointer {
-                product(input: input, inputStride: inputStride, weights: $0.baseAddress!, columns: outputWidth,
-                        depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
-            }
-        }
-        for row in 0..<rows {
-            let target = output + row * outputStride
-            for column in 0..<outputWidth { target[column] = target[column] + b[column] }
-        }
-    }
-
-    /// output (rows x columns) = input W, W (depth x columns) with rows `columns` apart: one row in
-    /// `rlhf_row_product` (split across the threads as `splitsRows` says), else `FastMatrixKernels.blocked`.
-    /// Both sum each element from +0 over d in order, so the bits are the same either way.
-    private func product(input: UnsafePointer<Float>, inputStride: Int, weights: UnsafePointer<Float>, columns: Int,
-                         depth: Int, rows: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
-        if rows == 1, let rowKernel {
-            let split = splitsRows && depth * columns >= Self.splitProductWeights
-            if rlhf_row_product(rowKernel.rawValue, input, weights, columns, output, columns, depth,
-                                split ? 1 : 0) != 0 {
-                return
-            }
-        }
-        FastMatrixKernels.blocked(a: input, aRowStride: inputStride, aDepthStride: 1, b: weights, ldb: columns,
-                                  c: output, ldc: outputStride, rows: rows, columns: columns, depth: depth,
-                                  mode: .overwrite)
-    }
-
-    /// residual = residual + addend, row by row (addend rows `projectedStride` apart).
-    private func addRows(_ addend: UnsafePointer<Float>, rows: Int) {
-        let c = width
-        for row in 0..<rows {
-            let (target, source) = (residual + row * c, addend + row * projectedStride)
-            for index in 0..<c { target[index] = target[index] + source[index] }
-        }
-    }
-
-    /// Stores the new positions' keys and values, then attends from each of them (`CachedAttention`).
-    private func attend(layer: Int, start: Int, rows: Int) {
-        let (c, hs, leading) = (width, headWidth, keyLeading)
-        let keyCache = keys[layer], valueCache = values[layer]
-        let scale = 1 / Float(hs).squareRoot()
-        for row in 0..<rows {
-            let position = start + row
-            let source = fused + row * fusedStride
-            for h in 0..<heads {
-                for d in 0..<hs { keyCache[(h * hs + d) * leading + position] = source[c + h * hs + d] }
-            }
-            (valueCache + position * c).update(from: source + 2 * c, count: c)
-        }
-        for row in 0..<rows {
-            // Every head in `rlhf_cached_attention`'s lanes where the processor has them (the same bits).
-            if let rowKernel, rlhf_cached_attention(
-                rowKernel.rawValue, fused + row * fusedStride, keyCache, leading, valueCache, c, start + row + 1,
-                heads, hs, scale, scores, mixed + row * c) != 0 {
-                continue
-            }
-            for h in 0..<heads {
-                CachedAttention.head(
-                    query: fused + row * fusedStride + h * hs, keysTransposed: keyCache + h * hs * leading,
-                    leading: leading, values: valueCache + h * hs, valueStride: c, count: start + row + 1,
-                    headWidth: hs, scale: scale, scores: scores, output: mixed + row * c + h * hs)
-            }
-        }
     }
 }

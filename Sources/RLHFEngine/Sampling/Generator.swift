@@ -1,10 +1,10 @@
 /// Samples continuations from one model, many in a row, without redoing shared work: what
 /// `GPT2.generate` samples, bit for bit and draw for draw.
 ///
-/// Two things are kept between calls. One decoder (its buffers, its copy of the head and any padded
-/// weights) serves every continuation instead of a fresh one each. And each distinct prompt is fed
-/// once: its key/value cache and its next-token logits are remembered, and every later continuation
-/// of it starts from a copy. The per-row arithmetic of a prompt's positions never depends on what
+/// Two things are kept between calls. One decoder (its buffers, its copies of the head, the layer norms,
+/// the biases and any padded weights) serves every continuation instead of a fresh one each. And each
+/// distinct prompt is fed once: its key/value cache and its next-token logits are remembered, and every
+/// later continuation of it starts from a copy. The per-row arithmetic of a prompt's positions never depends on what
 /// follows them, so the copied cache holds exactly the bits feeding the prompt again would compute,
 /// and the random draws are the same draws in the same order (none is made while feeding).
 ///
@@ -18,9 +18,14 @@ public final class Generator {
     /// The sampler's weights over the vocabulary (`Sampler.sample(logits:scratch:random:)`).
     private let scratch: UnsafeMutablePointer<Double>
 
-    public init(model: GPT2) {
-        self.model = model
-        decoder = IncrementalDecoder(model: model)
+    public convenience init(model: GPT2) {
+        self.init(decoder: IncrementalDecoder(model: model))
+    }
+
+    /// A generator sampling through `decoder` (made fresh for `decoder.model`; tests pass one that splits).
+    init(decoder: IncrementalDecoder) {
+        model = decoder.model
+        self.decoder = decoder
         scratch = .allocate(capacity: Swift.max(model.config.vocabularySize, 1))
     }
 

@@ -60,10 +60,10 @@ int rlhf_row_product(int kernel, const float *a, const float *b, long ldb, float
 
 /// The decoder's attention from one new position over a key/value cache, `heads` heads of `headWidth`
 /// (keys transposed per head, [d][position], rows `leading` floats apart; values [position][valueStride]),
-/// in `kernel`'s lanes with the bits of CachedAttention.head (see AttentionTemplate.h): over the first
+/// in `kernel`'s lanes with the bits of CachedAttention.head (see CachedAttentionTemplate.h): over the first
 /// `count` positions, scores, softmax and the value sums of each head into output + h headWidth. `scores`
 /// is scratch for `count` rounded up to 16 floats. Returns 0 (doing nothing) for a kernel without these
-/// lanes (portable, neon).
+/// lanes (portable, neon) or a kernel this processor lacks.
 int rlhf_cached_attention(int kernel, const float *query, const float *keysTransposed, long leading,
                           const float *values, long valueStride, long count, long heads, long headWidth, float scale,
                           float *scores, float *output);
