@@ -18,32 +18,13 @@
 #define PREFIX avx2_
 #define TARGET __attribute__((target("avx2")))
 #define LANES 8
-typedef float avx2_floats __attribute__((ext_vector_type(8)));
-typedef int avx2_ints __attribute__((ext_vector_type(8)));
-static inline __attribute__((always_inline)) TARGET avx2_floats avx2_loadMasked(const float *p, avx2_ints mask) {
-    return (avx2_floats)_mm256_maskload_ps(p, (__m256i)mask);
-}
-static inline __attribute__((always_inline)) TARGET void avx2_storeMasked(float *p, avx2_floats v, avx2_ints mask) {
-    _mm256_maskstore_ps(p, (__m256i)mask, (__m256)v);
-}
+#include "MaskedLanes.h"
 #include "AttentionTemplate.h"
 
 #define PREFIX avx512_
 #define TARGET __attribute__((target("avx512f")))
 #define LANES 16
-typedef float avx512_floats __attribute__((ext_vector_type(16)));
-typedef int avx512_ints __attribute__((ext_vector_type(16)));
-static inline __attribute__((always_inline)) TARGET __mmask16 avx512_bits(avx512_ints mask) {
-    return _mm512_cmplt_epi32_mask((__m512i)mask, _mm512_setzero_si512());
-}
-static inline __attribute__((always_inline)) TARGET avx512_floats avx512_loadMasked(const float *p,
-                                                                                   avx512_ints mask) {
-    return (avx512_floats)_mm512_maskz_loadu_ps(avx512_bits(mask), p);
-}
-static inline __attribute__((always_inline)) TARGET void avx512_storeMasked(float *p, avx512_floats v,
-                                                                           avx512_ints mask) {
-    _mm512_mask_storeu_ps(p, avx512_bits(mask), (__m512)v);
-}
+#include "MaskedLanes.h"
 #include "AttentionTemplate.h"
 #endif
 

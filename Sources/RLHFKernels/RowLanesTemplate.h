@@ -17,24 +17,7 @@
 #define GLUE(x, y) GLUE_(x, y)
 #define NAME(name) GLUE(PREFIX, name)
 
-typedef double NAME(doubles) __attribute__((ext_vector_type(LANES)));
-typedef long NAME(longs) __attribute__((ext_vector_type(LANES)));
-
-static inline __attribute__((always_inline)) TARGET NAME(floats) NAME(load)(const float *p) {
-    NAME(floats) v;
-    __builtin_memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline __attribute__((always_inline)) TARGET void NAME(store)(float *p, NAME(floats) v) {
-    __builtin_memcpy(p, &v, sizeof v);
-}
-
-/// mask ? yes : no, lane by lane.
-static inline __attribute__((always_inline)) TARGET NAME(floats) NAME(select)(NAME(ints) mask, NAME(floats) yes,
-                                                                           NAME(floats) no) {
-    return (NAME(floats))((mask & (NAME(ints))yes) | (~mask & (NAME(ints))no));
-}
+#include "LaneVectors.h"
 
 /// The mask of lanes i < n (every lane when n >= LANES).
 static inline __attribute__((always_inline)) TARGET NAME(ints) NAME(below)(long n) {
