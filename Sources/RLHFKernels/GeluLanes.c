@@ -68,6 +68,11 @@ static inline __attribute__((always_inline)) floats8 load8(const float *p) {
 
 static inline __attribute__((always_inline)) void store8(float *p, floats8 v) { __builtin_memcpy(p, &v, sizeof v); }
 
+/// gelu = (0.5 x) (1 + t) from t = tanh(c (x + a x^3)), eight lanes.
+static inline __attribute__((always_inline)) floats8 gelu_from_tanh8(floats8 v, floats8 t) {
+    return 0.5f * v * (1 + t);
+}
+
 /// Eight values (or the last 1 ... 7, through zero-padded buffers; the padding is never stored).
 static inline __attribute__((always_inline)) void gelu_block(const float *x, float *y, float *tanhOut, long n,
                                                              const float *constants) {
@@ -79,7 +84,7 @@ static inline __attribute__((always_inline)) void gelu_block(const float *x, flo
     }
     floats8 v = load8(source);
     floats8 t = gelu_tanh8(v, constants[0], constants[1]);
-    floats8 result = 0.5f * v * (1 + t);
+    floats8 result = gelu_from_tanh8(v, t);
     if (n == 8) {
         store8(y, result);
         if (tanhOut) store8(tanhOut, t);
@@ -100,10 +105,10 @@ static inline __attribute__((always_inline)) void gelu_four(const float *x, floa
     floats8 v0 = load8(x), v1 = load8(x + 8), v2 = load8(x + 16), v3 = load8(x + 24);
     floats8 t0 = gelu_tanh8(v0, k[0], k[1]), t1 = gelu_tanh8(v1, k[0], k[1]);
     floats8 t2 = gelu_tanh8(v2, k[0], k[1]), t3 = gelu_tanh8(v3, k[0], k[1]);
-    store8(y, 0.5f * v0 * (1 + t0));
-    store8(y + 8, 0.5f * v1 * (1 + t1));
-    store8(y + 16, 0.5f * v2 * (1 + t2));
-    store8(y + 24, 0.5f * v3 * (1 + t3));
+    store8(y, gelu_from_tanh8(v0, t0));
+    store8(y + 8, gelu_from_tanh8(v1, t1));
+    store8(y + 16, gelu_from_tanh8(v2, t2));
+    store8(y + 24, gelu_from_tanh8(v3, t3));
     if (tanhOut) {
         store8(tanhOut, t0);
         store8(tanhOut + 8, t1);

@@ -9,9 +9,10 @@ import RLHFEngine
 /// its two 8-row transpose groups), values that tie (rows of one value, repeated values, +0 beside -0), zeros
 /// and large magnitudes (softmax's: differences so large that exp leaves its main range, or overflow to
 /// -infinity); NaN, +infinity and -infinity (every NaN compared as one pattern), rows masked to -infinity after
-/// their first columns (a causal mask) and whole rows of -infinity; and sizes that split between the two threads (rows in two parts, dgamma and
-/// dbeta by columns). Each comparison also checks, by the lanes' run counts on this thread, that the engine
-/// called the lanes of the op (forward and backward) for AVX2 and AVX-512 from 4 rows, and no lanes otherwise.
+/// their first columns (a causal mask) and whole rows of -infinity; and sizes that split between the two
+/// threads (rows in two parts, dgamma and dbeta by columns). Each comparison also checks, by the lanes' run
+/// counts on this thread, that the engine called the lanes of the op (forward and backward) for AVX2 and
+/// AVX-512 from 4 rows, and no lanes otherwise.
 @Suite("Row lanes give the portable kernel's bits")
 struct RowLanesTests {
     static let widths = [1, 3, 16, 17, 48, 62, 64, 65, 129, 192, 200]

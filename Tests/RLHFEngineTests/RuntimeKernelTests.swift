@@ -106,8 +106,9 @@ struct RuntimeKernelTests {
         var random = SplitMix64(seed: 913)
         // (m, k, n): A B has m rows of k terms and A^T B k rows of m terms (A copied into strips), both chunked
         // here: (2048, 200, 40) A B in 10 x 192 + 128, A^T B in 192 + 8; (1100, 150, 20) A B in 5 x 192 + 140;
-        // (700, 405, 20) A B in 3 x 192 + 124, A^T B in 192 + 192 + 21 (strips of 8 or 6, 4, 1 in the last).
-        for (m, k, n) in [(2048, 200, 40), (1100, 150, 20), (700, 405, 20)] {
+        // (700, 405, 20) A B in 3 x 192 + 124, A^T B in 192 + 192 + 21 (the last, under 64 rows, read in place);
+        // (700, 455, 20) A^T B in 192 + 192 + 71 (strips of 8 or 6, then 4 and 1, in the last).
+        for (m, k, n) in [(2048, 200, 40), (1100, 150, 20), (700, 405, 20), (700, 455, 20)] {
             let products = RuntimeKernelTests.products(m: m, k: k, n: n, random: &random)
             RuntimeKernelTests.expectEveryKernelAgrees(products, "chunked \(m)x\(k)x\(n)")
         }

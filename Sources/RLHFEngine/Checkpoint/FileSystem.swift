@@ -179,10 +179,11 @@ public struct SystemFileSystem: FileSystem {
     }
 
     /// Whether `path` still names the file whose `fstat` gave `info` (the same device and inode), so that
-    /// removing the path removes that file and not one another process has put there since.
+    /// removing the path removes that file and not one another process has put there since (lstat: a link put
+    /// in its place is not the file).
     private func isStill(_ info: stat, at path: String) -> Bool {
         var now = stat()
-        return stat(path, &now) == 0 && now.st_dev == info.st_dev && now.st_ino == info.st_ino
+        return lstat(path, &now) == 0 && now.st_dev == info.st_dev && now.st_ino == info.st_ino
     }
 
     public func rename(_ source: String, to destination: String) throws {

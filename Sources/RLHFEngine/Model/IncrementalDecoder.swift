@@ -8,7 +8,7 @@ import RLHFKernels
 ///
 /// What it computes: exactly the per-element arithmetic of `GPT2.logits(_:)`, in the
 /// same order: embeddings token + position; each layer norm by `Tensor.layerNormRows`;
-/// every matrix product by `rlhf_row_product` (one new position, on AVX2 and AVX-512) or `FastMatrixKernels`
+/// every matrix product by `rlhf_row_product` (one new position; AVX2, AVX-512, NEON) or `FastMatrixKernels`
 /// (each output summed from +0 over the shared index in order), then + bias; attention by
 /// `rlhf_cached_attention` (AVX2, AVX-512) or `CachedAttention.head`, with the arithmetic of
 /// `AttentionKernels` (scores summed over the head width, softmax over the positions so
@@ -22,7 +22,7 @@ import RLHFKernels
 /// read, and each real column's sum has exactly its old terms in their old order.
 ///
 /// A product of one row (one new position) runs in `rlhf_row_product`'s lanes where the processor has them:
-/// the same sums, up to 16 vectors of columns side by side on AVX-512 (8 on AVX2). When the weights read
+/// the same sums, up to 16 vectors of columns side by side (8 on AVX2). When the weights read
 /// per position exceed `splitWeightBytes` (more than one core's level-2 cache holds, so they stream from
 /// beyond it), each one-row product of at least `splitProductWeights` weights is cut by columns between the
 /// two threads: the choice depends only on the model's sizes, and no sum crosses the cut.

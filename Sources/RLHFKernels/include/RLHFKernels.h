@@ -170,8 +170,9 @@ int rlhf_pool_worker_runs(void);
 /// How many parts the worker thread has run since the process started (for tests).
 long rlhf_pool_worker_halves(void);
 
-/// 1 when called from within a job that this thread has posted to the worker, 0 when this thread runs both
-/// parts itself (the worker taken or absent) or is not in a job (for tests).
+/// 1 when called from within a job that this thread has posted to the worker (even when it later takes part 1
+/// back and runs it itself), 0 when this thread runs both parts because the worker was taken or absent, or is
+/// not in a job (for tests).
 int rlhf_pool_posted_here(void);
 
 #ifdef __cplusplus
