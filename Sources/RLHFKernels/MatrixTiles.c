@@ -175,6 +175,49 @@ static void pack(int kernel, const float *b, long bDepthStride, long bColumnStri
     }
 }
 
+/// One product: its operands, the packed B and the scratch of add-total.
+struct product {
+    int kernel;
+    const float *a;
+    long aRowStride, aDepthStride;
+    const float *b;  // B read in place (row stride ldb) for its full panels, or null: every panel packed
+    long ldb;
+    const float *packed;
+    float *c;
+    long ldc, rows, columns, depth;
+    int mode;
+    float *scratch;
+    long rowCut, panelCut, panels;  // the halves: rows [0, rowCut) and the rest, or panels [0, panelCut)
+};
+
+/// Floats a thread's kept buffer holds on to between products (16 MB); a larger one is freed after its use.
+#define WORKING_KEEP ((size_t)1 << 22)
+
+/// A thread's working memory, grown as needed and kept between products up to WORKING_KEEP floats.
+struct kept_buffer {
+    float *floats;
+    size_t count;
+};
+
+/// At least `count` floats of `buffer` (null when the allocation fails; the caller then does nothing).
+static float *kept_floats(struct kept_buffer *buffer, size_t count) {
+    if (count > buffer->count) {
+        free(buffer->floats);
+        buffer->floats = malloc(sizeof(float) * count);
+        buffer->count = buffer->floats ? count : 0;
+    }
+    return buffer->floats;
+}
+
+/// Frees `buffer` when it holds more than WORKING_KEEP floats.
+static void kept_trim(struct kept_buffer *buffer) {
+    if (buffer->count > WORKING_KEEP) {
+        free(buffer->floats);
+        buffer->floats = 0;
+        buffer->count = 0;
+    }
+}
+
 #include "TileStrips.h"
 
 /// Half `part` of a split product: by rows when it has a row cut, else by panels.
@@ -189,20 +232,9 @@ static void run_half(void *context, long part) {
     }
 }
 
-/// This thread's working memory for packed panels and scratch, kept between products up to
-/// WORKING_KEEP floats (16 MB, defined in TileStrips.h); a larger one, for a product that packed a big B,
-/// is freed after it.
-static _Thread_local float *working;
-static _Thread_local size_t workingCount;
-
-static float *working_memory(size_t count) {
-    if (count > workingCount) {
-        free(working);
-        working = malloc(sizeof(float) * count);
-        workingCount = working ? count : 0;
-    }
-    return working;
-}
+/// This thread's working memory for packed panels and scratch (a larger one than WORKING_KEEP, for a
+/// product that packed a big B, is freed after it).
+static _Thread_local struct kept_buffer working;
 
 int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
                  long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
@@ -219,7 +251,7 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
     long lastColumn = (columns / width) * width;
     size_t packedCount = (size_t)((inPlace ? 1 : panels) * depth * width);
     size_t scratchCount = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK ? (size_t)(2 * rows * width) : 0;
-    float *memory = working_memory(packedCount + scratchCount + 1);
+    float *memory = kept_floats(&working, packedCount + scratchCount + 1);
     if (!memory) return 0;
     if (!inPlace) {
         pack(kernel, b, bDepthStride, bColumnStride, columns, depth, width, memory);
@@ -238,10 +270,6 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
     } else {
         run_part(&p, 0, rows, 0, panels, p.scratch);
     }
-    if (workingCount > WORKING_KEEP) {
-        free(working);
-        working = 0;
-        workingCount = 0;
-    }
+    kept_trim(&working);
     return 1;
 }

@@ -36,36 +36,9 @@ static void packRows(const float *a, long aRowStride, long aDepthStride, long ro
     }
 }
 
-/// One product: its operands, the packed B and the scratch of add-total.
-struct product {
-    int kernel;
-    const float *a;
-    long aRowStride, aDepthStride;
-    const float *b;  // B read in place (row stride ldb) for its full panels, or null: every panel packed
-    long ldb;
-    const float *packed;
-    float *c;
-    long ldc, rows, columns, depth;
-    int mode;
-    float *scratch;
-    long rowCut, panelCut, panels;  // the halves: rows [0, rowCut) and the rest, or panels [0, panelCut)
-};
-
-static _Thread_local float *rowsWorking;
-static _Thread_local size_t rowsWorkingCount;
-#define WORKING_KEEP ((size_t)1 << 22)
-
-/// This thread's memory for A's packed strips (`run_rows`), apart from `working`: the worker's half packs
-/// its own rows while the caller's packed B is read by both. Kept up to WORKING_KEEP floats
-/// (16 MB) between parts; a larger one is freed at the end of `run_part`.
-static float *rows_memory(size_t count) {
-    if (count > rowsWorkingCount) {
-        free(rowsWorking);
-        rowsWorking = malloc(sizeof(float) * count);
-        rowsWorkingCount = rowsWorking ? count : 0;
-    }
-    return rowsWorking;
-}
+/// This thread's memory for A's packed strips (`run_rows`), apart from the panels' (`working` in
+/// MatrixTiles.c): the worker's half packs its own rows while the caller's packed B is read by both.
+static _Thread_local struct kept_buffer rowsWorking;
 
 /// Rows [first, first + rows) by panels [firstPanel, lastPanel) of a product, in its kernel's tiles,
 /// with A packed first (in this thread's memory) when it is transposed and large (PACK_A_ROWS).
@@ -75,7 +48,7 @@ static void run_rows(const struct product *p, long first, long rows, long firstP
     float *c = p->c + first * p->ldc;
     int aPacked = p->aRowStride == 1 && p->aDepthStride != 1 && rows >= PACK_A_ROWS && p->depth >= PACK_A_DEPTH;
     if (aPacked) {
-        float *strips = rows_memory((size_t)(rows * p->depth));
+        float *strips = kept_floats(&rowsWorking, (size_t)(rows * p->depth));
         if (strips) {
             packRows(a, p->aRowStride, p->aDepthStride, rows, p->depth, kernel_rows(p->kernel), strips);
             a = strips;
@@ -115,9 +88,5 @@ static void run_part(const struct product *p, long first, long rows, long firstP
     for (long start = 0; start < rows; start += chunk) {
         run_rows(p, first + start, rows - start < chunk ? rows - start : chunk, firstPanel, lastPanel, scratch);
     }
-    if (rowsWorkingCount > WORKING_KEEP) {
-        free(rowsWorking);
-        rowsWorking = 0;
-        rowsWorkingCount = 0;
-    }
+    kept_trim(&rowsWorking);
 }

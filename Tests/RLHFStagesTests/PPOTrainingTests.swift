@@ -81,6 +81,13 @@ struct PPOTrainingTests {
         _ = try world.iterate()
         #expect(model.parameters.map(\.data) != oldParameters, "the update changed the policy")
         #expect(model.nextTokenLogits(world.prompts[0]) != oldLogits, "and its logits")
+        // The decoder's copies against the recorded graph, which reads the parameters themselves: the reference
+        // below (GPT2.generate) decodes with the same copies, so this is what ties them to the new weights.
+        for prompt in world.prompts {
+            let graph = model.logits([prompt]).data
+            let lastRow = Array(graph[(graph.count - graph.count / prompt.count)...])
+            #expect(model.nextTokenLogits(prompt).map(\.bitPattern) == lastRow.map(\.bitPattern))
+        }
         let after = Generator(model: model)
         var plain = RandomGenerator(seed: 141)
         var fast = plain
