@@ -18,6 +18,20 @@ public enum DecodeCheck {
         return done != 0 ? c : nil
     }
 
+    /// c (1 x columns) = a (1 x depth) B by `rlhf_row_columns` in `kernel`'s lanes, B the first `columns` of
+    /// each `ldb`-float row of `b` (depth rows; the rest of each row, padding, is never read into c), on one
+    /// thread or split; nil where the kernel cannot run it (portable, unavailable, columns not a multiple of 16).
+    public static func rowColumns(_ a: [Float], _ b: [Float], depth: Int, columns: Int, ldb: Int,
+                                  kernel: MatrixKernel, split: Bool) -> [Float]? {
+        precondition(a.count == depth && b.count == depth * ldb && columns <= ldb)
+        guard kernel != .portable && kernel.isAvailable && columns % 16 == 0 else { return nil }
+        var c = [Float](repeating: .nan, count: columns)
+        let done = c.withUnsafeMutableBufferPointer { target in
+            rlhf_row_columns(kernel.rawValue, a, b, ldb, target.baseAddress!, columns, depth, split ? 1 : 0)
+        }
+        return done != 0 ? c : nil
+    }
+
     /// The decoder's attention from the last of `count` positions. `input` holds the (count, 3C) rows q, k, v
     /// of `causalSelfAttention`'s input (C = heads x headWidth); their keys and values are laid out as in
     /// `IncrementalDecoder` (keys transposed per head, rows `CachedAttention.rounded(count)` apart), every

@@ -16,12 +16,13 @@ extension IncrementalDecoder {
                 input: UnsafePointer<Float>, inputWidth: Int, inputStride: Int, outputWidth: Int,
                 output: UnsafeMutablePointer<Float>, outputStride: Int) {
         if let padded {
-            product(input: input, inputStride: inputStride, weights: padded.pointer, columns: padded.stride,
-                    depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
+            product(input: input, inputStride: inputStride, weights: padded.pointer, weightStride: padded.stride,
+                    columns: outputWidth, depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
         } else {
             layer.weight.data.withUnsafeBufferPointer {
-                product(input: input, inputStride: inputStride, weights: $0.baseAddress!, columns: outputWidth,
-                        depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
+                product(input: input, inputStride: inputStride, weights: $0.baseAddress!, weightStride: outputWidth,
+                        columns: outputWidth, depth: inputWidth, rows: rows, output: output,
+                        outputStride: outputStride)
             }
         }
         for row in 0..<rows {
@@ -30,21 +31,24 @@ extension IncrementalDecoder {
         }
     }
 
-    /// output (rows x columns) = input W, W (depth x columns) with rows `columns` apart: one row in
-    /// `rlhf_row_product` (split across the threads as `splitsRows` says), else `FastMatrixKernels.blocked`.
-    /// Both sum each element from +0 over d in order, so the bits are the same either way.
-    func product(input: UnsafePointer<Float>, inputStride: Int, weights: UnsafePointer<Float>, columns: Int,
-                 depth: Int, rows: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
+    /// output (rows x weightStride) = input W, W (depth x weightStride) with rows `weightStride` apart, of which
+    /// the first `columns` are the layer's (the rest zero padding, never read): one row in `rlhf_row_columns`
+    /// over the real columns rounded up to 16 only (split across the threads as `splitsRows` says), else
+    /// `FastMatrixKernels.blocked` over every column. Both sum each element from +0 over d in order, so each
+    /// real column has the same bits either way.
+    func product(input: UnsafePointer<Float>, inputStride: Int, weights: UnsafePointer<Float>, weightStride: Int,
+                 columns: Int, depth: Int, rows: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
         if rows == 1, let rowKernel {
-            let split = splitsRows && depth * columns >= smallestSplitProduct
-            if rlhf_row_product(rowKernel.rawValue, input, weights, columns, output, columns, depth,
+            let split = splitsRows && depth * weightStride >= smallestSplitProduct
+            let rowColumns = Swift.min((columns + 15) / 16 * 16, weightStride)
+            if rlhf_row_columns(rowKernel.rawValue, input, weights, weightStride, output, rowColumns, depth,
                                 split ? 1 : 0) != 0 {
                 return
             }
         }
-        FastMatrixKernels.blocked(a: input, aRowStride: inputStride, aDepthStride: 1, b: weights, ldb: columns,
-                                  c: output, ldc: outputStride, rows: rows, columns: columns, depth: depth,
-                                  mode: .overwrite)
+        FastMatrixKernels.blocked(a: input, aRowStride: inputStride, aDepthStride: 1, b: weights,
+                                  ldb: weightStride, c: output, ldc: outputStride, rows: rows, columns: weightStride,
+                                  depth: depth, mode: .overwrite)
     }
 
     /// residual = residual + addend, row by row (addend rows `projectedStride` apart).

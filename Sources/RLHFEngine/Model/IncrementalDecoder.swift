@@ -216,8 +216,8 @@ public final class IncrementalDecoder {
         let c = width
         let last = residual + (newTokens.count - 1) * c
         layerNorm(norms[norms.count - 1], rows: 1, input: last, output: normed)
-        product(input: normed, inputStride: c, weights: headWeights, columns: headStride, depth: c, rows: 1,
-                output: logitsRow, outputStride: headStride)
+        product(input: normed, inputStride: c, weights: headWeights, weightStride: headStride, columns: vocabulary,
+                depth: c, rows: 1, output: logitsRow, outputStride: headStride)
         return UnsafeBufferPointer(start: logitsRow, count: vocabulary)
     }
 

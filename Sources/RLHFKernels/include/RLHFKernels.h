@@ -58,6 +58,13 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
 int rlhf_row_product(int kernel, const float *a, const float *b, long ldb, float *c, long columns, long depth,
                      int split);
 
+// token (generation's per-token cost): one-row products of any multiple of 16 columns.
+/// rlhf_row_product for `columns` a multiple of 16 (instead of 32): the same sums, each output element from +0
+/// over d in order; with `split`, the same cut (columns / 64 * 32, none when that is 0). Returns 0 (doing
+/// nothing) for the portable kernel, an unavailable one or a width that is not a multiple of 16.
+int rlhf_row_columns(int kernel, const float *a, const float *b, long ldb, float *c, long columns, long depth,
+                     int split);
+
 /// The decoder's attention from one new position over a key/value cache, `heads` heads of `headWidth`
 /// (keys transposed per head, [d][position], rows `leading` floats apart; values [position][valueStride]),
 /// in `kernel`'s lanes with the bits of CachedAttention.head (see CachedAttentionTemplate.h): over the first
