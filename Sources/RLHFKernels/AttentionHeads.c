@@ -90,3 +90,22 @@ int rlhf_cached_attention(int kernel, const float *query, const float *keysTrans
     default: return 0;
     }
 }
+
+int rlhf_cached_attention_grouped(int kernel, const float *query, const float *keysTransposed, long leading,
+                                  const float *values, long valueStride, long count, long heads, long headWidth,
+                                  float scale, float *scores, float *output) {
+    if (!rlhf_kernel_available(kernel)) return 0;
+    switch (kernel) {
+#if defined(__x86_64__)
+    case RLHF_KERNEL_AVX2:
+        avx2_cached_heads_grouped(query, keysTransposed, leading, values, valueStride, count, heads, headWidth,
+                                  scale, scores, output);
+        return 1;
+    case RLHF_KERNEL_AVX512:
+        avx512_cached_heads_grouped(query, keysTransposed, leading, values, valueStride, count, heads, headWidth,
+                                    scale, scores, output);
+        return 1;
+#endif
+    default: return 0;
+    }
+}

@@ -38,8 +38,10 @@ public enum DecodeCheck {
     /// key and value of a position past `count` is `garbage`, and the scores (count rounded up to 16) and
     /// the output start as NaN. `kernel` nil runs `CachedAttention.head` per head, otherwise
     /// `rlhf_cached_attention` in its lanes; nil where that kernel has none here (portable, unavailable).
+    /// With `grouped`, `rlhf_cached_attention_grouped` instead (the heads four at a time side by side, a row
+    /// of scores each, all NaN at the start).
     public static func cachedAttention(_ input: [Float], count: Int, heads: Int, headWidth: Int,
-                                       kernel: MatrixKernel?, garbage: Float) -> [Float]? {
+                                       kernel: MatrixKernel?, garbage: Float, grouped: Bool = false) -> [Float]? {
         let c = heads * headWidth
         precondition(count > 0 && input.count == count * 3 * c)
         if let kernel, kernel == .portable || !kernel.isAvailable { return nil }
@@ -54,7 +56,7 @@ public enum DecodeCheck {
             }
         }
         let query = Array(input[((count - 1) * 3 * c)..<((count - 1) * 3 * c + c)])
-        var scores = [Float](repeating: .nan, count: (count + 15) / 16 * 16)
+        var scores = [Float](repeating: .nan, count: (grouped ? heads : 1) * (count + 15) / 16 * 16)
         var output = [Float](repeating: .nan, count: c)
         let scale = 1 / Float(headWidth).squareRoot()
         let done = query.withUnsafeBufferPointer { q in
@@ -72,6 +74,10 @@ public enum DecodeCheck {
                                         headWidth: headWidth, scale: scale, scores: s, output: o + h * headWidth)
                                 }
                                 return Int32(1)
+                            }
+                            if grouped {
+                                return rlhf_cached_attention_grouped(kernel.rawValue, q, k, leading, v, c, count,
+                                                                     heads, headWidth, scale, s, o)
                             }
                             return rlhf_cached_attention(kernel.rawValue, q, k, leading, v, c, count, heads,
                                                          headWidth, scale, s, o)

@@ -74,8 +74,9 @@ extension IncrementalDecoder {
             (valueCache + position * c).update(from: source + 2 * c, count: c)
         }
         for row in 0..<rows {
-            // Every head in `rlhf_cached_attention`'s lanes where the processor has them (the same bits).
-            if let rowKernel, rlhf_cached_attention(
+            // Every head in `rlhf_cached_attention_grouped`'s lanes where the processor has them, four heads
+            // side by side with a row of `scores` each (the same bits as one head at a time).
+            if let rowKernel, rlhf_cached_attention_grouped(
                 rowKernel.rawValue, fused + row * fusedStride, keyCache, leading, valueCache, c, start + row + 1,
                 heads, hs, scale, scores, mixed + row * c) != 0 {
                 continue

@@ -10,7 +10,7 @@ import RLHFKernels
 /// same order: embeddings token + position; each layer norm by `Tensor.layerNormRows`;
 /// every matrix product by `rlhf_row_product` (one new position; AVX2, AVX-512, NEON) or `FastMatrixKernels`
 /// (each output summed from +0 over the shared index in order), then + bias; attention by
-/// `rlhf_cached_attention` (AVX2, AVX-512) or `CachedAttention.head`, with the arithmetic of
+/// `rlhf_cached_attention_grouped` (AVX2, AVX-512) or `CachedAttention.head`, with the arithmetic of
 /// `AttentionKernels` (scores summed over the head width, softmax over the positions so
 /// far, outputs summed over those positions in order); GELU by `FastPortableMath.gelu`; residual adds
 /// x + f(x); the tied head h wte^T. So the logits are the same bits as the last row of the batched forward
@@ -72,7 +72,7 @@ public final class IncrementalDecoder {
     let projected: UnsafeMutablePointer<Float>  // (n, C), rows projectedStride apart
     let inner: UnsafeMutablePointer<Float>      // (n, 4C), rows innerStride apart
     private let logitsRow: UnsafeMutablePointer<Float>  // (V), headStride floats
-    let scores: UnsafeMutablePointer<Float>     // (keyLeading + 16)
+    let scores: UnsafeMutablePointer<Float>     // (heads x (keyLeading + 16)): a row per head
 
     /// The kernel of one-row products (nil: the portable tiles, through `FastMatrixKernels`).
     let rowKernel: MatrixKernel?
@@ -168,7 +168,8 @@ public final class IncrementalDecoder {
         projected = .allocate(capacity: rows * projectedStride)
         inner = .allocate(capacity: rows * innerStride)
         logitsRow = .allocate(capacity: Swift.max(headStride, 1))
-        scores = .allocate(capacity: keyLeading + 16)  // rounded up to the widest lanes (16) too
+        // Rounded up to the widest lanes (16) too, a row for each head (`rlhf_cached_attention_grouped`).
+        scores = .allocate(capacity: Swift.max(heads, 1) * (keyLeading + 16))
     }
 
     /// Copies wte^T into `headWeights` (zero columns after V) the first time logits are needed.

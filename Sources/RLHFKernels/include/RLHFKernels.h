@@ -64,6 +64,12 @@ int rlhf_row_product(int kernel, const float *a, const float *b, long ldb, float
 /// nothing) for the portable kernel, an unavailable one or a width that is not a multiple of 16.
 int rlhf_row_columns(int kernel, const float *a, const float *b, long ldb, float *c, long columns, long depth,
                      int split);
+/// rlhf_cached_attention with the heads four at a time side by side, each head's chains interleaved with the
+/// others' (the same values, every sum over the same terms in the same order): `scores` is scratch for `heads`
+/// rows of `count` rounded up to 16 floats. Returns 0 (doing nothing) where rlhf_cached_attention does.
+int rlhf_cached_attention_grouped(int kernel, const float *query, const float *keysTransposed, long leading,
+                                  const float *values, long valueStride, long count, long heads, long headWidth,
+                                  float scale, float *scores, float *output);
 
 /// The decoder's attention from one new position over a key/value cache, `heads` heads of `headWidth`
 /// (keys transposed per head, [d][position], rows `leading` floats apart; values [position][valueStride]),
