@@ -10,21 +10,13 @@ extension IncrementalDecoder {
     }
 
     /// output = input W, then + b (two roundings, as matmul then the broadcast add). Input rows are
-    /// `inputStride` apart, output rows `outputStride` (the padded width when `padded` is given); `bias` is
-    /// the copy of the layer's.
-    func affine(_ layer: Affine, _ padded: PaddedWeights?, bias b: UnsafePointer<Float>, rows: Int,
+    /// `inputStride` apart, output rows `outputStride` (at least the weights' stride); `bias` is the copy of
+    /// the layer's.
+    func affine(_ weights: ProductWeights, bias b: UnsafePointer<Float>, rows: Int,
                 input: UnsafePointer<Float>, inputWidth: Int, inputStride: Int, outputWidth: Int,
                 output: UnsafeMutablePointer<Float>, outputStride: Int) {
-        if let padded {
-            product(input: input, inputStride: inputStride, weights: padded.pointer, weightStride: padded.stride,
-                    columns: outputWidth, depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
-        } else {
-            layer.weight.data.withUnsafeBufferPointer {
-                product(input: input, inputStride: inputStride, weights: $0.baseAddress!, weightStride: outputWidth,
-                        columns: outputWidth, depth: inputWidth, rows: rows, output: output,
-                        outputStride: outputStride)
-            }
-        }
+        product(input: input, inputStride: inputStride, weights: weights.pointer, weightStride: weights.stride,
+                columns: outputWidth, depth: inputWidth, rows: rows, output: output, outputStride: outputStride)
         for row in 0..<rows {
             let target = output + row * outputStride
             for column in 0..<outputWidth { target[column] = target[column] + b[column] }

@@ -27,8 +27,9 @@ import RLHFKernels
 /// beyond it), each one-row product of at least `splitProductWeights` weights is cut by columns between the
 /// two threads: the choice depends only on the model's sizes, and no sum crosses the cut.
 ///
-/// The padded copies and those of the layer norms and biases are taken when the decoder is made and the
-/// head's copy at the first `append`; the embeddings and unpadded weights are read from the model as it is.
+/// The copies of every weight matrix (padded where needed), the embeddings, the layer norms and the biases are
+/// taken when the decoder is made and the head's copy at the first `append`: a token reads only the decoder's
+/// own buffers, through raw pointers, with no reference counting or exclusivity check on the model's arrays.
 /// A decoder used across a change of the parameters would mix old and new weights: after a training step,
 /// start a new one.
 public final class IncrementalDecoder {
@@ -37,7 +38,7 @@ public final class IncrementalDecoder {
     public internal(set) var tokens: [Int] = []
 
     // Internal, not private, for the snapshots and the steps (IncrementalDecoder+Snapshot.swift, +Steps.swift).
-    let width: Int, context: Int
+    let width: Int, context: Int, layerCount: Int
     let heads: Int, headWidth: Int, vocabulary: Int
     /// The context rounded up to `CachedAttention.block`, so scores are read in whole blocks.
     let keyLeading: Int
@@ -49,8 +50,18 @@ public final class IncrementalDecoder {
     private let headWeights: UnsafeMutablePointer<Float>
     private let headStride: Int
     private var headReady = false
-    /// Per layer: the padded copies of c_attn, attention c_proj, c_fc, MLP c_proj (nil: read in place).
-    private let padded: [[PaddedWeights?]]
+    /// Per layer: the copies of c_attn, attention c_proj, c_fc, MLP c_proj (padded where needed), kept alive
+    /// here and read through `products`.
+    private let copies: [PaddedWeights]
+    /// Per layer, the four products' weights (pointer and row stride) of `copies`, in that order.
+    let products: UnsafeMutablePointer<ProductWeights>
+    /// Copies of wte (V x C) then wpe (context x C), read per token for the embeddings.
+    private let embeddings: UnsafeMutablePointer<Float>
+
+    /// A product's weights: (depth x stride) floats, of which the first columns are the layer's.
+    struct ProductWeights {
+        let pointer: UnsafePointer<Float>, stride: Int
+    }
     /// Copies of the small parameters, read per token without touching the model's arrays: per layer ln_1
     /// then ln_2 (and ln_f last) in `norms`, the biases of c_attn, attention c_proj, c_fc, MLP c_proj in
     /// `biases`, all in the one buffer `smallParameters`.
@@ -118,6 +129,7 @@ public final class IncrementalDecoder {
         let weightsPerPosition = config.layerCount * 12 * c * c + c * config.vocabularySize
         splitsRows = weightsPerPosition * MemoryLayout<Float>.size > splitWeightBytes
         width = config.embeddingWidth
+        layerCount = config.layerCount
         heads = config.headCount
         headWidth = config.headWidth
         vocabulary = config.vocabularySize
@@ -133,9 +145,22 @@ public final class IncrementalDecoder {
         values = (0..<config.layerCount).map { _ in .allocate(capacity: cacheSize) }
         headStride = Self.paddedWidth(vocabulary)
         headWeights = .allocate(capacity: Swift.max(headStride * width, 1))
-        padded = model.blocks.map { block in
-            [block.attentionInput, block.attentionOutput, block.mlpInput, block.mlpOutput].map(PaddedWeights.init)
+        copies = model.blocks.flatMap { block in
+            [block.attentionInput, block.attentionOutput, block.mlpInput, block.mlpOutput].map {
+                PaddedWeights($0, always: true)!
+            }
         }
+        products = .allocate(capacity: Swift.max(copies.count, 1))
+        for (index, copy) in copies.enumerated() {
+            (products + index).initialize(to: ProductWeights(pointer: UnsafePointer(copy.pointer), stride: copy.stride))
+        }
+        let embeddingCount = (config.vocabularySize + config.contextLength) * config.embeddingWidth
+        let tables = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(embeddingCount, 1))
+        model.tokenEmbedding.data.withUnsafeBufferPointer { tables.initialize(from: $0.baseAddress!, count: $0.count) }
+        model.positionEmbedding.data.withUnsafeBufferPointer {
+            (tables + config.vocabularySize * config.embeddingWidth).initialize(from: $0.baseAddress!, count: $0.count)
+        }
+        embeddings = tables
         // ln_1, ln_2 (4C) and the four biases (3C + C + 4C + C) per layer, then ln_f (2C).
         let smallCount = (config.layerCount * 13 + 2) * c
         let small = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(smallCount, 1))
@@ -156,10 +181,9 @@ public final class IncrementalDecoder {
         }
         precondition(filled == smallCount, "small parameters: \(filled) floats copied, \(smallCount) expected")
         smallParameters = small
-        let layers = padded.first
-        fusedStride = layers?[0]?.stride ?? 3 * width
-        projectedStride = layers?[1]?.stride ?? width
-        innerStride = layers?[2]?.stride ?? config.innerWidth
+        fusedStride = copies.count >= 4 ? copies[0].stride : 3 * width
+        projectedStride = copies.count >= 4 ? copies[1].stride : width
+        innerStride = copies.count >= 4 ? copies[2].stride : config.innerWidth
         let rows = Swift.max(context, 1)
         residual = .allocate(capacity: rows * width)
         normed = .allocate(capacity: rows * width)
@@ -189,9 +213,10 @@ public final class IncrementalDecoder {
     deinit {
         for buffer in keys + values { buffer.deallocate() }
         for buffer in [headWeights, smallParameters, residual, normed, fused, mixed, projected, inner, logitsRow,
-                       scores] {
+                       scores, embeddings] {
             buffer.deallocate()
         }
+        products.deallocate()
     }
 
     /// Forgets every token fed so far.
@@ -241,30 +266,27 @@ public final class IncrementalDecoder {
         }
         let c = width
         // Embeddings: token + position.
-        model.tokenEmbedding.data.withUnsafeBufferPointer { tokenTable in
-            model.positionEmbedding.data.withUnsafeBufferPointer { positionTable in
-                for (row, id) in newTokens.enumerated() {
-                    let target = residual + row * c
-                    for column in 0..<c {
-                        target[column] = tokenTable[id * c + column] + positionTable[(start + row) * c + column]
-                    }
-                }
+        let (tokenTable, positionTable) = (embeddings, embeddings + vocabulary * c)
+        for (row, id) in newTokens.enumerated() {
+            let target = residual + row * c
+            for column in 0..<c {
+                target[column] = tokenTable[id * c + column] + positionTable[(start + row) * c + column]
             }
         }
-        for (layer, block) in model.blocks.enumerated() {
-            let weights = padded[layer]
+        for layer in 0..<layerCount {
+            let weights = products + 4 * layer
             let innerWidth = 4 * c
             // x = x + c_proj(attention(c_attn(ln_1(x))))
             layerNorm(norms[2 * layer], rows: count, input: residual, output: normed)
-            affine(block.attentionInput, weights[0], bias: biases[4 * layer], rows: count, input: normed,
+            affine(weights[0], bias: biases[4 * layer], rows: count, input: normed,
                    inputWidth: c, inputStride: c, outputWidth: 3 * c, output: fused, outputStride: fusedStride)
             attend(layer: layer, start: start, rows: count)
-            affine(block.attentionOutput, weights[1], bias: biases[4 * layer + 1], rows: count, input: mixed,
+            affine(weights[1], bias: biases[4 * layer + 1], rows: count, input: mixed,
                    inputWidth: c, inputStride: c, outputWidth: c, output: projected, outputStride: projectedStride)
             addRows(projected, rows: count)
             // x = x + c_proj(gelu(c_fc(ln_2(x))))
             layerNorm(norms[2 * layer + 1], rows: count, input: residual, output: normed)
-            affine(block.mlpInput, weights[2], bias: biases[4 * layer + 2], rows: count, input: normed,
+            affine(weights[2], bias: biases[4 * layer + 2], rows: count, input: normed,
                    inputWidth: c, inputStride: c, outputWidth: innerWidth, output: inner, outputStride: innerStride)
             if innerStride == innerWidth {
                 FastPortableMath.gelu(inner, inner, count: count * innerWidth)
@@ -273,7 +295,7 @@ public final class IncrementalDecoder {
                     FastPortableMath.gelu(inner + row * innerStride, inner + row * innerStride, count: innerWidth)
                 }
             }
-            affine(block.mlpOutput, weights[3], bias: biases[4 * layer + 3], rows: count, input: inner,
+            affine(weights[3], bias: biases[4 * layer + 3], rows: count, input: inner,
                    inputWidth: innerWidth, inputStride: innerStride, outputWidth: c, output: projected,
                    outputStride: projectedStride)
             addRows(projected, rows: count)
