@@ -40,6 +40,8 @@ extension IncrementalDecoder {
         for (cache, saved) in zip(values, snapshot.values) {
             saved.withUnsafeBufferPointer { cache.update(from: $0.baseAddress!, count: count * c) }
         }
-        tokens = snapshot.tokens
+        // Into the decoder's own array (kept capacity), not the snapshot's: the next append then grows nothing.
+        tokens.removeAll(keepingCapacity: true)
+        tokens.append(contentsOf: snapshot.tokens)
     }
 }

@@ -220,7 +220,7 @@ public final class IncrementalDecoder {
     }
 
     /// Forgets every token fed so far.
-    public func reset() { tokens = [] }
+    public func reset() { tokens.removeAll(keepingCapacity: true) }  // no reallocation per sample
 
     /// Feeds `newTokens` (at least one) after the tokens so far and returns the
     /// next-token logits after the last of them.

@@ -40,6 +40,7 @@ public final class Generator {
                          random: inout RandomGenerator) -> Continuation {
         var length = prompt.count
         var generated: [Int] = []
+        generated.reserveCapacity(Swift.min(Swift.max(maxNewTokens, 0), model.config.contextLength))
         guard maxNewTokens > 0 && length < model.config.contextLength else {
             return Continuation(tokens: generated, endedWithEOS: false)
         }
