@@ -71,12 +71,12 @@ struct RowLanesTests {
     enum Op: CaseIterable {
         case layerNorm, softmax, logSoftmax
 
-        /// The row functions of RLHFKernels its forward and backward call (indices of rowLaneRuns).
-        var functions: [Int] {
+        /// The row functions of RLHFKernels its forward and backward call.
+        var functions: [MatrixKernelCheck.RowLaneFunction] {
             switch self {
-            case .layerNorm: [0, 1, 2]
-            case .softmax: [3, 4]
-            case .logSoftmax: [5, 6]
+            case .layerNorm: [.layerNorm, .layerNormInputGradient, .layerNormParameterGradients]
+            case .softmax: [.softmax, .softmaxBackward]
+            case .logSoftmax: [.logSoftmax, .logSoftmaxBackward]
             }
         }
     }
@@ -113,9 +113,9 @@ struct RowLanesTests {
             let before = MatrixKernelCheck.rowLaneRuns()
             let lanes = canonical(result(kernel))
             let after = MatrixKernelCheck.rowLaneRuns()
-            for function in 0..<before.count {
+            for function in MatrixKernelCheck.RowLaneFunction.allCases {
                 let ran = op.functions.contains(function) && runsLanes(kernel, rows: rows)
-                #expect((after[function] > before[function]) == ran,
+                #expect((after[function]! > before[function]!) == ran,
                         "\(op) row function \(function) expected to run lanes: \(ran), \(kernel), \(rows) x \(width)")
             }
             for (index, name) in ["output", "dx", "dgamma", "dbeta"].enumerated() {
@@ -157,10 +157,10 @@ struct RowLanesTests {
                 let reference = MatrixKernelCheck.layerNormRows(x, gamma: gamma, beta: beta, epsilon: 1e-5,
                                                                 kernel: .portable)
                 for kernel in MatrixKernel.available where kernel != .portable {
-                    let before = MatrixKernelCheck.rowLaneRuns()[0]
+                    let before = MatrixKernelCheck.rowLaneRuns()[.layerNorm]!
                     let lanes = MatrixKernelCheck.layerNormRows(x, gamma: gamma, beta: beta, epsilon: 1e-5,
                                                                 kernel: kernel)
-                    let ran = MatrixKernelCheck.rowLaneRuns()[0] > before
+                    let ran = MatrixKernelCheck.rowLaneRuns()[.layerNorm]! > before
                     #expect(ran == RowLanesTests.runsLanes(kernel, rows: rows),
                             "layer norm lanes, \(kernel), \(rows) rows x \(width)")
                     #expect(bitPatterns(lanes) == bitPatterns(reference), "\(kernel), \(rows) rows x \(width)")

@@ -15,14 +15,14 @@ import RLHFKernels
 /// them (the ceiling stays an upper bound on speed, its time a lower bound on time).
 public struct ArithmeticCeiling: Sendable, Equatable {
     /// The kernel whose lanes ran fastest on two threads, or nil when none has a peak loop.
-    public var kernel: MatrixKernel?
+    public let kernel: MatrixKernel?
     /// The kernel whose lanes ran fastest on one thread (nil: `kernel`).
-    public var oneThreadKernel: MatrixKernel?
+    public let oneThreadKernel: MatrixKernel?
     /// Multiply-adds per second on one thread, and on two (the caller and the pool's worker at once): the
     /// fastest of every kernel with a peak loop.
-    public var oneThread: Double, twoThreads: Double
+    public let oneThread: Double, twoThreads: Double
     /// Whether the pool's worker ran (else "two threads" is both parts in turn on the caller).
-    public var workerRuns: Bool
+    public let workerRuns: Bool
 
     public init(kernel: MatrixKernel?, oneThreadKernel: MatrixKernel? = nil, oneThread: Double, twoThreads: Double,
                 workerRuns: Bool) {

@@ -108,10 +108,18 @@ public enum MatrixKernelCheck {
         return rlhf_softmax(kernel.rawValue, [1, 2, 3, 4, 5, 6, 7, 8], &y, 4, 2) != 0
     }
 
-    /// How many calls on this thread to each of the seven row functions of RLHFKernels ran their lanes: layer norm,
-    /// its input gradient, its parameter gradients, softmax, its backward, log-softmax, its backward (in that order).
-    public static func rowLaneRuns() -> [Int] {
-        (0..<Int(RLHF_ROW_FUNCTION_COUNT)).map { Int(rlhf_row_lanes_runs(Int32($0))) }
+    /// The row functions of RLHFKernels with lanes (RowLanes.c), in the order of its RLHF_ROW_ enum.
+    public enum RowLaneFunction: Int, CaseIterable, Sendable {
+        case layerNorm, layerNormInputGradient, layerNormParameterGradients
+        case softmax, softmaxBackward, logSoftmax, logSoftmaxBackward
+    }
+
+    /// How many calls on this thread to each row function of RLHFKernels ran its lanes.
+    public static func rowLaneRuns() -> [RowLaneFunction: Int] {
+        precondition(RowLaneFunction.allCases.count == Int(RLHF_ROW_FUNCTION_COUNT))
+        return Dictionary(uniqueKeysWithValues: RowLaneFunction.allCases.map {
+            ($0, Int(rlhf_row_lanes_runs(Int32($0.rawValue))))
+        })
     }
 
     /// Layer norm's forward as inference runs it (`Tensor.layerNormRows` with no x-hat or 1 / sigma kept) of
