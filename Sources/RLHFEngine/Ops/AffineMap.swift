@@ -2,8 +2,7 @@
 ///
 /// x is (..., K), W is (K, N), b is (N); y is (..., N). It computes exactly what
 /// `x.matmul(W) + b` computes, element by element: each y[i, j] is the product's sum
-/// (from +0, over k in order, in `FastMatrixKernels`) rounded, then + b[j] rounded (added
-/// in the product's store, as b[j] + sum: the same bits, as IEEE addition is commutative).
+/// (from +0, over k in order, in `FastMatrixKernels`) rounded, then + b[j] rounded.
 /// Backward, with g = dL/dy:
 ///   dx = g W^T,  dW = x^T g,  db[j] = sum over rows i of g[i, j] (rows in order, from 0),
 /// the same kernel calls as `matmul`'s backward and the same sums as the broadcast add's.
@@ -21,24 +20,19 @@ extension Tensor {
         let output = [Float](unsafeUninitializedCapacity: total) { y, initialised in
             initialised = total
             guard total > 0 else { return }
-            bias.data.withUnsafeBufferPointer { b in
-                if k == 0 {
-                    // An empty sum: 0 + b.
-                    for row in 0..<rows {
-                        for column in 0..<n { y[row * n + column] = 0 + b[column] }
-                    }
-                    return
-                }
-                // Every row starts as b, and the product adds its whole sum onto it (add-total: C + S, with
-                // S formed from +0 first): b + S, the bits of S + b (IEEE addition is commutative), in the
-                // product's own store instead of a second pass over y.
-                for row in 0..<rows { (y.baseAddress! + row * n).initialize(from: b.baseAddress!, count: n) }
+            if k == 0 {
+                y.initialize(repeating: 0)  // an empty sum; the bias below still lands, as 0 + b
+            } else {
                 data.withUnsafeBufferPointer { x in
                     weight.data.withUnsafeBufferPointer { w in
-                        FastMatrixKernels.blocked(a: x.baseAddress!, aRowStride: k, aDepthStride: 1, b: w.baseAddress!,
-                                                  ldb: n, c: y.baseAddress!, ldc: n, rows: rows, columns: n, depth: k,
-                                                  mode: .addTotal)
+                        FastMatrixKernels.multiply(x.baseAddress!, w.baseAddress!, y.baseAddress!, m: rows, k: k, n: n)
                     }
+                }
+            }
+            bias.data.withUnsafeBufferPointer { b in
+                for row in 0..<rows {
+                    let target = y.baseAddress! + row * n
+                    for column in 0..<n { target[column] = target[column] + b[column] }
                 }
             }
         }
