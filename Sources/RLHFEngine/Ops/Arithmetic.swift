@@ -14,12 +14,6 @@ protocol BinaryFunction {
     static func value(_ x: Float, _ y: Float) -> Float
     /// (dz/dx, dz/dy) at (x, y).
     static func partials(_ x: Float, _ y: Float) -> (Float, Float)
-    /// True when both partials are 1 everywhere (x + y), so both inputs of equal shape get the same gradient.
-    static var partialsAreOne: Bool { get }
-}
-
-extension BinaryFunction {
-    static var partialsAreOne: Bool { false }
 }
 
 /// An elementwise function of one value; `derivative(x, y)` gives dy/dx from x and y = f(x).
@@ -31,7 +25,6 @@ protocol UnaryFunction {
 enum AddFunction: BinaryFunction {
     @inline(__always) static func value(_ x: Float, _ y: Float) -> Float { x + y }
     @inline(__always) static func partials(_ x: Float, _ y: Float) -> (Float, Float) { (1, 1) }
-    static var partialsAreOne: Bool { true }
 }
 
 enum SubtractFunction: BinaryFunction {
@@ -104,13 +97,6 @@ extension Tensor {
                         }
                         initialised = total
                     }
-                }
-                if F.partialsAreOne && self.requiresGrad && other.requiresGrad {
-                    // x + y: the two gradients are the same values, computed once and shared (copy on write).
-                    let shared = gradient(true)
-                    self.accumulateGrad(shared)
-                    other.accumulateGrad(shared)
-                    return
                 }
                 if self.requiresGrad { self.accumulateGrad(gradient(true)) }
                 if other.requiresGrad { other.accumulateGrad(gradient(false)) }

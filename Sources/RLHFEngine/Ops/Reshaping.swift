@@ -93,8 +93,7 @@ extension Tensor {
             data.withUnsafeBufferPointer { input in
                 for (position, index) in indices.enumerated() {
                     precondition(index >= 0 && index < rowCount, outside(index))
-                    (result.baseAddress! + position * rowSize).initialize(from: input.baseAddress! + index * rowSize,
-                                                                           count: rowSize)
+                    for offset in 0..<rowSize { result[position * rowSize + offset] = input[index * rowSize + offset] }
                 }
             }
             initialised = total
