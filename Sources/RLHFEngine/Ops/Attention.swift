@@ -44,8 +44,12 @@ extension Tensor {
         let scale = 1 / Float(headWidth).squareRoot()
         let keepWeights = GradientMode.isRecording && requiresGrad
         let pairs = batch * heads
-        var output = [Float](repeating: 0, count: batch * length * width)
-        var weights = [Float](repeating: 0, count: keepWeights ? pairs * length * length : 0)
+        // Every head writes its columns of every output row, so the output starts uninitialised. The saved
+        // weights are written for j <= i only (the lanes and `AttentionKernels` alike), and only those are
+        // read back, by the same path's backward: the rest is never read, so that buffer is not zeroed either.
+        let (outputCount, weightCount) = (batch * length * width, keepWeights ? pairs * length * length : 0)
+        var output = [Float](unsafeUninitializedCapacity: outputCount) { _, initialised in initialised = outputCount }
+        var weights = [Float](unsafeUninitializedCapacity: weightCount) { _, initialised in initialised = weightCount }
         data.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { result in
                 weights.withUnsafeMutableBufferPointer { saved in
@@ -190,7 +194,7 @@ enum AttentionKernels {
     }
 
     /// One head of one sequence: output rows i < length (stride `outputStride`), and the
-    /// weights (length x length, zeros above the diagonal) when `weights` is given.
+    /// weights (length x length, row i written for j <= i only) when `weights` is given.
     static func forwardHead(
         queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
         length: Int, headWidth: Int, scale: Float,

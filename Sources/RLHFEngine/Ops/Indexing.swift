@@ -19,10 +19,16 @@ extension Tensor {
         let width = shape.last!
         let rows = count / Swift.max(width, 1)
         precondition(indices.count == rows, "gather: \(indices.count) indices for \(rows) rows of \(shape)")
-        var output = [Float](repeating: 0, count: rows)
-        for row in 0..<rows {
-            precondition(indices[row] >= 0 && indices[row] < width, "gather: index \(indices[row]) outside \(width)")
-            output[row] = data[row * width + indices[row]]
+        // One value per row, each written once: the buffer starts uninitialised.
+        let output = [Float](unsafeUninitializedCapacity: rows) { picked, initialised in
+            data.withUnsafeBufferPointer { values in
+                for row in 0..<rows {
+                    precondition(indices[row] >= 0 && indices[row] < width,
+                                 "gather: index \(indices[row]) outside \(width)")
+                    picked[row] = values[row * width + indices[row]]
+                }
+            }
+            initialised = rows
         }
         return Tensor(shape: Array(shape.dropLast()), data: output, parents: [self]) { result in
             let upstream = result.grad!

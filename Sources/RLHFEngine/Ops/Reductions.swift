@@ -23,17 +23,26 @@ extension Tensor {
         precondition(!shape.isEmpty, "sumLastAxis needs at least one dimension")
         let width = shape.last!
         let rows = width == 0 ? 0 : count / width
-        var output = [Float](repeating: 0, count: rows)
-        for row in 0..<rows {
-            var total = 0.0
-            for column in 0..<width { total += Double(data[row * width + column]) }
-            output[row] = Float(total)
+        // Each row's sum and each gradient value is written once, so both buffers start uninitialised.
+        let output = [Float](unsafeUninitializedCapacity: rows) { sums, initialised in
+            data.withUnsafeBufferPointer { values in
+                for row in 0..<rows {
+                    var total = 0.0
+                    for column in 0..<width { total += Double(values[row * width + column]) }
+                    sums[row] = Float(total)
+                }
+            }
+            initialised = rows
         }
         return Tensor(shape: Array(shape.dropLast()), data: output, parents: [self]) { result in
-            let upstream = result.grad!
-            var gradient = [Float](repeating: 0, count: self.count)
-            for row in 0..<rows {
-                for column in 0..<width { gradient[row * width + column] = upstream[row] }
+            let count = self.count
+            let gradient = [Float](unsafeUninitializedCapacity: count) { dx, initialised in
+                result.grad!.withUnsafeBufferPointer { upstream in
+                    for row in 0..<rows {
+                        (dx.baseAddress! + row * width).initialize(repeating: upstream[row], count: width)
+                    }
+                }
+                initialised = count
             }
             self.accumulateGrad(gradient)
         }

@@ -51,14 +51,15 @@ extension Tensor {
         precondition(range.lowerBound >= 0 && range.upperBound <= width, "slice \(range) of last dimension \(width)")
         let rows = count / Swift.max(width, 1)
         let part = range.count
-        var output = [Float](repeating: 0, count: rows * part)
-        data.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { result in
+        // Every value is written below, so the buffer starts uninitialised.
+        let output = [Float](unsafeUninitializedCapacity: rows * part) { result, initialised in
+            data.withUnsafeBufferPointer { input in
                 for row in 0..<rows {
                     let start = row * width + range.lowerBound
                     for column in 0..<part { result[row * part + column] = input[start + column] }
                 }
             }
+            initialised = rows * part
         }
         return Tensor(shape: Array(shape.dropLast()) + [part], data: output, parents: [self]) { result in
             self.accumulateGrad(from: result) { upstream, dx in
@@ -86,14 +87,16 @@ extension Tensor {
     /// `outside` words the failure for an index not in 0..<rowCount.
     func gatherRows(_ indices: [Int], rowCount: Int, rowSize: Int, shape outputShape: [Int],
                     outside: (Int) -> String) -> Tensor {
-        var output = [Float](repeating: 0, count: indices.count * rowSize)
-        data.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { result in
+        // Every row is copied whole below, so the buffer starts uninitialised.
+        let total = indices.count * rowSize
+        let output = [Float](unsafeUninitializedCapacity: total) { result, initialised in
+            data.withUnsafeBufferPointer { input in
                 for (position, index) in indices.enumerated() {
                     precondition(index >= 0 && index < rowCount, outside(index))
                     for offset in 0..<rowSize { result[position * rowSize + offset] = input[index * rowSize + offset] }
                 }
             }
+            initialised = total
         }
         return Tensor(shape: outputShape, data: output, parents: [self]) { result in
             self.accumulateGrad(from: result) { upstream, dx in

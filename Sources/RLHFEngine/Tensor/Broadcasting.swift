@@ -13,6 +13,15 @@ struct BroadcastPlan {
 
     /// The plan, or nil when the shapes cannot broadcast.
     init?(_ left: [Int], _ right: [Int]) {
+        if left == right {
+            // Equal shapes (the common case): every position is its own in both inputs, which
+            // `forEachPosition` runs without strides, so none are built.
+            outputShape = left
+            (leftStrides, rightStrides) = ([], [])
+            leftCount = Tensor.elementCount(left)
+            rightCount = leftCount
+            return
+        }
         let rank = Swift.max(left.count, right.count)
         let paddedLeft = [Int](repeating: 1, count: rank - left.count) + left
         let paddedRight = [Int](repeating: 1, count: rank - right.count) + right

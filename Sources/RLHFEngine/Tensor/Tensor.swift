@@ -25,6 +25,9 @@ public final class Tensor {
     let parents: [Tensor]
     /// Adds this node's `grad`, pushed through the op that made it, into each parent's `grad`.
     let backwardClosure: ((Tensor) -> Void)?
+    /// Set while `topologicalOrder` walks a graph holding this node (cleared before it returns): a mark
+    /// on the node instead of a hashed set of identities, visiting the same nodes in the same order.
+    private var visited = false
 
     /// A leaf tensor: a constant, or a parameter when `requiresGrad` is true.
     public init(shape: [Int], data: [Float], requiresGrad: Bool = false, name: String? = nil) {
@@ -137,17 +140,19 @@ public final class Tensor {
     /// Every node reachable from this one, each after all of its parents.
     private func topologicalOrder() -> [Tensor] {
         var order: [Tensor] = []
-        var visited = Set<ObjectIdentifier>()
         // Iterative depth-first search: (node, whether its parents are done).
         var stack: [(Tensor, Bool)] = [(self, false)]
         while let (node, parentsDone) = stack.popLast() {
             if parentsDone { order.append(node); continue }
-            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            guard !node.visited else { continue }
+            node.visited = true
             stack.append((node, true))
-            for parent in node.parents where parent.requiresGrad && !visited.contains(ObjectIdentifier(parent)) {
+            for parent in node.parents where parent.requiresGrad && !parent.visited {
                 stack.append((parent, false))
             }
         }
+        // Every visited node is in `order`, so this clears every mark.
+        for node in order { node.visited = false }
         return order
     }
 }
