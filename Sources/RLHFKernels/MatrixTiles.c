@@ -224,7 +224,7 @@ static void kept_trim(struct kept_buffer *buffer) {
 /// Chunks a split product is cut into: up to CHUNKS (the calling thread and the worker claim them in turn,
 /// so the one that finishes first takes more), of rows from 16 rows (at least CHUNK_LEAST_ROWS rows each,
 /// PACK_A_ROWS for an A copied into strips, which a shorter chunk would read in place), else of panels.
-#define CHUNKS 8
+#define CHUNKS 4  // as WorkerPool.defaultChunks (MatrixKernel.swift), where the measurement stands
 #define CHUNK_LEAST_ROWS 16
 
 /// The start of chunk `chunk` of `chunks` over `units`, at a multiple of `step` (the last ends at `units`).

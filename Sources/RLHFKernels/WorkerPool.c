@@ -42,7 +42,7 @@
 #define RELAX() ((void)0)
 #endif
 
-/// How long the worker polls for the next job before it sleeps, and a caller waiting for the worker's half
+/// How long the worker polls for the next job before it sleeps, and a caller waiting for the worker's chunks
 /// polls before it starts yielding the processor. The jobs of a training step come a few microseconds apart;
 /// 20 µs used less processor time than 50 µs (the old 4000 pauses, 58 µs here) for the same iteration time
 /// in alternated `rlhf bench --quick` runs on the loaded 2-core machine.

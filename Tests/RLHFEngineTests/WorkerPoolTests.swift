@@ -204,7 +204,7 @@ struct WorkerPoolTests {
             for step in [1, 4, 8, 16] {
                 for least in [1, 4, 64] {
                     let chunks = WorkerPoolCheck.chunkCount(units: units, least: least)
-                    #expect(chunks >= 1 && chunks <= 8 && (chunks == 1 || units / chunks >= least))
+                    #expect(chunks >= 1 && chunks <= 4 && (chunks == 1 || units / chunks >= least))
                     let starts = (0...chunks).map {
                         WorkerPoolCheck.chunkStart($0, of: chunks, units: units, step: step)
                     }

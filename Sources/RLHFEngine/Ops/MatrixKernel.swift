@@ -81,10 +81,11 @@ enum WorkerPool {
         Swift.max(1, Swift.min(most, units / Swift.max(least, 1)))
     }
 
-    /// Chunks per split job: enough that the thread that finishes first can take a good share of the
-    /// other's, few enough that claiming one (a shared counter's cache line moving between the cores) stays
-    /// far below its work.
-    static let defaultChunks = 8
+    /// Chunks per split job: enough that the thread that finishes first can take a share of the other's,
+    /// few enough that claiming one (a shared counter's cache line moving between the cores) stays far below
+    /// its work. In 60 alternated `rlhf bench --quick --repetitions 9` rounds on the loaded 2-core machine,
+    /// median ratios to two fixed halves: PPO iteration 0.94 with 4 chunks, 1.03 with 8.
+    static let defaultChunks = 4
 
     /// The start of chunk `chunk` of `count` over `units` units, cut at multiples of `step`: the chunks are
     /// consecutive, cover 0..<units, and all but the last start and end at a multiple of `step`.
