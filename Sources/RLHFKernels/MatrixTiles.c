@@ -187,7 +187,8 @@ struct product {
     long ldc, rows, columns, depth;
     int mode;
     float *scratch;
-    long rowCut, panelCut, panels;  // the halves: rows [0, rowCut) and the rest, or panels [0, panelCut)
+    long panels;
+    long chunks, rowStep;  // split: `chunks` chunks of rows, at multiples of rowStep, or (rowStep 0) of panels
 };
 
 /// Floats a thread's kept buffer holds on to between products (16 MB); a larger one is freed after its use.
@@ -220,15 +221,35 @@ static void kept_trim(struct kept_buffer *buffer) {
 
 #include "TileStrips.h"
 
-/// Half `part` of a split product: by rows when it has a row cut, else by panels.
-static void run_half(void *context, long part) {
+/// Chunks a split product is cut into: up to CHUNKS (the calling thread and the worker claim them in turn,
+/// so the one that finishes first takes more), of rows from 16 rows (at least CHUNK_LEAST_ROWS rows each,
+/// PACK_A_ROWS for an A copied into strips, which a shorter chunk would read in place), else of panels.
+#define CHUNKS 4  // as WorkerPool.defaultChunks (MatrixKernel.swift), where the measurement stands
+#define CHUNK_LEAST_ROWS 16
+
+/// The start of chunk `chunk` of `chunks` over `units`, at a multiple of `step` (the last ends at `units`).
+static long chunk_start(long chunk, long chunks, long units, long step) {
+    long steps = (units + step - 1) / step, start = steps * chunk / chunks * step;
+    return chunk >= chunks || start > units ? units : start;
+}
+
+/// Chunk `chunk` of a split product: its rows (at multiples of the kernel's tile rows, so that only the
+/// last chunk has shorter strips), or its panels. The chunks are fixed by the sizes alone, and no sum
+/// crosses a chunk: each element takes its terms in order from its row of A and its column, in whichever
+/// chunk and thread it falls. Add-total's scratch: a chunk of rows uses its rows' strip of it, a chunk of
+/// panels (each over all the rows) a strip of its own.
+static void run_chunk(void *context, long chunk) {
     const struct product *p = context;
-    float *scratch = p->scratch ? p->scratch + part * p->rows * 2 * kernel_lanes(p->kernel) : 0;
-    if (p->rowCut > 0) {
-        long first = part == 0 ? 0 : p->rowCut;
-        run_part(p, first, part == 0 ? p->rowCut : p->rows - p->rowCut, 0, p->panels, scratch);
+    long width = 2 * kernel_lanes(p->kernel);
+    if (p->rowStep > 0) {
+        long first = chunk_start(chunk, p->chunks, p->rows, p->rowStep);
+        long end = chunk_start(chunk + 1, p->chunks, p->rows, p->rowStep);
+        if (end > first) run_part(p, first, end - first, 0, p->panels, p->scratch ? p->scratch + first * width : 0);
     } else {
-        run_part(p, 0, p->rows, part == 0 ? 0 : p->panelCut, part == 0 ? p->panelCut : p->panels, scratch);
+        long first = chunk_start(chunk, p->chunks, p->panels, 1);
+        long end = chunk_start(chunk + 1, p->chunks, p->panels, 1);
+        float *scratch = p->scratch ? p->scratch + chunk * p->rows * width : 0;
+        if (end > first) run_part(p, 0, p->rows, first, end, scratch);
     }
 }
 
@@ -250,7 +271,14 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
     int inPlace = (rows < PACK_ROWS || depth <= PACK_DEPTH) && bColumnStride == 1;
     long lastColumn = (columns / width) * width;
     size_t packedCount = (size_t)((inPlace ? 1 : panels) * depth * width);
-    size_t scratchCount = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK ? (size_t)(2 * rows * width) : 0;
+    // Split by rows from 16 rows, else by panels from 2 panels; the count depends on the sizes alone.
+    long leastRows = aRowStride == 1 && aDepthStride != 1 && depth >= PACK_A_DEPTH ? PACK_A_ROWS : CHUNK_LEAST_ROWS;
+    long rowChunks = rows / leastRows < CHUNKS ? rows / leastRows : CHUNKS;
+    if (rows >= 16 && rowChunks < 2) rowChunks = 2;  // halves, as products of 16 or more rows always had
+    long chunks = !split ? 1 : rowChunks >= 2 ? rowChunks : panels < CHUNKS ? panels : CHUNKS;
+    int byRows = rowChunks >= 2;
+    size_t scratchCount = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK
+        ? (size_t)((byRows || chunks < 2 ? 1 : chunks) * rows * width) : 0;
     float *memory = kept_floats(&working, packedCount + scratchCount + 1);
     if (!memory) return 0;
     if (!inPlace) {
@@ -259,14 +287,10 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
         pack(kernel, b + lastColumn, bDepthStride, 1, columns - lastColumn, depth, width, memory);
     }
     struct product p = {kernel, a, aRowStride, aDepthStride, inPlace ? b : 0, bDepthStride, memory, c, ldc, rows,
-                        columns, depth, mode, scratchCount ? memory + packedCount : 0, 0, 0, panels};
-    // The cut depends only on the sizes, and no sum crosses it.
-    if (split && rows >= 16) {
-        p.rowCut = rows / 16 * 8;
-        rlhf_pool_run_two(run_half, &p);
-    } else if (split && panels >= 2) {
-        p.panelCut = panels / 2;
-        rlhf_pool_run_two(run_half, &p);
+                        columns, depth, mode, scratchCount ? memory + packedCount : 0, panels, chunks,
+                        byRows ? kernel_rows(kernel) : 0};
+    if (chunks >= 2) {
+        rlhf_pool_run_chunks(run_chunk, &p, chunks);
     } else {
         run_part(&p, 0, rows, 0, panels, p.scratch);
     }

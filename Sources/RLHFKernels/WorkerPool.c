@@ -1,16 +1,23 @@
-// One persistent worker thread beside the caller: the two halves of a job run at once.
+// One persistent worker thread beside the caller: the parts (chunks) of a job run on both at once.
 //
 // The worker is started on first use and lives as long as the process. A job is posted by bumping
 // `posted`; the worker spins a short while for it (20 µs, so that the next job of a pass, a few
 // microseconds later, starts at once) and then sleeps: on a futex on Linux, on a condition variable
-// elsewhere, so an idle process leaves the second core to others within microseconds. Half 1 of job n is
-// claimed by whichever of the worker and the caller (done with half 0) first moves `claimed` from n - 1
-// to n, so a worker that is asleep or descheduled on a busy machine never holds the caller up. Only one
-// job runs at a time: a caller that finds the worker taken (a nested call, another thread) runs both halves
-// itself. Which thread runs a half never changes what the half computes.
+// elsewhere, so an idle process leaves the second core to others within microseconds.
+//
+// A job is `chunks` calls body(context, 0), ..., body(context, chunks - 1). The caller takes chunk 0 at
+// once; every further chunk goes to whichever of the caller and the worker next moves the claim word (the
+// job's number, its chunk count and the next chunk, in one 64-bit word) on by one, until none is left.
+// The thread that finishes first takes more, so a worker that wakes late, is descheduled on a busy
+// machine or works from a colder cache does fewer chunks instead of holding the caller up; a worker
+// that never comes leaves every chunk to the caller. The caller returns when every chunk is done. Only
+// one job runs at a time: a caller that finds the worker taken (a nested call, another thread) runs
+// every chunk itself, in order. Which thread runs a chunk never changes what the chunk computes (its
+// work is fixed by its index), so no result depends on timing or on the number of threads.
 //
 // Each word written by one side and read by the other has a cache line of its own (the job's post, the
-// claim, the finish, the sleeping flag, the caller's lock), so spinning on one never slows writes to another.
+// claim word, the worker's count of finished chunks, the sleeping flag, the caller's lock), so spinning
+// on one never slows writes to another.
 #include "RLHFKernels.h"
 
 #include <pthread.h>
@@ -35,7 +42,7 @@
 #define RELAX() ((void)0)
 #endif
 
-/// How long the worker polls for the next job before it sleeps, and a caller waiting for the worker's half
+/// How long the worker polls for the next job before it sleeps, and a caller waiting for the worker's chunks
 /// polls before it starts yielding the processor. The jobs of a training step come a few microseconds apart;
 /// 20 µs used less processor time than 50 µs (the old 4000 pauses, 58 µs here) for the same iteration time
 /// in alternated `rlhf bench --quick` runs on the loaded 2-core machine.
@@ -57,16 +64,23 @@ static struct {
 } post;
 /// Each alone in a struct of its own: a struct's size rounds up to its alignment, so nothing else the
 /// compiler or linker places nearby can share its line (an aligned bare static only starts a line).
-static struct { _Alignas(LINE) atomic_uint value; } claimed;   // the last job whose half 1 is claimed
-/// Written by the worker, read by the caller waiting for its half.
+/// The claim word: job number << 32 | chunk count << 16 | next chunk to run. A worker that still looks
+/// at an older job fails to move it on (the job number differs), so it never runs a later job's chunk
+/// with an earlier job's body; and a claim that succeeds leaves a chunk unfinished, so the caller has
+/// not yet written the next job's body when the worker reads it.
+static struct { _Alignas(LINE) atomic_ullong value; } claim;
+/// Written by the worker, read by the caller waiting for the worker's chunks.
 static struct {
-    _Alignas(LINE) atomic_uint finished;  // the last job whose half 1 the worker has finished
-    atomic_long halves;                   // halves the worker has run, for tests
+    _Alignas(LINE) atomic_uint finished;  // chunks of the current job the worker has finished
+    atomic_long parts;                    // chunks the worker has run since the start, for tests
 } done;
 static struct { _Alignas(LINE) atomic_int value; } sleeping;   // the worker sleeps or is about to
 static struct { _Alignas(LINE) atomic_int value; } taken;      // a caller holds the worker
-/// 1 on a caller's thread while its job is posted to the worker (for tests: not when it runs both halves).
+/// 1 on a caller's thread while its job is posted to the worker (for tests: not when it runs every chunk).
 static _Thread_local int posting;
+
+/// Most chunks in one job (the claim word's field).
+enum { MOST_CHUNKS = 0xffff };
 
 #if !defined(__linux__)
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -132,6 +146,21 @@ static void wake_worker(void) {
 #endif
 }
 
+/// Moves job `job`'s claim word on by one chunk; returns the chunk claimed, or -1 when none is left or
+/// the word belongs to another job.
+static long claim_chunk(unsigned job) {
+    unsigned long long word = atomic_load_explicit(&claim.value, memory_order_acquire);
+    for (;;) {
+        if ((unsigned)(word >> 32) != job) return -1;
+        unsigned long long next = word & 0xffff, chunks = (word >> 16) & 0xffff;
+        if (next >= chunks) return -1;
+        if (atomic_compare_exchange_weak_explicit(&claim.value, &word, word + 1, memory_order_acq_rel,
+                                                  memory_order_acquire)) {
+            return (long)next;
+        }
+    }
+}
+
 static void *worker_main(void *unused) {
     (void)unused;
     unsigned seen = 0;
@@ -139,12 +168,12 @@ static void *worker_main(void *unused) {
         if (!spin_for(&post.posted, seen, 0)) sleep_until_posted(seen);
         unsigned job = atomic_load_explicit(&post.posted, memory_order_acquire);
         seen = job;
-        unsigned expected = job - 1;
-        // Claimed: the caller waits for `finished`, so the job's body and context stay as posted.
-        if (atomic_compare_exchange_strong(&claimed.value, &expected, job)) {
-            post.body(post.context, 1);
-            atomic_fetch_add_explicit(&done.halves, 1, memory_order_relaxed);
-            atomic_store_explicit(&done.finished, job, memory_order_release);
+        // A claimed chunk holds the caller (it waits for `finished`), so the job's body and context stay as
+        // posted while this thread reads them.
+        for (long chunk; (chunk = claim_chunk(job)) >= 0;) {
+            post.body(post.context, chunk);
+            atomic_fetch_add_explicit(&done.parts, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&done.finished, 1, memory_order_release);
         }
     }
     return 0;
@@ -162,29 +191,41 @@ static void start_worker(void) {
     pthread_attr_destroy(&attributes);
 }
 
-void rlhf_pool_run_two(void (*body)(void *context, long part), void *context) {
+void rlhf_pool_run_chunks(void (*body)(void *context, long chunk), void *context, long chunks) {
+    if (chunks <= 0) return;
     pthread_once(&started, start_worker);
     int free = 0;
-    if (!usable || !atomic_compare_exchange_strong(&taken.value, &free, 1)) {
-        body(context, 0);
-        body(context, 1);
+    if (chunks == 1 || chunks > MOST_CHUNKS || !usable
+        || !atomic_compare_exchange_strong(&taken.value, &free, 1)) {
+        for (long chunk = 0; chunk < chunks; chunk++) body(context, chunk);
         return;
     }
     post.body = body;
     post.context = context;
-    unsigned job = atomic_fetch_add(&post.posted, 1) + 1;
+    atomic_store_explicit(&done.finished, 0, memory_order_relaxed);
+    unsigned job = atomic_load_explicit(&post.posted, memory_order_relaxed) + 1;
+    // Chunk 0 is the caller's from the start.
+    atomic_store_explicit(&claim.value, (unsigned long long)job << 32 | (unsigned long long)chunks << 16 | 1,
+                          memory_order_relaxed);
+    atomic_fetch_add(&post.posted, 1);  // publishes the body, the context, the count and the claim word
     posting = 1;
     if (atomic_load(&sleeping.value) && atomic_exchange(&sleeping.value, 0)) wake_worker();  // one wake per sleep
-    body(context, 0);
-    unsigned expected = job - 1;
-    if (atomic_compare_exchange_strong(&claimed.value, &expected, job)) {
-        body(context, 1);  // the worker has not started it: no waiting
-    } else if (!spin_for(&done.finished, job, 1)) {
-        // The worker was descheduled within its half: let it run.
-        while (atomic_load_explicit(&done.finished, memory_order_acquire) != job) sched_yield();
+    long mine = 0;
+    for (long chunk = 0; chunk >= 0; chunk = claim_chunk(job)) {
+        body(context, chunk);
+        mine++;
+    }
+    unsigned theirs = (unsigned)(chunks - mine);
+    if (!spin_for(&done.finished, theirs, 1)) {
+        // The worker was descheduled within a chunk: let it run.
+        while (atomic_load_explicit(&done.finished, memory_order_acquire) != theirs) sched_yield();
     }
     posting = 0;
     atomic_store(&taken.value, 0);
+}
+
+void rlhf_pool_run_two(void (*body)(void *context, long part), void *context) {
+    rlhf_pool_run_chunks(body, context, 2);
 }
 
 int rlhf_pool_worker_runs(void) {
@@ -192,6 +233,6 @@ int rlhf_pool_worker_runs(void) {
     return usable;
 }
 
-long rlhf_pool_worker_halves(void) { return atomic_load(&done.halves); }
+long rlhf_pool_worker_halves(void) { return atomic_load(&done.parts); }
 
 int rlhf_pool_posted_here(void) { return posting; }

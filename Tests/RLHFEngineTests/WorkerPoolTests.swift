@@ -2,9 +2,10 @@ import Foundation
 import RLHFEngine
 import Testing
 
-/// The two-thread pool: every part of every job runs exactly once, whichever thread takes it, in long runs
-/// of jobs, empty jobs, nested jobs and jobs posted from several threads at once; RLHF_THREADS=1 keeps them
-/// on the caller.
+/// The two-thread pool: every part (chunk) of every job runs exactly once, whichever thread claims it, in
+/// long runs of jobs, empty jobs, jobs of 1 to 40 chunks, nested jobs and jobs posted from several threads
+/// at once; a nested job runs its chunks in order on its thread; chunked sums have the bits of the plain
+/// loop; RLHF_THREADS=1 keeps them on the caller.
 @Suite("The worker pool runs each part of each job once")
 struct WorkerPoolTests {
     /// Counts of each part's runs, written only by the thread running that part: a buffer, not an Array,
@@ -122,5 +123,96 @@ struct WorkerPoolTests {
         }
         #expect(elsewhere == 0)
         #expect(WorkerPoolCheck.workerParts == 0)
+    }
+
+    @Test("jobs of 1 to 40 chunks, 300 each: every chunk runs once, on either thread")
+    func everyChunkOnce() {
+        var elsewhere = 0
+        let caller = pthread_self()
+        for chunks in 1...40 {
+            for job in 0..<300 {
+                let runs = Runs(chunks)
+                let away = Runs(chunks)
+                let terms = [0, 3, 500][job % 3]
+                WorkerPoolCheck.runChunks(chunks) { chunk in
+                    runs.counts[chunk] += 1
+                    if pthread_equal(pthread_self(), caller) == 0 { away.counts[chunk] = 1 }
+                    var total = 0.0
+                    for term in 0..<terms { total += Double(term) }
+                    away.counts[chunks + chunk] = Int(total)
+                }
+                #expect(Array(runs.counts[0..<chunks]) == [Int](repeating: 1, count: chunks),
+                        "\(chunks) chunks, job \(job)")
+                #expect(away.counts[chunks..<(2 * chunks)].allSatisfy { $0 == terms * (terms - 1) / 2 })
+                elsewhere += away.counts[0..<chunks].reduce(0, +)
+                if chunks == 1 { #expect(away.counts[0] == 0, "a job of one chunk runs on the caller") }
+            }
+        }
+        // Which thread ran a chunk is timing; only that the worker can take some is asserted, when it runs
+        // and was free at least once (other suites' products may hold it throughout).
+        if !WorkerPoolCheck.workerRuns { #expect(elsewhere == 0) }
+    }
+
+    @Test("a chunked job posted inside a chunk runs all its chunks on that thread, in order")
+    func nestedChunksInOrder() {
+        let outerChunks = 6
+        let runs = Runs(outerChunks)
+        WorkerPoolCheck.runChunks(outerChunks) { outer in
+            let thread = pthread_self()
+            var order: [Int] = []
+            var here = true
+            WorkerPoolCheck.runChunks(9) { inner in
+                order.append(inner)
+                here = here && pthread_equal(pthread_self(), thread) != 0
+            }
+            if order == Array(0..<9) && here { runs.counts[outer] += 1 }
+        }
+        #expect(Array(runs.counts[0..<outerChunks]) == [Int](repeating: 1, count: outerChunks))
+    }
+
+    @Test("sums cut into chunks by size alone have the bits of the plain loop, whichever thread ran a chunk")
+    func chunkedSumsKeepBits() {
+        var random = SystemRandomNumberGenerator()
+        for (rows, width) in [(8, 1024), (37, 300), (512, 48), (1000, 17)] {
+            let values = (0..<(rows * width)).map { _ in Float.random(in: -3...3, using: &random) }
+            // Each row: a left-to-right Float sum of x * x + x, an order-dependent rounding at every step.
+            func rowSum(_ row: Int) -> Float {
+                var total: Float = 0
+                for column in 0..<width {
+                    let x = values[row * width + column]
+                    total = total + (x * x + x)
+                }
+                return total
+            }
+            let plain = (0..<rows).map(rowSum)
+            for _ in 0..<50 {
+                let chunks = WorkerPoolCheck.chunkCount(units: rows, least: 4)
+                let sums = Runs(rows)
+                WorkerPoolCheck.runChunks(chunks) { chunk in
+                    let first = WorkerPoolCheck.chunkStart(chunk, of: chunks, units: rows, step: 4)
+                    let end = WorkerPoolCheck.chunkStart(chunk + 1, of: chunks, units: rows, step: 4)
+                    for row in first..<end { sums.counts[row] = Int(rowSum(row).bitPattern) }
+                }
+                #expect((0..<rows).allSatisfy { sums.counts[$0] == Int(plain[$0].bitPattern) }, "\(rows) x \(width)")
+            }
+        }
+    }
+
+    @Test("chunk starts: consecutive, covering the units, at multiples of the step, a count fixed by the sizes")
+    func chunkBoundaries() {
+        for units in [0, 1, 7, 8, 50, 64, 511, 512, 4096] {
+            for step in [1, 4, 8, 16] {
+                for least in [1, 4, 64] {
+                    let chunks = WorkerPoolCheck.chunkCount(units: units, least: least)
+                    #expect(chunks >= 1 && chunks <= 4 && (chunks == 1 || units / chunks >= least))
+                    let starts = (0...chunks).map {
+                        WorkerPoolCheck.chunkStart($0, of: chunks, units: units, step: step)
+                    }
+                    #expect(starts.first == 0 && starts.last == units)
+                    #expect(zip(starts, starts.dropFirst()).allSatisfy { $0 <= $1 })
+                    #expect(starts.dropLast().allSatisfy { $0 % step == 0 })
+                }
+            }
+        }
     }
 }

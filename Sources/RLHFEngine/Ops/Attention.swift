@@ -103,9 +103,10 @@ extension Tensor {
 
 /// Per-thread working memory of the attention kernels.
 struct AttentionScratch {
-    /// Calls `body` for every (batch, head) pair with a scratch of its thread. Above a fixed size
-    /// (pairs x T x T x hs >= 2^16) the pairs are cut in two halves run at once on `WorkerPool`'s
-    /// two threads: each pair writes only its own outputs, so the bits are the same either way.
+    /// Calls `body` for every (batch, head) pair with a scratch of its chunk. Above a fixed size
+    /// (pairs x T x T x hs >= 2^16) the pairs are cut into up to `WorkerPool.defaultChunks` chunks of
+    /// consecutive pairs (their count fixed by `pairs`) that `WorkerPool`'s two threads claim in turn:
+    /// each pair writes only its own outputs, so the bits are the same whichever thread runs it.
     static func forEachPair(_ pairs: Int, length: Int, headWidth: Int, _ body: (Int, AttentionScratch) -> Void) {
         func run(_ range: Range<Int>) {
             let scratch = AttentionScratch(length: length, headWidth: headWidth)
@@ -113,7 +114,8 @@ struct AttentionScratch {
             for pair in range { body(pair, scratch) }
         }
         if pairs >= 2 && pairs * length * length * headWidth >= 1 << 16 {
-            WorkerPool.runTwo { part in run(part == 0 ? 0..<(pairs / 2) : (pairs / 2)..<pairs) }
+            let chunks = WorkerPool.chunkCount(units: pairs, least: 1)
+            WorkerPool.runChunks(chunks) { chunk in run((pairs * chunk / chunks)..<(pairs * (chunk + 1) / chunks)) }
         } else {
             run(0..<pairs)
         }

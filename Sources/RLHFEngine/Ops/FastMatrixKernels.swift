@@ -128,12 +128,13 @@ enum FastMatrixKernels {
     /// A(row, d) = a[row * aRowStride + d * aDepthStride] and B(d, column) = b[d * ldb + column].
     ///
     /// With rows x columns x depth >= `minimumSplitWork`, C is cut in two, by rows (at a multiple
-    /// of 8 near the middle) when it has 16 or more, else by columns (at a multiple of 16; in
-    /// RLHFKernels' tiles, at a panel of columns), and the halves run at once on `WorkerPool`'s two
-    /// threads. The cut depends only on the sizes, and every output element is summed by one thread
-    /// in the one order, so the bits never depend on it. RLHFKernels' tiles (`rlhf_product`) pack B
-    /// once for both halves and cut each sum into depth blocks that continue from the stored partial
-    /// sum: the same terms in the same order, so the same bits.
+    /// of 8 near the middle) when it has 16 or more, else by columns (at a multiple of 16), and the
+    /// halves run at once on `WorkerPool`'s two threads; RLHFKernels' tiles (`rlhf_product`) cut it
+    /// instead into up to 4 chunks of rows (from 16 rows) or of panels of columns, which the two threads
+    /// claim in turn. The cut depends only on the sizes, and every output element is summed by one thread
+    /// in the one order, so the bits never depend on it. RLHFKernels' tiles pack B once for every chunk
+    /// and cut each sum into depth blocks that continue from the stored partial sum: the same terms in
+    /// the same order, so the same bits.
     static func blocked(
         a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,

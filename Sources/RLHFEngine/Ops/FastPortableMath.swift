@@ -81,9 +81,7 @@ public enum FastPortableMath {
     static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int,
                      tanhOut: UnsafeMutablePointer<Float>? = nil) {
         if count >= splitCount {
-            let cut = count / 16 * 8
-            WorkerPool.runTwo { part in
-                let (first, length) = part == 0 ? (0, cut) : (cut, count - cut)
+            forEachChunk(count) { first, length in
                 geluRange(x + first, y + first, count: length, tanhOut: tanhOut.map { $0 + first })
             }
         } else {
@@ -91,9 +89,23 @@ public enum FastPortableMath {
         }
     }
 
-    /// Arrays of at least this many values are split in two halves (at a multiple of 8) that
-    /// run at once on `WorkerPool`'s two threads; each value's result is the same either way.
+    /// Arrays of at least this many values are cut into chunks (`forEachChunk`) that `WorkerPool`'s
+    /// two threads claim in turn; each value's result is the same whichever chunk and thread it falls in.
     static let splitCount = 8192
+
+    /// Values a chunk has at least (up to `WorkerPool.defaultChunks` chunks).
+    static let leastChunkCount = 2048
+
+    /// Calls `body(first, length)` for consecutive chunks covering 0..<count, cut at multiples of 16
+    /// values (the lanes) into a number of chunks fixed by `count`, on both of `WorkerPool`'s threads.
+    private static func forEachChunk(_ count: Int, _ body: (_ first: Int, _ length: Int) -> Void) {
+        let chunks = WorkerPool.chunkCount(units: count, least: leastChunkCount)
+        WorkerPool.runChunks(chunks) { chunk in
+            let first = WorkerPool.chunkStart(chunk, of: chunks, units: count, step: 16)
+            let end = WorkerPool.chunkStart(chunk + 1, of: chunks, units: count, step: 16)
+            if end > first { body(first, end - first) }
+        }
+    }
 
     /// GELU's constants as the Swift literals round them, {c, a, 3 a}, for RLHFKernels' lanes.
     static let geluConstants: [Float] = [Float(0.797_884_560_802_865_4), 0.044715, 3 * 0.044715]
@@ -125,9 +137,7 @@ public enum FastPortableMath {
     static func geluBackward(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                              count: Int, tanhValues: UnsafePointer<Float>? = nil) {
         if count >= splitCount {
-            let cut = count / 16 * 8
-            WorkerPool.runTwo { part in
-                let (first, length) = part == 0 ? (0, cut) : (cut, count - cut)
+            forEachChunk(count) { first, length in
                 geluBackwardRange(x + first, g + first, dx + first, count: length,
                                   tanhValues: tanhValues.map { $0 + first })
             }

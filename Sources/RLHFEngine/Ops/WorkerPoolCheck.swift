@@ -6,6 +6,15 @@ public enum WorkerPoolCheck {
     /// product does, and returns when both are done (both here when the worker is taken or absent).
     public static func runTwo(_ body: (Int) -> Void) { WorkerPool.runTwo(body) }
 
+    /// Calls `body(chunk)` once for each chunk in 0..<count, claimed by both threads as split work is.
+    public static func runChunks(_ count: Int, _ body: (Int) -> Void) { WorkerPool.runChunks(count, body) }
+
+    /// The chunk count and the start of a chunk that split work uses (see `WorkerPool.chunkCount`).
+    public static func chunkCount(units: Int, least: Int) -> Int { WorkerPool.chunkCount(units: units, least: least) }
+    public static func chunkStart(_ chunk: Int, of count: Int, units: Int, step: Int) -> Int {
+        WorkerPool.chunkStart(chunk, of: count, units: units, step: step)
+    }
+
     /// Whether the pool's worker thread runs: two processors or more and `RLHF_THREADS` is not 1.
     public static var workerRuns: Bool { rlhf_pool_worker_runs() != 0 }
 

@@ -38,14 +38,14 @@ int rlhf_kernel_choose(int *forced_unavailable);
 
 /// C op= A B in the tiles of `kernel` (not RLHF_KERNEL_PORTABLE), with B(d, column) read from
 /// b[d * bDepthStride + column * bColumnStride] (so B may be a transposed matrix). B is packed once
-/// into panels that every row of A (and both halves of a split product) then reads, except that a
+/// into panels that every row of A (and every chunk of a split product) then reads, except that a
 /// product of fewer than 64 rows or at most 64 terms per sum with B not transposed reads B's full
 /// panels in place. A transposed A (aRowStride 1) of 64 rows and 64 terms or more is copied into strips of the
 /// tile's rows, and an A of more than 2^17 floats is taken 192 rows at a time (both change no sum; see
-/// MatrixTiles.c). With `split`, C is cut in two, by rows (at a multiple of 8 near the middle) when it
-/// has 16 or more, else by panels of columns, and the halves run at once on the caller and the pool's worker; the cut
-/// depends only on the sizes and no sum crosses it. Returns 0 (and does nothing) when `kernel` is not
-/// available.
+/// MatrixTiles.c). With `split`, C is cut into up to 4 chunks, of rows (at multiples of the tile's rows) when it
+/// has 16 or more, else of panels of columns, which the caller and the pool's worker claim in turn
+/// (rlhf_pool_run_chunks); the cut depends only on the sizes and no sum crosses it. Returns 0 (and does nothing)
+/// when `kernel` is not available.
 int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
                  long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
                  int mode, int split);
@@ -171,20 +171,26 @@ enum {
 };
 long rlhf_row_lanes_runs(int function);
 
-/// Runs body(context, 0) on the calling thread and body(context, 1) on the pool's persistent worker,
-/// and returns when both are done. When the worker is already in use (a nested call, or another
-/// thread's), or the machine has one processor, runs body(context, 0) then body(context, 1) here.
+/// rlhf_pool_run_chunks(body, context, 2): body(context, 0) on the calling thread, body(context, 1) on the
+/// pool's persistent worker (or here, when the worker has not taken it by the time part 0 is done).
 void rlhf_pool_run_two(void (*body)(void *context, long part), void *context);
+
+/// Calls body(context, chunk) once for every chunk in 0..<chunks and returns when all are done: chunk 0 on
+/// the calling thread, every further one on whichever of the caller and the pool's worker claims it first
+/// (the thread that finishes first takes more). When the worker is already in use (a nested call, or
+/// another thread's), the machine has one processor, or chunks is 1 (or above 65535), runs them all here
+/// in order. A chunk's work must be fixed by its index alone; then no result depends on which thread ran it.
+void rlhf_pool_run_chunks(void (*body)(void *context, long chunk), void *context, long chunks);
 
 /// 1 when the pool's worker thread runs (two processors or more and RLHF_THREADS is not 1), else 0: then
 /// rlhf_pool_run_two runs both parts on the calling thread. Starts the worker when it has not started.
 int rlhf_pool_worker_runs(void);
 
-/// How many parts the worker thread has run since the process started (for tests).
+/// How many parts (chunks) the worker thread has run since the process started (for tests).
 long rlhf_pool_worker_halves(void);
 
-/// 1 when called from within a job that this thread has posted to the worker (even when it later takes part 1
-/// back and runs it itself), 0 when this thread runs both parts because the worker was taken or absent, or is
+/// 1 when called from within a job that this thread has posted to the worker (even when it later runs every
+/// chunk itself), 0 when this thread runs all the parts because the worker was taken or absent, or is
 /// not in a job (for tests).
 int rlhf_pool_posted_here(void);
 
