@@ -72,14 +72,8 @@ public final class Adam {
 
     /// The global L2 norm of all current gradients (missing gradients count as zero).
     public func gradientNorm() -> Float {
-        var total = 0.0
-        for parameter in parameters {
-            guard let grad = parameter.grad else { continue }
-            grad.withUnsafeBufferPointer { values in
-                for value in values { total += Double(value) * Double(value) }
-            }
-        }
-        return Float(total.squareRoot())
+        // sqrt of one Double chain of g^2 in parameter order, found without the chain where provable.
+        GradientNorm.fast(parameters.compactMap(\.grad))
     }
 
     /// Clips, takes one Adam step on every parameter, and clears the gradients.
