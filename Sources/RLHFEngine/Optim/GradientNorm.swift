@@ -13,7 +13,7 @@
 /// - The square roots then differ by at most eps relative, and each Double square root adds u.
 /// - When every Double within delta = 2 (eps + 4 u) of the lanes' root rounds to one Float (no midpoint
 ///   between two Floats inside), the chain's root rounds to that Float too: it is the answer.
-/// - Otherwise (a root within about 2^-36 of a midpoint, for n near 61 thousand: about one step in 2^11),
+/// - Otherwise (a root within about 2^-35 of a midpoint, for n near 61 thousand: one step in 2^10 to 2^11),
 ///   or for zero, non-finite, subnormal or near-overflow roots, the chain runs. So the result is always the
 ///   chain's, bit for bit, on every machine, whichever way it was found.
 public enum GradientNorm {
