@@ -221,17 +221,11 @@ static void kept_trim(struct kept_buffer *buffer) {
 
 #include "TileStrips.h"
 
-/// Chunks a split product is cut into: up to CHUNKS (the calling thread and the worker claim them in turn,
-/// so the one that finishes first takes more), of rows from 16 rows (at least CHUNK_LEAST_ROWS rows each,
-/// PACK_A_ROWS for an A copied into strips, which a shorter chunk would read in place), else of panels.
-#define CHUNKS 4  // as WorkerPool.defaultChunks (MatrixKernel.swift), where the measurement stands
+/// Chunks a split product is cut into: up to RLHF_CHUNKS (the calling thread and the worker claim them in
+/// turn, so the one that finishes first takes more), of rows from CHUNK_LEAST_ROWS rows (about that many rows
+/// each, or PACK_A_ROWS for an A copied into strips, which a shorter chunk would read in place; starts fall
+/// at multiples of the tile rows, so with AVX2's 6 a chunk may be a few rows short), else of panels.
 #define CHUNK_LEAST_ROWS 16
-
-/// The start of chunk `chunk` of `chunks` over `units`, at a multiple of `step` (the last ends at `units`).
-static long chunk_start(long chunk, long chunks, long units, long step) {
-    long steps = (units + step - 1) / step, start = steps * chunk / chunks * step;
-    return chunk >= chunks || start > units ? units : start;
-}
 
 /// Chunk `chunk` of a split product: its rows (at multiples of the kernel's tile rows, so that only the
 /// last chunk has shorter strips), or its panels. The chunks are fixed by the sizes alone, and no sum
@@ -242,12 +236,12 @@ static void run_chunk(void *context, long chunk) {
     const struct product *p = context;
     long width = 2 * kernel_lanes(p->kernel);
     if (p->rowStep > 0) {
-        long first = chunk_start(chunk, p->chunks, p->rows, p->rowStep);
-        long end = chunk_start(chunk + 1, p->chunks, p->rows, p->rowStep);
+        long first = rlhf_chunk_start(chunk, p->chunks, p->rows, p->rowStep);
+        long end = rlhf_chunk_start(chunk + 1, p->chunks, p->rows, p->rowStep);
         if (end > first) run_part(p, first, end - first, 0, p->panels, p->scratch ? p->scratch + first * width : 0);
     } else {
-        long first = chunk_start(chunk, p->chunks, p->panels, 1);
-        long end = chunk_start(chunk + 1, p->chunks, p->panels, 1);
+        long first = rlhf_chunk_start(chunk, p->chunks, p->panels, 1);
+        long end = rlhf_chunk_start(chunk + 1, p->chunks, p->panels, 1);
         float *scratch = p->scratch ? p->scratch + chunk * p->rows * width : 0;
         if (end > first) run_part(p, 0, p->rows, first, end, scratch);
     }
@@ -273,9 +267,9 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
     size_t packedCount = (size_t)((inPlace ? 1 : panels) * depth * width);
     // Split by rows from 16 rows, else by panels from 2 panels; the count depends on the sizes alone.
     long leastRows = aRowStride == 1 && aDepthStride != 1 && depth >= PACK_A_DEPTH ? PACK_A_ROWS : CHUNK_LEAST_ROWS;
-    long rowChunks = rows / leastRows < CHUNKS ? rows / leastRows : CHUNKS;
-    if (rows >= 16 && rowChunks < 2) rowChunks = 2;  // halves, as products of 16 or more rows always had
-    long chunks = !split ? 1 : rowChunks >= 2 ? rowChunks : panels < CHUNKS ? panels : CHUNKS;
+    long rowChunks = rows / leastRows < RLHF_CHUNKS ? rows / leastRows : RLHF_CHUNKS;
+    if (rows >= CHUNK_LEAST_ROWS && rowChunks < 2) rowChunks = 2;  // halves, as products of 16 or more rows always had
+    long chunks = !split ? 1 : rowChunks >= 2 ? rowChunks : panels < RLHF_CHUNKS ? panels : RLHF_CHUNKS;
     int byRows = rowChunks >= 2;
     size_t scratchCount = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK
         ? (size_t)((byRows || chunks < 2 ? 1 : chunks) * rows * width) : 0;

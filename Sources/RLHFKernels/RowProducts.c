@@ -6,10 +6,11 @@
 // in registers at once differs. A tile of one row holds 2 vectors, so its adds wait on each other (a
 // vector add's latency is several cycles); here up to 16 vectors (8 with AVX2's 16 registers) run side by
 // side, each still one element's chain of adds in d order. With `split`, the columns are cut once, at a
-// multiple of 32 near the middle, and the halves run on the caller and the pool's worker (each reads half
-// of B: a product whose weights come from beyond the level-2 cache gets two cores' bandwidth); the cut
-// depends only on `columns`. rlhf_row_columns takes any multiple of 16 columns (every kernel's lanes divide
-// 16), so the decoder reads only a padded layer's real columns (48 of 64, 144 of 160) instead of its panels.
+// multiple of 16 near the middle (none below 32 columns), and the halves run on the caller and the pool's
+// worker (each reads half of B: a product whose weights come from beyond the level-2 cache gets two cores'
+// bandwidth); the cut depends only on `columns`. rlhf_row_columns takes any multiple of 16 columns (every
+// kernel's lanes divide 16), so the decoder reads only a padded layer's real columns (48 of 64, 144 of 160)
+// instead of its panels.
 #include "RLHFKernels.h"
 
 #if defined(__x86_64__)
@@ -89,7 +90,7 @@ int rlhf_row_columns(int kernel, const float *a, const float *b, long ldb, float
     if (kernel == RLHF_KERNEL_PORTABLE || !rlhf_kernel_available(kernel) || columns % 16 != 0) return 0;
     if (columns <= 0) return 1;
     if (depth < 0) depth = 0;
-    struct row_product p = {kernel, a, b, ldb, c, columns, depth, columns / 64 * 32};
+    struct row_product p = {kernel, a, b, ldb, c, columns, depth, columns / 32 * 16};
     if (split && p.cut > 0) {
         rlhf_pool_run_two(row_half, &p);
     } else {

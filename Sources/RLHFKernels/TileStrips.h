@@ -37,7 +37,7 @@ static void packRows(const float *a, long aRowStride, long aDepthStride, long ro
 }
 
 /// This thread's memory for A's packed strips (`run_rows`), apart from the panels' (`working` in
-/// MatrixTiles.c): the worker's half packs its own rows while the caller's packed B is read by both.
+/// MatrixTiles.c): each chunk of rows packs its own rows while the caller's packed B is read by both.
 static _Thread_local struct kept_buffer rowsWorking;
 
 /// Rows [first, first + rows) by panels [firstPanel, lastPanel) of a product, in its kernel's tiles,

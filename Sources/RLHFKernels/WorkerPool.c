@@ -236,3 +236,9 @@ int rlhf_pool_worker_runs(void) {
 long rlhf_pool_worker_halves(void) { return atomic_load(&done.parts); }
 
 int rlhf_pool_posted_here(void) { return posting; }
+
+long rlhf_chunk_start(long chunk, long chunks, long units, long step) {
+    if (step < 1) step = 1;
+    long steps = (units + step - 1) / step, start = chunks > 0 ? steps * chunk / chunks * step : units;
+    return chunk >= chunks || start > units ? units : start;
+}

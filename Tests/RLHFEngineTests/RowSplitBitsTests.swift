@@ -1,8 +1,8 @@
 import Testing
 import RLHFEngine
 
-/// Row-wise ops split between the two threads (from 8192 values and 8 rows: rows in two halves,
-/// layer norm's dgamma and dbeta in two halves of the columns) against the same op on one
+/// Row-wise ops split between the two threads (from 8192 values and 8 rows: rows in chunks,
+/// layer norm's dgamma and dbeta in chunks of the columns) against the same op on one
 /// thread: the formulas one value at a time for layer norm, and each row on its own (a tensor
 /// of one row never splits) for softmax and log-softmax. Row counts just below, at and above
 /// the split's threshold, widths odd and even, narrower and wider than one lane group.

@@ -153,6 +153,49 @@ struct WorkerPoolTests {
         if !WorkerPoolCheck.workerRuns { #expect(elsewhere == 0) }
     }
 
+    @Test("the worker runs several chunks of one job, and the caller waits for the chunk the worker holds")
+    func workerTakesSeveralChunks() {
+        guard WorkerPoolCheck.workerRuns else { return }
+        let caller = pthread_self()
+        var posted = 0
+        // As in wakesFromSleep: a try counts only when the job went to the worker (other suites may hold it).
+        let giveUp = Date(timeIntervalSinceNow: 60)
+        while posted < 3 && Date() < giveUp {
+            let signal = NSCondition()
+            var elsewhere = [false, false, false, false]
+            var lastStarted = false
+            var postedToWorker = false
+            let written = Runs(4)
+            WorkerPoolCheck.runChunks(4) { chunk in
+                if chunk == 0 {
+                    guard WorkerPoolCheck.postedHere else { return }
+                    // While the caller waits here, chunks 1 to 3 can only go to the worker, one after another;
+                    // it leaves chunk 0 once the worker has started chunk 3.
+                    postedToWorker = true
+                    signal.lock()
+                    let deadline = Date(timeIntervalSinceNow: 2)
+                    while !lastStarted && signal.wait(until: deadline) {}
+                    signal.unlock()
+                    return
+                }
+                signal.lock()
+                elsewhere[chunk] = pthread_equal(pthread_self(), caller) == 0
+                if chunk == 3 {
+                    lastStarted = true
+                    signal.signal()
+                }
+                signal.unlock()
+                if chunk == 3 { usleep(5000) }  // the caller, done with its own chunks, must wait for this write
+                written.counts[chunk] = 1
+            }
+            guard postedToWorker else { continue }
+            posted += 1
+            #expect(elsewhere == [false, true, true, true], "the worker ran chunks \(elsewhere)")
+            #expect(Array(written.counts[1..<4]) == [1, 1, 1], "runChunks returned before the worker's chunk ended")
+        }
+        #expect(posted >= 1, "no job went to the worker in 60 s")
+    }
+
     @Test("a chunked job posted inside a chunk runs all its chunks on that thread, in order")
     func nestedChunksInOrder() {
         let outerChunks = 6

@@ -25,11 +25,15 @@ public enum DecodeCheck {
                                   kernel: MatrixKernel, split: Bool) -> [Float]? {
         precondition(a.count == depth && b.count == depth * ldb && columns <= ldb)
         guard kernel != .portable && kernel.isAvailable && columns % 16 == 0 else { return nil }
-        var c = [Float](repeating: .nan, count: columns)
+        // 16 guard floats after c: a kernel that stores past `columns` fails here instead of corrupting memory.
+        let guardPattern = Float(bitPattern: 0x7fc0_dead)
+        var c = [Float](repeating: .nan, count: columns) + [Float](repeating: guardPattern, count: 16)
         let done = c.withUnsafeMutableBufferPointer { target in
             rlhf_row_columns(kernel.rawValue, a, b, ldb, target.baseAddress!, columns, depth, split ? 1 : 0)
         }
-        return done != 0 ? c : nil
+        precondition(c[columns...].allSatisfy { $0.bitPattern == guardPattern.bitPattern },
+                     "rlhf_row_columns wrote past its \(columns) columns")
+        return done != 0 ? Array(c[..<columns]) : nil
     }
 
     /// The decoder's attention from the last of `count` positions. `input` holds the (count, 3C) rows q, k, v
@@ -56,7 +60,7 @@ public enum DecodeCheck {
             }
         }
         let query = Array(input[((count - 1) * 3 * c)..<((count - 1) * 3 * c + c)])
-        var scores = [Float](repeating: .nan, count: (grouped ? heads : 1) * (count + 15) / 16 * 16)
+        var scores = [Float](repeating: .nan, count: (grouped ? heads : 1) * ((count + 15) / 16 * 16))
         var output = [Float](repeating: .nan, count: c)
         let scale = 1 / Float(headWidth).squareRoot()
         let done = query.withUnsafeBufferPointer { q in
@@ -89,7 +93,7 @@ public enum DecodeCheck {
         return done != 0 ? output : nil
     }
 
-    /// A decoder of `model` that splits every one-row product across the two threads, whatever the sizes,
+    /// A decoder of `model` that splits every one-row product of 32 real columns or more across the two threads,
     /// with `kernel`'s row products and attention lanes (portable: `FastMatrixKernels` and the Swift head).
     public static func splittingDecoder(_ model: GPT2, kernel: MatrixKernel = .selected) -> IncrementalDecoder {
         IncrementalDecoder(model: model, splitWeightBytes: 0, splitProductWeights: 0, kernel: kernel)

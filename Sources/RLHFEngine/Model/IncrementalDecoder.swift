@@ -8,7 +8,7 @@ import RLHFKernels
 ///
 /// What it computes: exactly the per-element arithmetic of `GPT2.logits(_:)`, in the
 /// same order: embeddings token + position; each layer norm by `Tensor.layerNormRows`;
-/// every matrix product by `rlhf_row_product` (one new position; AVX2, AVX-512, NEON) or `FastMatrixKernels`
+/// every matrix product by `rlhf_row_columns` (one new position; AVX2, AVX-512, NEON) or `FastMatrixKernels`
 /// (each output summed from +0 over the shared index in order), then + bias; attention by
 /// `rlhf_cached_attention_grouped` (AVX2, AVX-512) or `CachedAttention.head`, with the arithmetic of
 /// `AttentionKernels` (scores summed over the head width, softmax over the positions so
@@ -16,22 +16,18 @@ import RLHFKernels
 /// x + f(x); the tied head h wte^T. So the logits are the same bits as the last row of the batched forward
 /// (tests check this), on every machine, for any batch or padding the batched path sees.
 ///
-/// Products read each weight matrix in place. Where a layer's output width is not a multiple of
-/// `panelColumns` (the widest tiles' panel), the decoder keeps a copy whose rows are padded with zero
-/// columns to one, so no product packs a partial panel per token; the padded columns' outputs are never
-/// read, and each real column's sum has exactly its old terms in their old order.
+/// Products read the decoder's copy of each weight matrix; where a layer's output width is not a multiple of
+/// `panelColumns` (the widest tiles' panel) its rows are padded with zero columns to one, so no product of
+/// several rows packs a partial panel. A product of one row (one new position) runs in `rlhf_row_columns`'s
+/// lanes where the processor has them, over the real columns rounded up to 16: the same sums, up to 16
+/// vectors of columns side by side (8 on AVX2). Padded columns' outputs are never read. When the weights
+/// read per position exceed `splitWeightBytes` (more than one core's level-2 cache holds), each one-row
+/// product of at least `splitProductWeights` weights and 32 real columns is cut by columns between the two
+/// threads: the choice depends only on the model's sizes, and no sum crosses the cut.
 ///
-/// A product of one row (one new position) runs in `rlhf_row_product`'s lanes where the processor has them:
-/// the same sums, up to 16 vectors of columns side by side (8 on AVX2). When the weights read
-/// per position exceed `splitWeightBytes` (more than one core's level-2 cache holds, so they stream from
-/// beyond it), each one-row product of at least `splitProductWeights` weights is cut by columns between the
-/// two threads: the choice depends only on the model's sizes, and no sum crosses the cut.
-///
-/// The copies of every weight matrix (padded where needed), the embeddings, the layer norms and the biases are
-/// taken when the decoder is made and the head's copy at the first `append`: a token reads only the decoder's
-/// own buffers, through raw pointers, with no reference counting or exclusivity check on the model's arrays.
-/// A decoder used across a change of the parameters would mix old and new weights: after a training step,
-/// start a new one.
+/// The copies (weights, embeddings, layer norms, biases) are taken when the decoder is made, the head's at the
+/// first `append`; a token reads only them, through raw pointers, with no reference counting or exclusivity
+/// check. A decoder used across a change of the parameters would mix old and new weights: start a new one.
 public final class IncrementalDecoder {
     public let model: GPT2
     /// The tokens fed so far.
@@ -92,10 +88,9 @@ public final class IncrementalDecoder {
     /// The smallest one-row product that is split when products are (`splitProductWeights` by default).
     let smallestSplitProduct: Int
 
-    /// Weights read per position (every layer's four products and the head, 4 bytes each) above which
-    /// one-row products are split: a core's level-2 cache (2 MB on this project's machine) no longer
-    /// holds them, and two cores read them from beyond it at twice one core's rate. Width 48 with two
-    /// layers reads 0.2 MB per position (never split); width 192 with six layers 10.7 MB.
+    /// Weights read per position (every layer's four products and the head, 4 bytes each) above which one-row
+    /// products are split: a core's level-2 cache (2 MB here) no longer holds them, and two cores read them
+    /// from beyond it at twice one core's rate. d48 L2 reads 0.2 MB per position (never split); d192 L6 10.7.
     static let splitWeightBytes = 2 << 20
     /// The smallest one-row product (weights, depth x columns) that is split when products are: below it
     /// the hand-over to the worker costs more than half the product.
@@ -116,8 +111,8 @@ public final class IncrementalDecoder {
 
     /// A decoder of `model` whose one-row products of at least `splitProductWeights` weights are split across
     /// the two threads when the weights read per position exceed `splitWeightBytes` (tests pass 0 and 0 to
-    /// split every one), with `kernel`'s row products and attention lanes (tests pass each available one;
-    /// the portable kernel runs `FastMatrixKernels` and `CachedAttention.head`).
+    /// split every one of 32 columns or more), with `kernel`'s row products and attention lanes (tests pass
+    /// each available one; the portable kernel runs `FastMatrixKernels` and `CachedAttention.head`).
     init(model: GPT2, splitWeightBytes: Int, splitProductWeights: Int = IncrementalDecoder.splitProductWeights,
          kernel: MatrixKernel = .selected) {
         self.model = model

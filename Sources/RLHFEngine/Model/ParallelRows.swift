@@ -8,11 +8,10 @@
 /// so results never depend on the number of threads or on timing. The matrix products inside a chunk then
 /// stay on its thread (the pool is taken).
 enum ParallelRows {
-    static let threads = 2
     /// Below this many tokens in all, everything stays on the calling thread.
     static let minimumTokens = 96
 
-    /// Calls `body` on consecutive ranges covering 0..<rows (one row each, up to
+    /// Calls `body` on consecutive ranges covering 0..<rows (at least one row each, up to
     /// `WorkerPool.defaultChunks` ranges), each range on one thread.
     static func run(rows: Int, tokens: Int, _ body: @Sendable (Range<Int>) -> Void) {
         let chunks = tokens >= minimumTokens ? WorkerPool.chunkCount(units: rows, least: 1) : 1
@@ -33,13 +32,14 @@ enum ParallelRows {
 
     /// For an op on `rows` rows of `width` values: calls `body(rows, columns)` once with the whole
     /// of both, or, from `minimumValues` values and 8 rows, once per chunk (up to `WorkerPool.defaultChunks`
-    /// of at least `leastChunkRows` rows and `leastChunkValues` values, claimed by `WorkerPool`'s two threads)
+    /// of at least `leastChunkRows` rows and `leastChunkValues` values, but always two: 8 to 15 rows make two
+    /// of 4 or more; claimed by `WorkerPool`'s two threads)
     /// with consecutive parts of each: rows cut at multiples of 4, where the row loops group rows; columns at
     /// multiples of 8, their lanes (a chunk's column range may be empty). A chunk writes only its rows' values
     /// and its columns' sums over all rows, so every value gets the same arithmetic either way; the cut
     /// depends only on the sizes.
     static func split(rows: Int, width: Int, _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
-        guard rows >= 8, rows * width >= minimumValues else {
+        guard rows >= leastChunkRows, rows * width >= minimumValues else {
             body(0..<rows, 0..<width)
             return
         }

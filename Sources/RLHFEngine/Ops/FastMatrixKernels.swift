@@ -88,8 +88,8 @@ enum FastMatrixKernels {
 
     /// From this many multiply-adds in each (rows x depth x columns), the two gradient products of
     /// `productGradients` run at once, one whole on each of `WorkerPool`'s threads, instead of one
-    /// after the other: half the split threshold, so each thread gets at least what a split product's
-    /// half gets there, with one hand-over instead of two. (Below it, neither product reaches the split
+    /// after the other: half the split threshold, so each thread gets at least what half of a split product
+    /// gets there, with one hand-over instead of two. (Below it, neither product reaches the split
     /// threshold, so neither is split.)
     static let pairThreshold = splitThreshold / 2
 

@@ -96,8 +96,9 @@ public enum FastPortableMath {
     /// Values a chunk has at least (up to `WorkerPool.defaultChunks` chunks).
     static let leastChunkCount = 2048
 
-    /// Calls `body(first, length)` for consecutive chunks covering 0..<count, cut at multiples of 16
-    /// values (the lanes) into a number of chunks fixed by `count`, on both of `WorkerPool`'s threads.
+    /// Calls `body(first, length)` for consecutive chunks covering 0..<count, cut at multiples of 16 values
+    /// (two blocks of the eight lanes) into a number of chunks fixed by `count`, on both of `WorkerPool`'s
+    /// threads.
     private static func forEachChunk(_ count: Int, _ body: (_ first: Int, _ length: Int) -> Void) {
         let chunks = WorkerPool.chunkCount(units: count, least: leastChunkCount)
         WorkerPool.runChunks(chunks) { chunk in

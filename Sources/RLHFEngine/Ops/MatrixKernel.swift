@@ -54,7 +54,7 @@ public enum MatrixKernel: Int32, CaseIterable, Sendable, CustomStringConvertible
 /// are done: chunk 0 on the calling thread, and each further one on whichever of the caller and the
 /// worker claims it first from one shared counter, so the thread that finishes first takes more and a
 /// worker that starts late holds nobody up. When the worker is taken (a nested call, or another thread's
-/// job), absent (RLHF_THREADS=1, one processor) or `count` is 1, it calls them all here in order.
+/// job), absent (RLHF_THREADS=1, one processor), or `count` is 1 or above 65535, it calls them all here in order.
 /// Callers fix each chunk's work by its index alone (from the sizes, never from the thread) and give the
 /// chunks disjoint outputs, each computed with the same arithmetic wherever it runs: so every output value
 /// has the same bits whichever thread ran its chunk, however the chunks fell, and with one thread or two.
@@ -83,15 +83,12 @@ enum WorkerPool {
 
     /// Chunks per split job: enough that the thread that finishes first can take a share of the other's,
     /// few enough that claiming one (a shared counter's cache line moving between the cores) stays far below
-    /// its work. In 60 alternated `rlhf bench --quick --repetitions 9` rounds on the loaded 2-core machine,
-    /// median ratios to two fixed halves: PPO iteration 0.94 with 4 chunks, 1.03 with 8.
-    static let defaultChunks = 4
+    /// its work. One setting with RLHFKernels' products (RLHF_CHUNKS, where the measurement stands).
+    static let defaultChunks = Int(RLHF_CHUNKS)
 
     /// The start of chunk `chunk` of `count` over `units` units, cut at multiples of `step`: the chunks are
     /// consecutive, cover 0..<units, and all but the last start and end at a multiple of `step`.
     static func chunkStart(_ chunk: Int, of count: Int, units: Int, step: Int) -> Int {
-        guard chunk < count else { return units }
-        let steps = (units + step - 1) / step
-        return Swift.min(units, steps * chunk / count * step)
+        rlhf_chunk_start(chunk, count, units, step)  // the one definition, shared with the products' chunks
     }
 }

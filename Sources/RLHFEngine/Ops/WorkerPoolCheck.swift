@@ -2,8 +2,8 @@ import RLHFKernels
 
 /// `WorkerPool`'s front end for tests (which see only the public API).
 public enum WorkerPoolCheck {
-    /// Calls `body(0)` on the calling thread and `body(1)` on the pool's worker at once, as every split
-    /// product does, and returns when both are done (both here when the worker is taken or absent).
+    /// Calls `body(0)` on the calling thread and `body(1)` on the pool's worker at once, as the paired
+    /// gradient products do, and returns when both are done (both here when the worker is taken or absent).
     public static func runTwo(_ body: (Int) -> Void) { WorkerPool.runTwo(body) }
 
     /// Calls `body(chunk)` once for each chunk in 0..<count, claimed by both threads as split work is.
@@ -21,6 +21,6 @@ public enum WorkerPoolCheck {
     /// How many parts the worker thread has run since the process started.
     public static var workerParts: Int { rlhf_pool_worker_halves() }
 
-    /// Inside `runTwo`'s body: whether this job was posted to the worker (else both parts run here).
+    /// Inside `runTwo`'s or `runChunks`'s body: whether this job was posted to the worker (else both parts run here).
     public static var postedHere: Bool { rlhf_pool_posted_here() != 0 }
 }

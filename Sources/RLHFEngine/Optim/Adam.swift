@@ -80,9 +80,9 @@ public final class Adam {
     ///
     /// `alongside` runs on the calling thread while the gradient norm is summed on `WorkerPool`'s
     /// worker (one after the other when the worker is taken): work of the caller's that reads neither
-    /// the gradients nor the parameters, such as a record of the forward pass. The norm is one chain of
-    /// additions in a fixed order, so it cannot be split, but it can overlap other work; its bits and
-    /// the step's are the same either way.
+    /// the gradients nor the parameters, such as a record of the forward pass. The norm is the Float of one
+    /// chain of additions in a fixed order (`GradientNorm`: mostly proven from a sum in lanes, the chain
+    /// run where the proof fails), so its bits and the step's are the same either way.
     /// - Returns: the gradient norm before clipping.
     @discardableResult
     public func step(alongside: (() -> Void)? = nil) -> Float {

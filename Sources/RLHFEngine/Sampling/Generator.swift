@@ -1,14 +1,14 @@
 /// Samples continuations from one model, many in a row, without redoing shared work: what
 /// `GPT2.generate` samples, bit for bit and draw for draw.
 ///
-/// Two things are kept between calls. One decoder (its buffers, its copies of the head, the layer norms,
-/// the biases and any padded weights) serves every continuation instead of a fresh one each. And each
+/// Two things are kept between calls. One decoder (its buffers and its copies of every weight, the
+/// embeddings, the layer norms and the biases) serves every continuation instead of a fresh one each. And each
 /// distinct prompt is fed once: its key/value cache and its next-token logits are remembered, and every
 /// later continuation of it starts from a copy. The per-row arithmetic of a prompt's positions never depends on what
 /// follows them, so the copied cache holds exactly the bits feeding the prompt again would compute,
 /// and the random draws are the same draws in the same order (none is made while feeding).
 ///
-/// Like the decoder, a generator keeps copies of some weights (see `IncrementalDecoder`) and caches made
+/// Like the decoder, a generator keeps copies of the weights (see `IncrementalDecoder`) and caches made
 /// from all of them: after the model's parameters change (a training step), make a new one.
 public final class Generator {
     public let model: GPT2
@@ -40,10 +40,10 @@ public final class Generator {
                          random: inout RandomGenerator) -> Continuation {
         var length = prompt.count
         var generated: [Int] = []
-        generated.reserveCapacity(Swift.min(Swift.max(maxNewTokens, 0), model.config.contextLength))
         guard maxNewTokens > 0 && length < model.config.contextLength else {
             return Continuation(tokens: generated, endedWithEOS: false)
         }
+        generated.reserveCapacity(Swift.min(maxNewTokens, model.config.contextLength))
         precondition(!prompt.isEmpty, "hiddenStates needs at least one non-empty row")
         var next: Int
         if let known = prompts[prompt] {
