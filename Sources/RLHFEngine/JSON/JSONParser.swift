@@ -1,10 +1,9 @@
-/// The project's one JSON reader: a small, strict parser (RFC 8259) for JSONL lines, recipes,
-/// checkpoint files (config.json, tokenizer.json, safetensors headers) and traces.
+/// The project's one JSON reader: a small, strict parser (RFC 8259) for JSONL lines, recipes, checkpoint
+/// files (config.json, tokenizer.json, safetensors headers) and traces.
 ///
-/// It keeps what Foundation's decoders blur: `1` is an integer and `1.0` a number,
-/// `true` is never 1. Errors give the line and column where the text stops being JSON.
-/// Numbers read as Swift's `Int(_:)` and `Double(_:)` read their text (correctly rounded), so
-/// a value `JSONText` wrote reads back to the same bits.
+/// It keeps what Foundation's decoders blur: `1` is an integer and `1.0` a number, `true` is never 1. Errors
+/// give the line and column where the text stops being JSON. Numbers read as Swift's `Int(_:)` and
+/// `Double(_:)` read their text (correctly rounded), so a value `JSONText` wrote reads back to the same bits.
 public struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
@@ -12,8 +11,7 @@ public struct JSONParser {
     private var offsets: [String: Int]?
     /// The text of each number that is not an integer, by path; kept only by `parseLocated`.
     private var numberTexts: [String: String] = [:]
-    /// Whether a field named twice in one object is an error (always in `parseLocated`).
-    private var rejectsRepeatedFields = false
+    private var rejectsRepeatedFields = false  // a field named twice in one object is an error (parseLocated)
     private var path = ""
 
     /// The value of `text`, which must hold exactly one JSON value. With `rejectingRepeatedFields`, a field
@@ -46,9 +44,7 @@ public struct JSONParser {
     /// Where a text stops being JSON: a message, the byte offset, and the line and column (both from 1).
     public struct Failure: Error, Equatable, CustomStringConvertible {
         public let message: String
-        public let offset: Int
-        public let line: Int
-        public let column: Int
+        public let offset: Int, line: Int, column: Int
 
         /// "expected a digit at line 2, column 13".
         public var description: String { "\(message) at line \(line), column \(column)" }
