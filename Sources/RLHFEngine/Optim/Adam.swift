@@ -77,23 +77,10 @@ public final class Adam {
     }
 
     /// Clips, takes one Adam step on every parameter, and clears the gradients.
-    ///
-    /// `alongside` runs on the calling thread while the gradient norm is summed on `WorkerPool`'s
-    /// worker (one after the other when the worker is taken): work of the caller's that reads neither
-    /// the gradients nor the parameters, such as a record of the forward pass. The norm is the Float of one
-    /// chain of additions in a fixed order (`GradientNorm`: mostly proven from a sum in lanes, the chain
-    /// run where the proof fails), so its bits and the step's are the same either way.
     /// - Returns: the gradient norm before clipping.
     @discardableResult
-    public func step(alongside: (() -> Void)? = nil) -> Float {
-        var norm: Float = 0
-        if let alongside {
-            WorkerPool.runTwo { part in
-                if part == 0 { alongside() } else { norm = gradientNorm() }
-            }
-        } else {
-            norm = gradientNorm()
-        }
+    public func step() -> Float {
+        let norm = gradientNorm()
         var scale: Float = 1
         if let maxGradNorm, norm > maxGradNorm { scale = maxGradNorm / (norm + 1e-6) }
         stepCount += 1

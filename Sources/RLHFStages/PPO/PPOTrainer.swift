@@ -165,12 +165,9 @@ public final class PPOTrainer {
             loss = loss - entropy.mean() * Float(config.entropyCoef)
         }
         loss.backward()
-        // The entropies read only this forward pass, so they are computed while Adam sums the gradient norm.
-        var entropies: [Double] = []
-        let gradNorm = optimizer.step(alongside: {
-            entropies = entropy.map { $0.data.map(Double.init) } ?? EpisodeReadout.entropies(scaledLogits: scaledLogits)
-        })
+        let gradNorm = optimizer.step()
 
+        let entropies = entropy.map { $0.data.map(Double.init) } ?? EpisodeReadout.entropies(scaledLogits: scaledLogits)
         let old = rollouts.flatMap(\.logprobs)
         func perRollout(_ flat: [Float]) -> [[Double]] { split(flat.map(Double.init), rollouts) }
         return MinibatchRecord(
