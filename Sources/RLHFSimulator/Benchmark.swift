@@ -85,8 +85,7 @@ public struct Benchmark: Sendable {
         let stepSeconds = median(repeats: 4 * repetitions) {
             let batch = (0..<batchSize).map { corpus[(stepIndex * batchSize + $0) % corpus.count] }
             stepIndex += 1
-            let loss = LanguageModelLoss.loss(model: pretrained, batch: batch, eosID: tokenizer.eosID,
-                                              padID: tokenizer.padID)
+            let loss = LanguageModelLoss.loss(model: pretrained, batch: batch, eosID: tokenizer.eosID)
             loss.backward()
             optimizer.step()
         }

@@ -41,7 +41,8 @@ public final class GPT2 {
 
     /// The last hidden states (after the final layer norm) for a batch of equally long
     /// token rows: (B, T) ids -> (B, T, C). Causal attention means position t depends
-    /// only on tokens 0...t, so rows may be right-padded freely.
+    /// only on tokens 0...t, so rows may be right-padded freely (`hiddenStates(packed:)` gives rows of
+    /// different lengths the same bits without computing any padding).
     public func hiddenStates(_ tokens: [[Int]]) -> Tensor {
         let batch = tokens.count
         let length = tokens.first?.count ?? 0
@@ -60,27 +61,11 @@ public final class GPT2 {
         return finalNorm(hidden)
     }
 
-    /// `hiddenStates` without an autodiff graph: each row fed through an
-    /// `IncrementalDecoder`, which does the same arithmetic per element as the batched ops.
-    /// Rows are independent, so large batches are split between two threads by row.
+    /// `hiddenStates` without an autodiff graph: each row fed through an `IncrementalDecoder`
+    /// (`inferenceHiddenStates(_: PackedRows)`: rows of one length packed end to end are (B, T, C)).
     func inferenceHiddenStates(_ tokens: [[Int]]) -> Tensor {
-        let (batch, length, width) = (tokens.count, tokens[0].count, config.embeddingWidth)
-        // Every row writes its hidden states whole, so the buffer starts uninitialised.
-        let total = batch * length * width
-        let output = [Float](unsafeUninitializedCapacity: total) { result, initialised in
-            initialised = total
-            let address = UInt(bitPattern: result.baseAddress)
-            let model = UncheckedModel(self)
-            ParallelRows.run(rows: batch, tokens: batch * length) { rows in
-                let target = UnsafeMutablePointer<Float>(bitPattern: address)!
-                let decoder = IncrementalDecoder(model: model.model)
-                for row in rows {
-                    decoder.reset()
-                    decoder.appendHidden(tokens[row], into: target + row * length * width)
-                }
-            }
-        }
-        return Tensor(shape: [batch, length, width], data: output)
+        Tensor(shape: [tokens.count, tokens[0].count, config.embeddingWidth],
+               data: inferenceHiddenStates(PackedRows(tokens)))
     }
 
     /// Next-token logits from hidden states, through the tied head: h wte^T.
@@ -127,10 +112,4 @@ public final class GPT2 {
     public func copy() -> GPT2 {
         GPT2(copying: self)
     }
-}
-
-/// Hands a model to the row threads of `inferenceHiddenStates`, which only read it.
-private struct UncheckedModel: @unchecked Sendable {
-    let model: GPT2
-    init(_ model: GPT2) { self.model = model }
 }

@@ -46,7 +46,13 @@ public final class TransformerBlock {
 
     /// (B, T, C) -> (B, T, C)
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let afterAttention = input + attention(attentionNorm(input))
+        self(input, sequenceLengths: [Int](repeating: input.shape[1], count: input.shape[0]))
+    }
+
+    /// Sequences laid end to end, (N, C) -> (N, C), N the sum of `sequenceLengths` (or (B, T, C) as B
+    /// sequences of T): attention stays within each sequence; every other op works row by row.
+    public func callAsFunction(_ input: Tensor, sequenceLengths: [Int]) -> Tensor {
+        let afterAttention = input + attention(attentionNorm(input), sequenceLengths: sequenceLengths)
         return afterAttention + mlpOutput(mlpInput(mlpNorm(afterAttention)).gelu())
     }
 
@@ -54,9 +60,9 @@ public final class TransformerBlock {
     /// positions only: softmax(q k^T / sqrt(d) + causal mask) v, per head. The heads are
     /// computed by one op, `causalSelfAttention`, which gives the same bits as splitting
     /// c_attn's output into heads and composing matmul, causalMasked and softmax.
-    func attention(_ input: Tensor) -> Tensor {
-        let fused = attentionInput(input)                                 // (B, T, 3C)
-        let mixed = fused.causalSelfAttention(heads: config.headCount)    // (B, T, C)
+    func attention(_ input: Tensor, sequenceLengths: [Int]) -> Tensor {
+        let fused = attentionInput(input)                                                             // (N, 3C)
+        let mixed = fused.causalSelfAttention(heads: config.headCount, sequenceLengths: sequenceLengths)  // (N, C)
         return attentionOutput(mixed)
     }
 

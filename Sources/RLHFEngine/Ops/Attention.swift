@@ -38,26 +38,42 @@ extension Tensor {
     /// Causal self-attention over c_attn's fused output: (B, T, 3C) -> (B, T, C), by `kernel`'s lanes.
     public func causalSelfAttention(heads: Int, kernel: MatrixKernel = .selected) -> Tensor {
         precondition(shape.count == 3 && shape[2] % 3 == 0, "causalSelfAttention: input \(shape) is not (B, T, 3C)")
-        let (batch, length, width) = (shape[0], shape[1], shape[2] / 3)
+        return causalSelfAttention(heads: heads, sequenceLengths: [Int](repeating: shape[1], count: shape[0]),
+                                   kernel: kernel)
+    }
+
+    /// Causal self-attention over sequences laid end to end: (N, 3C) -> (N, C) (or (B, T, 3C) -> (B, T, C)
+    /// with B sequences of length T), where the rows are sequences of `sequenceLengths` one after another
+    /// (their sum is N). Each (sequence, head) attends within its own rows only: a sequence of length L
+    /// gets exactly the bits its rows would get in a batch right-padded to any T >= L (its rows never
+    /// read the padding after them, and the padding's gradients, exact zeros, only add +-0 to sums that
+    /// start from +0, which leaves them as they are).
+    public func causalSelfAttention(heads: Int, sequenceLengths lengths: [Int],
+                                    kernel: MatrixKernel = .selected) -> Tensor {
+        precondition(shape.count >= 2 && shape.last! % 3 == 0, "causalSelfAttention: input \(shape) is not (..., 3C)")
+        let width = shape.last! / 3
+        let rows = count / Swift.max(3 * width, 1)
+        precondition(lengths.allSatisfy { $0 >= 0 } && lengths.reduce(0, +) == rows,
+                     "causalSelfAttention: sequence lengths \(lengths) for \(rows) rows")
         precondition(heads > 0 && width % heads == 0, "causalSelfAttention: \(heads) heads for width \(width)")
         let headWidth = width / heads
         let scale = 1 / Float(headWidth).squareRoot()
         let keepWeights = GradientMode.isRecording && requiresGrad
-        let pairs = batch * heads
+        let layout = AttentionLayout(lengths: lengths, heads: heads)
         // Every head writes its columns of every output row, so the output starts uninitialised. The saved
         // weights are written for j <= i only (the lanes and `AttentionKernels` alike), and only those are
         // read back, by the same path's backward: the rest is never read, so that buffer is not zeroed either.
-        let (outputCount, weightCount) = (batch * length * width, keepWeights ? pairs * length * length : 0)
+        let (outputCount, weightCount) = (rows * width, keepWeights ? layout.weightCount : 0)
         var output = [Float](unsafeUninitializedCapacity: outputCount) { _, initialised in initialised = outputCount }
         var weights = [Float](unsafeUninitializedCapacity: weightCount) { _, initialised in initialised = weightCount }
         data.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { result in
                 weights.withUnsafeMutableBufferPointer { saved in
-                    AttentionScratch.forEachPair(pairs, length: length, headWidth: headWidth) { pair, scratch in
-                        let (b, h) = (pair / heads, pair % heads)
-                        let row0 = input.baseAddress! + b * length * 3 * width + h * headWidth
-                        let out = result.baseAddress! + b * length * width + h * headWidth
-                        let kept = keepWeights ? saved.baseAddress! + pair * length * length : nil
+                    AttentionScratch.forEachPair(layout, headWidth: headWidth) { pair, scratch in
+                        let (start, length, h) = layout.sequence(of: pair)
+                        let row0 = input.baseAddress! + start * 3 * width + h * headWidth
+                        let out = result.baseAddress! + start * width + h * headWidth
+                        let kept = keepWeights ? saved.baseAddress! + layout.weightOffsets[pair] : nil
                         if rlhf_attention_forward(kernel.rawValue, row0, row0 + width, row0 + 2 * width, 3 * width,
                                                   length, headWidth, scale, out, width, kept, scratch.wide) != 0 {
                             return
@@ -71,17 +87,17 @@ extension Tensor {
             }
         }
         let savedWeights = weights
-        return Tensor(shape: [batch, length, width], data: output, parents: [self]) { result in
+        return Tensor(shape: Array(shape.dropLast()) + [width], data: output, parents: [self]) { result in
             self.accumulateGrad(from: result) { upstream, dInput in
                 self.data.withUnsafeBufferPointer { input in
                     savedWeights.withUnsafeBufferPointer { saved in
-                        AttentionScratch.forEachPair(pairs, length: length, headWidth: headWidth) { pair, scratch in
-                            let (b, h) = (pair / heads, pair % heads)
-                            let offset = b * length * 3 * width + h * headWidth
+                        AttentionScratch.forEachPair(layout, headWidth: headWidth) { pair, scratch in
+                            let (start, length, h) = layout.sequence(of: pair)
+                            let offset = start * 3 * width + h * headWidth
                             let base = input.baseAddress! + offset
                             let dBase = dInput.baseAddress! + offset
-                            let kept = saved.baseAddress! + pair * length * length
-                            let g = upstream.baseAddress! + b * length * width + h * headWidth
+                            let kept = saved.baseAddress! + layout.weightOffsets[pair]
+                            let g = upstream.baseAddress! + start * width + h * headWidth
                             if rlhf_attention_backward(kernel.rawValue, base, base + width, base + 2 * width,
                                                        3 * width, kept, g, width, dBase, dBase + width,
                                                        dBase + 2 * width, length, headWidth, scale,
@@ -101,19 +117,46 @@ extension Tensor {
     }
 }
 
+/// Where each (sequence, head) pair p = sequence * heads + head of `causalSelfAttention` reads and keeps its
+/// weights: its sequence's first row, its length L, and the start of its L x L weights (`weightCount` in all).
+struct AttentionLayout {
+    let heads: Int, longest: Int, weightCount: Int
+    let starts: [Int], lengths: [Int], weightOffsets: [Int]
+
+    init(lengths: [Int], heads: Int) {
+        var (starts, offsets, row, offset) = ([Int](), [Int](), 0, 0)
+        for length in lengths {
+            starts.append(row)
+            row += length
+            for _ in 0..<heads { offsets.append(offset); offset += length * length }
+        }
+        (self.heads, self.lengths, self.starts, weightOffsets) = (heads, lengths, starts, offsets)
+        (weightCount, longest) = (offset, lengths.max() ?? 0)
+    }
+
+    var pairs: Int { lengths.count * heads }
+
+    @inline(__always)
+    func sequence(of pair: Int) -> (start: Int, length: Int, head: Int) {
+        (starts[pair / heads], lengths[pair / heads], pair % heads)
+    }
+}
+
 /// Per-thread working memory of the attention kernels.
 struct AttentionScratch {
-    /// Calls `body` for every (batch, head) pair with a scratch of its chunk. Above a fixed size
-    /// (pairs x T x T x hs >= 2^16) the pairs are cut into up to `WorkerPool.defaultChunks` chunks of
-    /// consecutive pairs (their count fixed by `pairs`) that `WorkerPool`'s two threads claim in turn:
-    /// each pair writes only its own outputs, so the bits are the same whichever thread runs it.
-    static func forEachPair(_ pairs: Int, length: Int, headWidth: Int, _ body: (Int, AttentionScratch) -> Void) {
+    /// Calls `body` for every (sequence, head) pair of `layout` with a scratch of its chunk (sized for the
+    /// longest sequence). Above a fixed size (the sum over pairs of L x L x hs >= 2^16) the pairs are cut
+    /// into up to `WorkerPool.defaultChunks` chunks of consecutive pairs (their count fixed by the number of
+    /// pairs) that `WorkerPool`'s two threads claim in turn: each pair writes only its own outputs, so the
+    /// bits are the same whichever thread runs it.
+    static func forEachPair(_ layout: AttentionLayout, headWidth: Int, _ body: (Int, AttentionScratch) -> Void) {
+        let pairs = layout.pairs
         func run(_ range: Range<Int>) {
-            let scratch = AttentionScratch(length: length, headWidth: headWidth)
+            let scratch = AttentionScratch(length: layout.longest, headWidth: headWidth)
             defer { scratch.deallocate() }
             for pair in range { body(pair, scratch) }
         }
-        if pairs >= 2 && pairs * length * length * headWidth >= 1 << 16 {
+        if pairs >= 2 && layout.weightCount * headWidth >= 1 << 16 {
             let chunks = WorkerPool.chunkCount(units: pairs, least: 1)
             WorkerPool.runChunks(chunks) { chunk in run((pairs * chunk / chunks)..<(pairs * (chunk + 1) / chunks)) }
         } else {

@@ -38,13 +38,13 @@ public final class RewardModel {
 
     /// The scores of token sequences, each read at its own last token, differentiable: (B).
     /// (A rollout cut off without EOS is scored as it stands, at its last real token, as TRL does.)
+    /// The rows are packed end to end (`PackedRows`) and the head reads only the last tokens: the bits of
+    /// reading the head at every position of the right-padded batch and picking the last tokens', whose
+    /// other positions get exact zeros as gradients (adding +-0 to a sum from +0 changes no bit).
     public func scores(sequences rows: [[Int]]) -> Tensor {
-        let padded = Batching.padRight(rows, padID: padID)
-        let length = padded[0].count
-        let perPosition = head(backbone.hiddenStates(padded))  // (B, T)
-        // The position of each row's last token, in the flattened (B * T) order.
-        let finalPositions = rows.enumerated().map { row, tokens in row * length + tokens.count - 1 }
-        return perPosition.reshaped([rows.count * length]).selectRows(finalPositions)  // (B)
+        let packed = PackedRows(rows)
+        let hidden = backbone.hiddenStates(packed: packed)  // (N, C)
+        return head(hidden.selectRows(packed.lastIndices))  // (B)
     }
 
     /// The score of one prompt/response, with no graph recorded.

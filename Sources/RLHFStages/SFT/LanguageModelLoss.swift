@@ -6,18 +6,52 @@ import RLHFEngine
 /// predict token i + 1; the loss is the mean, over every response token and the
 /// closing EOS of every row, of -log p(token | everything before it). Prompt tokens
 /// are context only: they are never predicted.
+///
+/// The rows are packed end to end (`PackedRows`), not padded, and the logits are computed only at the
+/// positions that count: every other position is masked out of the mean, so its term (an exact +-0 in
+/// the Double sum) and its gradient (+-0) change no bit. The loss and every gradient are the bits of
+/// the right-padded batch's masked mean (`PredictedTokens`), at a fraction of the work.
 public enum LanguageModelLoss {
     /// The mean cross-entropy over the batch's response tokens and EOS, a scalar.
-    public static func loss(model: GPT2, batch: [PromptResponse], eosID: Int, padID: Int) -> Tensor {
-        let predicted = PredictedTokens(batch, eosID: eosID, padID: padID)
-        let logits = model.logits(predicted.rows)  // (B, T, V)
-        return logits.crossEntropy(targets: predicted.targets, mask: predicted.mask)
+    public static func loss(model: GPT2, batch: [PromptResponse], eosID: Int) -> Tensor {
+        let predicted = PackedPredictions(batch, eosID: eosID)
+        let hidden = model.hiddenStates(packed: predicted.rows)                        // (N, C)
+        let logits = model.logits(fromHidden: hidden.selectRows(predicted.positions))  // (P, V)
+        // The mean over all P rows: the bits of the masked mean with a mask of ones (x * 1 is x).
+        return logits.crossEntropy(targets: predicted.targets)
+    }
+}
+
+/// The rows `prompt + response + EOS` of a batch packed end to end, and the positions whose next token
+/// is a response token or the closing EOS (position i predicts token i + 1), in order: the ones
+/// `PredictedTokens` masks in.
+struct PackedPredictions {
+    let rows: PackedRows
+    /// Those positions in the packed order, (P).
+    let positions: [Int]
+    /// The token each of them predicts, (P).
+    let targets: [Int]
+
+    init(_ batch: [PromptResponse], eosID: Int) {
+        for pair in batch { precondition(!pair.prompt.isEmpty, "a prompt needs at least one token of context") }
+        rows = PackedRows(batch.map { $0.modelInput(eosID: eosID) })
+        var (positions, targets) = ([Int](), [Int]())
+        for (row, pair) in batch.enumerated() {
+            // From the prompt's last token (predicting the first response token) to the response's last
+            // (predicting EOS).
+            for position in (pair.prompt.count - 1)..<(pair.prompt.count + pair.response.count) {
+                positions.append(rows.index(row: row, position: position))
+                targets.append(rows.rows[row][position + 1])
+            }
+        }
+        (self.positions, self.targets) = (positions, targets)
     }
 }
 
 /// The rows `prompt + response + EOS` of a batch, right-padded to one length T, with the token each
 /// position predicts and whether it counts: 1 where the next token is a response token or the closing
-/// EOS, 0 over the prompt and the padding. The SFT loss and DPO's completion log-probs read the same.
+/// EOS, 0 over the prompt and the padding. DPO's completion log-probs read these; the SFT loss reads the
+/// same positions packed (`PackedPredictions`).
 struct PredictedTokens {
     let rows: [[Int]]
     let length: Int

@@ -21,13 +21,11 @@ public final class SupervisedTrainer {
     public let config: SupervisedConfig
     public let optimizer: Adam
     private let eosID: Int
-    private let padID: Int
 
     public init(model: GPT2, tokenizer: Tokenizer, config: SupervisedConfig = SupervisedConfig()) {
         self.model = model
         self.config = config
         eosID = tokenizer.eosID
-        padID = tokenizer.padID
         optimizer = Adam(parameters: model.parameters, learningRate: config.learningRate,
                          maxGradNorm: config.maxGradNorm)
     }
@@ -35,7 +33,7 @@ public final class SupervisedTrainer {
     /// Mean next-token loss on `examples`, with no gradient recorded.
     public func evaluate(_ examples: [PromptResponse]) -> Double {
         GradientMode.withoutRecording {
-            Double(LanguageModelLoss.loss(model: model, batch: examples, eosID: eosID, padID: padID).item)
+            Double(LanguageModelLoss.loss(model: model, batch: examples, eosID: eosID).item)
         }
     }
 }
@@ -46,7 +44,7 @@ extension SupervisedTrainer: MinibatchTrainer {
 
     /// The mean next-token loss of the minibatch.
     public func minibatchLoss(_ batch: [PromptResponse]) -> (loss: Tensor, metrics: [Metric]) {
-        (LanguageModelLoss.loss(model: model, batch: batch, eosID: eosID, padID: padID), [])
+        (LanguageModelLoss.loss(model: model, batch: batch, eosID: eosID), [])
     }
 
     /// `eval_loss`.
