@@ -15,6 +15,10 @@ public enum LanguageModelLoss {
     /// The mean cross-entropy over the batch's response tokens and EOS, a scalar.
     public static func loss(model: GPT2, batch: [PromptResponse], eosID: Int) -> Tensor {
         let predicted = PackedPredictions(batch, eosID: eosID)
+        // The rows leave out EOS, but the batch must fit the context with it (`ContextRoom`), as before.
+        let longest = batch.map { $0.prompt.count + $0.response.count + 1 }.max() ?? 0
+        precondition(longest <= model.config.contextLength,
+                     "sequence of \(longest) tokens exceeds the context of \(model.config.contextLength)")
         let hidden = model.hiddenStates(packed: predicted.rows)                        // (N, C)
         let logits = model.logits(fromHidden: hidden.selectRows(predicted.positions))  // (P, V)
         // The mean over all P rows: the bits of the masked mean with a mask of ones (x * 1 is x).
@@ -22,9 +26,10 @@ public enum LanguageModelLoss {
     }
 }
 
-/// The rows `prompt + response + EOS` of a batch packed end to end, and the positions whose next token
-/// is a response token or the closing EOS (position i predicts token i + 1), in order: the ones
-/// `PredictedTokens` masks in.
+/// The rows of a batch packed end to end, and the positions whose next token is a response token or the
+/// closing EOS (position i predicts token i + 1), in order: the ones `PredictedTokens` masks in. A row is
+/// `prompt + response`, without the closing EOS: that is only ever predicted, and its own position
+/// predicts nothing, so, like the padding after it, it changes no bit of the loss or of any gradient.
 struct PackedPredictions {
     let rows: PackedRows
     /// Those positions in the packed order, (P).
@@ -34,14 +39,15 @@ struct PackedPredictions {
 
     init(_ batch: [PromptResponse], eosID: Int) {
         for pair in batch { precondition(!pair.prompt.isEmpty, "a prompt needs at least one token of context") }
-        rows = PackedRows(batch.map { $0.modelInput(eosID: eosID) })
+        rows = PackedRows(batch.map { $0.prompt + $0.response })
         var (positions, targets) = ([Int](), [Int]())
         for (row, pair) in batch.enumerated() {
             // From the prompt's last token (predicting the first response token) to the response's last
             // (predicting EOS).
+            let input = pair.modelInput(eosID: eosID)
             for position in (pair.prompt.count - 1)..<(pair.prompt.count + pair.response.count) {
                 positions.append(rows.index(row: row, position: position))
-                targets.append(rows.rows[row][position + 1])
+                targets.append(input[position + 1])
             }
         }
         (self.positions, self.targets) = (positions, targets)
