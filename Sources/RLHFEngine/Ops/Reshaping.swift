@@ -93,17 +93,40 @@ extension Tensor {
             data.withUnsafeBufferPointer { input in
                 for (position, index) in indices.enumerated() {
                     precondition(index >= 0 && index < rowCount, outside(index))
-                    for offset in 0..<rowSize { result[position * rowSize + offset] = input[index * rowSize + offset] }
+                    guard rowSize > 0 else { continue }
+                    (result.baseAddress! + position * rowSize).initialize(from: input.baseAddress! + index * rowSize,
+                                                                          count: rowSize)
                 }
             }
             initialised = total
         }
         return Tensor(shape: outputShape, data: output, parents: [self]) { result in
             self.accumulateGrad(from: result) { upstream, dx in
+                guard rowSize > 0 else { return }
                 for (position, index) in indices.enumerated() {
-                    for offset in 0..<rowSize { dx[index * rowSize + offset] += upstream[position * rowSize + offset] }
+                    Tensor.addRow(upstream.baseAddress! + position * rowSize, into: dx.baseAddress! + index * rowSize,
+                                  count: rowSize)
                 }
             }
+        }
+    }
+}
+
+extension Tensor {
+    /// target[j] = target[j] + source[j] for j < count: one IEEE add per element (eight lanes at a time,
+    /// then one), so each element's sum advances by exactly one term. The two must not overlap.
+    @inline(__always)
+    static func addRow(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        var j = 0
+        while j + 8 <= count {
+            let sum = UnsafeRawPointer(target + j).loadUnaligned(as: SIMD8<Float>.self)
+                + UnsafeRawPointer(source + j).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(target + j).storeBytes(of: sum, as: SIMD8<Float>.self)
+            j += 8
+        }
+        while j < count {
+            target[j] += source[j]
+            j += 1
         }
     }
 }
