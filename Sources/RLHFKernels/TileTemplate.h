@@ -190,6 +190,23 @@ static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStri
     }
 }
 
+/// sums[column] = 0 + x[0, column] + x[1, column] + ... (rows in order) for each column of a (rows x width)
+/// row-major x: LANES columns at a time in a vector (each lane its own column's IEEE adds), the last ones
+/// alone. The bits of the engine's `Tensor.columnSums`.
+static TARGET void NAME(columnSums)(const float *x, long rows, long width, float *sums) {
+    long column = 0;
+    for (; column + LANES <= width; column += LANES) {
+        NAME(vector) total = 0;
+        for (long row = 0; row < rows; row++) total = total + NAME(load)(x + row * width + column);
+        NAME(store)(sums + column, total);
+    }
+    for (; column < width; column++) {
+        float total = 0;
+        for (long row = 0; row < rows; row++) total = total + x[row * width + column];
+        sums[column] = total;
+    }
+}
+
 #undef NAME
 #undef PREFIX
 #undef TARGET

@@ -50,6 +50,23 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
                  long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
                  int mode, int split);
 
+// pair (the products' remaining imbalance): the affine's bias inside the product, both gradient products in one job.
+/// rlhf_product with, when `bias` is not null, C[row, column] = C[row, column] + bias[column] for every output once
+/// its sums are stored (in the chunk that computed the row or the columns): the affine map's y = sum + b, the
+/// same two roundings as the product followed by the add.
+int rlhf_product_bias(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
+                      long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
+                      int mode, int split, const float *bias);
+
+/// The gradients of C = A B, A (rows x depth) and B (depth x columns) row-major, from G = dL/dC (rows x columns):
+/// dA = G B^T into `da` and dB = A^T G into `db` (both overwritten: each element the sum from +0 over its terms in
+/// order, as rlhf_product's overwrite mode gives it), and, when `sums` is not null, sums[j] = 0 + G[0, j] +
+/// G[1, j] + ... (rows in order). With `split`, one job on both threads (rlhf_pool_run_chunks): the products'
+/// chunks (as rlhf_product cuts each with `split`) by turns, then the sums; else the same chunks in order here.
+/// Returns 0 (doing nothing) for the portable kernel, an unavailable one, or no rows, depth or columns.
+int rlhf_product_gradients(int kernel, const float *g, const float *a, const float *b, float *da, float *db,
+                           float *sums, long rows, long depth, long columns, int split);
+
 /// One-row product (decode): c[j] = 0 + a[0] B[0, j] + ... + a[depth-1] B[depth-1, j] for j < columns,
 /// B(d, j) = b[d * ldb + j], in `kernel`'s lanes, up to 16 vectors of columns side by side (RowProducts.c): the
 /// bits of rlhf_product's overwrite mode for one row. `columns` must be a multiple of 32. With `split`, the
