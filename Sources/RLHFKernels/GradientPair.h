@@ -3,36 +3,62 @@
 // Only the order of work changes: every chunk is one of rlhf_product's own (run_chunk), so each output element
 // takes the same terms in the same order as in either product run alone.
 
-/// The job of rlhf_product_gradients: both products planned and packed, and the bias sums' operands.
+/// The job of rlhf_product_gradients: both products planned and placed, and the bias sums' operands.
 struct gradient_pair {
     struct product left, right;  // dA = G B^T (rows x depth), dB = A^T G (depth x columns)
     const float *g;
     float *sums;  // bias sums of G's columns, or null
     long rows, columns;
+    atomic_int packed[2];  // 1 once the left's (0), the right's (1) B is packed, by the product's first chunk
 };
+
+/// Waits until `flag` is 1 (acquire: the packed panels written before it are then seen), polling, and after
+/// a while yielding the processor (the packing thread may have been descheduled).
+static void wait_until_packed(atomic_int *flag) {
+    for (long polls = 0; !atomic_load_explicit(flag, memory_order_acquire); polls++) {
+        if (polls >= 4096) {
+            sched_yield();
+        } else {
+#if defined(__x86_64__)
+            _mm_pause();
+#elif defined(__aarch64__)
+            __asm__ __volatile__("yield");
+#endif
+        }
+    }
+}
 
 /// Chunk `chunk` of the job: the products' chunks taken by turns (dA's first, dB's first, dA's second, ...;
 /// the longer one's last chunks after the other's are gone), then the bias sums as the last, short chunk. A
-/// function of the sizes alone.
+/// function of the sizes alone. A product's first chunk packs its B (chunks 0 and 1: claimed before any other,
+/// and waiting for nothing), and its later chunks wait until that is done: so the caller's packing of B^T no
+/// longer holds up the worker's start on dB, nor dB's packing of G the caller.
 static void run_pair_chunk(void *context, long chunk) {
     struct gradient_pair *job = context;
     long left = job->left.chunks, right = job->right.chunks;
     long both = left < right ? left : right;
-    if (chunk < 2 * both) {
-        run_chunk(chunk % 2 == 0 ? &job->left : &job->right, chunk / 2);
-    } else if (chunk < left + right) {
-        run_chunk(left > right ? &job->left : &job->right, chunk - both);
-    } else {
-        switch (job->left.kernel) {
+    if (chunk < left + right) {
+        int side = chunk < 2 * both ? (int)(chunk % 2) : left > right ? 0 : 1;
+        long index = chunk < 2 * both ? chunk / 2 : chunk - both;
+        struct product *p = side == 0 ? &job->left : &job->right;
+        if (index == 0) {
+            pack_product(p);
+            atomic_store_explicit(&job->packed[side], 1, memory_order_release);
+        } else {
+            wait_until_packed(&job->packed[side]);
+        }
+        run_chunk(p, index);
+        return;
+    }
+    switch (job->left.kernel) {
 #if defined(__x86_64__)
-        case RLHF_KERNEL_AVX2: avx2_columnSums(job->g, job->rows, job->columns, job->sums); break;
-        case RLHF_KERNEL_AVX512: avx512_columnSums(job->g, job->rows, job->columns, job->sums); break;
+    case RLHF_KERNEL_AVX2: avx2_columnSums(job->g, job->rows, job->columns, job->sums); break;
+    case RLHF_KERNEL_AVX512: avx512_columnSums(job->g, job->rows, job->columns, job->sums); break;
 #endif
 #if defined(__aarch64__)
-        case RLHF_KERNEL_NEON: neon_columnSums(job->g, job->rows, job->columns, job->sums); break;
+    case RLHF_KERNEL_NEON: neon_columnSums(job->g, job->rows, job->columns, job->sums); break;
 #endif
-        default: break;
-        }
+    default: break;
     }
 }
 
@@ -51,9 +77,10 @@ int rlhf_product_gradients(int kernel, const float *g, const float *a, const flo
     size_t leftCount = job.left.packedCount + job.left.scratchCount;
     float *memory = kept_floats(&working, leftCount + job.right.packedCount + job.right.scratchCount + 1);
     if (!memory) return 0;
-    // Both B packed here, before either product's chunks can start (a few microseconds: B^T is a weight).
-    pack_product(&job.left, memory);
-    pack_product(&job.right, memory + leftCount);
+    place_product(&job.left, memory);
+    place_product(&job.right, memory + leftCount);
+    atomic_init(&job.packed[0], 0);
+    atomic_init(&job.packed[1], 0);
     long chunks = job.left.chunks + job.right.chunks + (sums ? 1 : 0);
     if (split) {
         rlhf_pool_run_chunks(run_pair_chunk, &job, chunks);

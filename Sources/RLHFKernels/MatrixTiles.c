@@ -6,6 +6,8 @@
 // of every arm64 processor. Elsewhere none: the engine's portable Swift tiles run.
 #include "RLHFKernels.h"
 
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,7 +202,8 @@ static int plan_product(struct product *p, int kernel, const float *a, long aRow
     // last, partial one is packed.
     int inPlace = (rows < PACK_ROWS || depth <= PACK_DEPTH) && bColumnStride == 1;
     // Split by rows from 16 rows, else by panels from 2 panels; the count depends on the sizes alone.
-    long leastRows = aRowStride == 1 && aDepthStride != 1 && depth >= PACK_A_DEPTH ? PACK_A_ROWS : CHUNK_LEAST_ROWS;
+    struct product shape = {.aRowStride = aRowStride, .aDepthStride = aDepthStride, .depth = depth, .panels = panels};
+    long leastRows = strips_pay(&shape, PACK_A_ROWS) ? PACK_A_ROWS : CHUNK_LEAST_ROWS;
     long rowChunks = rows / leastRows < RLHF_CHUNKS ? rows / leastRows : RLHF_CHUNKS;
     if (rows >= CHUNK_LEAST_ROWS && rowChunks < 2) rowChunks = 2;  // halves, as products of 16 or more rows always had
     long chunks = !split ? 1 : rowChunks >= 2 ? rowChunks : panels < RLHF_CHUNKS ? panels : RLHF_CHUNKS;
@@ -214,19 +217,23 @@ static int plan_product(struct product *p, int kernel, const float *a, long aRow
     return 1;
 }
 
-/// Packs a planned product's B into `memory` (every panel, or the last partial one of a B read in place) and
-/// points its panels and scratch there.
-static void pack_product(struct product *p, float *memory) {
-    long width = 2 * kernel_lanes(p->kernel);
-    long lastColumn = (p->columns / width) * width;
-    if (!p->b) {
-        pack(p->kernel, p->source, p->sourceDepthStride, p->sourceColumnStride, p->columns, p->depth, width, memory);
-    } else if (lastColumn < p->columns) {
-        pack(p->kernel, p->source + lastColumn, p->sourceDepthStride, 1, p->columns - lastColumn, p->depth, width,
-             memory);
-    }
+/// Points a planned product's panels and scratch into `memory` (the floats `plan_product` asked for).
+static void place_product(struct product *p, float *memory) {
     p->packed = memory;
     p->scratch = p->scratchCount ? memory + p->packedCount : 0;
+}
+
+/// Packs a placed product's B into its panels: every panel, or the last partial one of a B read in place.
+static void pack_product(const struct product *p) {
+    long width = 2 * kernel_lanes(p->kernel);
+    long lastColumn = (p->columns / width) * width;
+    float *target = (float *)p->packed;
+    if (!p->b) {
+        pack(p->kernel, p->source, p->sourceDepthStride, p->sourceColumnStride, p->columns, p->depth, width, target);
+    } else if (lastColumn < p->columns) {
+        pack(p->kernel, p->source + lastColumn, p->sourceDepthStride, 1, p->columns - lastColumn, p->depth, width,
+             target);
+    }
 }
 
 /// This thread's working memory for packed panels and scratch (a larger one than WORKING_KEEP, for a
@@ -244,7 +251,8 @@ int rlhf_product_bias(int kernel, const float *a, long aRowStride, long aDepthSt
     if (rows <= 0 || columns <= 0) return 1;
     float *memory = kept_floats(&working, p.packedCount + p.scratchCount + 1);
     if (!memory) return 0;
-    pack_product(&p, memory);
+    place_product(&p, memory);
+    pack_product(&p);
     if (p.chunks >= 2) {
         rlhf_pool_run_chunks(run_chunk, &p, p.chunks);
     } else {

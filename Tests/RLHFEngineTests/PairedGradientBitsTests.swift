@@ -134,3 +134,29 @@ struct FusedBiasBitsTests {
         }
     }
 }
+
+/// A^T B whose A is copied into strips (64 rows and 64 terms or more, and 4 panels of columns or more: 128
+/// columns with AVX-512, 64 with AVX2), and the same with too few columns for the strips, on every kernel, on
+/// one thread and split: the bits of the plain loops either way.
+@Suite("A^T B with and without A's strips matches the plain loops bit for bit")
+struct TransposedLeftStripsTests {
+    /// (m terms, k rows, n columns): the default world's c_proj gradient (two AVX-512 panels: read in place),
+    /// wide ones with strips, and one whose A is also taken 192 rows at a time.
+    static let sizes = [(608, 192, 48), (300, 192, 160), (97, 70, 130), (700, 455, 140), (384, 96, 384)]
+
+    @Test("C = initial + A^T B", arguments: sizes)
+    func transposedLeft(size: (Int, Int, Int)) {
+        let (m, k, n) = size
+        var random = SplitMix64(seed: 1505 &+ UInt64(m * 3 + n))
+        let a = random.floats(m * k, -2, 2), b = random.floats(m * n, -2, 2), initial = random.floats(k * n, -1, 1)
+        let expected = MatrixKernelCheck.multiplyTransposedLeft(a, b, m: m, k: k, n: n, initial: initial,
+                                                                kernel: .reference)
+        for kernel in MatrixKernel.available {
+            for check in [MatrixKernelCheck.Kernel.single(kernel), .split(kernel)] {
+                let c = MatrixKernelCheck.multiplyTransposedLeft(a, b, m: m, k: k, n: n, initial: initial,
+                                                                 kernel: check)
+                #expect(bitPatterns(c) == bitPatterns(expected), "\(check)")
+            }
+        }
+    }
+}

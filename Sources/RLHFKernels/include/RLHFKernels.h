@@ -40,11 +40,11 @@ int rlhf_kernel_choose(int *forced_unavailable);
 /// b[d * bDepthStride + column * bColumnStride] (so B may be a transposed matrix). B is packed once
 /// into panels that every row of A (and every chunk of a split product) then reads, except that a
 /// product of fewer than 64 rows or at most 64 terms per sum with B not transposed reads B's full
-/// panels in place. A transposed A (aRowStride 1) of 64 rows and 64 terms or more is copied into strips of the
-/// tile's rows, and an A of more than 2^17 floats is taken 192 rows at a time (both change no sum; see
-/// MatrixTiles.c). With `split`, C is cut into up to 4 chunks, of rows (at multiples of the tile's rows) when it
-/// has 16 or more, else of panels of columns, which the caller and the pool's worker claim in turn
-/// (rlhf_pool_run_chunks); the cut depends only on the sizes and no sum crosses it. Returns 0 (and does nothing)
+/// panels in place. A transposed A (aRowStride 1) of 64 rows and 64 terms or more, in a C of 4 panels or more,
+/// is copied into strips of the tile's rows, and an A of more than 2^17 floats is taken 192 rows at a time (both
+/// change no sum; see MatrixTiles.c). With `split`, C is cut into up to 4 chunks, of rows (at multiples of the
+/// tile's rows) when it has 16 or more, else of panels of columns, which the caller and the pool's worker claim in
+/// turn (rlhf_pool_run_chunks); the cut depends only on the sizes and no sum crosses it. Returns 0 (and does nothing)
 /// when `kernel` is not available.
 int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
                  long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
