@@ -9,45 +9,21 @@ struct gradient_pair {
     const float *g;
     float *sums;  // bias sums of G's columns, or null
     long rows, columns;
-    atomic_int packed[2];  // 1 once the left's (0), the right's (1) B is packed, by the product's first chunk
 };
-
-/// Waits until `flag` is 1 (acquire: the packed panels written before it are then seen), polling, and after
-/// a while yielding the processor (the packing thread may have been descheduled).
-static void wait_until_packed(atomic_int *flag) {
-    for (long polls = 0; !atomic_load_explicit(flag, memory_order_acquire); polls++) {
-        if (polls >= 4096) {
-            sched_yield();
-        } else {
-#if defined(__x86_64__)
-            _mm_pause();
-#elif defined(__aarch64__)
-            __asm__ __volatile__("yield");
-#endif
-        }
-    }
-}
 
 /// Chunk `chunk` of the job: the products' chunks taken by turns (dA's first, dB's first, dA's second, ...;
 /// the longer one's last chunks after the other's are gone), then the bias sums as the last, short chunk. A
-/// function of the sizes alone. A product's first chunk packs its B (chunks 0 and 1: claimed before any other,
-/// and waiting for nothing), and its later chunks wait until that is done: so the caller's packing of B^T no
-/// longer holds up the worker's start on dB, nor dB's packing of G the caller.
+/// function of the sizes alone.
 static void run_pair_chunk(void *context, long chunk) {
     struct gradient_pair *job = context;
     long left = job->left.chunks, right = job->right.chunks;
     long both = left < right ? left : right;
+    if (chunk < 2 * both) {
+        run_chunk(chunk % 2 == 0 ? &job->left : &job->right, chunk / 2);
+        return;
+    }
     if (chunk < left + right) {
-        int side = chunk < 2 * both ? (int)(chunk % 2) : left > right ? 0 : 1;
-        long index = chunk < 2 * both ? chunk / 2 : chunk - both;
-        struct product *p = side == 0 ? &job->left : &job->right;
-        if (index == 0) {
-            pack_product(p);
-            atomic_store_explicit(&job->packed[side], 1, memory_order_release);
-        } else {
-            wait_until_packed(&job->packed[side]);
-        }
-        run_chunk(p, index);
+        run_chunk(left > right ? &job->left : &job->right, chunk - both);
         return;
     }
     switch (job->left.kernel) {
@@ -74,13 +50,22 @@ int rlhf_product_gradients(int kernel, const float *g, const float *a, const flo
         return 0;
     }
     if (rows <= 0 || depth <= 0 || columns <= 0) return 0;  // the caller's loops handle empty products
+    // A dB of few rows (the d48 layers' 48) is cut by panels of columns instead of rows: a chunk of rows reads
+    // all of G, so four of them read it four times, while panels read each column of G once, as dB whole does.
+    if (split && job.right.rows < PACK_A_ROWS && job.right.panels >= 2) {
+        job.right.chunks = job.right.panels < RLHF_CHUNKS ? job.right.panels : RLHF_CHUNKS;
+        job.right.rowStep = 0;
+    }
     size_t leftCount = job.left.packedCount + job.left.scratchCount;
     float *memory = kept_floats(&working, leftCount + job.right.packedCount + job.right.scratchCount + 1);
     if (!memory) return 0;
+    // Both B packed here, before the job is posted (a few microseconds: W^T, and G only for a dB of 64 rows or more
+    // over more than 64 terms). Packing each in its product's first chunk instead, the other chunks waiting for it,
+    // left the worker spinning on that wait in 4% of a world build's samples on the loaded machine (perf).
     place_product(&job.left, memory);
     place_product(&job.right, memory + leftCount);
-    atomic_init(&job.packed[0], 0);
-    atomic_init(&job.packed[1], 0);
+    pack_product(&job.left);
+    pack_product(&job.right);
     long chunks = job.left.chunks + job.right.chunks + (sums ? 1 : 0);
     if (split) {
         rlhf_pool_run_chunks(run_pair_chunk, &job, chunks);

@@ -6,8 +6,6 @@
 // of every arm64 processor. Elsewhere none: the engine's portable Swift tiles run.
 #include "RLHFKernels.h"
 
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
