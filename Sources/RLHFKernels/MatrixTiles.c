@@ -94,86 +94,7 @@ static long kernel_lanes(int kernel) {
     }
 }
 
-#if defined(__x86_64__)
-/// 16 x 16 floats transposed: row i of `target` (stride `targetStride`) is column i of the 16 rows
-/// `rows` (16 loaded floats each). Pure data movement: each float is copied, never computed.
-__attribute__((target("avx512f"))) static void avx512_transpose16(const __m512 rows[16], float *target,
-                                                                  long targetStride) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(rows[i], rows[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(rows[i], rows[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        for (int j = 0; j < 2; j++) {
-            __m512d x = _mm512_castps_pd(t[i + j]), y = _mm512_castps_pd(t[i + j + 2]);
-            u[i + j] = _mm512_castpd_ps(_mm512_unpacklo_pd(x, y));
-            u[i + j + 2] = _mm512_castpd_ps(_mm512_unpackhi_pd(x, y));
-        }
-    }
-    for (int i = 0; i < 4; i++) {
-        t[i] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0x88);
-        t[i + 4] = _mm512_shuffle_f32x4(u[i], u[i + 4], 0xdd);
-        t[i + 8] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0x88);
-        t[i + 12] = _mm512_shuffle_f32x4(u[i + 8], u[i + 12], 0xdd);
-    }
-    for (int i = 0; i < 4; i++) {
-        u[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-        u[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-        u[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
-        u[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
-    }
-    // Column i of the 16 rows, in row order, is now u[order[i]] (the middle two of each four swapped).
-    static const int order[16] = {0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11, 12, 14, 13, 15};
-    for (int i = 0; i < 16; i++) _mm512_storeu_ps(target + i * targetStride, u[order[i]]);
-}
-
-/// `pack` for a transposed B (bDepthStride 1: column j of B is a run of `depth` floats at
-/// b + j * bColumnStride), 16 x 16 blocks at a time through AVX-512 registers; the same copy.
-__attribute__((target("avx512f"))) static long avx512_pack_transposed(const float *b, long bColumnStride,
-                                                                      long count, long depth, long width,
-                                                                      float *target) {
-    long d = 0;
-    for (; d + 16 <= depth; d += 16) {
-        for (long lane = 0; lane < width; lane += 16) {
-            __m512 rows[16];
-            for (int i = 0; i < 16; i++) {
-                rows[i] = lane + i < count ? _mm512_loadu_ps(b + (lane + i) * bColumnStride + d) : _mm512_setzero_ps();
-            }
-            avx512_transpose16(rows, target + d * width + lane, width);
-        }
-    }
-    return d;
-}
-#endif
-
-/// B(d, column) = b[d * bDepthStride + column * bColumnStride] copied into panels of `width` columns:
-/// packed[(panel * depth + d) * width + lane] = B(d, panel * width + lane), 0 past the last column.
-static void pack(int kernel, const float *b, long bDepthStride, long bColumnStride, long columns, long depth,
-                 long width, float *packed) {
-    long panels = (columns + width - 1) / width;
-    for (long panel = 0; panel < panels; panel++) {
-        long first = panel * width;
-        long count = columns - first < width ? columns - first : width;
-        float *target = packed + panel * depth * width;
-        long d = 0;
-#if defined(__x86_64__)
-        if (kernel == RLHF_KERNEL_AVX512 && bDepthStride == 1 && bColumnStride != 1 && width % 16 == 0) {
-            d = avx512_pack_transposed(b + first * bColumnStride, bColumnStride, count, depth, width, target);
-        }
-#endif
-        for (; d < depth; d++) {
-            const float *source = b + d * bDepthStride + first * bColumnStride;
-            float *row = target + d * width;
-            if (bColumnStride == 1) {
-                memcpy(row, source, sizeof(float) * (size_t)count);
-            } else {
-                for (long lane = 0; lane < count; lane++) row[lane] = source[lane * bColumnStride];
-            }
-            for (long lane = count; lane < width; lane++) row[lane] = 0;
-        }
-    }
-}
+#include "PanelPacking.h"
 
 /// One product: its operands, the packed B and the scratch of add-total.
 struct product {
@@ -189,6 +110,10 @@ struct product {
     float *scratch;
     long panels;
     long chunks, rowStep;  // split: `chunks` chunks of rows, at multiples of rowStep, or (rowStep 0) of panels
+    const float *bias;     // added to each row of C once its sums are stored (C = C + bias), or null
+    const float *source;   // B as given (B(d, column) = source[d * sourceDepthStride + column * sourceColumnStride])
+    long sourceDepthStride, sourceColumnStride;
+    size_t packedCount, scratchCount;  // floats of memory for the packed panels, then for the scratch
 };
 
 /// Floats a thread's kept buffer holds on to between products (16 MB); a larger one is freed after its use.
@@ -227,11 +152,21 @@ static void kept_trim(struct kept_buffer *buffer) {
 /// at multiples of the tile rows, so with AVX2's 6 a chunk may be a few rows short), else of panels.
 #define CHUNK_LEAST_ROWS 16
 
+/// C[row, column] = C[row, column] + bias[column] for rows [first, end) and columns [firstColumn, endColumn):
+/// the affine map's second rounding (y = sum + b), after the row's sums are stored.
+static void add_bias(const struct product *p, long first, long end, long firstColumn, long endColumn) {
+    for (long row = first; row < end; row++) {
+        float *target = p->c + row * p->ldc;
+        for (long column = firstColumn; column < endColumn; column++) target[column] = target[column] + p->bias[column];
+    }
+}
+
 /// Chunk `chunk` of a split product: its rows (at multiples of the kernel's tile rows, so that only the
 /// last chunk has shorter strips), or its panels. The chunks are fixed by the sizes alone, and no sum
 /// crosses a chunk: each element takes its terms in order from its row of A and its column, in whichever
 /// chunk and thread it falls. Add-total's scratch: a chunk of rows uses its rows' strip of it, a chunk of
-/// panels (each over all the rows) a strip of its own.
+/// panels (each over all the rows) a strip of its own. The bias, if any, lands on the chunk's outputs after
+/// their sums.
 static void run_chunk(void *context, long chunk) {
     const struct product *p = context;
     long width = 2 * kernel_lanes(p->kernel);
@@ -239,23 +174,24 @@ static void run_chunk(void *context, long chunk) {
         long first = rlhf_chunk_start(chunk, p->chunks, p->rows, p->rowStep);
         long end = rlhf_chunk_start(chunk + 1, p->chunks, p->rows, p->rowStep);
         if (end > first) run_part(p, first, end - first, 0, p->panels, p->scratch ? p->scratch + first * width : 0);
+        if (p->bias) add_bias(p, first, end, 0, p->columns);
     } else {
         long first = rlhf_chunk_start(chunk, p->chunks, p->panels, 1);
         long end = rlhf_chunk_start(chunk + 1, p->chunks, p->panels, 1);
         float *scratch = p->scratch ? p->scratch + chunk * p->rows * width : 0;
         if (end > first) run_part(p, 0, p->rows, first, end, scratch);
+        long endColumn = end * width < p->columns ? end * width : p->columns;
+        if (p->bias && end > first) add_bias(p, 0, p->rows, first * width, endColumn);
     }
 }
 
-/// This thread's working memory for packed panels and scratch (a larger one than WORKING_KEEP, for a
-/// product that packed a big B, is freed after it).
-static _Thread_local struct kept_buffer working;
-
-int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
-                 long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
-                 int mode, int split) {
+/// A product as rlhf_product_bias takes it, planned (`p` filled but for its memory): whether B is read in
+/// place, the chunks (1 unless `split`) and the floats of memory it needs (packed panels, then add-total's
+/// scratch), all from the sizes alone. Returns 0 for the portable kernel or one this processor lacks.
+static int plan_product(struct product *p, int kernel, const float *a, long aRowStride, long aDepthStride,
+                        const float *b, long bDepthStride, long bColumnStride, float *c, long ldc, long rows,
+                        long columns, long depth, int mode, int split, const float *bias) {
     if (kernel == RLHF_KERNEL_PORTABLE || !rlhf_kernel_available(kernel)) return 0;
-    if (rows <= 0 || columns <= 0) return 1;
     if (depth < 0) depth = 0;
     long width = 2 * kernel_lanes(kernel);
     long panels = (columns + width - 1) / width;
@@ -263,31 +199,73 @@ int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride,
     // (generation's one token per sequence) or a short sum the full panels are read in place and only the
     // last, partial one is packed.
     int inPlace = (rows < PACK_ROWS || depth <= PACK_DEPTH) && bColumnStride == 1;
-    long lastColumn = (columns / width) * width;
-    size_t packedCount = (size_t)((inPlace ? 1 : panels) * depth * width);
     // Split by rows from 16 rows, else by panels from 2 panels; the count depends on the sizes alone.
-    long leastRows = aRowStride == 1 && aDepthStride != 1 && depth >= PACK_A_DEPTH ? PACK_A_ROWS : CHUNK_LEAST_ROWS;
+    struct product shape = {.aRowStride = aRowStride, .aDepthStride = aDepthStride, .depth = depth, .panels = panels};
+    long leastRows = strips_pay(&shape, PACK_A_ROWS) ? PACK_A_ROWS : CHUNK_LEAST_ROWS;
     long rowChunks = rows / leastRows < RLHF_CHUNKS ? rows / leastRows : RLHF_CHUNKS;
     if (rows >= CHUNK_LEAST_ROWS && rowChunks < 2) rowChunks = 2;  // halves, as products of 16 or more rows always had
     long chunks = !split ? 1 : rowChunks >= 2 ? rowChunks : panels < RLHF_CHUNKS ? panels : RLHF_CHUNKS;
     int byRows = rowChunks >= 2;
-    size_t scratchCount = mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK
-        ? (size_t)((byRows || chunks < 2 ? 1 : chunks) * rows * width) : 0;
-    float *memory = kept_floats(&working, packedCount + scratchCount + 1);
-    if (!memory) return 0;
-    if (!inPlace) {
-        pack(kernel, b, bDepthStride, bColumnStride, columns, depth, width, memory);
-    } else if (lastColumn < columns) {
-        pack(kernel, b + lastColumn, bDepthStride, 1, columns - lastColumn, depth, width, memory);
+    struct product planned = {kernel, a, aRowStride, aDepthStride, inPlace ? b : 0, bDepthStride, 0, c, ldc, rows,
+                              columns, depth, mode, 0, panels, chunks, byRows ? kernel_rows(kernel) : 0, bias, b,
+                              bDepthStride, bColumnStride, (size_t)((inPlace ? 1 : panels) * depth * width),
+                              mode == RLHF_MODE_ADD_TOTAL && depth > DEPTH_BLOCK
+                                  ? (size_t)((byRows || chunks < 2 ? 1 : chunks) * rows * width) : 0};
+    *p = planned;
+    return 1;
+}
+
+/// Points a planned product's panels and scratch into `memory` (the floats `plan_product` asked for).
+static void place_product(struct product *p, float *memory) {
+    p->packed = memory;
+    p->scratch = p->scratchCount ? memory + p->packedCount : 0;
+}
+
+/// Packs a placed product's B into its panels: every panel, or the last partial one of a B read in place.
+static void pack_product(const struct product *p) {
+    long width = 2 * kernel_lanes(p->kernel);
+    long lastColumn = (p->columns / width) * width;
+    float *target = (float *)p->packed;
+    if (!p->b) {
+        pack(p->kernel, p->source, p->sourceDepthStride, p->sourceColumnStride, p->columns, p->depth, width, target);
+    } else if (lastColumn < p->columns) {
+        pack(p->kernel, p->source + lastColumn, p->sourceDepthStride, 1, p->columns - lastColumn, p->depth, width,
+             target);
     }
-    struct product p = {kernel, a, aRowStride, aDepthStride, inPlace ? b : 0, bDepthStride, memory, c, ldc, rows,
-                        columns, depth, mode, scratchCount ? memory + packedCount : 0, panels, chunks,
-                        byRows ? kernel_rows(kernel) : 0};
-    if (chunks >= 2) {
-        rlhf_pool_run_chunks(run_chunk, &p, chunks);
+}
+
+/// This thread's working memory for packed panels and scratch (a larger one than WORKING_KEEP, for a
+/// product that packed a big B, is freed after it).
+static _Thread_local struct kept_buffer working;
+
+int rlhf_product_bias(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
+                      long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
+                      int mode, int split, const float *bias) {
+    struct product p;
+    if (!plan_product(&p, kernel, a, aRowStride, aDepthStride, b, bDepthStride, bColumnStride, c, ldc, rows,
+                      columns, depth, mode, split, bias)) {
+        return 0;
+    }
+    if (rows <= 0 || columns <= 0) return 1;
+    float *memory = kept_floats(&working, p.packedCount + p.scratchCount + 1);
+    if (!memory) return 0;
+    place_product(&p, memory);
+    pack_product(&p);
+    if (p.chunks >= 2) {
+        rlhf_pool_run_chunks(run_chunk, &p, p.chunks);
     } else {
-        run_part(&p, 0, rows, 0, panels, p.scratch);
+        run_part(&p, 0, rows, 0, p.panels, p.scratch);
+        if (bias) add_bias(&p, 0, rows, 0, columns);
     }
     kept_trim(&working);
     return 1;
 }
+
+int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
+                 long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
+                 int mode, int split) {
+    return rlhf_product_bias(kernel, a, aRowStride, aDepthStride, b, bDepthStride, bColumnStride, c, ldc, rows,
+                             columns, depth, mode, split, 0);
+}
+
+#include "GradientPair.h"

@@ -8,6 +8,18 @@
 /// bytes) those lines fall into a few level-1 cache sets and evict one another.
 #define PACK_A_ROWS 64
 #define PACK_A_DEPTH 64
+/// ... and a C of at least this many panels of columns: the copy costs a pass over A, which every panel then reads.
+/// With fewer it did not pay: one thread, best of 2 x ~20 runs each on the loaded machine (AVX-512), A^T G of
+/// 192 x 48 (two panels) over 608 terms (the default world's c_proj weight gradient) took 240 us with the strips
+/// and 142 us read in place; 384 x 96 over 384 terms (three panels) 490 and 331 us.
+#define PACK_A_PANELS 4
+
+/// Whether a product's A is copied into strips for `rows` of its rows (see PACK_A_ROWS): a transposed A, a
+/// product of PACK_A_PANELS panels or more and sums of PACK_A_DEPTH terms or more.
+static int strips_pay(const struct product *p, long rows) {
+    return p->aRowStride == 1 && p->aDepthStride != 1 && rows >= PACK_A_ROWS && p->depth >= PACK_A_DEPTH
+        && p->panels >= PACK_A_PANELS;
+}
 
 /// Rows of A taken together when A holds more than CHUNK_FLOATS floats (a quarter of the level-2 cache's
 /// 2 MB): a multiple of every kernel's ROWS (6, 8), so only the last chunk has shorter strips.
@@ -41,12 +53,12 @@ static void packRows(const float *a, long aRowStride, long aDepthStride, long ro
 static _Thread_local struct kept_buffer rowsWorking;
 
 /// Rows [first, first + rows) by panels [firstPanel, lastPanel) of a product, in its kernel's tiles,
-/// with A packed first (in this thread's memory) when it is transposed and large (PACK_A_ROWS).
+/// with A packed first (in this thread's memory) when that pays (`strips_pay`).
 static void run_rows(const struct product *p, long first, long rows, long firstPanel, long lastPanel,
                      float *scratch) {
     const float *a = p->a + first * p->aRowStride;
     float *c = p->c + first * p->ldc;
-    int aPacked = p->aRowStride == 1 && p->aDepthStride != 1 && rows >= PACK_A_ROWS && p->depth >= PACK_A_DEPTH;
+    int aPacked = strips_pay(p, rows);
     if (aPacked) {
         float *strips = kept_floats(&rowsWorking, (size_t)(rows * p->depth));
         if (strips) {

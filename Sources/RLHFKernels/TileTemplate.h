@@ -190,6 +190,38 @@ static TARGET void NAME(panels)(const float *a, long aRowStride, long aDepthStri
     }
 }
 
+/// sums[column] = 0 + x[0, column] + x[1, column] + ... (rows in order) for each column of a (rows x width)
+/// row-major x: 4 LANES columns at a time in four vectors (independent chains, so that each add waits for its
+/// own lane's last one only), then LANES, then the last columns alone; each lane its own column's IEEE adds in
+/// row order. The bits of the engine's `Tensor.columnSums`.
+static TARGET void NAME(columnSums)(const float *x, long rows, long width, float *sums) {
+    long column = 0;
+    for (; column + 4 * LANES <= width; column += 4 * LANES) {
+        NAME(vector) total0 = 0, total1 = 0, total2 = 0, total3 = 0;
+        for (long row = 0; row < rows; row++) {
+            const float *source = x + row * width + column;
+            total0 = total0 + NAME(load)(source);
+            total1 = total1 + NAME(load)(source + LANES);
+            total2 = total2 + NAME(load)(source + 2 * LANES);
+            total3 = total3 + NAME(load)(source + 3 * LANES);
+        }
+        NAME(store)(sums + column, total0);
+        NAME(store)(sums + column + LANES, total1);
+        NAME(store)(sums + column + 2 * LANES, total2);
+        NAME(store)(sums + column + 3 * LANES, total3);
+    }
+    for (; column + LANES <= width; column += LANES) {
+        NAME(vector) total = 0;
+        for (long row = 0; row < rows; row++) total = total + NAME(load)(x + row * width + column);
+        NAME(store)(sums + column, total);
+    }
+    for (; column < width; column++) {
+        float total = 0;
+        for (long row = 0; row < rows; row++) total = total + x[row * width + column];
+        sums[column] = total;
+    }
+}
+
 #undef NAME
 #undef PREFIX
 #undef TARGET

@@ -67,12 +67,15 @@ struct PairedGradientBitsTests {
     }
 }
 
-/// `productGradients` itself, in every available kernel, on the caller alone and paired: outputs that start
-/// as NaN must come out as the plain loops' sums from zero, so no product may read what it overwrites.
+/// `productGradients` itself, in every available kernel, on the caller alone and paired (from the pair size the
+/// chunks of both products and the bias sums in one job): outputs that start as NaN must come out as the plain
+/// loops' sums from zero, so no product may read what it overwrites.
 @Suite("Gradient products overwrite their outputs with the plain loops' bits")
 struct ProductGradientsOverwriteTests {
-    /// (rows, depth, columns): below the pair size, SIMD tails, above it, and the default world's shapes.
-    static let sizes = [(1, 1, 1), (9, 5, 37), (40, 48, 50), (200, 48, 192), (512, 192, 48), (33, 17, 130)]
+    /// (rows, depth, columns): below the pair size, SIMD tails, above it, the default world's shapes (c_attn,
+    /// c_proj, the head's 62 columns), and products whose two halves are cut into unequal numbers of chunks.
+    static let sizes = [(1, 1, 1), (9, 5, 37), (40, 48, 50), (200, 48, 192), (512, 192, 48), (33, 17, 130),
+                        (608, 48, 144), (304, 48, 62), (20, 300, 40), (700, 96, 17)]
 
     @Test("dA = G B^T and dB = A^T G from NaN-filled outputs", arguments: sizes)
     func overwrite(size: (Int, Int, Int)) {
@@ -87,13 +90,72 @@ struct ProductGradientsOverwriteTests {
         let expectedRight = MatrixKernelCheck.multiplyTransposedLeft(
             left, upstream, m: rows, k: depth, n: columns, initial: [Float](repeating: 0, count: depth * columns),
             kernel: .reference)
+        var expectedSums = [Float](repeating: 0, count: columns)
+        for row in 0..<rows { for column in 0..<columns { expectedSums[column] += upstream[row * columns + column] } }
         for kernel in MatrixKernel.available {
             for onCallerOnly in [false, true] {
-                let (dA, dB) = MatrixKernelCheck.productGradients(
+                let (dA, dB, sums) = MatrixKernelCheck.productGradients(
                     upstream: upstream, left: left, right: right, rows: rows, depth: depth, columns: columns,
                     kernel: kernel, onCallerOnly: onCallerOnly)
                 #expect(bitPatterns(dA) == bitPatterns(expectedLeft), "\(kernel) caller only: \(onCallerOnly)")
                 #expect(bitPatterns(dB) == bitPatterns(expectedRight), "\(kernel) caller only: \(onCallerOnly)")
+                #expect(bitPatterns(sums) == bitPatterns(expectedSums), "\(kernel) caller only: \(onCallerOnly)")
+            }
+        }
+    }
+}
+
+/// The affine map's bias added inside the product's chunks (`FastMatrixKernels.multiply(bias:)`): y = x W + b
+/// must be the bits of the plain product followed by the add row by row, in every kernel, on one thread and
+/// split over two (by rows, and by panels of columns for fewer than 16 rows), from NaN-filled outputs.
+@Suite("The affine map's fused bias matches the product then the add bit for bit")
+struct FusedBiasBitsTests {
+    /// (rows, depth, columns): column tails, fewer than 16 rows (split by panels), an empty sum, a sum over
+    /// several depth blocks, and the default world's c_attn, c_fc, c_proj and head shapes.
+    static let sizes = [(1, 1, 1), (5, 3, 37), (9, 48, 144), (3, 0, 20), (40, 200, 50), (304, 48, 144),
+                        (304, 48, 192), (304, 192, 48), (608, 48, 62), (33, 17, 130)]
+
+    @Test("y = x W + b", arguments: sizes)
+    func affine(size: (Int, Int, Int)) {
+        let (rows, depth, columns) = size
+        var random = SplitMix64(seed: 1504 &+ UInt64(rows * 11 + columns))
+        let x = random.floats(rows * depth, -2, 2)
+        let weight = random.floats(depth * columns, -2, 2)
+        var bias = random.floats(columns, -2, 2)
+        bias[0] = -0.0  // 0 + -0 is +0: a bias added to an empty sum must still round the same way
+        let expected = MatrixKernelCheck.affine(x, weight, bias: bias, rows: rows, depth: depth, columns: columns,
+                                                kernel: .reference)
+        var kernels: [MatrixKernelCheck.Kernel] = [.fast]
+        for kernel in MatrixKernel.available { kernels += [.single(kernel), .split(kernel)] }
+        for kernel in kernels {
+            let y = MatrixKernelCheck.affine(x, weight, bias: bias, rows: rows, depth: depth, columns: columns,
+                                             kernel: kernel)
+            #expect(bitPatterns(y) == bitPatterns(expected), "\(kernel)")
+        }
+    }
+}
+
+/// A^T B whose A is copied into strips (64 rows and 64 terms or more, and 4 panels of columns or more: 128
+/// columns with AVX-512, 64 with AVX2), and the same with too few columns for the strips, on every kernel, on
+/// one thread and split: the bits of the plain loops either way.
+@Suite("A^T B with and without A's strips matches the plain loops bit for bit")
+struct TransposedLeftStripsTests {
+    /// (m terms, k rows, n columns): the default world's c_proj gradient (two AVX-512 panels: read in place),
+    /// wide ones with strips, and one whose A is also taken 192 rows at a time.
+    static let sizes = [(608, 192, 48), (300, 192, 160), (97, 70, 130), (700, 455, 140), (384, 96, 384)]
+
+    @Test("C = initial + A^T B", arguments: sizes)
+    func transposedLeft(size: (Int, Int, Int)) {
+        let (m, k, n) = size
+        var random = SplitMix64(seed: 1505 &+ UInt64(m * 3 + n))
+        let a = random.floats(m * k, -2, 2), b = random.floats(m * n, -2, 2), initial = random.floats(k * n, -1, 1)
+        let expected = MatrixKernelCheck.multiplyTransposedLeft(a, b, m: m, k: k, n: n, initial: initial,
+                                                                kernel: .reference)
+        for kernel in MatrixKernel.available {
+            for check in [MatrixKernelCheck.Kernel.single(kernel), .split(kernel)] {
+                let c = MatrixKernelCheck.multiplyTransposedLeft(a, b, m: m, k: k, n: n, initial: initial,
+                                                                 kernel: check)
+                #expect(bitPatterns(c) == bitPatterns(expected), "\(check)")
             }
         }
     }

@@ -20,19 +20,19 @@ extension Tensor {
         let output = [Float](unsafeUninitializedCapacity: total) { y, initialised in
             initialised = total
             guard total > 0 else { return }
-            if k == 0 {
-                y.initialize(repeating: 0)  // an empty sum; the bias below still lands, as 0 + b
-            } else {
+            bias.data.withUnsafeBufferPointer { b in
+                if k == 0 {  // an empty sum: y = 0 + b
+                    for row in 0..<rows {
+                        for column in 0..<n { y[row * n + column] = 0 + b[column] }
+                    }
+                    return
+                }
+                // y = (x W) + b: each row's bias added in the product's chunk, once its sums are stored.
                 data.withUnsafeBufferPointer { x in
                     weight.data.withUnsafeBufferPointer { w in
-                        FastMatrixKernels.multiply(x.baseAddress!, w.baseAddress!, y.baseAddress!, m: rows, k: k, n: n)
+                        FastMatrixKernels.multiply(x.baseAddress!, w.baseAddress!, y.baseAddress!, m: rows, k: k, n: n,
+                                                   bias: b.baseAddress!)
                     }
-                }
-            }
-            bias.data.withUnsafeBufferPointer { b in
-                for row in 0..<rows {
-                    let target = y.baseAddress! + row * n
-                    for column in 0..<n { target[column] = target[column] + b[column] }
                 }
             }
         }
@@ -52,15 +52,13 @@ extension Tensor {
                         inputGradient.withUnsafeMutableBufferPointer { dx in
                             weightGradient.withUnsafeMutableBufferPointer { dw in
                                 biasGradient.withUnsafeMutableBufferPointer { db in
-                                    // db[j] = sum over rows of g[i, j], rows in order (beside dW's product).
-                                    func biasSums() { Tensor.columnSums(g.baseAddress!, rows: rows, width: n,
-                                                                        into: db.baseAddress!) }
                                     guard total > 0 else { return }  // all three are zeros
-                                    // dx (rows x K) = g (rows x N) W^T;  dW (K x N) = x^T (K x rows) g (rows x N)
+                                    // dx (rows x K) = g (rows x N) W^T;  dW (K x N) = x^T (K x rows) g (rows x N);
+                                    // db[j] = sum over rows of g[i, j], rows in order (in the same job).
                                     FastMatrixKernels.productGradients(
                                         upstream: g.baseAddress!, left: x.baseAddress!, right: w.baseAddress!,
                                         leftGradient: dx.baseAddress!, rightGradient: dw.baseAddress!,
-                                        rows: rows, depth: k, columns: n, alongside: biasSums)
+                                        biasGradient: db.baseAddress!, rows: rows, depth: k, columns: n)
                                 }
                             }
                         }

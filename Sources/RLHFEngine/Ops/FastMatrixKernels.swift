@@ -32,14 +32,15 @@ enum FastMatrixKernels {
     static let rowBlock = 6
     static let columnBlock = 8
 
-    /// C (m x n) = A (m x k) * B (k x n), or C += A * B when `accumulate`.
+    /// C (m x n) = A (m x k) * B (k x n), or C += A * B when `accumulate`; with `bias` (n floats), then
+    /// C[i, j] = C[i, j] + bias[j] (the affine map's second rounding), each row once its sums are stored.
     static func multiply(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-        m: Int, k: Int, n: Int, accumulate: Bool = false, kernel: MatrixKernel = .selected,
-        minimumSplitWork: Int = splitThreshold
+        m: Int, k: Int, n: Int, accumulate: Bool = false, bias: UnsafePointer<Float>? = nil,
+        kernel: MatrixKernel = .selected, minimumSplitWork: Int = splitThreshold
     ) {
         blocked(a: a, aRowStride: k, aDepthStride: 1, b: b, ldb: n, c: c, ldc: n,
-                rows: m, columns: n, depth: k, mode: accumulate ? .accumulate : .overwrite,
+                rows: m, columns: n, depth: k, mode: accumulate ? .accumulate : .overwrite, bias: bias,
                 kernel: kernel, minimumSplitWork: minimumSplitWork)
     }
 
@@ -87,25 +88,33 @@ enum FastMatrixKernels {
     static let splitThreshold = 1 << 17
 
     /// From this many multiply-adds in each (rows x depth x columns), the two gradient products of
-    /// `productGradients` run at once, one whole on each of `WorkerPool`'s threads, instead of one
-    /// after the other: half the split threshold, so each thread gets at least what half of a split product
-    /// gets there, with one hand-over instead of two. (Below it, neither product reaches the split
-    /// threshold, so neither is split.)
+    /// `productGradients` run as one job on both of `WorkerPool`'s threads instead of one after the other on
+    /// the caller: half the split threshold, so that the two together reach it. (Below it, neither product
+    /// reaches the split threshold, so neither is split.)
     static let pairThreshold = splitThreshold / 2
 
     /// The two gradients of C = A B, A (rows x depth), B (depth x columns), from G = dL/dC:
     ///   dA (rows x depth) = G B^T    (`multiplyTransposedRight`, overwriting: dA may start uninitialised)
     ///   dB (depth x columns) = A^T G (`multiplyTransposedLeft`'s product, overwriting: C = 0 + terms)
-    /// then `alongside` (for example a bias gradient), after dB and on dB's thread. The products are
-    /// independent: from `pairThreshold` they run as one two-part job, dA on the caller's thread and
-    /// dB on the worker's (both on the caller when the worker is taken), each unsplit; below it one
-    /// after the other on the caller. Every element's sum is the same in either case (no product's bits
-    /// depend on a split or a thread), and the choice depends only on the sizes.
+    /// and, with `biasGradient`, db[j] = 0 + G[0, j] + G[1, j] + ... (rows in order: `Tensor.columnSums`).
+    /// The products are independent: from `pairThreshold` RLHFKernels' tiles run them as one job
+    /// (`rlhf_product_gradients`), each cut into its chunks as a split product is and the two threads claiming
+    /// them by turns, the bias sums last; the portable tiles run dA on the caller and dB then the sums on the
+    /// worker (both on the caller when the worker is taken). Below it everything runs on the caller, one after
+    /// the other. Every element's sum is the same in any case (no product's bits depend on a chunk or a
+    /// thread), and the choice depends only on the sizes.
     static func productGradients(
         upstream g: UnsafePointer<Float>, left a: UnsafePointer<Float>, right b: UnsafePointer<Float>,
         leftGradient da: UnsafeMutablePointer<Float>, rightGradient db: UnsafeMutablePointer<Float>,
-        rows: Int, depth: Int, columns: Int, kernel: MatrixKernel = .selected, alongside: () -> Void = {}
+        biasGradient sums: UnsafeMutablePointer<Float>? = nil, rows: Int, depth: Int, columns: Int,
+        kernel: MatrixKernel = .selected
     ) {
+        let paired = rows * depth * columns >= pairThreshold
+        if kernel != .portable
+            && rlhf_product_gradients(kernel.rawValue, g, a, b, da, db, sums, rows, depth, columns,
+                                      paired ? 1 : 0) != 0 {
+            return
+        }
         func left() {
             multiplyTransposedRight(g, b, da, m: rows, n: columns, k: depth, overwriting: true, kernel: kernel,
                                     minimumSplitWork: .max)
@@ -114,9 +123,9 @@ enum FastMatrixKernels {
             blocked(a: a, aRowStride: 1, aDepthStride: depth, b: g, ldb: columns, c: db, ldc: columns,
                     rows: depth, columns: columns, depth: rows, mode: .overwrite, kernel: kernel,
                     minimumSplitWork: .max)
-            alongside()
+            if let sums { Tensor.columnSums(g, rows: rows, width: columns, into: sums) }
         }
-        guard rows * depth * columns >= pairThreshold else {
+        guard paired else {
             left()
             right()
             return
@@ -138,35 +147,41 @@ enum FastMatrixKernels {
     static func blocked(
         a: UnsafePointer<Float>, aRowStride: Int, aDepthStride: Int,
         b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-        rows: Int, columns: Int, depth: Int, mode: Mode, kernel: MatrixKernel = .selected,
-        minimumSplitWork: Int = splitThreshold
+        rows: Int, columns: Int, depth: Int, mode: Mode, bias: UnsafePointer<Float>? = nil,
+        kernel: MatrixKernel = .selected, minimumSplitWork: Int = splitThreshold
     ) {
         guard rows > 0 && columns > 0 else { return }
         let large = rows * columns * Swift.max(depth, 1) >= minimumSplitWork
-        // RLHFKernels packs B once and splits the same way (by rows, else by panels of columns).
+        // RLHFKernels packs B once and splits the same way (by rows, else by panels of columns), the bias
+        // added in each chunk.
         if kernel != .portable
-            && rlhf_product(kernel.rawValue, a, aRowStride, aDepthStride, b, ldb, 1, c, ldc, rows, columns, depth,
-                            mode.rawValue, large ? 1 : 0) != 0 {
+            && rlhf_product_bias(kernel.rawValue, a, aRowStride, aDepthStride, b, ldb, 1, c, ldc, rows, columns,
+                                 depth, mode.rawValue, large ? 1 : 0, bias) != 0 {
             return
+        }
+        /// Rows [first, first + count) by columns [column, column + width): the tiles, then the bias.
+        func part(rows first: Int, _ count: Int, columns column: Int, _ width: Int) {
+            tiles(a: a + first * aRowStride, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b + column,
+                  ldb: ldb, c: c + first * ldc + column, ldc: ldc, rows: count, columns: width, depth: depth,
+                  mode: mode, kernel: kernel)
+            guard let bias else { return }
+            for row in first..<(first + count) {
+                let target = c + row * ldc
+                for index in column..<(column + width) { target[index] = target[index] + bias[index] }
+            }
         }
         if large && rows >= 16 {
             let cut = rows / 16 * 8
-            WorkerPool.runTwo { part in
-                let (first, count) = part == 0 ? (0, cut) : (cut, rows - cut)
-                tiles(a: a + first * aRowStride, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, ldb: ldb,
-                      c: c + first * ldc, ldc: ldc, rows: count, columns: columns, depth: depth, mode: mode,
-                      kernel: kernel)
+            WorkerPool.runTwo { half in
+                half == 0 ? part(rows: 0, cut, columns: 0, columns) : part(rows: cut, rows - cut, columns: 0, columns)
             }
         } else if large && columns >= 32 {
             let cut = columns / 32 * 16
-            WorkerPool.runTwo { part in
-                let (first, count) = part == 0 ? (0, cut) : (cut, columns - cut)
-                tiles(a: a, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b + first, ldb: ldb,
-                      c: c + first, ldc: ldc, rows: rows, columns: count, depth: depth, mode: mode, kernel: kernel)
+            WorkerPool.runTwo { half in
+                half == 0 ? part(rows: 0, rows, columns: 0, cut) : part(rows: 0, rows, columns: cut, columns - cut)
             }
         } else {
-            tiles(a: a, aRowStride: aRowStride, aDepthStride: aDepthStride, b: b, ldb: ldb, c: c, ldc: ldc,
-                  rows: rows, columns: columns, depth: depth, mode: mode, kernel: kernel)
+            part(rows: 0, rows, columns: 0, columns)
         }
     }
 

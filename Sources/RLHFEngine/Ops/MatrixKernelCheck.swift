@@ -63,7 +63,7 @@ public enum MatrixKernelCheck {
     }
 
     /// The kernel and the split threshold a non-reference `Kernel` stands for.
-    private static func settings(_ kernel: Kernel) -> (MatrixKernel, Int) {
+    static func settings(_ kernel: Kernel) -> (MatrixKernel, Int) {
         switch kernel {
         case .reference, .fast: (.selected, FastMatrixKernels.splitThreshold)
         case .single(let chosen): (chosen, .max)

@@ -40,15 +40,32 @@ int rlhf_kernel_choose(int *forced_unavailable);
 /// b[d * bDepthStride + column * bColumnStride] (so B may be a transposed matrix). B is packed once
 /// into panels that every row of A (and every chunk of a split product) then reads, except that a
 /// product of fewer than 64 rows or at most 64 terms per sum with B not transposed reads B's full
-/// panels in place. A transposed A (aRowStride 1) of 64 rows and 64 terms or more is copied into strips of the
-/// tile's rows, and an A of more than 2^17 floats is taken 192 rows at a time (both change no sum; see
-/// MatrixTiles.c). With `split`, C is cut into up to 4 chunks, of rows (at multiples of the tile's rows) when it
-/// has 16 or more, else of panels of columns, which the caller and the pool's worker claim in turn
-/// (rlhf_pool_run_chunks); the cut depends only on the sizes and no sum crosses it. Returns 0 (and does nothing)
+/// panels in place. A transposed A (aRowStride 1) of 64 rows and 64 terms or more, in a C of 4 panels or more,
+/// is copied into strips of the tile's rows, and an A of more than 2^17 floats is taken 192 rows at a time (both
+/// change no sum; see MatrixTiles.c). With `split`, C is cut into up to 4 chunks, of rows (at multiples of the
+/// tile's rows) when it has 16 or more, else of panels of columns, which the caller and the pool's worker claim in
+/// turn (rlhf_pool_run_chunks); the cut depends only on the sizes and no sum crosses it. Returns 0 (and does nothing)
 /// when `kernel` is not available.
 int rlhf_product(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
                  long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
                  int mode, int split);
+
+// pair (the products' remaining imbalance): the affine's bias inside the product, both gradient products in one job.
+/// rlhf_product with, when `bias` is not null, C[row, column] = C[row, column] + bias[column] for every output once
+/// its sums are stored (in the chunk that computed the row or the columns): the affine map's y = sum + b, the
+/// same two roundings as the product followed by the add.
+int rlhf_product_bias(int kernel, const float *a, long aRowStride, long aDepthStride, const float *b,
+                      long bDepthStride, long bColumnStride, float *c, long ldc, long rows, long columns, long depth,
+                      int mode, int split, const float *bias);
+
+/// The gradients of C = A B, A (rows x depth) and B (depth x columns) row-major, from G = dL/dC (rows x columns):
+/// dA = G B^T into `da` and dB = A^T G into `db` (both overwritten: each element the sum from +0 over its terms in
+/// order, as rlhf_product's overwrite mode gives it), and, when `sums` is not null, sums[j] = 0 + G[0, j] +
+/// G[1, j] + ... (rows in order). With `split`, one job on both threads (rlhf_pool_run_chunks): the products'
+/// chunks (as rlhf_product cuts each with `split`) by turns, then the sums; else the same chunks in order here.
+/// Returns 0 (doing nothing) for the portable kernel, an unavailable one, or no rows, depth or columns.
+int rlhf_product_gradients(int kernel, const float *g, const float *a, const float *b, float *da, float *db,
+                           float *sums, long rows, long depth, long columns, int split);
 
 /// One-row product (decode): c[j] = 0 + a[0] B[0, j] + ... + a[depth-1] B[depth-1, j] for j < columns,
 /// B(d, j) = b[d * ldb + j], in `kernel`'s lanes, up to 16 vectors of columns side by side (RowProducts.c): the
