@@ -35,8 +35,14 @@ public enum EpisodeReadout {
         let vocabulary = logits.shape[2]
         let picked = logits.reshaped([layout.rows.count * layout.length, vocabulary])  // (B*T, V)
             .selectRows(layout.predictingPositions)                                    // (N, V)
+        return logprobs(pickedLogits: picked, responseTokens: layout.responseTokens, temperature: temperature)
+    }
+
+    /// `logprobs` from the logits of the predicting positions alone, (N, V) in the order of `responseTokens`.
+    public static func logprobs(pickedLogits picked: Tensor, responseTokens: [Int],
+                                temperature: Double) -> (logprobs: Tensor, logits: Tensor) {
         let scaled = picked * Float(1 / (temperature + 1e-7))
-        return (scaled.logSoftmax().gatherLastAxis(layout.responseTokens), scaled)     // (N), (N, V)
+        return (scaled.logSoftmax().gatherLastAxis(responseTokens), scaled)            // (N), (N, V)
     }
 
     /// V(s_t) for each response token, flattened: (N).
