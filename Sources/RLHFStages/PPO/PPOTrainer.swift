@@ -148,11 +148,17 @@ public final class PPOTrainer {
     public func step(batch: RolloutBatch, epoch: Int, minibatch: Int, indices: [Int]) -> MinibatchRecord {
         let rollouts = indices.map { batch.rollouts[$0] }
         let layout = EpisodeReadout.Layout(rollouts.map(\.episode), padID: tokenizer.padID)
-        let (logits, values) = policy.forward(layout.rows)
+        // The heads read only the positions that predict a response token: the bits of both heads over every
+        // position then picked (each row's outputs are its own; a position not picked only adds exact zeros
+        // to the heads' weight gradients, summed from +0 in row order), without the rest.
+        let hidden = policy.model.hiddenStates(layout.rows)  // (B, T, C)
+        let picked = hidden.reshaped([layout.rows.count * layout.length, hidden.shape[2]])
+            .selectRows(layout.predictingPositions)  // (N, C)
         // The batch's temperature, so that before the first step the new log-probs equal the old ones.
-        let (newLogprobs, scaledLogits, logSoftmax) = EpisodeReadout.logprobs(logits: logits, layout: layout,
-                                                                              temperature: batch.config.temperature)
-        let newValues = EpisodeReadout.values(values, layout: layout)
+        let (newLogprobs, scaledLogits, logSoftmax) = EpisodeReadout.logprobs(
+            pickedLogits: policy.model.logits(fromHidden: picked), responseTokens: layout.responseTokens,
+            temperature: batch.config.temperature)
+        let newValues = policy.valueHead(picked)  // (N)
         let old = rollouts.flatMap(\.logprobs), oldValues = rollouts.flatMap(\.values)
         let policyLoss = ClippedLosses.policy(newLogprobs: newLogprobs, oldLogprobs: old,
                                               advantages: rollouts.flatMap(\.advantages), cliprange: config.cliprange)
