@@ -1,3 +1,5 @@
+import Foundation
+
 /// Hidden states of chosen positions only, for rows of different lengths: what inference passes need
 /// when they read a few positions of each row (a rollout's response, a reward model's last token).
 extension GPT2 {
@@ -10,7 +12,8 @@ extension GPT2 {
     /// make a position's hidden state depend only on the tokens up to it, so every value is the same bits
     /// `hiddenStates` gives that position for any padding of the batch (tests check); the padding's
     /// positions and the positions before `first[r]` are simply not read out, and the padding is not fed.
-    /// Rows are independent, so a large batch is split between two threads by row, as `hiddenStates` does.
+    /// Rows are independent, so a large batch is split between two threads by row, as `hiddenStates` does;
+    /// the chunks share the decoders a thread has finished with (`DecoderShelf`).
     public func hiddenStates(ofRows rows: [[Int]], from first: [Int]) -> Tensor {
         precondition(rows.count == first.count, "hiddenStates: \(first.count) first positions for \(rows.count) rows")
         precondition(!rows.isEmpty, "hiddenStates needs at least one row")
@@ -30,10 +33,11 @@ extension GPT2 {
         let output = [Float](unsafeUninitializedCapacity: total) { result, initialised in
             initialised = total
             let address = UInt(bitPattern: result.baseAddress)
-            let model = UncheckedReadoutModel(model: self)
+            let shelf = DecoderShelf(model: self)
             ParallelRows.run(rows: rows.count, tokens: tokens) { part in
                 let target = UnsafeMutablePointer<Float>(bitPattern: address)!
-                let decoder = IncrementalDecoder(model: model.model)
+                let decoder = shelf.take()
+                defer { shelf.put(decoder) }
                 let longest = part.map { rows[$0].count }.max() ?? 0
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(longest * width, 1))
                 defer { scratch.deallocate() }
@@ -49,7 +53,26 @@ extension GPT2 {
     }
 }
 
-/// The model handed to the worker thread, which only reads it.
-private struct UncheckedReadoutModel: @unchecked Sendable {
-    let model: GPT2
+/// The decoders of one pass: a chunk takes one and puts it back when done, so the pass makes one per
+/// thread at most (each a copy of every weight) instead of one per chunk. A decoder is reset before each
+/// row, so which one a row gets never changes a value. The model is only read.
+private final class DecoderShelf: @unchecked Sendable {
+    private let model: GPT2
+    private let lock = NSLock()
+    private var decoders: [IncrementalDecoder] = []
+
+    init(model: GPT2) { self.model = model }
+
+    func take() -> IncrementalDecoder {
+        lock.lock()
+        let decoder = decoders.popLast()
+        lock.unlock()
+        return decoder ?? IncrementalDecoder(model: model)
+    }
+
+    func put(_ decoder: IncrementalDecoder) {
+        lock.lock()
+        decoders.append(decoder)
+        lock.unlock()
+    }
 }
