@@ -101,8 +101,11 @@ public struct RolloutCollector {
     /// The policy's log-probs per response token, per episode (no reference, no values).
     public func policyLogprobs(_ episodes: [PromptResponse]) -> [[Double]] {
         let positions = ResponsePositions(episodes)
-        let hidden = policy.model.hiddenStates(ofRows: positions.rows, from: positions.first)
-        return split(logprobs(policy.model, hidden: hidden, positions: positions).data, episodes)
+        // No V(s_T) here: the rows stop before their last token.
+        let hidden = policy.model.hiddenStates(ofRows: positions.rows.map { Array($0.dropLast()) },
+                                               from: positions.first)
+        return split(logprobs(policy.model, hidden: hidden, positions: positions, predictingOnly: true).data,
+                     episodes)
     }
 
     /// Policy log-probs, reference log-probs and values per response token, per episode, and each
