@@ -45,4 +45,22 @@ struct EntropyTests {
             }
         }
     }
+
+    @Test("rowEntropies from a kept log-softmax: the bits of the graph's entropy, every kernel, 1 to 40 rows")
+    func fusedBits() {
+        var random = RandomGenerator(seed: 21)
+        for (rows, width) in [(1, 62), (3, 5), (7, 8), (8, 62), (40, 62), (16, 300), (9, 1)] {
+            let values = (0..<(rows * width)).map { _ in Float(random.nextNormal()) * 3 }
+            let logits = Tensor(shape: [rows, width], data: values)
+            let plain = EpisodeReadout.entropies(scaledLogits: logits)
+            for kernel in MatrixKernel.available {
+                let fused = logits.rowEntropies(logSoftmax: logits.logSoftmax(kernel: kernel), kernel: kernel)
+                #expect(fused.map { Double($0).bitPattern } == plain.map(\.bitPattern), "\(rows) x \(width) \(kernel)")
+            }
+            let kept = EpisodeReadout.logprobs(pickedLogits: logits, responseTokens: [Int](repeating: 0, count: rows),
+                                               temperature: 1)
+            let read = EpisodeReadout.entropies(scaledLogits: kept.logits, logSoftmax: kept.logSoftmax)
+            #expect(read.map(\.bitPattern) == EpisodeReadout.entropies(scaledLogits: kept.logits).map(\.bitPattern))
+        }
+    }
 }

@@ -36,6 +36,31 @@ extension Tensor {
         }
     }
 
+    /// The entropy of each row's softmax, with no graph, given the rows' log-softmax (this tensor's
+    /// `logSoftmax()`, as a log-prob read-out has it already), p = softmax(x):
+    ///   H = -sum_j p_j log p_j
+    /// The bits of `-(softmax() * logSoftmax).sumLastAxis()` without its four tensors: p by the same lanes,
+    /// each p_j log p_j a Float product, summed from 0 in Double over the columns in order, the Float of the
+    /// total negated.
+    public func rowEntropies(logSoftmax: Tensor, kernel: MatrixKernel = .selected) -> [Float] {
+        precondition(logSoftmax.shape == shape, "rowEntropies: log-softmax \(logSoftmax.shape) for \(shape)")
+        let width = shape.last!
+        let rows = count / Swift.max(width, 1)
+        let probabilities = mapRows(kernel: kernel, lanes: rlhf_softmax) { Tensor.softmaxRow($0, $1, width: $2) }
+        return [Float](unsafeUninitializedCapacity: rows) { entropies, initialised in
+            probabilities.withUnsafeBufferPointer { p in
+                logSoftmax.data.withUnsafeBufferPointer { logP in
+                    for row in 0..<rows {
+                        var total = 0.0
+                        for column in row * width..<(row + 1) * width { total += Double(p[column] * logP[column]) }
+                        entropies[row] = Float(total) * -1
+                    }
+                }
+            }
+            initialised = rows
+        }
+    }
+
     /// Causal masking of attention scores (..., T, T): entry (i, j) with j > i (a later
     /// position) becomes -infinity, so softmax gives it weight 0. Its gradient is 0 there
     /// and passes unchanged elsewhere.

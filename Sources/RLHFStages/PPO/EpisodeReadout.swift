@@ -29,14 +29,21 @@ public enum EpisodeReadout {
 
     /// log pi(a_t | s_t) of each response token with logits divided by (temperature + 1e-7),
     /// as TRL does, flattened over the batch: (N) for N response tokens in all.
-    /// Also the per-position logits kept, (N, V), for entropy.
+    /// Also the per-position logits kept, (N, V), and their log-softmax, (N, V), for entropy.
     public static func logprobs(logits: Tensor, layout: Layout,
-                                temperature: Double) -> (logprobs: Tensor, logits: Tensor) {
+                                temperature: Double) -> (logprobs: Tensor, logits: Tensor, logSoftmax: Tensor) {
         let vocabulary = logits.shape[2]
         let picked = logits.reshaped([layout.rows.count * layout.length, vocabulary])  // (B*T, V)
             .selectRows(layout.predictingPositions)                                    // (N, V)
+        return logprobs(pickedLogits: picked, responseTokens: layout.responseTokens, temperature: temperature)
+    }
+
+    /// `logprobs` from the logits of the predicting positions alone, (N, V) in the order of `responseTokens`.
+    public static func logprobs(pickedLogits picked: Tensor, responseTokens: [Int],
+                                temperature: Double) -> (logprobs: Tensor, logits: Tensor, logSoftmax: Tensor) {
         let scaled = picked * Float(1 / (temperature + 1e-7))
-        return (scaled.logSoftmax().gatherLastAxis(layout.responseTokens), scaled)     // (N), (N, V)
+        let logSoftmax = scaled.logSoftmax()
+        return (logSoftmax.gatherLastAxis(responseTokens), scaled, logSoftmax)      // (N), (N, V), (N, V)
     }
 
     /// V(s_t) for each response token, flattened: (N).
@@ -54,5 +61,11 @@ public enum EpisodeReadout {
     /// `entropy`'s H per row, read with no graph, for the record and the metrics.
     public static func entropies(scaledLogits: Tensor) -> [Double] {
         GradientMode.withoutRecording { entropy(scaledLogits: scaledLogits).data.map(Double.init) }
+    }
+
+    /// `entropies` given the scaled logits' log-softmax (`logprobs` keeps it): the same bits
+    /// (`Tensor.rowEntropies`), without a second log-softmax or any tensor of the graph's.
+    public static func entropies(scaledLogits: Tensor, logSoftmax: Tensor) -> [Double] {
+        scaledLogits.rowEntropies(logSoftmax: logSoftmax).map(Double.init)
     }
 }

@@ -148,14 +148,21 @@ public final class PPOTrainer {
     public func step(batch: RolloutBatch, epoch: Int, minibatch: Int, indices: [Int]) -> MinibatchRecord {
         let rollouts = indices.map { batch.rollouts[$0] }
         let layout = EpisodeReadout.Layout(rollouts.map(\.episode), padID: tokenizer.padID)
-        let (logits, values) = policy.forward(layout.rows)
+        // The heads read only the positions that predict a response token: the bits of both heads over every
+        // position then picked (each row's outputs are its own; a position not picked only adds exact zeros
+        // to the heads' weight gradients, summed from +0 in row order), without the rest.
+        let hidden = policy.model.hiddenStates(layout.rows)  // (B, T, C)
+        let picked = hidden.reshaped([layout.rows.count * layout.length, hidden.shape[2]])
+            .selectRows(layout.predictingPositions)  // (N, C)
         // The batch's temperature, so that before the first step the new log-probs equal the old ones.
-        let (newLogprobs, scaledLogits) = EpisodeReadout.logprobs(logits: logits, layout: layout,
-                                                                  temperature: batch.config.temperature)
-        let newValues = EpisodeReadout.values(values, layout: layout)
-        let policyLoss = ClippedLosses.policy(newLogprobs: newLogprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
+        let (newLogprobs, scaledLogits, logSoftmax) = EpisodeReadout.logprobs(
+            pickedLogits: policy.model.logits(fromHidden: picked), responseTokens: layout.responseTokens,
+            temperature: batch.config.temperature)
+        let newValues = policy.valueHead(picked)  // (N)
+        let old = rollouts.flatMap(\.logprobs), oldValues = rollouts.flatMap(\.values)
+        let policyLoss = ClippedLosses.policy(newLogprobs: newLogprobs, oldLogprobs: old,
                                               advantages: rollouts.flatMap(\.advantages), cliprange: config.cliprange)
-        let valueLoss = ClippedLosses.value(newValues: newValues, oldValues: rollouts.flatMap(\.values),
+        let valueLoss = ClippedLosses.value(newValues: newValues, oldValues: oldValues,
                                             returns: rollouts.flatMap(\.returns), cliprange: config.cliprangeValue)
         var loss = policyLoss.loss + valueLoss.loss * Float(config.vfCoef)
         // With the bonus on, the entropy is in the graph and the record below reads the same tensor.
@@ -167,9 +174,9 @@ public final class PPOTrainer {
         loss.backward()
         let gradNorm = optimizer.step()
 
-        let entropies = entropy.map { $0.data.map(Double.init) } ?? EpisodeReadout.entropies(scaledLogits: scaledLogits)
-        let old = rollouts.flatMap(\.logprobs)
-        func perRollout(_ flat: [Float]) -> [[Double]] { split(flat.map(Double.init), rollouts) }
+        let entropies = entropy.map { $0.data.map(Double.init) }
+            ?? EpisodeReadout.entropies(scaledLogits: scaledLogits, logSoftmax: logSoftmax)
+        func perRollout(_ flat: [Float]) -> [[Double]] { split(flat, rollouts) }
         return MinibatchRecord(
             epoch: epoch, minibatch: minibatch, rolloutIndices: indices,
             newLogprobs: perRollout(newLogprobs.data), newValues: perRollout(newValues.data),
@@ -183,7 +190,7 @@ public final class PPOTrainer {
             clipfrac: ClippedLosses.clipFraction(unclipped: policyLoss.unclipped.data,
                                                  clipped: policyLoss.clipped.data),
             vfClipfrac: ClippedLosses.valueClipFraction(newValues: newValues.data,
-                                                        oldValues: rollouts.flatMap(\.values),
+                                                        oldValues: oldValues,
                                                         unclipped: valueLoss.unclipped.data,
                                                         clipped: valueLoss.clipped.data,
                                                         cliprange: config.cliprangeValue),
@@ -219,6 +226,25 @@ public final class PPOTrainer {
         for rollout in rollouts {
             result.append(Array(flat[offset..<(offset + rollout.tokenCount)]))
             offset += rollout.tokenCount
+        }
+        return result
+    }
+
+    /// `split` of Floats, each widened to Double, without a flat Double copy.
+    private func split(_ flat: [Float], _ rollouts: [Rollout]) -> [[Double]] {
+        var result: [[Double]] = []
+        result.reserveCapacity(rollouts.count)
+        var offset = 0
+        flat.withUnsafeBufferPointer { values in
+            for rollout in rollouts {
+                let count = rollout.tokenCount
+                precondition(offset + count <= values.count, "split: \(values.count) values for more tokens")
+                result.append([Double](unsafeUninitializedCapacity: count) { widened, initialised in
+                    for index in 0..<count { widened[index] = Double(values[offset + index]) }
+                    initialised = count
+                })
+                offset += count
+            }
         }
         return result
     }

@@ -60,8 +60,12 @@ public struct RolloutCollector {
     /// one batched pass: at the EOS when there is one, else at the last token (TRL scores the response
     /// it got, without adding EOS); the annotator judges the response without its EOS.
     public func judge(prompts: [[Int]], responses: [Continuation]) -> [(rewardModelScore: Double, goldScore: Double?)] {
+        // `RewardModel.scores(sequences:)`'s bits: the head on each sequence's last hidden state, the rows
+        // fed without padding and read out at that position alone.
+        let sequences = zip(prompts, responses).map { $0 + $1.tokens }
         let rewardModelScores = GradientMode.withoutRecording {
-            rewardModel.scores(sequences: zip(prompts, responses).map { $0 + $1.tokens }).data
+            rewardModel.head(rewardModel.backbone.hiddenStates(ofRows: sequences, from: sequences.map { $0.count - 1 }))
+                .data
         }
         return responses.indices.map { index in
             let (prompt, response) = (prompts[index], responses[index])
@@ -96,29 +100,43 @@ public struct RolloutCollector {
 
     /// The policy's log-probs per response token, per episode (no reference, no values).
     public func policyLogprobs(_ episodes: [PromptResponse]) -> [[Double]] {
-        let layout = EpisodeReadout.Layout(episodes, padID: tokenizer.padID)
-        let logits = policy.model.logits(layout.rows)
-        let logprobs = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature).logprobs
-        return split(logprobs.data, episodes)
+        let positions = ResponsePositions(episodes)
+        // No V(s_T) here: the rows stop before their last token.
+        let hidden = policy.model.hiddenStates(ofRows: positions.rows.map { Array($0.dropLast()) },
+                                               from: positions.first)
+        return split(logprobs(policy.model, hidden: hidden, positions: positions, predictingOnly: true).data,
+                     episodes)
     }
 
     /// Policy log-probs, reference log-probs and values per response token, per episode, and each
     /// episode's V(s_T) after its last token (read at that token's position).
+    ///
+    /// The bits of `EpisodeReadout` over the padded batch (`policy.forward`, `reference.logits`; tests check):
+    /// each model reads only the positions from each prompt's last token on, its rows fed without padding.
     public func read(_ episodes: [PromptResponse])
         -> (logprobs: [[Double]], refLogprobs: [[Double]], values: [[Double]], valuesAfterLast: [Double]) {
-        let layout = EpisodeReadout.Layout(episodes, padID: tokenizer.padID)
-        let (logits, values) = policy.forward(layout.rows)
-        let logprobs = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: config.temperature).logprobs
-        let refLogits = reference.logits(layout.rows)
-        let refLogprobs = EpisodeReadout.logprobs(logits: refLogits, layout: layout,
-                                                  temperature: config.temperature).logprobs
-        let tokenValues = EpisodeReadout.values(values, layout: layout)
-        let lastPositions = episodes.indices.map { row in
-            row * layout.length + episodes[row].prompt.count + episodes[row].response.count - 1
-        }
-        let afterLast = values.reshaped([layout.rows.count * layout.length]).selectRows(lastPositions).data
-        return (split(logprobs.data, episodes), split(refLogprobs.data, episodes), split(tokenValues.data, episodes),
-                afterLast.map(Double.init))
+        let positions = ResponsePositions(episodes)
+        let hidden = policy.model.hiddenStates(ofRows: positions.rows, from: positions.first)
+        let policyLogprobs = logprobs(policy.model, hidden: hidden, positions: positions)
+        // The reference needs no V(s_T): its rows stop before their last token.
+        let refHidden = reference.hiddenStates(ofRows: positions.rows.map { Array($0.dropLast()) },
+                                               from: positions.first)
+        let refLogprobs = logprobs(reference, hidden: refHidden, positions: positions, predictingOnly: true)
+        let values = policy.valueHead(hidden)  // (N + B): V(s_t) of every read position
+        let tokenValues = values.selectRows(positions.predicting)
+        let afterLast = values.selectRows(positions.afterLast).data
+        return (split(policyLogprobs.data, episodes), split(refLogprobs.data, episodes),
+                split(tokenValues.data, episodes), afterLast.map(Double.init))
+    }
+
+    /// `EpisodeReadout.logprobs` from hidden states of `positions`' read positions (all of them, or with
+    /// `predictingOnly` just the predicting ones).
+    private func logprobs(_ model: GPT2, hidden: Tensor, positions: ResponsePositions,
+                          predictingOnly: Bool = false) -> Tensor {
+        let picked = predictingOnly ? hidden : hidden.selectRows(positions.predicting)  // (N, C)
+        return EpisodeReadout.logprobs(pickedLogits: model.logits(fromHidden: picked),
+                                       responseTokens: positions.responseTokens,
+                                       temperature: config.temperature).logprobs
     }
 
     /// Cuts a flat per-token array into one array per episode.
@@ -130,5 +148,35 @@ public struct RolloutCollector {
             offset += episode.response.count
         }
         return result
+    }
+}
+
+/// The positions an episode's read-outs use: from the prompt's last token (which predicts response token 0)
+/// to the episode's last token (whose V is V(s_T)): response.count + 1 positions per episode, read in order.
+struct ResponsePositions {
+    /// Each episode's tokens, prompt then response, unpadded.
+    let rows: [[Int]]
+    /// Each row's first read position: prompt.count - 1.
+    let first: [Int]
+    /// Among the read positions, episode by episode, those predicting a response token (N in all)...
+    let predicting: [Int]
+    /// ... and each episode's last one (B).
+    let afterLast: [Int]
+    /// Every response token, episode by episode.
+    let responseTokens: [Int]
+
+    init(_ episodes: [PromptResponse]) {
+        rows = episodes.map { $0.prompt + $0.response }
+        first = episodes.map { $0.prompt.count - 1 }
+        var predicting: [Int] = [], afterLast: [Int] = []
+        var offset = 0
+        for episode in episodes {
+            predicting.append(contentsOf: offset..<(offset + episode.response.count))
+            afterLast.append(offset + episode.response.count)
+            offset += episode.response.count + 1
+        }
+        self.predicting = predicting
+        self.afterLast = afterLast
+        responseTokens = episodes.flatMap(\.response)
     }
 }
