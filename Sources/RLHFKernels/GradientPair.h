@@ -1,7 +1,8 @@
 // The two gradient products of C = A B as one job over both threads, for MatrixTiles.c (included there at its
 // end, after rlhf_product_bias): chunks of dA = G B^T and of dB = A^T G claimed in turn, and the bias sums of G.
-// Only the order of work changes: every chunk is one of rlhf_product's own (run_chunk), so each output element
-// takes the same terms in the same order as in either product run alone.
+// Only the order of work changes: every chunk is a run_chunk of one product (rlhf_product's cut, except that a dB
+// of fewer than PACK_A_ROWS rows is cut by panels), and no sum crosses a chunk, so each output element takes the
+// same terms in the same order as in either product run alone.
 
 /// The job of rlhf_product_gradients: both products planned and placed, and the bias sums' operands.
 struct gradient_pair {
@@ -52,7 +53,8 @@ int rlhf_product_gradients(int kernel, const float *g, const float *a, const flo
     if (rows <= 0 || depth <= 0 || columns <= 0) return 0;  // the caller's loops handle empty products
     // A dB of few rows (the d48 layers' 48) is cut by panels of columns instead of rows: a chunk of rows reads
     // all of G, so four of them read it four times, while panels read each column of G once, as dB whole does.
-    if (split && job.right.rows < PACK_A_ROWS && job.right.panels >= 2) {
+    // Only without add-total's scratch, which plan_product sized for the cut by rows.
+    if (split && job.right.rows < PACK_A_ROWS && job.right.panels >= 2 && job.right.scratchCount == 0) {
         job.right.chunks = job.right.panels < RLHF_CHUNKS ? job.right.panels : RLHF_CHUNKS;
         job.right.rowStep = 0;
     }

@@ -8,10 +8,14 @@ import Testing
 struct PackedBatchTests {
     static let config = GPT2Config(vocabularySize: WorldVocabulary.tokens.count, contextLength: 24,
                                    embeddingWidth: 16, layerCount: 2, headCount: 2)
+    /// The world's sizes (d48 L2): batches large enough that the products are split and paired, the row ops cut
+    /// into chunks and attention's pairs shared between the threads.
+    static let worldConfig = GPT2Config(vocabularySize: WorldVocabulary.tokens.count, contextLength: 32,
+                                        embeddingWidth: 48, layerCount: 2, headCount: 4)
     static let tokenizer = WorldVocabulary.tokenizer
 
     /// A model with its biases and norms moved off 0 and 1, so that every gradient is exercised.
-    static func model(seed: UInt64) -> GPT2 {
+    static func model(seed: UInt64, config: GPT2Config = config) -> GPT2 {
         var random = RandomGenerator(seed: seed)
         let model = GPT2(config: config, random: &random)
         for parameter in model.parameters {
@@ -20,14 +24,16 @@ struct PackedBatchTests {
         return model
     }
 
-    /// Pairs with prompts of 1-5 tokens and responses of 0-9 (neither pad nor EOS).
-    static func batch(count: Int, seed: UInt64) -> [PromptResponse] {
+    /// Pairs with prompts of 1-5 tokens and responses of 0-9 (neither pad nor EOS); at the world's sizes 1-8 and 0-22.
+    static func batch(count: Int, seed: UInt64, config: GPT2Config = config) -> [PromptResponse] {
+        let (prompts, responses) = config.contextLength >= 32 ? (8, 23) : (5, 10)
         var random = RandomGenerator(seed: seed)
         func tokens(_ count: Int) -> [Int] {
             (0..<count).map { _ in 2 + random.nextInt(below: config.vocabularySize - 2) }
         }
         return (0..<count).map { _ in
-            PromptResponse(prompt: tokens(1 + random.nextInt(below: 5)), response: tokens(random.nextInt(below: 10)))
+            PromptResponse(prompt: tokens(1 + random.nextInt(below: prompts)),
+                           response: tokens(random.nextInt(below: responses)))
         }
     }
 
@@ -54,8 +60,17 @@ struct PackedBatchTests {
 
     @Test("SFT loss and gradients", arguments: [(16, UInt64(1)), (5, 2), (1, 3), (9, 4)])
     func supervised(_ sizes: (Int, UInt64)) {
-        let model = Self.model(seed: sizes.1)
-        let batch = Self.batch(count: sizes.0, seed: sizes.1 + 100)
+        Self.checkSupervised(count: sizes.0, seed: sizes.1, config: Self.config)
+    }
+
+    @Test("SFT loss and gradients at the world's sizes (split and paired products, chunked rows)")
+    func supervisedWorldSizes() {
+        Self.checkSupervised(count: 16, seed: 5, config: Self.worldConfig)
+    }
+
+    static func checkSupervised(count: Int, seed: UInt64, config: GPT2Config) {
+        let model = Self.model(seed: seed, config: config)
+        let batch = Self.batch(count: count, seed: seed + 100, config: config)
         let padded = Self.paddedLoss(model, batch)
         padded.backward()
         let paddedGradients = Self.gradients(model.parameters)
@@ -83,13 +98,23 @@ struct PackedBatchTests {
 
     @Test("reward scores and the Bradley-Terry loss's gradients", arguments: [(8, UInt64(11)), (1, 12), (3, 13)])
     func reward(_ sizes: (Int, UInt64)) {
-        var random = RandomGenerator(seed: sizes.1)
-        let reward = RewardModel(initialisedFrom: Self.model(seed: sizes.1), tokenizer: Self.tokenizer, random: &random)
-        let batch = Self.batch(count: 2 * sizes.0, seed: sizes.1 + 100)
+        Self.checkReward(pairs: sizes.0, seed: sizes.1, config: Self.config)
+    }
+
+    @Test("reward scores and gradients at the world's sizes (split and paired products, chunked rows)")
+    func rewardWorldSizes() {
+        Self.checkReward(pairs: 8, seed: 14, config: Self.worldConfig)
+    }
+
+    static func checkReward(pairs: Int, seed: UInt64, config: GPT2Config) {
+        var random = RandomGenerator(seed: seed)
+        let reward = RewardModel(initialisedFrom: Self.model(seed: seed, config: config), tokenizer: Self.tokenizer,
+                                 random: &random)
+        let batch = Self.batch(count: 2 * pairs, seed: seed + 100, config: config)
         let rows = batch.map { $0.modelInput(eosID: Self.tokenizer.eosID) }
         func loss(_ scores: Tensor) -> Tensor {
-            BradleyTerryLoss.loss(chosen: scores.selectRows(Array(0..<sizes.0)),
-                                  rejected: scores.selectRows(Array(sizes.0..<(2 * sizes.0))), centerCoefficient: 0.01)
+            BradleyTerryLoss.loss(chosen: scores.selectRows(Array(0..<pairs)),
+                                  rejected: scores.selectRows(Array(pairs..<(2 * pairs))), centerCoefficient: 0.01)
         }
         let paddedScores = Self.paddedScores(reward, rows)
         loss(paddedScores).backward()
