@@ -62,10 +62,10 @@ public final class GPT2 {
     }
 
     /// `hiddenStates` without an autodiff graph: each row fed through an `IncrementalDecoder`
-    /// (`inferenceHiddenStates(_: PackedRows)`: rows of one length packed end to end are (B, T, C)).
+    /// (`hiddenStates(ofRows:from:)` reading every position: rows of one length end to end are (B, T, C)).
     func inferenceHiddenStates(_ tokens: [[Int]]) -> Tensor {
         Tensor(shape: [tokens.count, tokens[0].count, config.embeddingWidth],
-               data: inferenceHiddenStates(PackedRows(tokens)))
+               data: hiddenStates(ofRows: tokens, from: [Int](repeating: 0, count: tokens.count)).data)
     }
 
     /// Next-token logits from hidden states, through the tied head: h wte^T.

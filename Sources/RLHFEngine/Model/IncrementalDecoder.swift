@@ -242,11 +242,14 @@ public final class IncrementalDecoder {
         return UnsafeBufferPointer(start: logitsRow, count: vocabulary)
     }
 
-    /// Feeds `newTokens` and writes the final hidden states (after ln_f) of every one of
-    /// them into `output`, (count x C): the same bits as `GPT2.hiddenStates` gives them.
-    func appendHidden(_ newTokens: [Int], into output: UnsafeMutablePointer<Float>) {
+    /// Feeds `newTokens` and writes the final hidden states (after ln_f) of those from index `first` on
+    /// into `output`, ((count - first) x C): the same bits as `GPT2.hiddenStates` gives them (layer norm
+    /// works row by row, so the rows before `first` are simply not normalised).
+    func appendHidden(_ newTokens: [Int], from first: Int = 0, into output: UnsafeMutablePointer<Float>) {
+        precondition(first >= 0 && first < newTokens.count, "appendHidden: first \(first) of \(newTokens.count)")
         newTokens.withUnsafeBufferPointer { feed($0) }
-        layerNorm(norms[norms.count - 1], rows: newTokens.count, input: residual, output: output)
+        layerNorm(norms[norms.count - 1], rows: newTokens.count - first, input: residual + first * width,
+                  output: output)
     }
 
     /// Runs the blocks over `newTokens`, leaving their residual stream in `residual`.

@@ -58,8 +58,8 @@ extension GPT2 {
         precondition(packed.lengths.max()! <= config.contextLength,
                      "sequence of \(packed.lengths.max()!) tokens exceeds the context of \(config.contextLength)")
         if !GradientMode.isRecording {
-            // No graph is wanted: the inference path computes the same bits without one.
-            return Tensor(shape: [packed.count, config.embeddingWidth], data: inferenceHiddenStates(packed))
+            // No graph is wanted: the inference path computes the same bits without one, every position read.
+            return hiddenStates(ofRows: packed.rows, from: [Int](repeating: 0, count: packed.rows.count))
         }
         let tokenVectors = tokenEmbedding.embedding(packed.tokens, shape: [packed.count])           // (N, C)
         let positionVectors = positionEmbedding.embedding(packed.positions, shape: [packed.count])  // (N, C)
@@ -67,32 +67,4 @@ extension GPT2 {
         for block in blocks { hidden = block(hidden, sequenceLengths: packed.lengths) }
         return finalNorm(hidden)
     }
-
-    /// `hiddenStates(packed:)` without an autodiff graph, (N x C) values: each row fed alone through an
-    /// `IncrementalDecoder`, which does the same arithmetic per element as the batched ops. Rows are
-    /// independent, so large batches are split between two threads by row.
-    func inferenceHiddenStates(_ packed: PackedRows) -> [Float] {
-        let width = config.embeddingWidth
-        // Every row writes its hidden states whole, so the buffer starts uninitialised.
-        let total = packed.count * width
-        return [Float](unsafeUninitializedCapacity: total) { result, initialised in
-            initialised = total
-            let address = UInt(bitPattern: result.baseAddress)
-            let model = UncheckedModel(self)
-            ParallelRows.run(rows: packed.rows.count, tokens: packed.count) { rows in
-                let target = UnsafeMutablePointer<Float>(bitPattern: address)!
-                let decoder = IncrementalDecoder(model: model.model)
-                for row in rows {
-                    decoder.reset()
-                    decoder.appendHidden(packed.rows[row], into: target + packed.starts[row] * width)
-                }
-            }
-        }
-    }
-}
-
-/// Hands a model to the row threads of `inferenceHiddenStates`, which only read it.
-struct UncheckedModel: @unchecked Sendable {
-    let model: GPT2
-    init(_ model: GPT2) { self.model = model }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Hidden states of chosen positions only, for rows of different lengths: what inference passes need
-/// when they read a few positions of each row (a rollout's response, a reward model's last token).
+/// Hidden states of chosen positions only, for rows of different lengths, with no graph: the one
+/// inference path of `GPT2` (`hiddenStates` and `hiddenStates(packed:)` without a graph read every
+/// position through it; rollouts read a response, a reward model its last token).
 extension GPT2 {
     /// For each row, the final hidden states (after ln_f) of its positions `first[r] ..< rows[r].count`,
     /// row after row: (sum of rows[r].count - first[r], C), with no graph. A row none of whose positions
@@ -38,14 +39,9 @@ extension GPT2 {
                 let target = UnsafeMutablePointer<Float>(bitPattern: address)!
                 let decoder = shelf.take()
                 defer { shelf.put(decoder) }
-                let longest = part.map { rows[$0].count }.max() ?? 0
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(longest * width, 1))
-                defer { scratch.deallocate() }
                 for row in part where offsets[row + 1] > offsets[row] {  // a row with nothing to read is not fed
                     decoder.reset()
-                    decoder.appendHidden(rows[row], into: scratch)
-                    (target + offsets[row] * width).update(from: scratch + first[row] * width,
-                                                           count: (offsets[row + 1] - offsets[row]) * width)
+                    decoder.appendHidden(rows[row], from: first[row], into: target + offsets[row] * width)
                 }
             }
         }

@@ -9,8 +9,10 @@ enum GroupReadout {
     static func logprobs(policy: ActorCritic, rollouts: [Rollout], padID: Int,
                          temperature: Double) -> (logprobs: Tensor, scaledLogits: Tensor) {
         let layout = EpisodeReadout.Layout(rollouts.map(\.episode), padID: padID)
-        let logits = policy.model.logits(fromHidden: policy.model.hiddenStates(layout.rows))  // (B, T, V)
-        let read = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: temperature)
+        // The policy on the real rows, the head on the predicting positions alone: the padded batch's bits.
+        let logits = policy.model.logits(fromHidden: EpisodeReadout.predictingHidden(policy.model, layout: layout))
+        let read = EpisodeReadout.logprobs(pickedLogits: logits, responseTokens: layout.responseTokens,
+                                           temperature: temperature)  // (N), (N, V)
         return (read.logprobs, read.logits)
     }
 

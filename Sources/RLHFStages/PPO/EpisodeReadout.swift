@@ -14,17 +14,36 @@ public enum EpisodeReadout {
         public let predictingPositions: [Int]
         /// Every response token, episode by episode (the same order as `predictingPositions`).
         public let responseTokens: [Int]
+        /// The episodes unpadded, end to end (`PackedRows`), and the packed indices of the same positions.
+        public let packed: PackedRows
+        public let packedPredictingPositions: [Int]
 
         public init(_ episodes: [PromptResponse], padID: Int) {
             self.episodes = episodes
-            rows = Batching.padRight(episodes.map { $0.prompt + $0.response }, padID: padID)
+            let unpadded = episodes.map { $0.prompt + $0.response }
+            rows = Batching.padRight(unpadded, padID: padID)
             let length = rows.first?.count ?? 0
             self.length = length
             predictingPositions = episodes.enumerated().flatMap { row, episode in
                 (0..<episode.response.count).map { row * length + episode.prompt.count - 1 + $0 }
             }
             responseTokens = episodes.flatMap(\.response)
+            let packed = PackedRows(unpadded)
+            self.packed = packed
+            packedPredictingPositions = episodes.enumerated().flatMap { row, episode in
+                (0..<episode.response.count).map { packed.index(row: row, position: episode.prompt.count - 1 + $0) }
+            }
         }
+    }
+
+    /// The final hidden states of the positions that predict a response token, (N, C), recorded for backward:
+    /// the policy runs on the episodes packed, without padding (`GPT2.hiddenStates(packed:)`), and the heads
+    /// read these positions alone. These are the bits of running it on the right-padded rows, every head over
+    /// every position, then picking: causal attention keeps each real position from the padding after it, and
+    /// a position not picked, padding or not, gets exact zeros as gradients, whose terms added to sums from +0
+    /// in row order change no bit (`PackedRows`; PPOStepBitsTests checks against `ActorCritic.forward`).
+    public static func predictingHidden(_ model: GPT2, layout: Layout) -> Tensor {
+        model.hiddenStates(packed: layout.packed).selectRows(layout.packedPredictingPositions)  // (N, C)
     }
 
     /// log pi(a_t | s_t) of each response token with logits divided by (temperature + 1e-7),

@@ -148,12 +148,9 @@ public final class PPOTrainer {
     public func step(batch: RolloutBatch, epoch: Int, minibatch: Int, indices: [Int]) -> MinibatchRecord {
         let rollouts = indices.map { batch.rollouts[$0] }
         let layout = EpisodeReadout.Layout(rollouts.map(\.episode), padID: tokenizer.padID)
-        // The heads read only the positions that predict a response token: the bits of both heads over every
-        // position then picked (each row's outputs are its own; a position not picked only adds exact zeros
-        // to the heads' weight gradients, summed from +0 in row order), without the rest.
-        let hidden = policy.model.hiddenStates(layout.rows)  // (B, T, C)
-        let picked = hidden.reshaped([layout.rows.count * layout.length, hidden.shape[2]])
-            .selectRows(layout.predictingPositions)  // (N, C)
+        // The policy runs on the real rows alone and the heads read only the positions that predict a response
+        // token: the bits of the padded batch with both heads over every position, then picked.
+        let picked = EpisodeReadout.predictingHidden(policy.model, layout: layout)  // (N, C)
         // The batch's temperature, so that before the first step the new log-probs equal the old ones.
         let (newLogprobs, scaledLogits, logSoftmax) = EpisodeReadout.logprobs(
             pickedLogits: policy.model.logits(fromHidden: picked), responseTokens: layout.responseTokens,

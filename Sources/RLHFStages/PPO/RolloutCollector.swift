@@ -60,13 +60,8 @@ public struct RolloutCollector {
     /// one batched pass: at the EOS when there is one, else at the last token (TRL scores the response
     /// it got, without adding EOS); the annotator judges the response without its EOS.
     public func judge(prompts: [[Int]], responses: [Continuation]) -> [(rewardModelScore: Double, goldScore: Double?)] {
-        // `RewardModel.scores(sequences:)`'s bits: the head on each sequence's last hidden state, the rows
-        // fed without padding and read out at that position alone.
         let sequences = zip(prompts, responses).map { $0 + $1.tokens }
-        let rewardModelScores = GradientMode.withoutRecording {
-            rewardModel.head(rewardModel.backbone.hiddenStates(ofRows: sequences, from: sequences.map { $0.count - 1 }))
-                .data
-        }
+        let rewardModelScores = GradientMode.withoutRecording { rewardModel.scores(sequences: sequences).data }
         return responses.indices.map { index in
             let (prompt, response) = (prompts[index], responses[index])
             let text = response.endedWithEOS ? Array(response.tokens.dropLast()) : response.tokens

@@ -41,7 +41,11 @@ public final class RewardModel {
     /// The rows are packed end to end (`PackedRows`) and the head reads only the last tokens: the bits of
     /// reading the head at every position of the right-padded batch and picking the last tokens', whose
     /// other positions get exact zeros as gradients (adding +-0 to a sum from +0 changes no bit).
+    /// With no graph recorded, only the last positions are read out (`hiddenStates(ofRows:from:)`): the same bits.
     public func scores(sequences rows: [[Int]]) -> Tensor {
+        guard GradientMode.isRecording else {
+            return head(backbone.hiddenStates(ofRows: rows, from: rows.map { $0.count - 1 }))  // (B)
+        }
         let packed = PackedRows(rows)
         let hidden = backbone.hiddenStates(packed: packed)  // (N, C)
         return head(hidden.selectRows(packed.lastIndices))  // (B)
