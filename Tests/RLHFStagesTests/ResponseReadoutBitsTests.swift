@@ -3,15 +3,15 @@ import RLHFStages
 import Testing
 
 /// The rollouts' read-outs (`RolloutCollector.read`, `policyLogprobs`, `judge`) feed each episode without
-/// padding and read only its response's positions; these tests compute them the plain way, over the padded
-/// batch as `EpisodeReadout` and `RewardModel.scores` do, and compare every bit.
+/// padding and read only its response's positions; these tests compute them the plain way, with the graph's
+/// batched ops over the right-padded batch (not the decoder the read-outs use), and compare every bit.
 @Suite("Rollout read-outs without padding: the padded batch's bits")
 struct ResponseReadoutBitsTests {
-    /// The read-outs over the padded batch: policy.forward, reference.logits, EpisodeReadout, and
-    /// RewardModel.scores(sequences:).
+    /// The read-outs over the padded batch, recorded as a graph so that the batched ops run: policy.forward,
+    /// reference.logits and EpisodeReadout, and the reward head at every padded position read at each last token.
     static func plain(_ collector: RolloutCollector, _ episodes: [PromptResponse])
         -> (logprobs: [Float], refLogprobs: [Float], values: [Float], afterLast: [Float], scores: [Float]) {
-        GradientMode.withoutRecording {
+        do {
             let layout = EpisodeReadout.Layout(episodes, padID: collector.tokenizer.padID)
             let (logits, values) = collector.policy.forward(layout.rows)
             let temperature = collector.config.temperature
@@ -23,7 +23,12 @@ struct ResponseReadoutBitsTests {
                 $0 * layout.length + episodes[$0].prompt.count + episodes[$0].response.count - 1
             }
             let afterLast = values.reshaped([layout.rows.count * layout.length]).selectRows(last)
-            let scores = collector.rewardModel.scores(sequences: episodes.map { $0.prompt + $0.response })
+            let reward = collector.rewardModel
+            let padded = Batching.padRight(episodes.map { $0.prompt + $0.response }, padID: reward.padID)
+            let perPosition = reward.head(reward.backbone.hiddenStates(padded))  // (B, T)
+            let scores = perPosition.reshaped([padded.count * padded[0].count]).selectRows(episodes.indices.map {
+                $0 * padded[0].count + episodes[$0].prompt.count + episodes[$0].response.count - 1
+            })
             return (logprobs.data, refLogprobs.data, tokenValues.data, afterLast.data, scores.data)
         }
     }
