@@ -4,7 +4,7 @@ import Testing
 
 /// `PPOTrainer.step` runs the language-model and value heads on the predicting positions alone; these tests
 /// take the same steps the plain way (both heads over every padded position, then picked, as
-/// `policy.forward` and `EpisodeReadout.logprobs(logits:layout:)` do) on a twin trainer and compare every bit:
+/// `PaddedEpisodes` does below) on a twin trainer and compare every bit:
 /// the record's log-probs, values and losses, and every parameter after each optimiser step.
 @Suite("PPO step with the heads on the predicting positions: the padded batch's bits")
 struct PPOStepBitsTests {
@@ -21,10 +21,10 @@ struct PPOStepBitsTests {
     static func plainStep(_ trainer: PPOTrainer, batch: RolloutBatch, indices: [Int])
         -> (logprobs: [Float], values: [Float], loss: Float) {
         let rollouts = indices.map { batch.rollouts[$0] }
-        let layout = EpisodeReadout.Layout(rollouts.map(\.episode), padID: trainer.tokenizer.padID)
-        let (logits, values) = trainer.policy.forward(layout.rows)
-        let read = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: batch.config.temperature)
-        let newValues = EpisodeReadout.values(values, layout: layout)
+        let padded = PaddedEpisodes(rollouts.map(\.episode), padID: trainer.tokenizer.padID)
+        let (logits, values) = trainer.policy.forward(padded.rows)
+        let read = padded.logprobs(logits: logits, temperature: batch.config.temperature)
+        let newValues = padded.picked(values)
         let config = trainer.config
         let policyLoss = ClippedLosses.policy(newLogprobs: read.logprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
                                               advantages: rollouts.flatMap(\.advantages), cliprange: config.cliprange)
@@ -70,5 +70,35 @@ struct PPOStepBitsTests {
         let model = GPT2Config(vocabularySize: WorldVocabulary.tokens.count, contextLength: 32, embeddingWidth: 48,
                                layerCount: 2, headCount: 4)
         try Self.check(model, config: config, seed: 43, prompts: 12)
+    }
+}
+
+/// The plain read-out the packed one replaced: episodes right-padded to one length T, a head's output at every
+/// position, then the (B * T) positions that predict each response token picked, episode by episode.
+struct PaddedEpisodes {
+    let rows: [[Int]]
+    let length: Int
+    let predictingPositions: [Int]
+    let responseTokens: [Int]
+
+    init(_ episodes: [PromptResponse], padID: Int) {
+        rows = Batching.padRight(episodes.map { $0.prompt + $0.response }, padID: padID)
+        let length = rows.first?.count ?? 0
+        self.length = length
+        predictingPositions = episodes.enumerated().flatMap { row, episode in
+            (0..<episode.response.count).map { row * length + episode.prompt.count - 1 + $0 }
+        }
+        responseTokens = episodes.flatMap(\.response)
+    }
+
+    /// `EpisodeReadout.logprobs` from (B, T, V) logits of the padded rows.
+    func logprobs(logits: Tensor, temperature: Double) -> (logprobs: Tensor, logits: Tensor, logSoftmax: Tensor) {
+        let picked = logits.reshaped([rows.count * length, logits.shape[2]]).selectRows(predictingPositions)
+        return EpisodeReadout.logprobs(pickedLogits: picked, responseTokens: responseTokens, temperature: temperature)
+    }
+
+    /// (B, T) values at the predicting positions: (N).
+    func picked(_ values: Tensor) -> Tensor {
+        values.reshaped([rows.count * length]).selectRows(predictingPositions)
     }
 }

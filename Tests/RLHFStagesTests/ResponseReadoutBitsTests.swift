@@ -12,13 +12,13 @@ struct ResponseReadoutBitsTests {
     static func plain(_ collector: RolloutCollector, _ episodes: [PromptResponse])
         -> (logprobs: [Float], refLogprobs: [Float], values: [Float], afterLast: [Float], scores: [Float]) {
         do {
-            let layout = EpisodeReadout.Layout(episodes, padID: collector.tokenizer.padID)
+            let layout = PaddedEpisodes(episodes, padID: collector.tokenizer.padID)
             let (logits, values) = collector.policy.forward(layout.rows)
             let temperature = collector.config.temperature
-            let logprobs = EpisodeReadout.logprobs(logits: logits, layout: layout, temperature: temperature).logprobs
-            let refLogprobs = EpisodeReadout.logprobs(logits: collector.reference.logits(layout.rows), layout: layout,
-                                                      temperature: temperature).logprobs
-            let tokenValues = EpisodeReadout.values(values, layout: layout)
+            let logprobs = layout.logprobs(logits: logits, temperature: temperature).logprobs
+            let refLogprobs = layout.logprobs(logits: collector.reference.logits(layout.rows),
+                                              temperature: temperature).logprobs
+            let tokenValues = layout.picked(values)
             let last = episodes.indices.map {
                 $0 * layout.length + episodes[$0].prompt.count + episodes[$0].response.count - 1
             }

@@ -28,7 +28,7 @@ public class GroupTrainerCore<Config: GroupTrainingSettings> {
     /// The policy's log-probs of the rollouts' tokens, flat, under logits / (temperature + 1e-7),
     /// with those scaled logits (`GroupReadout.logprobs`).
     func policyLogprobs(_ rollouts: [Rollout]) -> (logprobs: Tensor, scaledLogits: Tensor) {
-        GroupReadout.logprobs(policy: collector.policy, rollouts: rollouts, padID: collector.tokenizer.padID,
+        GroupReadout.logprobs(policy: collector.policy, rollouts: rollouts,
                               temperature: config.shared.samplingAndAdam.temperature)
     }
 

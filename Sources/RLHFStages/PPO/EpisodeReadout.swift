@@ -7,30 +7,20 @@ public enum EpisodeReadout {
     /// For each episode (prompt + response), the positions whose outputs describe the
     /// response tokens: position prompt.count - 1 + t predicts response token t.
     public struct Layout {
-        public let rows: [[Int]]
-        public let length: Int
         public let episodes: [PromptResponse]
-        /// Flattened (B * T) indices of the positions that predict each response token, episode by episode.
-        public let predictingPositions: [Int]
         /// Every response token, episode by episode (the same order as `predictingPositions`).
         public let responseTokens: [Int]
-        /// The episodes unpadded, end to end (`PackedRows`), and the packed indices of the same positions.
+        /// The episodes unpadded, end to end (`PackedRows`), and the packed indices of the positions that
+        /// predict each response token, episode by episode.
         public let packed: PackedRows
-        public let packedPredictingPositions: [Int]
+        public let predictingPositions: [Int]
 
-        public init(_ episodes: [PromptResponse], padID: Int) {
+        public init(_ episodes: [PromptResponse]) {
             self.episodes = episodes
-            let unpadded = episodes.map { $0.prompt + $0.response }
-            rows = Batching.padRight(unpadded, padID: padID)
-            let length = rows.first?.count ?? 0
-            self.length = length
-            predictingPositions = episodes.enumerated().flatMap { row, episode in
-                (0..<episode.response.count).map { row * length + episode.prompt.count - 1 + $0 }
-            }
             responseTokens = episodes.flatMap(\.response)
-            let packed = PackedRows(unpadded)
+            let packed = PackedRows(episodes.map { $0.prompt + $0.response })
             self.packed = packed
-            packedPredictingPositions = episodes.enumerated().flatMap { row, episode in
+            predictingPositions = episodes.enumerated().flatMap { row, episode in
                 (0..<episode.response.count).map { packed.index(row: row, position: episode.prompt.count - 1 + $0) }
             }
         }
@@ -43,31 +33,18 @@ public enum EpisodeReadout {
     /// a position not picked, padding or not, gets exact zeros as gradients, whose terms added to sums from +0
     /// in row order change no bit (`PackedRows`; PPOStepBitsTests checks against `ActorCritic.forward`).
     public static func predictingHidden(_ model: GPT2, layout: Layout) -> Tensor {
-        model.hiddenStates(packed: layout.packed).selectRows(layout.packedPredictingPositions)  // (N, C)
+        model.hiddenStates(packed: layout.packed).selectRows(layout.predictingPositions)  // (N, C)
     }
 
     /// log pi(a_t | s_t) of each response token with logits divided by (temperature + 1e-7),
-    /// as TRL does, flattened over the batch: (N) for N response tokens in all.
-    /// Also the per-position logits kept, (N, V), and their log-softmax, (N, V), for entropy.
-    public static func logprobs(logits: Tensor, layout: Layout,
-                                temperature: Double) -> (logprobs: Tensor, logits: Tensor, logSoftmax: Tensor) {
-        let vocabulary = logits.shape[2]
-        let picked = logits.reshaped([layout.rows.count * layout.length, vocabulary])  // (B*T, V)
-            .selectRows(layout.predictingPositions)                                    // (N, V)
-        return logprobs(pickedLogits: picked, responseTokens: layout.responseTokens, temperature: temperature)
-    }
-
-    /// `logprobs` from the logits of the predicting positions alone, (N, V) in the order of `responseTokens`.
+    /// as TRL does, flattened over the batch: (N) for N response tokens in all, from the logits of the
+    /// predicting positions alone, (N, V) in the order of `responseTokens`.
+    /// Also those logits scaled, (N, V), and their log-softmax, (N, V), for entropy.
     public static func logprobs(pickedLogits picked: Tensor, responseTokens: [Int],
                                 temperature: Double) -> (logprobs: Tensor, logits: Tensor, logSoftmax: Tensor) {
         let scaled = picked * Float(1 / (temperature + 1e-7))
         let logSoftmax = scaled.logSoftmax()
         return (logSoftmax.gatherLastAxis(responseTokens), scaled, logSoftmax)      // (N), (N, V), (N, V)
-    }
-
-    /// V(s_t) for each response token, flattened: (N).
-    public static func values(_ values: Tensor, layout: Layout) -> Tensor {
-        values.reshaped([layout.rows.count * layout.length]).selectRows(layout.predictingPositions)
     }
 
     /// Entropy of each kept distribution, per row of (N, V) scaled logits z, with p = softmax(z):

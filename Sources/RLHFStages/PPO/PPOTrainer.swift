@@ -147,7 +147,7 @@ public final class PPOTrainer {
     /// vf_coef times the clipped value loss (minus an optional entropy bonus).
     public func step(batch: RolloutBatch, epoch: Int, minibatch: Int, indices: [Int]) -> MinibatchRecord {
         let rollouts = indices.map { batch.rollouts[$0] }
-        let layout = EpisodeReadout.Layout(rollouts.map(\.episode), padID: tokenizer.padID)
+        let layout = EpisodeReadout.Layout(rollouts.map(\.episode))
         // The policy runs on the real rows alone and the heads read only the positions that predict a response
         // token: the bits of the padded batch with both heads over every position, then picked.
         let picked = EpisodeReadout.predictingHidden(policy.model, layout: layout)  // (N, C)
