@@ -79,12 +79,12 @@ public struct PredictingPositions {
         return model.hiddenStates(packed: packed).selectRows(packedIndices)  // (P, C)
     }
 
-    /// With no closing EOS and no graph, the hidden states of the predicting positions and, after each episode's,
-    /// of its last token's position p + n - 1 (the state s_T after the last action, where a rollout reads V(s_T)):
-    /// (P + B, C), fed as `hiddenStates` feeds them; `predicting` (P) and `final` (B) say which rows are which.
+    /// Without a closing EOS, the hidden states of the predicting positions and, after each episode's, of its last
+    /// token's position p + n - 1 (the state s_T after the last action, where a rollout reads V(s_T)): (P + B, C),
+    /// with no graph, fed as `hiddenStates` feeds them without one; `predicting` (P) and `final` (B) say which
+    /// rows are which.
     public func hiddenStatesThroughLastToken(_ model: GPT2) -> (hidden: Tensor, predicting: [Int], final: [Int]) {
-        precondition(closingEOS == nil && !GradientMode.isRecording,
-                     "the last tokens' positions are read without a closing EOS and without a graph")
+        precondition(closingEOS == nil, "the last tokens' positions are read without a closing EOS")
         var (predicting, final, offset) = ([Int](), [Int](), 0)
         for count in counts {
             predicting.append(contentsOf: offset..<(offset + count))

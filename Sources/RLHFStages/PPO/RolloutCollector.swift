@@ -93,32 +93,37 @@ public struct RolloutCollector {
         }
     }
 
-    /// The policy's log-probs per response token, per episode (no reference, no values).
+    /// The policy's log-probs per response token, per episode (no reference, no values), with no graph.
     public func policyLogprobs(_ episodes: [PromptResponse]) -> [[Double]] {
-        let positions = PredictingPositions(episodes)
-        // No V(s_T) here: the rows stop at the last predicting position, before their last token.
-        return positions.split(logprobs(policy.model, hidden: positions.hiddenStates(policy.model),
-                                        responseTokens: positions.targets).data)
+        GradientMode.withoutRecording {
+            let positions = PredictingPositions(episodes)
+            // No V(s_T) here: the rows stop at the last predicting position, before their last token.
+            return positions.split(logprobs(policy.model, hidden: positions.hiddenStates(policy.model),
+                                            responseTokens: positions.targets).data)
+        }
     }
 
     /// Policy log-probs, reference log-probs and values per response token, per episode, and each
-    /// episode's V(s_T) after its last token (read at that token's position).
+    /// episode's V(s_T) after its last token (read at that token's position), with no graph.
     ///
     /// The bits of `EpisodeReadout` over the padded batch (`policy.forward`, `reference.logits`; tests check):
     /// each model reads only the positions from each prompt's last token on, its rows fed without padding.
     public func read(_ episodes: [PromptResponse])
         -> (logprobs: [[Double]], refLogprobs: [[Double]], values: [[Double]], valuesAfterLast: [Double]) {
-        let predicting = PredictingPositions(episodes)
-        // The policy reads one position more per episode, its last token's (s_T), for V(s_T).
-        let (hidden, actions, afterLast) = predicting.hiddenStatesThroughLastToken(policy.model)  // (N + B, C)
-        let policyLogprobs = logprobs(policy.model, hidden: hidden.selectRows(actions),
-                                      responseTokens: predicting.targets)
-        // The reference needs no V(s_T): its rows stop before their last token.
-        let refLogprobs = logprobs(reference, hidden: predicting.hiddenStates(reference),
-                                   responseTokens: predicting.targets)
-        let values = policy.valueHead(hidden)  // (N + B): V(s_t) of every read position
-        return (predicting.split(policyLogprobs.data), predicting.split(refLogprobs.data),
-                predicting.split(values.selectRows(actions).data), values.selectRows(afterLast).data.map(Double.init))
+        GradientMode.withoutRecording {
+            let predicting = PredictingPositions(episodes)
+            // The policy reads one position more per episode, its last token's (s_T), for V(s_T).
+            let (hidden, actions, afterLast) = predicting.hiddenStatesThroughLastToken(policy.model)  // (N + B, C)
+            let policyLogprobs = logprobs(policy.model, hidden: hidden.selectRows(actions),
+                                          responseTokens: predicting.targets)
+            // The reference needs no V(s_T): its rows stop before their last token.
+            let refLogprobs = logprobs(reference, hidden: predicting.hiddenStates(reference),
+                                       responseTokens: predicting.targets)
+            let values = policy.valueHead(hidden)  // (N + B): V(s_t) of every read position
+            let tokenValues = values.selectRows(actions), finalValues = values.selectRows(afterLast)
+            return (predicting.split(policyLogprobs.data), predicting.split(refLogprobs.data),
+                    predicting.split(tokenValues.data), finalValues.data.map(Double.init))
+        }
     }
 
     /// `EpisodeReadout.logprobs` of `responseTokens` from the hidden states of the positions predicting them.
