@@ -10,7 +10,7 @@ import RLHFEngine
 ///
 /// The model runs on the completions packed (`PredictingPositions` with the closing EOS), and the head reads
 /// the predicting positions alone: the bits of running it on the right-padded rows `prompt + response + EOS`
-/// and summing each row's masked log-probs (DPOPackedBitsTests keeps that batch). Causal attention keeps each
+/// and summing each row's masked log-probs (DPOPackedBatchTests keeps that batch). Causal attention keeps each
 /// real position from the padding after it; a masked term is an exact +-0, and the Double sum of a row starts
 /// from +0, so the masked terms before and after a completion's change no bit of its sum; and a position
 /// not read gets exact zeros as gradients, which change no bit of any gradient (`PackedRows`).

@@ -9,7 +9,7 @@ import Testing
 /// per-token log-probs, with and without a graph, then DPO steps on twin trainers (the loss, every gradient
 /// and every parameter after each step), for each loss type.
 @Suite("DPO's completion log-probs packed: the padded batch's bits")
-struct DPOPackedBitsTests {
+struct DPOPackedBatchTests {
     static let tokenizer = WorldVocabulary.tokenizer
 
     static func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
