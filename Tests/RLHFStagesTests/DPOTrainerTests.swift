@@ -26,13 +26,13 @@ struct DPOTrainerTests {
         return GPT2(config: TinyWorld.model, random: &random)
     }
 
-    @Test("a completion's log-prob is the sum of its tokens' and EOS's log-softmax, alone or padded in a batch")
+    @Test("a completion's log-prob is the sum of its tokens' and EOS's log-softmax, alone or packed in a batch")
     func completionLogProbs() throws {
         let model = Self.model(seed: 1)
         let pairs = try Self.pairs()
         let completions = pairs.map(\.chosen) + pairs.map(\.rejected)
-        let (eos, pad) = (Self.tokenizer.eosID, Self.tokenizer.padID)
-        let batched = CompletionLogProbs.of(completions, model: model, eosID: eos, padID: pad).data
+        let eos = Self.tokenizer.eosID
+        let batched = CompletionLogProbs.of(completions, model: model, eosID: eos).data
         for (index, completion) in completions.enumerated() {
             // By hand: log softmax at each position that predicts a response token or EOS.
             let row = completion.modelInput(eosID: eos)
@@ -46,9 +46,9 @@ struct DPOTrainerTests {
                 total += scores[row[position + 1]] - logSum
             }
             #expect(close(Double(batched[index]), total, 1e-4), "completion \(index): \(batched[index]) vs \(total)")
-            let alone = CompletionLogProbs.of([completion], model: model, eosID: eos, padID: pad).item
+            let alone = CompletionLogProbs.of([completion], model: model, eosID: eos).item
             #expect(close(Double(alone), Double(batched[index]), 1e-5))
-            let mean = CompletionLogProbs.of([completion], model: model, eosID: eos, padID: pad, averaged: true).item
+            let mean = CompletionLogProbs.of([completion], model: model, eosID: eos, averaged: true).item
             #expect(close(Double(mean), Double(alone) / Double(completion.response.count + 1), 1e-5))
         }
     }

@@ -17,9 +17,8 @@ public enum DPOTraceExport {
         let readouts = trainer.readouts(pairs)
         let completions = pairs.map(\.chosen) + pairs.map(\.rejected)
         let (eos, pad) = (tokenizer.eosID, tokenizer.padID)
-        let policyTokens = CompletionLogProbs.perToken(completions, model: trainer.policy, eosID: eos, padID: pad)
-        let referenceTokens = CompletionLogProbs.perToken(completions, model: trainer.reference, eosID: eos,
-                                                          padID: pad)
+        let policyTokens = CompletionLogProbs.perToken(completions, model: trainer.policy, eosID: eos)
+        let referenceTokens = CompletionLogProbs.perToken(completions, model: trainer.reference, eosID: eos)
         let count = pairs.count
         let entries: [JSONText] = pairs.indices.map { index in
             let (pair, readout) = (pairs[index], readouts[index])

@@ -30,14 +30,12 @@ public final class DPOTrainer {
     /// each step's event carries the policy's `gold/score` and `kl_to_sft` on their draws (see `afterStepMetrics`).
     public var heldOutSampling: HeldOutSampling?
     private let eosID: Int
-    private let padID: Int
 
     public init(policy: GPT2, reference: GPT2, tokenizer: Tokenizer, config: DPOConfig = DPOConfig()) {
         self.policy = policy
         self.reference = reference
         self.config = config
         eosID = tokenizer.eosID
-        padID = tokenizer.padID
         optimizer = Adam(parameters: policy.parameters, learningRate: Float(config.learningRate),
                          maxGradNorm: Float(config.maxGradNorm))
     }
@@ -48,10 +46,9 @@ public final class DPOTrainer {
     public func logProbs(_ pairs: [PreferencePair]) -> DPOLoss.LogProbs {
         let completions = pairs.map(\.chosen) + pairs.map(\.rejected)
         let averaged = config.lossType.averagesLogProbs
-        let policyLogps = CompletionLogProbs.of(completions, model: policy, eosID: eosID, padID: padID,
-                                                averaged: averaged)                      // (2B)
+        let policyLogps = CompletionLogProbs.of(completions, model: policy, eosID: eosID, averaged: averaged)  // (2B)
         let referenceLogps = GradientMode.withoutRecording {
-            CompletionLogProbs.of(completions, model: reference, eosID: eosID, padID: padID, averaged: averaged)
+            CompletionLogProbs.of(completions, model: reference, eosID: eosID, averaged: averaged)
         }
         let chosen = Array(0..<pairs.count), rejected = Array(pairs.count..<(2 * pairs.count))
         return DPOLoss.LogProbs(chosen: policyLogps.selectRows(chosen), rejected: policyLogps.selectRows(rejected),

@@ -7,23 +7,12 @@ enum GroupReadout {
     /// log pi(a_t|s_t) of every completion token, flattened (N), recorded for backward, and the
     /// scaled logits (N, V) for the entropy.
     static func logprobs(policy: ActorCritic, rollouts: [Rollout], temperature: Double) -> (logprobs: Tensor, scaledLogits: Tensor) {
-        let layout = EpisodeReadout.Layout(rollouts.map(\.episode))
+        let positions = PredictingPositions(rollouts.map(\.episode))
         // The policy on the real rows, the head on the predicting positions alone: the padded batch's bits.
-        let logits = policy.model.logits(fromHidden: EpisodeReadout.predictingHidden(policy.model, layout: layout))
-        let read = EpisodeReadout.logprobs(pickedLogits: logits, responseTokens: layout.responseTokens,
+        let logits = policy.model.logits(fromHidden: positions.hiddenStates(policy.model))
+        let read = EpisodeReadout.logprobs(pickedLogits: logits, responseTokens: positions.targets,
                                            temperature: temperature)  // (N), (N, V)
         return (read.logprobs, read.logits)
-    }
-
-    /// Cuts a flat per-token array into one array per completion.
-    static func split(_ flat: [Double], lengths: [Int]) -> [[Double]] {
-        var result: [[Double]] = []
-        var offset = 0
-        for length in lengths {
-            result.append(Array(flat[offset..<(offset + length)]))
-            offset += length
-        }
-        return result
     }
 
     /// The mean of `values`, 0 when there are none.

@@ -54,7 +54,7 @@ public class GroupTrainerCore<Config: GroupTrainingSettings> {
             Metric(.clipRatioRegion, clipRatios.region),
         ]
         return GroupStepRecord(index: index, units: terms.units,
-                               newLogprobs: GroupReadout.split(newLogprobs.data.map(Double.init), lengths: lengths),
+                               newLogprobs: PredictingPositions.split(newLogprobs.data, counts: lengths),
                                loss: Double(terms.loss.item), gradNorm: Double(gradNorm), metrics: metrics)
     }
 

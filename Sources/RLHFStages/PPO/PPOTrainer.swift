@@ -147,13 +147,13 @@ public final class PPOTrainer {
     /// vf_coef times the clipped value loss (minus an optional entropy bonus).
     public func step(batch: RolloutBatch, epoch: Int, minibatch: Int, indices: [Int]) -> MinibatchRecord {
         let rollouts = indices.map { batch.rollouts[$0] }
-        let layout = EpisodeReadout.Layout(rollouts.map(\.episode))
+        let positions = PredictingPositions(rollouts.map(\.episode))
         // The policy runs on the real rows alone and the heads read only the positions that predict a response
         // token: the bits of the padded batch with both heads over every position, then picked.
-        let picked = EpisodeReadout.predictingHidden(policy.model, layout: layout)  // (N, C)
+        let picked = positions.hiddenStates(policy.model)  // (N, C)
         // The batch's temperature, so that before the first step the new log-probs equal the old ones.
         let (newLogprobs, scaledLogits, logSoftmax) = EpisodeReadout.logprobs(
-            pickedLogits: policy.model.logits(fromHidden: picked), responseTokens: layout.responseTokens,
+            pickedLogits: policy.model.logits(fromHidden: picked), responseTokens: positions.targets,
             temperature: batch.config.temperature)
         let newValues = policy.valueHead(picked)  // (N)
         let old = rollouts.flatMap(\.logprobs), oldValues = rollouts.flatMap(\.values)
@@ -173,7 +173,7 @@ public final class PPOTrainer {
 
         let entropies = entropy.map { $0.data.map(Double.init) }
             ?? EpisodeReadout.entropies(scaledLogits: scaledLogits, logSoftmax: logSoftmax)
-        func perRollout(_ flat: [Float]) -> [[Double]] { split(flat, rollouts) }
+        func perRollout(_ flat: [Float]) -> [[Double]] { positions.split(flat) }
         return MinibatchRecord(
             epoch: epoch, minibatch: minibatch, rolloutIndices: indices,
             newLogprobs: perRollout(newLogprobs.data), newValues: perRollout(newValues.data),
@@ -182,7 +182,7 @@ public final class PPOTrainer {
             pgLossesClipped: perRollout(policyLoss.clipped.data),
             vfLossesUnclipped: perRollout(valueLoss.unclipped.data),
             vfLossesClipped: perRollout(valueLoss.clipped.data),
-            entropy: split(entropies, rollouts),
+            entropy: positions.split(entropies),
             pgLoss: Double(policyLoss.loss.item), vfLoss: Double(valueLoss.loss.item), loss: Double(loss.item),
             clipfrac: ClippedLosses.clipFraction(unclipped: policyLoss.unclipped.data,
                                                  clipped: policyLoss.clipped.data),
@@ -215,34 +215,5 @@ public final class PPOTrainer {
     public func iterate(prompts: [[Int]], random: inout RandomGenerator) throws -> PPOIteration {
         let batch = try collectBatch(prompts: prompts, random: &random)
         return update(batch: batch, random: &random)
-    }
-
-    private func split(_ flat: [Double], _ rollouts: [Rollout]) -> [[Double]] {
-        var result: [[Double]] = []
-        var offset = 0
-        for rollout in rollouts {
-            result.append(Array(flat[offset..<(offset + rollout.tokenCount)]))
-            offset += rollout.tokenCount
-        }
-        return result
-    }
-
-    /// `split` of Floats, each widened to Double, without a flat Double copy.
-    private func split(_ flat: [Float], _ rollouts: [Rollout]) -> [[Double]] {
-        var result: [[Double]] = []
-        result.reserveCapacity(rollouts.count)
-        var offset = 0
-        flat.withUnsafeBufferPointer { values in
-            for rollout in rollouts {
-                let count = rollout.tokenCount
-                precondition(offset + count <= values.count, "split: \(values.count) values for more tokens")
-                result.append([Double](unsafeUninitializedCapacity: count) { widened, initialised in
-                    for index in 0..<count { widened[index] = Double(values[offset + index]) }
-                    initialised = count
-                })
-                offset += count
-            }
-        }
-        return result
     }
 }

@@ -93,85 +93,42 @@ public struct RolloutCollector {
         }
     }
 
-    /// The policy's log-probs per response token, per episode (no reference, no values).
+    /// The policy's log-probs per response token, per episode (no reference, no values), with no graph.
     public func policyLogprobs(_ episodes: [PromptResponse]) -> [[Double]] {
-        let positions = ResponsePositions(episodes)
-        // No V(s_T) here: the rows stop before their last token.
-        let hidden = policy.model.hiddenStates(ofRows: positions.rows.map { Array($0.dropLast()) },
-                                               from: positions.first)
-        return split(logprobs(policy.model, hidden: hidden, positions: positions, predictingOnly: true).data,
-                     episodes)
+        GradientMode.withoutRecording {
+            let positions = PredictingPositions(episodes)
+            // No V(s_T) here: the rows stop at the last predicting position, before their last token.
+            return positions.split(logprobs(policy.model, hidden: positions.hiddenStates(policy.model),
+                                            responseTokens: positions.targets).data)
+        }
     }
 
     /// Policy log-probs, reference log-probs and values per response token, per episode, and each
-    /// episode's V(s_T) after its last token (read at that token's position).
+    /// episode's V(s_T) after its last token (read at that token's position), with no graph.
     ///
     /// The bits of `EpisodeReadout` over the padded batch (`policy.forward`, `reference.logits`; tests check):
     /// each model reads only the positions from each prompt's last token on, its rows fed without padding.
     public func read(_ episodes: [PromptResponse])
         -> (logprobs: [[Double]], refLogprobs: [[Double]], values: [[Double]], valuesAfterLast: [Double]) {
-        let positions = ResponsePositions(episodes)
-        let hidden = policy.model.hiddenStates(ofRows: positions.rows, from: positions.first)
-        let policyLogprobs = logprobs(policy.model, hidden: hidden, positions: positions)
-        // The reference needs no V(s_T): its rows stop before their last token.
-        let refHidden = reference.hiddenStates(ofRows: positions.rows.map { Array($0.dropLast()) },
-                                               from: positions.first)
-        let refLogprobs = logprobs(reference, hidden: refHidden, positions: positions, predictingOnly: true)
-        let values = policy.valueHead(hidden)  // (N + B): V(s_t) of every read position
-        let tokenValues = values.selectRows(positions.predicting)
-        let afterLast = values.selectRows(positions.afterLast).data
-        return (split(policyLogprobs.data, episodes), split(refLogprobs.data, episodes),
-                split(tokenValues.data, episodes), afterLast.map(Double.init))
-    }
-
-    /// `EpisodeReadout.logprobs` from hidden states of `positions`' read positions (all of them, or with
-    /// `predictingOnly` just the predicting ones).
-    private func logprobs(_ model: GPT2, hidden: Tensor, positions: ResponsePositions,
-                          predictingOnly: Bool = false) -> Tensor {
-        let picked = predictingOnly ? hidden : hidden.selectRows(positions.predicting)  // (N, C)
-        return EpisodeReadout.logprobs(pickedLogits: model.logits(fromHidden: picked),
-                                       responseTokens: positions.responseTokens,
-                                       temperature: config.temperature).logprobs
-    }
-
-    /// Cuts a flat per-token array into one array per episode.
-    func split(_ flat: [Float], _ episodes: [PromptResponse]) -> [[Double]] {
-        var result: [[Double]] = []
-        var offset = 0
-        for episode in episodes {
-            result.append(flat[offset..<(offset + episode.response.count)].map(Double.init))
-            offset += episode.response.count
+        GradientMode.withoutRecording {
+            let predicting = PredictingPositions(episodes)
+            // The policy reads one position more per episode, its last token's (s_T), for V(s_T).
+            let (hidden, actions, afterLast) = predicting.hiddenStatesThroughLastToken(policy.model)  // (N + B, C)
+            let policyLogprobs = logprobs(policy.model, hidden: hidden.selectRows(actions),
+                                          responseTokens: predicting.targets)
+            // The reference needs no V(s_T): its rows stop before their last token.
+            let refLogprobs = logprobs(reference, hidden: predicting.hiddenStates(reference),
+                                       responseTokens: predicting.targets)
+            let values = policy.valueHead(hidden)  // (N + B): V(s_t) of every read position
+            let tokenValues = values.selectRows(actions), finalValues = values.selectRows(afterLast)
+            return (predicting.split(policyLogprobs.data), predicting.split(refLogprobs.data),
+                    predicting.split(tokenValues.data), finalValues.data.map(Double.init))
         }
-        return result
     }
-}
 
-/// The positions an episode's read-outs use: from the prompt's last token (which predicts response token 0)
-/// to the episode's last token (whose V is V(s_T)): response.count + 1 positions per episode, read in order.
-struct ResponsePositions {
-    /// Each episode's tokens, prompt then response, unpadded.
-    let rows: [[Int]]
-    /// Each row's first read position: prompt.count - 1.
-    let first: [Int]
-    /// Among the read positions, episode by episode, those predicting a response token (N in all)...
-    let predicting: [Int]
-    /// ... and each episode's last one (B).
-    let afterLast: [Int]
-    /// Every response token, episode by episode.
-    let responseTokens: [Int]
-
-    init(_ episodes: [PromptResponse]) {
-        rows = episodes.map { $0.prompt + $0.response }
-        first = episodes.map { $0.prompt.count - 1 }
-        var predicting: [Int] = [], afterLast: [Int] = []
-        var offset = 0
-        for episode in episodes {
-            predicting.append(contentsOf: offset..<(offset + episode.response.count))
-            afterLast.append(offset + episode.response.count)
-            offset += episode.response.count + 1
-        }
-        self.predicting = predicting
-        self.afterLast = afterLast
-        responseTokens = episodes.flatMap(\.response)
+    /// `EpisodeReadout.logprobs` of `responseTokens` from the hidden states of the positions predicting them.
+    private func logprobs(_ model: GPT2, hidden: Tensor, responseTokens: [Int]) -> Tensor {
+        EpisodeReadout.logprobs(pickedLogits: model.logits(fromHidden: hidden), responseTokens: responseTokens,
+                                temperature: config.temperature).logprobs
     }
 }

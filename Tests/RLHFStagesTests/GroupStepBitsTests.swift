@@ -1,0 +1,143 @@
+import RLHFEngine
+import RLHFStages
+import Testing
+
+/// GRPO's and RLOO's steps run the policy on the packed episodes and the head on the predicting positions
+/// alone (`GroupReadout`); these tests take the same steps the plain way (the head over every padded position,
+/// then picked, as `PaddedEpisodes` does) on a twin trainer and compare every bit: the record's log-probs and
+/// loss, and every parameter after each optimiser step.
+@Suite("GRPO and RLOO steps with the head on the predicting positions: the padded batch's bits")
+struct GroupStepBitsTests {
+    /// The models of a trainer, the same for the same seed.
+    struct Models {
+        let reference: GPT2
+        let policy: ActorCritic
+        let rewardModel: RewardModel
+
+        init(_ config: GPT2Config, seed: UInt64) {
+            var random = RandomGenerator(seed: seed)
+            reference = GPT2(config: config, random: &random)
+            policy = ActorCritic(initialisedFrom: reference, random: &random)
+            rewardModel = RewardModel(initialisedFrom: reference, tokenizer: WorldVocabulary.tokenizer, random: &random)
+        }
+    }
+
+    static func trainer<Trainer: GroupTrainerCore<Config>, Config>(_ type: Trainer.Type, _ model: GPT2Config,
+                                                                    config: Config, seed: UInt64) -> Trainer {
+        let models = Models(model, seed: seed)
+        let tokenizer = WorldVocabulary.tokenizer
+        return Trainer(policy: models.policy, reference: models.reference, rewardModel: models.rewardModel,
+                       annotator: Annotator(tokenizer: tokenizer), tokenizer: tokenizer, config: config)
+    }
+
+    /// log pi of every completion token over the padded batch, at the sampling temperature, (N).
+    static func plainLogprobs(_ policy: ActorCritic, _ batch: GroupBatch, temperature: Double) -> Tensor {
+        let padded = PaddedEpisodes(batch.rollouts.map(\.episode), padID: WorldVocabulary.tokenizer.padID)
+        return padded.logprobs(logits: policy.model.logits(padded.rows), temperature: temperature).logprobs
+    }
+
+    static func prompts(_ count: Int) -> [[Int]] {
+        WorldText.trainingPrompts.prefix(count).map { try! WorldVocabulary.tokenizer.encode($0, source: "test") }
+    }
+
+    static func bits(_ values: [Float]) -> [UInt64] { values.map { Double($0).bitPattern } }
+
+    static func sameParameters(_ one: ActorCritic, _ other: ActorCritic) -> Bool {
+        zip(one.parameters, other.parameters).allSatisfy { $0.data.map(\.bitPattern) == $1.data.map(\.bitPattern) }
+    }
+
+    static func checkGRPO(_ model: GPT2Config, config: GRPOConfig, seed: UInt64) throws {
+        let fast = trainer(GRPOTrainer.self, model, config: config, seed: seed)
+        let plain = trainer(GRPOTrainer.self, model, config: config, seed: seed)
+        var random = RandomGenerator(seed: seed &+ 1)
+        let batch = try fast.collectBatch(prompts: prompts(config.shared.promptsPerIteration), random: &random)
+        let rollouts = batch.rollouts
+        for index in 0..<config.shared.numIterations {
+            let record = fast.step(batch: batch, index: index)
+            let logprobs = plainLogprobs(plain.collector.policy, batch,
+                                         temperature: config.shared.samplingAndAdam.temperature)
+            let terms = GRPOLoss.compute(newLogprobs: logprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
+                                         refLogprobs: rollouts.flatMap(\.refLogprobs), advantages: batch.advantages,
+                                         lengths: rollouts.map(\.tokenCount), config: config,
+                                         generationTokens: batch.tokenCount)
+            terms.loss.backward()
+            _ = plain.optimizer.step()
+            #expect(record.newLogprobs.flatMap { $0 }.map(\.bitPattern) == bits(logprobs.data), "step \(index)")
+            #expect(record.loss.bitPattern == Double(terms.loss.item).bitPattern, "step \(index)")
+            #expect(sameParameters(fast.collector.policy, plain.collector.policy), "parameters after step \(index)")
+        }
+    }
+
+    static func checkRLOO(_ model: GPT2Config, config: RLOOConfig, seed: UInt64) throws {
+        let fast = trainer(RLOOTrainer.self, model, config: config, seed: seed)
+        let plain = trainer(RLOOTrainer.self, model, config: config, seed: seed)
+        var random = RandomGenerator(seed: seed &+ 1)
+        let batch = try fast.collectBatch(prompts: prompts(config.shared.promptsPerIteration), random: &random)
+        for index in 0..<config.shared.numIterations {
+            let record = fast.step(batch: batch, index: index)
+            let logprobs = plainLogprobs(plain.collector.policy, batch,
+                                         temperature: config.shared.samplingAndAdam.temperature)
+            let terms = RLOOLoss.compute(newLogprobs: logprobs, oldLogprobs: batch.rollouts.flatMap(\.logprobs),
+                                         advantages: batch.advantages, lengths: batch.rollouts.map(\.tokenCount),
+                                         epsilon: config.shared.epsilon, epsilonHigh: config.shared.upperEpsilon)
+            terms.loss.backward()
+            _ = plain.optimizer.step()
+            #expect(record.newLogprobs.flatMap { $0 }.map(\.bitPattern) == bits(logprobs.data), "step \(index)")
+            #expect(record.loss.bitPattern == Double(terms.loss.item).bitPattern, "step \(index)")
+            #expect(sameParameters(fast.collector.policy, plain.collector.policy), "parameters after step \(index)")
+        }
+    }
+
+    /// The tiny world's model, and the built-in world's sizes (d48 L2, context 32).
+    static let worldModel = GPT2Config(vocabularySize: WorldVocabulary.tokens.count, contextLength: 32,
+                                       embeddingWidth: 48, layerCount: 2, headCount: 4)
+
+    @Test("GRPO, the tiny world: 2 prompts x 4 completions, 3 steps on one batch, beta 0.04, learning rate 1e-2")
+    func grpoTinyWorld() throws {
+        var config = GRPOConfig()
+        config.shared.numGenerations = 4
+        config.shared.generationBatchSize = 8
+        config.shared.numIterations = 3
+        config.shared.beta = 0.04
+        config.shared.samplingAndAdam.maxCompletionLength = 8
+        config.shared.samplingAndAdam.learningRate = 1e-2
+        try Self.checkGRPO(TinyWorld.model, config: config, seed: 51)
+    }
+
+    @Test("GRPO at the world's sizes: 4 prompts x 4 completions, 2 steps, dr_grpo, temperature 0.7")
+    func grpoWorldSizes() throws {
+        var config = GRPOConfig()
+        config.shared.numGenerations = 4
+        config.shared.generationBatchSize = 16
+        config.shared.numIterations = 2
+        config.shared.beta = 0.04
+        config.lossType = .drGRPO
+        config.shared.samplingAndAdam.temperature = 0.7
+        config.shared.samplingAndAdam.maxCompletionLength = 16
+        config.shared.samplingAndAdam.learningRate = 1e-3
+        try Self.checkGRPO(Self.worldModel, config: config, seed: 53)
+    }
+
+    @Test("RLOO, the tiny world: 2 prompts x 3 completions, 3 steps on one batch, learning rate 1e-2")
+    func rlooTinyWorld() throws {
+        var config = RLOOConfig()
+        config.shared.numGenerations = 3
+        config.shared.generationBatchSize = 6
+        config.shared.numIterations = 3
+        config.shared.samplingAndAdam.maxCompletionLength = 8
+        config.shared.samplingAndAdam.learningRate = 1e-2
+        try Self.checkRLOO(TinyWorld.model, config: config, seed: 55)
+    }
+
+    @Test("RLOO at the world's sizes: 4 prompts x 4 completions, 2 steps, temperature 0.7")
+    func rlooWorldSizes() throws {
+        var config = RLOOConfig()
+        config.shared.numGenerations = 4
+        config.shared.generationBatchSize = 16
+        config.shared.numIterations = 2
+        config.shared.samplingAndAdam.temperature = 0.7
+        config.shared.samplingAndAdam.maxCompletionLength = 16
+        config.shared.samplingAndAdam.learningRate = 1e-3
+        try Self.checkRLOO(Self.worldModel, config: config, seed: 57)
+    }
+}
