@@ -14,12 +14,20 @@ struct DPOPackedBatchTests {
 
     static func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
-    @Test("sums, means and per-token log-probs of completions of 0 to 22 tokens, with a graph and without",
+    /// A completion whose prompt + completion + EOS is exactly the context (8 + 23 + 1 at the world's sizes).
+    static func fillingTheContext(_ config: GPT2Config, seed: UInt64) -> PromptResponse {
+        var random = RandomGenerator(seed: seed &+ 7)
+        let tokens = (0..<(config.contextLength - 1)).map { _ in 2 + random.nextInt(below: config.vocabularySize - 2) }
+        return PromptResponse(prompt: Array(tokens.prefix(8)), response: Array(tokens.dropFirst(8)))
+    }
+
+    @Test("sums, means and per-token log-probs of 0 to 23 tokens (one filling the context), graph or not",
           arguments: [(16, UInt64(21), false), (5, 22, false), (1, 23, false), (24, 24, true)])
     func logProbs(_ sizes: (Int, UInt64, Bool)) {
         let config = sizes.2 ? PackedBatchTests.worldConfig : PackedBatchTests.config
         let model = PackedBatchTests.model(seed: sizes.1, config: config)
         let batch = PackedBatchTests.batch(count: sizes.0, seed: sizes.1 + 100, config: config)
+            + (sizes.2 ? [Self.fillingTheContext(config, seed: sizes.1)] : [])
         let (eos, pad) = (Self.tokenizer.eosID, Self.tokenizer.padID)
         for averaged in [false, true] {
             let plain = PaddedCompletions(batch, eosID: eos, padID: pad)
@@ -68,7 +76,16 @@ struct DPOPackedBatchTests {
                               tokenizer: tokenizer, config: config)
         let plain = DPOTrainer(policy: PackedBatchTests.model(seed: 32, config: modelConfig), reference: reference,
                                tokenizer: tokenizer, config: config)
-        let pairs = try Self.pairs(worldSizes: worldSizes)
+        var pairs = try Self.pairs(worldSizes: worldSizes)
+        if worldSizes {  // a chosen completion that fills the context with its EOS: 8 + 23 + 1 tokens
+            let words = WorldVocabulary.tokens.dropFirst(2)  // neither the pad nor the EOS
+            let (prompt, chosen) = (words.prefix(8), words.dropFirst(8).prefix(23))
+            let line = "{\"prompt\": \"\(prompt.joined(separator: " "))\", \"chosen\": "
+                + "\"\(chosen.joined(separator: " "))\", \"rejected\": \"\(words.prefix(3).joined(separator: " "))\"}"
+            pairs += try DataFiles.preferencePairs(try JSONLines.parse(line, file: "test"), tokenizer: tokenizer,
+                                                   contextLength: modelConfig.contextLength)
+            #expect(pairs.last!.chosen.prompt.count + pairs.last!.chosen.response.count + 1 == 32)
+        }
         let completions = pairs.map(\.chosen) + pairs.map(\.rejected)
         let padded = PaddedCompletions(completions, eosID: tokenizer.eosID, padID: tokenizer.padID)
         let averaged = lossType.averagesLogProbs

@@ -4,8 +4,8 @@ import Testing
 
 /// GRPO's and RLOO's steps run the policy on the packed episodes and the head on the predicting positions
 /// alone (`GroupReadout`); these tests take the same steps the plain way (the head over every padded position,
-/// then picked, as `PaddedEpisodes` does) on a twin trainer and compare every bit: the record's log-probs and
-/// loss, and every parameter after each optimiser step.
+/// then picked, as `PaddedEpisodes` does) on a twin trainer and compare every bit: the record's log-probs, loss
+/// and gradient norm, and every parameter after each optimiser step.
 @Suite("GRPO and RLOO steps with the head on the predicting positions: the padded batch's bits")
 struct GroupStepBitsTests {
     /// The models of a trainer, the same for the same seed.
@@ -61,7 +61,10 @@ struct GroupStepBitsTests {
                                          lengths: rollouts.map(\.tokenCount), config: config,
                                          generationTokens: batch.tokenCount)
             terms.loss.backward()
-            _ = plain.optimizer.step()
+            // The norm of every gradient (Double sums of squares): a gradient off by one ulp moves it, even where
+            // Adam's first steps (about lr sign(g)) would leave the parameters as they were.
+            let gradNorm = plain.optimizer.step()
+            #expect(record.gradNorm.bitPattern == Double(gradNorm).bitPattern, "gradient norm at step \(index)")
             #expect(record.newLogprobs.flatMap { $0 }.map(\.bitPattern) == bits(logprobs.data), "step \(index)")
             #expect(record.loss.bitPattern == Double(terms.loss.item).bitPattern, "step \(index)")
             #expect(sameParameters(fast.collector.policy, plain.collector.policy), "parameters after step \(index)")
@@ -81,7 +84,10 @@ struct GroupStepBitsTests {
                                          advantages: batch.advantages, lengths: batch.rollouts.map(\.tokenCount),
                                          epsilon: config.shared.epsilon, epsilonHigh: config.shared.upperEpsilon)
             terms.loss.backward()
-            _ = plain.optimizer.step()
+            // The norm of every gradient (Double sums of squares): a gradient off by one ulp moves it, even where
+            // Adam's first steps (about lr sign(g)) would leave the parameters as they were.
+            let gradNorm = plain.optimizer.step()
+            #expect(record.gradNorm.bitPattern == Double(gradNorm).bitPattern, "gradient norm at step \(index)")
             #expect(record.newLogprobs.flatMap { $0 }.map(\.bitPattern) == bits(logprobs.data), "step \(index)")
             #expect(record.loss.bitPattern == Double(terms.loss.item).bitPattern, "step \(index)")
             #expect(sameParameters(fast.collector.policy, plain.collector.policy), "parameters after step \(index)")

@@ -23,11 +23,6 @@ public struct PredictingPositions {
     public let counts: [Int]
     /// The token each predicting position predicts, episode by episode, (P): the response, then the EOS.
     public let targets: [Int]
-    /// The episodes as rows, prompt + response, packed end to end without padding (`PackedRows`). A row's
-    /// position after its last predicting one (s_T, without a closing EOS) is fed and read by nothing.
-    public let packed: PackedRows
-    /// Where each predicting position stands in `packed`'s order, (P).
-    public let packedIndices: [Int]
     /// The closing EOS each completion is scored through, or nil for none.
     public let closingEOS: Int?
 
@@ -42,12 +37,6 @@ public struct PredictingPositions {
         let extra = closingEOS == nil ? 0 : 1
         counts = episodes.map { $0.response.count + extra }
         targets = episodes.flatMap { episode in closingEOS.map { episode.response + [$0] } ?? episode.response }
-        let packed = PackedRows(episodes.map { $0.prompt + $0.response })
-        self.packed = packed
-        packedIndices = episodes.enumerated().flatMap { row, episode in
-            let first = packed.index(row: row, position: episode.prompt.count - 1)
-            return first..<(first + episode.response.count + extra)
-        }
     }
 
     /// Each episode's first predicting position, p - 1.
@@ -69,14 +58,32 @@ public struct PredictingPositions {
     /// change no bit (`PackedRows`). With no graph, each row is fed alone and only these positions are read
     /// (`GPT2.hiddenStates(ofRows:from:)`): the same bits.
     public func hiddenStates(_ model: GPT2) -> Tensor {
-        if closingEOS != nil {
-            // The rows leave out the closing EOS, but must fit the context with it (`ContextRoom`).
-            let longest = episodes.map { $0.prompt.count + $0.response.count + 1 }.max() ?? 0
-            precondition(longest <= model.config.contextLength,
-                         "sequence of \(longest) tokens exceeds the context of \(model.config.contextLength)")
-        }
+        checkContext(model)
         guard GradientMode.isRecording else { return model.hiddenStates(ofRows: readRows, from: first) }
-        return model.hiddenStates(packed: packed).selectRows(packedIndices)  // (P, C)
+        // The episodes as rows, prompt + response, packed end to end without padding; a row's position after its
+        // last predicting one (s_T, without a closing EOS) is fed and read by nothing.
+        let packed = PackedRows(episodes.map { $0.prompt + $0.response })
+        let extra = closingEOS == nil ? 0 : 1
+        let indices = episodes.enumerated().flatMap { row, episode in  // each predicting position in packed order
+            let start = packed.index(row: row, position: episode.prompt.count - 1)
+            return start..<(start + episode.response.count + extra)
+        }
+        return model.hiddenStates(packed: packed).selectRows(indices)  // (P, C)
+    }
+
+    /// Every episode must fit the model's context whichever way it is read: with a closing EOS, prompt +
+    /// response + EOS (`ContextRoom`, though the EOS is only predicted, never fed); without, prompt + response
+    /// (the packed rows feed it all, the decoder all but the last token).
+    private func checkContext(_ model: GPT2) {
+        let context = model.config.contextLength
+        for episode in episodes {
+            if closingEOS != nil {
+                if let problem = ContextRoom.problem(episode, contextLength: context) { preconditionFailure(problem) }
+            } else {
+                let length = episode.prompt.count + episode.response.count
+                precondition(length <= context, "sequence of \(length) tokens exceeds the context of \(context)")
+            }
+        }
     }
 
     /// Without a closing EOS, the hidden states of the predicting positions and, after each episode's, of its last
@@ -85,6 +92,7 @@ public struct PredictingPositions {
     /// rows are which.
     public func hiddenStatesThroughLastToken(_ model: GPT2) -> (hidden: Tensor, predicting: [Int], final: [Int]) {
         precondition(closingEOS == nil, "the last tokens' positions are read without a closing EOS")
+        checkContext(model)
         var (predicting, final, offset) = ([Int](), [Int](), 0)
         for count in counts {
             predicting.append(contentsOf: offset..<(offset + count))

@@ -6,7 +6,8 @@ import RLHFEngine
 enum GroupReadout {
     /// log pi(a_t|s_t) of every completion token, flattened (N), recorded for backward, and the
     /// scaled logits (N, V) for the entropy.
-    static func logprobs(policy: ActorCritic, rollouts: [Rollout], temperature: Double) -> (logprobs: Tensor, scaledLogits: Tensor) {
+    static func logprobs(policy: ActorCritic, rollouts: [Rollout],
+                         temperature: Double) -> (logprobs: Tensor, scaledLogits: Tensor) {
         let positions = PredictingPositions(rollouts.map(\.episode))
         // The policy on the real rows, the head on the predicting positions alone: the padded batch's bits.
         let logits = policy.model.logits(fromHidden: positions.hiddenStates(policy.model))
