@@ -32,7 +32,8 @@ static long chunk_cost(const struct product *p, long chunk) {
             - rlhf_chunk_start(chunk, p->chunks, p->rows, p->rowStep);
         return rows * p->panels * width * p->depth;
     }
-    long panels = rlhf_chunk_start(chunk + 1, p->chunks, p->panels, 1) - rlhf_chunk_start(chunk, p->chunks, p->panels, 1);
+    long panels = rlhf_chunk_start(chunk + 1, p->chunks, p->panels, 1)
+        - rlhf_chunk_start(chunk, p->chunks, p->panels, 1);
     return p->rows * panels * width * p->depth;
 }
 

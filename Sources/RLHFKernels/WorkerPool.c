@@ -77,10 +77,11 @@ static struct {
     _Alignas(LINE) atomic_uint finished;  // chunks of the current job the worker has finished
     atomic_long parts;                    // chunks the worker has run since the start, for tests
 } done;
-static struct { _Alignas(LINE) atomic_int value; } sleeping;
-/// The processor the caller posted the last job from (Linux; -1 elsewhere), read by the worker while it waits.
-static struct { _Alignas(LINE) atomic_int value; } callerCore;   // the worker sleeps or is about to
+static struct { _Alignas(LINE) atomic_int value; } sleeping;   // the worker sleeps or is about to
 static struct { _Alignas(LINE) atomic_int value; } taken;      // a caller holds the worker
+/// The processor the caller posted the last job from (Linux; -1 elsewhere and before the first post), read by
+/// the worker while it waits.
+static struct { _Alignas(LINE) atomic_int value; } callerCore = {-1};
 /// 1 on a caller's thread while its job is posted to the worker (for tests: not when it runs every chunk).
 static _Thread_local int posting;
 
