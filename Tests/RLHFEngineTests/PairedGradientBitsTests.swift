@@ -73,9 +73,11 @@ struct PairedGradientBitsTests {
 @Suite("Gradient products overwrite their outputs with the plain loops' bits")
 struct ProductGradientsOverwriteTests {
     /// (rows, depth, columns): below the pair size, SIMD tails, above it, the default world's shapes (c_attn,
-    /// c_proj, the head's 62 columns), and products whose two halves are cut into unequal numbers of chunks.
+    /// c_proj, the head's 62 columns), products whose two halves are cut into unequal numbers of chunks, and a
+    /// dB of few rows with more panels than its chunks (10 panels in 8: the chunks handed out longest first).
     static let sizes = [(1, 1, 1), (9, 5, 37), (40, 48, 50), (200, 48, 192), (512, 192, 48), (33, 17, 130),
-                        (608, 48, 144), (304, 48, 62), (20, 300, 40), (700, 96, 17)]
+                        (608, 48, 144), (304, 48, 62), (20, 300, 40), (700, 96, 17), (130, 48, 300),
+                        (192, 48, 48)]
 
     @Test("dA = G B^T and dB = A^T G from NaN-filled outputs", arguments: sizes)
     func overwrite(size: (Int, Int, Int)) {
