@@ -36,7 +36,9 @@ extension Tensor {
                 }
             }
         }
-        return Tensor(shape: Array(shape.dropLast()) + [n], data: output, parents: [self, weight, bias]) { result in
+        // Every gradient is a sum from +0 of terms of g: an awaiting gradient is read as it stands.
+        return Tensor(shape: Array(shape.dropLast()) + [n], data: output, parents: [self, weight, bias],
+                      acceptsAwaitingGradient: true) { result in
             // dx, dW and db are written whole when there are outputs (each sum from +0: the bits of adding
             // it onto zeros), so they start uninitialised; with no outputs they are zeros.
             func gradient(_ count: Int) -> [Float] {
