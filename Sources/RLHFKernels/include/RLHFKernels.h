@@ -122,9 +122,10 @@ int rlhf_attention_forward(int kernel, const float *queries, const float *keys, 
                            long length, long headWidth, float scale, float *output, long outputStride,
                            float *weights, float *scratch);
 
-/// The gradients of one head, added into dQueries, dKeys, dValues (stride `stride`), from the weights
-/// rlhf_attention_forward saved and the upstream gradient rows, with the bits of
-/// AttentionKernels.backwardHead. Returns 0 (doing nothing) for a kernel without these lanes.
+/// The gradients of one head, written into the head's columns of dQueries, dKeys, dValues (stride `stride`;
+/// they may start uninitialised), from the weights rlhf_attention_forward saved and the upstream gradient rows,
+/// with the bits of AttentionKernels.backwardHead adding them onto zeros. Returns 0 (doing nothing) for a
+/// kernel without these lanes.
 int rlhf_attention_backward(int kernel, const float *queries, const float *keys, const float *values, long stride,
                             const float *weights, const float *upstream, long upstreamStride, float *dQueries,
                             float *dKeys, float *dValues, long length, long headWidth, float scale,
