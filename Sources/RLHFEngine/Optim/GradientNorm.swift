@@ -6,8 +6,8 @@
 ///
 /// `fast` gives the chain's Float without running the chain, whenever it can prove which Float that is:
 /// - Each g^2 is exact in Double (24-bit significands make a 48-bit product; no float squares to an
-///   underflow or overflow of Double), so the chain and a sum in lanes (`laneSum`) add the same n terms,
-///   each term through at most n additions. For non-negative terms both sums lie within gamma_n S of the exact
+///   underflow or overflow of Double), so the chain and a sum in eight lanes add the same n terms, each
+///   term through at most n additions. For non-negative terms both sums lie within gamma_n S of the exact
 ///   sum S, gamma_n = n u / (1 - n u), u = 2^-53 (recursive summation's bound, Higham, Accuracy and
 ///   Stability, 4.2), so |chain - lanes| <= eps lanes with eps = 2 gamma_n / (1 - gamma_n).
 /// - The square roots then differ by at most eps relative, and each Double square root adds u.
@@ -33,7 +33,7 @@ public enum GradientNorm {
         provenFloat(gradients) ?? chained(gradients)
     }
 
-    /// The chain's Float as proven from a sum in Double lanes (`laneSum`), or nil when the proof fails.
+    /// The chain's Float as proven from a sum in eight Double lanes, or nil when the proof fails.
     public static func provenFloat(_ gradients: [[Float]]) -> Float? {
         let count = gradients.reduce(0) { $0 + $1.count }
         let unit = 0x1p-53
@@ -57,41 +57,24 @@ public enum GradientNorm {
         return rounded
     }
 
-    /// sum of g^2 in four sets of eight Double lanes (each buffer's whole blocks of 32 values go eight to each
-    /// set in turn, lane j of a set taking value j of its eight; the blocks of eight after those go to the
-    /// first set; the rest one by one), the sets then added pairwise, (0 + 1) + (2 + 3), and the eight lanes
-    /// onto the rest in order: a different order from the chain's (every term still passes through fewer
-    /// than n additions), within the bound above. Four independent chains of additions instead of one keep
-    /// the adder busy: the pass costs about a quarter of one chain's latency.
+    /// sum of g^2 in eight Double lanes (lane j takes values j, j + 8, ... of each buffer's whole blocks
+    /// of eight, the rest one by one), the lanes then added in order: a different order from the chain's,
+    /// within the bound above.
     public static func laneSum(_ gradients: [[Float]]) -> Double {
-        var (lanes0, lanes1) = (SIMD8<Double>(repeating: 0), SIMD8<Double>(repeating: 0))
-        var (lanes2, lanes3) = (SIMD8<Double>(repeating: 0), SIMD8<Double>(repeating: 0))
+        var lanes = SIMD8<Double>(repeating: 0)
         var rest = 0.0
         for gradient in gradients {
             gradient.withUnsafeBufferPointer { values in
                 guard let base = values.baseAddress else { return }
-                let raw = UnsafeRawPointer(base)
-                @inline(__always) func squares(_ block: Int) -> SIMD8<Double> {
-                    let doubles = SIMD8<Double>(raw.loadUnaligned(fromByteOffset: block * 32, as: SIMD8<Float>.self))
-                    return doubles * doubles
-                }
                 let blocks = values.count / 8
-                var block = 0
-                while block + 4 <= blocks {
-                    lanes0 += squares(block)
-                    lanes1 += squares(block + 1)
-                    lanes2 += squares(block + 2)
-                    lanes3 += squares(block + 3)
-                    block += 4
-                }
-                while block < blocks {
-                    lanes0 += squares(block)
-                    block += 1
+                let raw = UnsafeRawPointer(base)
+                for block in 0..<blocks {
+                    let doubles = SIMD8<Double>(raw.loadUnaligned(fromByteOffset: block * 32, as: SIMD8<Float>.self))
+                    lanes += doubles * doubles
                 }
                 for index in (blocks * 8)..<values.count { rest += Double(base[index]) * Double(base[index]) }
             }
         }
-        let lanes = (lanes0 + lanes1) + (lanes2 + lanes3)
         var total = rest
         for lane in 0..<8 { total += lanes[lane] }
         return total
