@@ -223,6 +223,14 @@ long rlhf_pool_worker_halves(void);
 /// not in a job (for tests).
 int rlhf_pool_posted_here(void);
 
+// --- The gradient norm's sum of squares (helper "graph") ---
+
+/// For each whole block of 32 values from `values` (count / 32 blocks, in order): lanes[8 s + j] +=
+/// Double(x)^2 of the block's value 8 s + j (see SquareSums.c), the bits of GradientNorm.laneSum's Swift
+/// loop. Returns the number of values taken (a multiple of 32), or 0 (doing nothing) for a kernel without
+/// these lanes (portable, neon): the caller then runs its own.
+long rlhf_square_sums(int kernel, const float *values, long count, double *lanes);
+
 #ifdef __cplusplus
 }
 #endif
