@@ -13,7 +13,8 @@
 //   out[i, d] = (0 + w[i, 0] v[0, d]) + w[i, 1] v[1, d] + ... up to j = i
 // and backward dw[j] = sum_d g[i, d] v[j, d], dot = sum_{j <= i} dw[j] w[i, j], ds = (w (dw - dot)) scale,
 // dq[i] += (sum_{j <= i} ds[i, j] k[j]), dk[j] = dk[j] + ds[i, j] q[i] and dv[j] = dv[j] + w[i, j] g[i]
-// for i = j, j + 1, ... in turn. Only which element is computed when differs: the scores, the softmax
+// for i = j, j + 1, ... in turn, onto gradients of zeros (here each sum runs from +0 and is stored once: the
+// same bits). Only which element is computed when differs: the scores, the softmax
 // and the softmax's backward run with one query row per lane (so each row's running max, total and
 // dot advance one term per step, in order), the sums over positions with one head-width index per lane.
 // Lanes of rows past a row's last position (j > i) or past the block are masked out: they never add.
@@ -127,9 +128,10 @@ static inline __attribute__((always_inline)) TARGET void NAME(rowSums)(const int
     }
 }
 
-/// The running sums of `n` (1 ... 4) consecutive rows first + r at once, each continuing from its value
-/// in `out` over t = first + r, ..., length - 1 in order: out[r][d] = out[r][d] + a(r, t) src[t, d] term by
-/// term, a(r, t) = coefficients[r * step + t].
+/// The running sums of `n` (1 ... 4) consecutive rows first + r at once, each from +0 over t = first + r, ...,
+/// length - 1 in order: out[r][d] = (0 + a(r, first + r) src[first + r, d]) + ... term by term,
+/// a(r, t) = coefficients[r * step + t] (the bits of adding the terms onto an `out` of zeros; `out` is only
+/// written).
 static inline __attribute__((always_inline)) TARGET void NAME(columnSums)(const int n, const float *coefficients,
                                                                        long step, const float *source,
                                                                        long stride, long first, long length,
@@ -138,8 +140,7 @@ static inline __attribute__((always_inline)) TARGET void NAME(columnSums)(const 
     for (long c = 0; c < headWidth; c += LANES) {
         int full = headWidth - c >= LANES;
         NAME(ints) mask = NAME(rowIndex)(c) < (int)headWidth;
-        NAME(floats) acc[4];
-        for (int r = 0; r < n; r++) acc[r] = CHUNK(out + r * outStride + c);
+        NAME(floats) acc[4] = {0, 0, 0, 0};
         for (int r = 0; r < n - 1; r++) {
             for (long t = first + r; t < first + n - 1; t++) {
                 acc[r] = acc[r] + coefficients[r * step + t] * CHUNK(source + t * stride + c);
@@ -233,17 +234,18 @@ static TARGET void NAME(attention_backward)(const float *queries, const float *k
             NAME(store)(matrix + j * ld + first, (w * (dw - dot)) * scale);
         }
     }
-    // dq[i] += sum_{j <= i} ds[i, j] k[j]; dk[j] += ds[i, j] q[i] and dv[j] += w[i, j] g[i] for i = j, j + 1, ...
-    // in turn: four rows (positions) at once, then one.
+    // dq[i] = sum_{j <= i} ds[i, j] k[j]; dk[j] = sum of ds[i, j] q[i] and dv[j] = sum of w[i, j] g[i] over
+    // i = j, j + 1, ... in turn, each from +0 (the bits of adding them onto zeros: a sum from +0 is never -0,
+    // and 0 + S is S): four rows (positions) at once, then one. dQueries, dKeys, dValues are only written.
     for (long i = 0; i < length; i += length - i >= 4 ? 4 : 1) {
         float *dq = dQueries + i * stride, *dk = dKeys + i * stride, *dv = dValues + i * stride;
         const float *ds = matrix + i * ld, *w = weights + i * length;
         if (length - i >= 4) {
-            NAME(rowSums)(4, matrix + i, ld, keys, stride, i, headWidth, dq, stride, 1);
+            NAME(rowSums)(4, matrix + i, ld, keys, stride, i, headWidth, dq, stride, 0);
             NAME(columnSums)(4, ds, ld, queries, stride, i, length, headWidth, dk, stride);
             NAME(columnSums)(4, w, length, upstream, upstreamStride, i, length, headWidth, dv, stride);
         } else {
-            NAME(rowSums)(1, matrix + i, ld, keys, stride, i, headWidth, dq, stride, 1);
+            NAME(rowSums)(1, matrix + i, ld, keys, stride, i, headWidth, dq, stride, 0);
             NAME(columnSums)(1, ds, ld, queries, stride, i, length, headWidth, dk, stride);
             NAME(columnSums)(1, w, length, upstream, upstreamStride, i, length, headWidth, dv, stride);
         }

@@ -72,4 +72,23 @@ struct AttentionLanesTests {
             #expect(bitPatterns(output.data) == reference, "\(kernel)")
         }
     }
+
+    @Test("the input gradients are written whole: from NaN-filled buffers, the bits of the loops onto zeros")
+    func gradientsFromNaN() {
+        var random = SplitMix64(seed: 940)
+        for headWidth in [1, 5, 12, 17] {
+            for length in [1, 2, 3, 4, 5, 8, 9, 16, 17, 31, 33] {
+                let values = random.floats(length * 3 * headWidth, -2, 2)
+                var upstream = random.floats(length * headWidth, -1, 1)
+                upstream[0] = -0.0  // a -0 upstream term: each sum from +0 must still start at +0
+                let reference = AttentionCheck.headGradients(values, upstream: upstream, length: length,
+                                                             headWidth: headWidth, kernel: .portable, initial: 0)
+                for kernel in MatrixKernel.available {
+                    let gradients = AttentionCheck.headGradients(values, upstream: upstream, length: length,
+                                                                 headWidth: headWidth, kernel: kernel, initial: .nan)
+                    #expect(bitPatterns(gradients) == bitPatterns(reference), "\(kernel) T \(length) hs \(headWidth)")
+                }
+            }
+        }
+    }
 }

@@ -38,6 +38,18 @@ import RLHFEngine
         #expect(proven > 1900)  // the chain is needed only for empty, zero or near-midpoint sets
     }
 
+    @Test("laneSum gives the portable loop's bits in every kernel's lanes")
+    func laneSumKernels() {
+        var random = SplitMix64(seed: 2027)
+        for _ in 0..<300 {
+            let gradients = GradientNormTests.randomGradients(&random)
+            let portable = GradientNorm.laneSum(gradients, kernel: .portable)
+            for kernel in MatrixKernel.available {
+                #expect(GradientNorm.laneSum(gradients, kernel: kernel).bitPattern == portable.bitPattern, "\(kernel)")
+            }
+        }
+    }
+
     @Test("a root next to a midpoint of two Floats is not proven, and the chain decides")
     func nearMidpointFallsBack() {
         for start: Float in [1, 3.7, 1234.5, 0.0071] {

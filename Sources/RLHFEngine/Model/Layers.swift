@@ -32,6 +32,12 @@ public final class Affine {
         input.affine(weight: weight, bias: bias)
     }
 
+    /// residual + (x W + b) in the same op, the residual connection added in place: the bits of
+    /// `residual + self(input)` without a tensor for `self(input)`.
+    public func callAsFunction(_ input: Tensor, adding residual: Tensor) -> Tensor {
+        input.affine(weight: weight, bias: bias, adding: residual)
+    }
+
     /// The parameters under Hugging Face names, e.g. `prefix.weight`, `prefix.bias`.
     public func namedParameters(_ prefix: String) -> [(String, Tensor)] {
         [("\(prefix).weight", weight), ("\(prefix).bias", bias)]

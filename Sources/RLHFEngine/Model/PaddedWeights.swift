@@ -11,10 +11,11 @@ final class PaddedWeights {
         stride = IncrementalDecoder.paddedWidth(columns)
         guard always || stride != columns else { return nil }
         pointer = .allocate(capacity: Swift.max(rows * stride, 1))
-        pointer.initialize(repeating: 0, count: rows * stride)
+        // Each row's values, then its zeros: every float written once.
         layer.weight.data.withUnsafeBufferPointer { source in
             for row in 0..<rows {
-                (pointer + row * stride).update(from: source.baseAddress! + row * columns, count: columns)
+                (pointer + row * stride).initialize(from: source.baseAddress! + row * columns, count: columns)
+                (pointer + row * stride + columns).initialize(repeating: 0, count: stride - columns)
             }
         }
     }

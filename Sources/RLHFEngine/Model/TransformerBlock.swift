@@ -51,19 +51,22 @@ public final class TransformerBlock {
 
     /// Sequences laid end to end, (N, C) -> (N, C), N the sum of `sequenceLengths` (or (B, T, C) as B
     /// sequences of T): attention stays within each sequence; every other op works row by row.
+    /// Each residual add, x + branch(x), is taken by the projection that ends the branch (`adding:`, the bits
+    /// of `x + projection(...)` with no tensor for the projection's own output).
     public func callAsFunction(_ input: Tensor, sequenceLengths: [Int]) -> Tensor {
-        let afterAttention = input + attention(attentionNorm(input), sequenceLengths: sequenceLengths)
-        return afterAttention + mlpOutput(mlpInput(mlpNorm(afterAttention)).gelu())
+        let afterAttention = attention(attentionNorm(input), sequenceLengths: sequenceLengths, adding: input)
+        return mlpOutput(mlpInput(mlpNorm(afterAttention)).gelu(), adding: afterAttention)
     }
 
     /// Multi-head causal self-attention. Each position attends to itself and earlier
     /// positions only: softmax(q k^T / sqrt(d) + causal mask) v, per head. The heads are
     /// computed by one op, `causalSelfAttention`, which gives the same bits as splitting
     /// c_attn's output into heads and composing matmul, causalMasked and softmax.
-    func attention(_ input: Tensor, sequenceLengths: [Int]) -> Tensor {
+    /// With `residual`, residual + attention(input), the add done by c_proj (`Affine.callAsFunction(_:adding:)`).
+    func attention(_ input: Tensor, sequenceLengths: [Int], adding residual: Tensor? = nil) -> Tensor {
         let fused = attentionInput(input)                                                             // (N, 3C)
         let mixed = fused.causalSelfAttention(heads: config.headCount, sequenceLengths: sequenceLengths)  // (N, C)
-        return attentionOutput(mixed)
+        return residual.map { attentionOutput(mixed, adding: $0) } ?? attentionOutput(mixed)
     }
 
     public func namedParameters(_ prefix: String) -> [(String, Tensor)] {

@@ -9,11 +9,19 @@
 /// The one op saves the product's own buffer and graph node, and the add's copy of g: the
 /// copy (0 + g * 1) differs from g only in turning -0 into +0, which no sum that starts
 /// from +0 can tell apart, so dx and dW are the same bits as through the two ops.
+///
+/// With `residual` r (the shape of y), it is r + (x W + b), a residual connection: the bits of
+/// `residual + x.affine(weight:bias:)`, each value r + y one more rounding, added in place into y's
+/// buffer once the product has stored it, with no tensor for y. Backward, r receives 0 + g, as the
+/// input of an add does (`accumulateGrad(addedToZero:)`), and the rest is as above.
 extension Tensor {
-    public func affine(weight: Tensor, bias: Tensor) -> Tensor {
+    public func affine(weight: Tensor, bias: Tensor, adding residual: Tensor? = nil) -> Tensor {
         precondition(shape.count >= 1 && weight.shape.count == 2 && weight.shape[0] == shape.last!
                      && bias.shape == [weight.shape[1]],
                      "affine: input \(shape), weight \(weight.shape), bias \(bias.shape)")
+        let outputShape = Array(shape.dropLast()) + [weight.shape[1]]
+        precondition(residual == nil || residual!.shape == outputShape,
+                     "affine: residual \(residual!.shape) for output \(outputShape)")
         let (k, n) = (weight.shape[0], weight.shape[1])
         let rows = shape.dropLast().reduce(1, *)
         let total = rows * n
@@ -35,8 +43,13 @@ extension Tensor {
                     }
                 }
             }
+            // y = r + y, the residual add's one rounding per value.
+            residual?.data.withUnsafeBufferPointer { r in Tensor.addInto(y.baseAddress!, r.baseAddress!, count: total) }
         }
-        return Tensor(shape: Array(shape.dropLast()) + [n], data: output, parents: [self, weight, bias]) { result in
+        // Every gradient is a sum from +0 of terms of g: an awaiting gradient is read as it stands.
+        let parents = residual.map { [self, weight, bias, $0] } ?? [self, weight, bias]
+        return Tensor(shape: outputShape, data: output, parents: parents, acceptsAwaitingGradient: true) { result in
+            residual?.accumulateGrad(addedToZero: result.grad!)  // 0 + (0 + g) is 0 + g: awaiting or not
             // dx, dW and db are written whole when there are outputs (each sum from +0: the bits of adding
             // it onto zeros), so they start uninitialised; with no outputs they are zeros.
             func gradient(_ count: Int) -> [Float] {
@@ -73,6 +86,21 @@ extension Tensor {
 }
 
 extension Tensor {
+    /// y[i] = r[i] + y[i] for i < count, eight lanes at a time, then one (independent IEEE adds).
+    static func addInto(_ y: UnsafeMutablePointer<Float>, _ r: UnsafePointer<Float>, count: Int) {
+        var index = 0
+        while index + 8 <= count {
+            let sum = UnsafeRawPointer(r + index).loadUnaligned(as: SIMD8<Float>.self)
+                + UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + index).storeBytes(of: sum, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < count {
+            y[index] = r[index] + y[index]
+            index += 1
+        }
+    }
+
     /// sums[j] = 0 + x[0, j] + x[1, j] + ... (rows in order) for a (rows x width) row-major x: sixteen columns
     /// at a time in the lanes of `SIMD16<Float>` (independent IEEE adds, each column's own order), the
     /// columns past the last sixteen one at a time. `sums` must not overlap x.

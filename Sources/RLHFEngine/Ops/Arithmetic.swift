@@ -78,7 +78,17 @@ extension Tensor {
             }
             initialised = total
         }
-        return Tensor(shape: plan.outputShape, data: output, parents: [self, other]) { result in
+        // Every gradient below is 0 + g * df, or g * df added onto zeros: a sum from +0, so a gradient that
+        // awaits its 0 + is read as it stands.
+        return Tensor(shape: plan.outputShape, data: output, parents: [self, other],
+                      acceptsAwaitingGradient: true) { result in
+            if plan.leftCount == total && plan.rightCount == total && F.self == AddFunction.self {
+                // x + y of equal shapes: each input receives 0 + g * 1 = 0 + g, with no copy (see
+                // `accumulateGrad(addedToZero:)`).
+                self.accumulateGrad(addedToZero: result.grad!)
+                other.accumulateGrad(addedToZero: result.grad!)
+                return
+            }
             if plan.leftCount == total && plan.rightCount == total {
                 // Equal shapes: each input value meets one output, so its gradient 0 + g * df is
                 // written whole (the bits of adding it onto zeros), and only for an input that takes one.

@@ -32,8 +32,8 @@ import RLHFKernels
 /// Where `kernel` has attention lanes (AVX2, AVX-512: RLHFKernels' AttentionHeads.c) each head runs
 /// there, with the same terms in the same order for every element and so the same bits (one query row
 /// per lane for the scores and the softmax, one head-width index per lane for the sums over positions);
-/// elsewhere `AttentionKernels` below runs. The saved weights are the one path's own (the lanes keep them
-/// transposed), read back only by the same path's backward.
+/// elsewhere the loops of `AttentionKernels` (AttentionKernels.swift) run. The saved weights are the one
+/// path's own (the lanes keep them transposed), read back only by the same path's backward.
 extension Tensor {
     /// Causal self-attention over c_attn's fused output: (B, T, 3C) -> (B, T, C), by `kernel`'s lanes.
     public func causalSelfAttention(heads: Int, kernel: MatrixKernel = .selected) -> Tensor {
@@ -74,41 +74,29 @@ extension Tensor {
                         let row0 = input.baseAddress! + start * 3 * width + h * headWidth
                         let out = result.baseAddress! + start * width + h * headWidth
                         let kept = keepWeights ? saved.baseAddress! + layout.weightOffsets[pair] : nil
-                        if rlhf_attention_forward(kernel.rawValue, row0, row0 + width, row0 + 2 * width, 3 * width,
-                                                  length, headWidth, scale, out, width, kept, scratch.wide) != 0 {
-                            return
-                        }
-                        AttentionKernels.forwardHead(
-                            queries: row0, keys: row0 + width, values: row0 + 2 * width, stride: 3 * width,
-                            length: length, headWidth: headWidth, scale: scale, output: out, outputStride: width,
-                            weights: kept, scratch: scratch)
+                        AttentionKernels.head(queries: row0, width: width, length: length, headWidth: headWidth,
+                                              scale: scale, output: out, outputStride: width, weights: kept,
+                                              scratch: scratch, kernel: kernel)
                     }
                 }
             }
         }
         let savedWeights = weights
         return Tensor(shape: Array(shape.dropLast()) + [width], data: output, parents: [self]) { result in
-            self.accumulateGrad(from: result) { upstream, dInput in
+            // Each (sequence, head) pair writes its head's columns of its rows of dq, dk and dv (every row once,
+            // all pairs together every value), so dInput starts uninitialised.
+            self.accumulateGrad(overwritingFrom: result) { upstream, dInput in
                 self.data.withUnsafeBufferPointer { input in
                     savedWeights.withUnsafeBufferPointer { saved in
                         AttentionScratch.forEachPair(layout, headWidth: headWidth) { pair, scratch in
                             let (start, length, h) = layout.sequence(of: pair)
                             let offset = start * 3 * width + h * headWidth
-                            let base = input.baseAddress! + offset
-                            let dBase = dInput.baseAddress! + offset
-                            let kept = saved.baseAddress! + layout.weightOffsets[pair]
-                            let g = upstream.baseAddress! + start * width + h * headWidth
-                            if rlhf_attention_backward(kernel.rawValue, base, base + width, base + 2 * width,
-                                                       3 * width, kept, g, width, dBase, dBase + width,
-                                                       dBase + 2 * width, length, headWidth, scale,
-                                                       scratch.wide) != 0 {
-                                return
-                            }
-                            AttentionKernels.backwardHead(
-                                queries: base, keys: base + width, values: base + 2 * width, stride: 3 * width,
-                                weights: kept, upstream: g, upstreamStride: width,
-                                dQueries: dBase, dKeys: dBase + width, dValues: dBase + 2 * width,
-                                length: length, headWidth: headWidth, scale: scale, scratch: scratch)
+                            AttentionKernels.headGradients(
+                                queries: input.baseAddress! + offset, width: width,
+                                weights: saved.baseAddress! + layout.weightOffsets[pair],
+                                upstream: upstream.baseAddress! + start * width + h * headWidth, upstreamStride: width,
+                                gradients: dInput.baseAddress! + offset, length: length, headWidth: headWidth,
+                                scale: scale, scratch: scratch, kernel: kernel)
                         }
                     }
                 }
@@ -188,110 +176,5 @@ struct AttentionScratch {
         transposed.deallocate()
         vector.deallocate()
         wide.deallocate()
-    }
-}
-
-/// The per-head loops of causal attention, shared by the batched op and the inference
-/// path (see the order of every sum above).
-enum AttentionKernels {
-    /// y[t] = y[t] + a * x[t] for t < n: one multiply and one add per element, so each
-    /// element's sum advances by exactly one term. Eight lanes at a time, then four, then one.
-    @inline(__always)
-    static func addScaled(_ y: UnsafeMutablePointer<Float>, _ a: Float, _ x: UnsafePointer<Float>, _ n: Int) {
-        var t = 0
-        while t + 8 <= n {
-            let sum = UnsafeRawPointer(y + t).loadUnaligned(as: SIMD8<Float>.self)
-                + a * UnsafeRawPointer(x + t).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + t).storeBytes(of: sum, as: SIMD8<Float>.self)
-            t += 8
-        }
-        while t + 4 <= n {
-            let sum = UnsafeRawPointer(y + t).loadUnaligned(as: SIMD4<Float>.self)
-                + a * UnsafeRawPointer(x + t).loadUnaligned(as: SIMD4<Float>.self)
-            UnsafeMutableRawPointer(y + t).storeBytes(of: sum, as: SIMD4<Float>.self)
-            t += 4
-        }
-        while t < n {
-            y[t] += a * x[t]
-            t += 1
-        }
-    }
-
-    /// Copies rows 0..<n of a (n x hs) strided matrix into `target` transposed: target[d * ld + j].
-    @inline(__always)
-    static func transpose(_ rows: UnsafePointer<Float>, stride: Int, count n: Int, headWidth: Int,
-                          into target: UnsafeMutablePointer<Float>, leading ld: Int) {
-        for j in 0..<n {
-            let source = rows + j * stride
-            for d in 0..<headWidth { target[d * ld + j] = source[d] }
-        }
-    }
-
-    /// Scores s[j] = (sum_d q[d] kT[d, j]) * scale for j < n, then the softmax over them,
-    /// in place in `row`. kT is the keys transposed, with leading dimension ld.
-    @inline(__always)
-    static func attentionWeights(query: UnsafePointer<Float>, keysTransposed: UnsafePointer<Float>, leading ld: Int,
-                                 count n: Int, headWidth: Int, scale: Float, row: UnsafeMutablePointer<Float>) {
-        row.update(repeating: 0, count: n)
-        for d in 0..<headWidth { addScaled(row, query[d], keysTransposed + d * ld, n) }
-        for j in 0..<n { row[j] = row[j] * scale }
-        Tensor.softmaxRow(row, row, width: n)
-    }
-
-    /// One head of one sequence: output rows i < length (stride `outputStride`), and the
-    /// weights (length x length, row i written for j <= i only) when `weights` is given.
-    static func forwardHead(
-        queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
-        length: Int, headWidth: Int, scale: Float,
-        output: UnsafeMutablePointer<Float>, outputStride: Int,
-        weights: UnsafeMutablePointer<Float>?, scratch: AttentionScratch
-    ) {
-        transpose(keys, stride: stride, count: length, headWidth: headWidth, into: scratch.transposed, leading: length)
-        for i in 0..<length {
-            let count = i + 1
-            attentionWeights(query: queries + i * stride, keysTransposed: scratch.transposed, leading: length,
-                             count: count, headWidth: headWidth, scale: scale, row: scratch.row)
-            let out = output + i * outputStride
-            out.update(repeating: 0, count: headWidth)
-            for j in 0..<count { addScaled(out, scratch.row[j], values + j * stride, headWidth) }
-            weights?.advanced(by: i * length).update(from: scratch.row, count: count)
-        }
-    }
-
-    /// Gradients of one head of one sequence, added into dQueries, dKeys, dValues (which
-    /// must hold +0 where this head writes).
-    static func backwardHead(
-        queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
-        weights: UnsafePointer<Float>, upstream: UnsafePointer<Float>, upstreamStride: Int,
-        dQueries: UnsafeMutablePointer<Float>, dKeys: UnsafeMutablePointer<Float>,
-        dValues: UnsafeMutablePointer<Float>,
-        length: Int, headWidth: Int, scale: Float, scratch: AttentionScratch
-    ) {
-        let valuesTransposed = scratch.transposed
-        transpose(values, stride: stride, count: length, headWidth: headWidth, into: valuesTransposed, leading: length)
-        let dWeights = scratch.rowGradient
-        for i in 0..<length {
-            let count = i + 1
-            let g = upstream + i * upstreamStride
-            let w = weights + i * length
-            // dw[j] = sum_d g[d] v[j, d]
-            dWeights.update(repeating: 0, count: count)
-            for d in 0..<headWidth { addScaled(dWeights, g[d], valuesTransposed + d * length, count) }
-            // Softmax backward, then the scale.
-            var dot: Float = 0
-            for j in 0..<count { dot += dWeights[j] * w[j] }
-            for j in 0..<count { dWeights[j] = (w[j] * (dWeights[j] - dot)) * scale }
-            // dq[i] = sum_j ds[j] k[j]; dk[j] += q[i] ds[j]; dv[j] += w[j] g.
-            let dq = scratch.vector
-            dq.update(repeating: 0, count: headWidth)
-            let q = queries + i * stride
-            for j in 0..<count {
-                addScaled(dq, dWeights[j], keys + j * stride, headWidth)
-                addScaled(dKeys + j * stride, dWeights[j], q, headWidth)
-                addScaled(dValues + j * stride, w[j], g, headWidth)
-            }
-            let target = dQueries + i * stride
-            for d in 0..<headWidth { target[d] += dq[d] }
-        }
     }
 }

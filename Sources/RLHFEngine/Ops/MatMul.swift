@@ -38,7 +38,9 @@ extension Tensor {
                 }
             }
         }
-        return Tensor(shape: batchShape + [m, n], data: output, parents: [self, other]) { result in
+        // dA and dB are sums from +0 of terms of g (or zeros): an awaiting gradient is read as it stands.
+        return Tensor(shape: batchShape + [m, n], data: output, parents: [self, other],
+                      acceptsAwaitingGradient: true) { result in
             let upstream = result.grad!
             // dA and dB are written whole by their products when there are rows and columns (each batch's
             // slice once, every sum from +0: the bits of adding them onto zeros), so they start uninitialised.

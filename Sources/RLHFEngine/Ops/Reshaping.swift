@@ -9,8 +9,13 @@ extension Tensor {
             resolved[inferred] = count / known
         }
         precondition(Tensor.elementCount(resolved) == count, "reshape: \(shape) cannot become \(newShape)")
-        return Tensor(shape: resolved, data: data, parents: [self]) { result in
-            self.accumulateGrad(result.grad!)
+        // The gradient passes through as it is, still awaiting its 0 + if it does.
+        return Tensor(shape: resolved, data: data, parents: [self], acceptsAwaitingGradient: true) { result in
+            if result.gradAwaitsZeroAdd {
+                self.accumulateGrad(addedToZero: result.grad!)
+            } else {
+                self.accumulateGrad(result.grad!)
+            }
         }
     }
 
@@ -100,7 +105,8 @@ extension Tensor {
             }
             initialised = total
         }
-        return Tensor(shape: outputShape, data: output, parents: [self]) { result in
+        // dx is rows of g added onto zeros (sums from +0): an awaiting gradient is read as it stands.
+        return Tensor(shape: outputShape, data: output, parents: [self], acceptsAwaitingGradient: true) { result in
             self.accumulateGrad(from: result) { upstream, dx in
                 guard rowSize > 0 else { return }
                 for (position, index) in indices.enumerated() {

@@ -25,6 +25,14 @@ public final class Tensor {
     let parents: [Tensor]
     /// Adds this node's `grad`, pushed through the op that made it, into each parent's `grad`.
     let backwardClosure: ((Tensor) -> Void)?
+    /// Set while `grad` holds values g whose gradient is 0 + g (`accumulateGrad(addedToZero:)`): the add is
+    /// deferred into the next accumulation, or into `settleGrad`, and never outlives `backward()`.
+    private var gradientAwaitsZeroAdd = false
+    /// Whether this op's backward reads `grad` while it awaits its 0 + (and gives every parent the bits it
+    /// would give from the settled 0 + g): true for backward passes that use the gradient only as terms of
+    /// sums that start from +0 (matrix products, column sums, rows added onto zeros, 0 + g y), whose bits
+    /// do not depend on the sign of a zero term, and for passes that hand it on still awaiting (reshape).
+    let acceptsAwaitingGradient: Bool
     /// Set while `topologicalOrder` walks a graph holding this node (cleared before it returns): a mark
     /// on the node instead of a hashed set of identities, visiting the same nodes in the same order.
     private var visited = false
@@ -41,11 +49,13 @@ public final class Tensor {
         self.name = name
         self.parents = []
         self.backwardClosure = nil
+        self.acceptsAwaitingGradient = false
     }
 
     /// The result of an op. It records its parents only while gradients are being
     /// recorded and at least one parent needs a gradient.
-    init(shape: [Int], data: [Float], parents: [Tensor], backward: @escaping (Tensor) -> Void) {
+    init(shape: [Int], data: [Float], parents: [Tensor], acceptsAwaitingGradient: Bool = false,
+         backward: @escaping (Tensor) -> Void) {
         let recording = GradientMode.isRecording && parents.contains { $0.requiresGrad }
         self.shape = shape
         self.data = data
@@ -53,6 +63,7 @@ public final class Tensor {
         self.name = nil
         self.parents = recording ? parents : []
         self.backwardClosure = recording ? backward : nil
+        self.acceptsAwaitingGradient = acceptsAwaitingGradient
     }
 
     /// A tensor of zeros.
@@ -108,20 +119,66 @@ public final class Tensor {
         accumulateGrad(gradient)
     }
 
-    /// Adds `values` into `grad`, allocating it on first use.
+    /// Adds `values` into `grad`, allocating it on first use; a gradient g that awaits its 0 + (see
+    /// `accumulateGrad(addedToZero:)`) becomes (0 + g) + values.
     func accumulateGrad(_ values: [Float]) {
         guard requiresGrad else { return }
         precondition(values.count == data.count, "gradient size \(values.count) for shape \(shape)")
-        if grad == nil {
+        guard grad != nil else {
             grad = values
-        } else {
-            values.withUnsafeBufferPointer { source in
-                grad!.withUnsafeMutableBufferPointer { target in
+            return
+        }
+        let awaits = gradientAwaitsZeroAdd
+        values.withUnsafeBufferPointer { source in
+            grad!.withUnsafeMutableBufferPointer { target in
+                if awaits {
+                    for index in 0..<target.count { target[index] = (0 + target[index]) + source[index] }
+                } else {
                     for index in 0..<target.count { target[index] += source[index] }
                 }
             }
         }
+        gradientAwaitsZeroAdd = false
     }
+
+    /// Adds 0 + upstream into `grad`: what an input of x + y receives (0 + g * 1, the bits of adding g onto
+    /// zeros, which turns -0 into +0). On first use `grad` takes `upstream` itself, with no copy, and
+    /// awaits its 0 +: the next accumulation adds it on the way ((0 + g) + v, one pass), an op that accepts
+    /// an awaiting gradient reads it as it stands, and `settleGrad` writes 0 + g before anything else does.
+    func accumulateGrad(addedToZero upstream: [Float]) {
+        guard requiresGrad else { return }
+        precondition(upstream.count == data.count, "gradient size \(upstream.count) for shape \(shape)")
+        guard grad != nil else {
+            grad = upstream
+            gradientAwaitsZeroAdd = true
+            return
+        }
+        let awaits = gradientAwaitsZeroAdd
+        upstream.withUnsafeBufferPointer { source in
+            grad!.withUnsafeMutableBufferPointer { target in
+                for index in 0..<target.count {
+                    target[index] = (awaits ? 0 + target[index] : target[index]) + (0 + source[index])
+                }
+            }
+        }
+        gradientAwaitsZeroAdd = false
+    }
+
+    /// Writes the 0 + that `grad` awaits, if it does: afterwards `grad` holds the gradient's own bits.
+    func settleGrad() {
+        guard gradientAwaitsZeroAdd, let awaiting = grad else { return }
+        let total = awaiting.count
+        grad = [Float](unsafeUninitializedCapacity: total) { target, initialised in
+            awaiting.withUnsafeBufferPointer { source in
+                for index in 0..<total { target[index] = 0 + source[index] }
+            }
+            initialised = total
+        }
+        gradientAwaitsZeroAdd = false
+    }
+
+    /// Whether `grad` awaits its 0 + (for a pass-through op that hands it on as it is).
+    var gradAwaitsZeroAdd: Bool { gradientAwaitsZeroAdd }
 
     /// Reverse-mode differentiation from this scalar: afterwards every tensor that
     /// requires a gradient and took part holds d(self)/d(it) added into its `grad`.
@@ -130,11 +187,18 @@ public final class Tensor {
         guard requiresGrad else { return }
         let order = topologicalOrder()
         accumulateGrad([1])
+        // Each node runs after every op that reads it, so its gradient is complete here; a leaf's is settled.
         for node in order.reversed() where node.grad != nil {
-            node.backwardClosure?(node)
+            if !node.acceptsAwaitingGradient { node.settleGrad() }
+            guard let closure = node.backwardClosure else { continue }
+            closure(node)
+            // An intermediate gradient is read by its own op's backward only: dropped once that has run, so
+            // that a buffer it shared (an awaiting gradient handed on) is left with one owner to add into.
+            if node !== self {
+                node.grad = nil
+                node.gradientAwaitsZeroAdd = false
+            }
         }
-        // Intermediate gradients are no longer needed; leaves keep theirs.
-        for node in order where node.backwardClosure != nil && node !== self { node.grad = nil }
     }
 
     /// Every node reachable from this one, each after all of its parents.

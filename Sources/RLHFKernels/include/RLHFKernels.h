@@ -122,9 +122,10 @@ int rlhf_attention_forward(int kernel, const float *queries, const float *keys, 
                            long length, long headWidth, float scale, float *output, long outputStride,
                            float *weights, float *scratch);
 
-/// The gradients of one head, added into dQueries, dKeys, dValues (stride `stride`), from the weights
-/// rlhf_attention_forward saved and the upstream gradient rows, with the bits of
-/// AttentionKernels.backwardHead. Returns 0 (doing nothing) for a kernel without these lanes.
+/// The gradients of one head, written into the head's columns of dQueries, dKeys, dValues (stride `stride`;
+/// they may start uninitialised), from the weights rlhf_attention_forward saved and the upstream gradient rows,
+/// with the bits of AttentionKernels.backwardHead adding them onto zeros. Returns 0 (doing nothing) for a
+/// kernel without these lanes.
 int rlhf_attention_backward(int kernel, const float *queries, const float *keys, const float *values, long stride,
                             const float *weights, const float *upstream, long upstreamStride, float *dQueries,
                             float *dKeys, float *dValues, long length, long headWidth, float scale,
@@ -221,6 +222,14 @@ long rlhf_pool_worker_halves(void);
 /// chunk itself), 0 when this thread runs all the parts because the worker was taken or absent, or is
 /// not in a job (for tests).
 int rlhf_pool_posted_here(void);
+
+// --- The gradient norm's sum of squares (helper "graph") ---
+
+/// For each whole block of 32 values from `values` (count / 32 blocks, in order): lanes[8 s + j] +=
+/// Double(x)^2 of the block's value 8 s + j (see SquareSums.c), the bits of GradientNorm.laneSum's Swift
+/// loop. Returns the number of values taken (a multiple of 32), or 0 (doing nothing) for a kernel without
+/// these lanes (portable, neon): the caller then runs its own.
+long rlhf_square_sums(int kernel, const float *values, long count, double *lanes);
 
 #ifdef __cplusplus
 }
