@@ -1,8 +1,8 @@
 // The two gradient products of C = A B as one job over both threads, for MatrixTiles.c (included there at its
 // end, after rlhf_product_bias): chunks of dA = G B^T and of dB = A^T G, longest first, and the bias sums of G
 // last. Only the order of work changes: every chunk is a run_chunk of one product (rlhf_product's cut, except that
-// a dB of fewer than PACK_A_ROWS rows is cut into single panels), and no sum crosses a chunk, so each output
-// element takes the same terms in the same order as in either product run alone.
+// a dB of fewer than PACK_A_ROWS rows is cut by panels, one a chunk up to PAIR_PANEL_CHUNKS panels), and no sum
+// crosses a chunk, so each output element takes the same terms in the same order as in either product run alone.
 
 /// Most chunks of panels a dB of few rows is cut into (one panel each up to this many panels).
 #define PAIR_PANEL_CHUNKS 8
@@ -11,6 +11,10 @@
 /// An entry of the pair's order: dB's chunks are marked with PAIR_RIGHT, the bias sums are PAIR_SUMS.
 #define PAIR_RIGHT 0x40
 #define PAIR_SUMS 0xff
+// dA's chunks (rlhf_product's cut) and dB's by rows number at most RLHF_CHUNKS, dB's by panels at most
+// PAIR_PANEL_CHUNKS: both must fit PAIR_MOST_CHUNKS and an entry's chunk field (below PAIR_RIGHT).
+_Static_assert(RLHF_CHUNKS <= PAIR_PANEL_CHUNKS && PAIR_PANEL_CHUNKS < PAIR_RIGHT,
+               "the pair's order holds at most PAIR_PANEL_CHUNKS chunks of each product");
 
 /// The job of rlhf_product_gradients: both products planned and placed, the bias sums' operands, and the
 /// order in which the job's chunks are handed out.
@@ -26,19 +30,13 @@ struct gradient_pair {
 /// The multiply-adds of chunk `chunk` of a planned product, padded panels counted whole: its rows by all the
 /// panels, or all the rows by its panels, times the depth. A function of the sizes alone.
 static long chunk_cost(const struct product *p, long chunk) {
-    long width = 2 * kernel_lanes(p->kernel);
-    if (p->rowStep > 0) {
-        long rows = rlhf_chunk_start(chunk + 1, p->chunks, p->rows, p->rowStep)
-            - rlhf_chunk_start(chunk, p->chunks, p->rows, p->rowStep);
-        return rows * p->panels * width * p->depth;
-    }
-    long panels = rlhf_chunk_start(chunk + 1, p->chunks, p->panels, 1)
-        - rlhf_chunk_start(chunk, p->chunks, p->panels, 1);
-    return p->rows * panels * width * p->depth;
+    long width = 2 * kernel_lanes(p->kernel), first, end;
+    chunk_bounds(p, chunk, &first, &end);
+    return (p->rowStep > 0 ? (end - first) * p->panels : p->rows * (end - first)) * width * p->depth;
 }
 
 /// The order of the job's chunks: every chunk of both products, longest first (by chunk_cost; equal ones dA's
-/// before dB's, each product's in its own order), then the bias sums, the shortest. The two threads claim them in
+/// before dB's, each product's in its own order), then the bias sums (one pass over G, mostly the shortest). The two threads claim them in
 /// this order, so the last ones claimed, which set how long one thread waits for the other, are the short ones
 /// (with dA's and dB's chunks by turns, the job could end on a long chunk of either). Only who runs a chunk
 /// and when changes: each chunk's work stays fixed by the sizes.
@@ -95,8 +93,8 @@ int rlhf_product_gradients(int kernel, const float *g, const float *a, const flo
     if (rows <= 0 || depth <= 0 || columns <= 0) return 0;  // the caller's loops handle empty products
     // A dB of few rows (the d48 layers' 48) is cut by panels of columns instead of rows: a chunk of rows reads
     // all of G, so four of them read it four times, while panels read each column of G once, as dB whole does.
-    // One panel a chunk, up to PAIR_PANEL_CHUNKS: chunks of equal size (the d48 layers' 6 panels in 4 chunks were
-    // 1, 2, 1 and 2 panels, the job's last chunk a double one). Only without add-total's scratch, which
+    // One panel a chunk up to PAIR_PANEL_CHUNKS panels (else that many chunks of one or two): chunks of equal size
+    // where it matters (the d48 layers' 6 panels in 4 chunks were 1, 2, 1 and 2 panels, the last a double one). Only without add-total's scratch, which
     // plan_product sized for the cut by rows.
     if (split && job.right.rows < PACK_A_ROWS && job.right.panels >= 2 && job.right.scratchCount == 0) {
         job.right.chunks = job.right.panels < PAIR_PANEL_CHUNKS ? job.right.panels : PAIR_PANEL_CHUNKS;

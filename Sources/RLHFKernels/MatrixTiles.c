@@ -161,6 +161,13 @@ static void add_bias(const struct product *p, long first, long end, long firstCo
     }
 }
 
+/// The rows (with a rowStep) or else the panels [first, end) of chunk `chunk` of a planned product.
+static void chunk_bounds(const struct product *p, long chunk, long *first, long *end) {
+    long units = p->rowStep > 0 ? p->rows : p->panels, step = p->rowStep > 0 ? p->rowStep : 1;
+    *first = rlhf_chunk_start(chunk, p->chunks, units, step);
+    *end = rlhf_chunk_start(chunk + 1, p->chunks, units, step);
+}
+
 /// Chunk `chunk` of a split product: its rows (at multiples of the kernel's tile rows, so that only the
 /// last chunk has shorter strips), or its panels. The chunks are fixed by the sizes alone, and no sum
 /// crosses a chunk: each element takes its terms in order from its row of A and its column, in whichever
@@ -169,15 +176,12 @@ static void add_bias(const struct product *p, long first, long end, long firstCo
 /// their sums.
 static void run_chunk(void *context, long chunk) {
     const struct product *p = context;
-    long width = 2 * kernel_lanes(p->kernel);
+    long width = 2 * kernel_lanes(p->kernel), first, end;
+    chunk_bounds(p, chunk, &first, &end);
     if (p->rowStep > 0) {
-        long first = rlhf_chunk_start(chunk, p->chunks, p->rows, p->rowStep);
-        long end = rlhf_chunk_start(chunk + 1, p->chunks, p->rows, p->rowStep);
         if (end > first) run_part(p, first, end - first, 0, p->panels, p->scratch ? p->scratch + first * width : 0);
         if (p->bias) add_bias(p, first, end, 0, p->columns);
     } else {
-        long first = rlhf_chunk_start(chunk, p->chunks, p->panels, 1);
-        long end = rlhf_chunk_start(chunk + 1, p->chunks, p->panels, 1);
         float *scratch = p->scratch ? p->scratch + chunk * p->rows * width : 0;
         if (end > first) run_part(p, 0, p->rows, first, end, scratch);
         long endColumn = end * width < p->columns ? end * width : p->columns;

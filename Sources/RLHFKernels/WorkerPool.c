@@ -2,9 +2,9 @@
 //
 // The worker is started on first use and lives as long as the process. A job is posted by bumping
 // `posted`; the worker spins a short while for it (20 µs, so that the next job of a pass, a few
-// microseconds later, starts at once; yielding the processor between polls while it finds itself on the
-// caller's, so that a caller descheduled there runs) and then sleeps: on a futex on Linux, on a condition variable
-// elsewhere, so an idle process leaves the second core to others within microseconds.
+// microseconds later, starts at once; yielding the processor every 32 polls while it finds itself on the
+// caller's, so that a caller descheduled there runs) and then sleeps: on a futex on Linux, on a condition
+// variable elsewhere, so an idle process leaves the second core to others within microseconds.
 //
 // A job is `chunks` calls body(context, 0), ..., body(context, chunks - 1). The caller takes chunk 0 at
 // once; every further chunk goes to whichever of the caller and the worker next moves the claim word (the
@@ -17,9 +17,11 @@
 // work is fixed by its index), so no result depends on timing or on the number of threads.
 //
 // Each word written by one side and read by the other has a cache line of its own (the job's post, the
-// claim word, the worker's count of finished chunks, the sleeping flag, the caller's lock), so spinning
-// on one never slows writes to another.
+// claim word, the worker's count of finished chunks, the sleeping flag, the caller's lock, the caller's
+// processor), so spinning on one never slows writes to another.
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE  // sched_getcpu
+#endif
 #include "RLHFKernels.h"
 
 #include <pthread.h>
@@ -52,7 +54,6 @@ enum { SPIN_NANOSECONDS = 20000 };
 /// Polls between two readings of the clock while spinning.
 enum { POLLS_PER_CLOCK = 32 };
 
-
 /// Room for a cache line (128 bytes: Apple's arm64 lines, and two of x86-64's adjacent-line prefetch pair).
 #define LINE 128
 
@@ -79,8 +80,8 @@ static struct {
 } done;
 static struct { _Alignas(LINE) atomic_int value; } sleeping;   // the worker sleeps or is about to
 static struct { _Alignas(LINE) atomic_int value; } taken;      // a caller holds the worker
-/// The processor the caller posted the last job from (Linux; -1 elsewhere and before the first post), read by
-/// the worker while it waits.
+/// The processor the caller last posted a job from or finished one on (Linux; -1 elsewhere and before the first
+/// post), read by the worker while it waits: a hint only (the caller may have moved since).
 static struct { _Alignas(LINE) atomic_int value; } callerCore = {-1};
 /// 1 on a caller's thread while its job is posted to the worker (for tests: not when it runs every chunk).
 static _Thread_local int posting;
@@ -107,7 +108,8 @@ static int current_core(void) {
 /// waits for the core, mostly within its last chunk of the job, or in the work between jobs). A private build
 /// timing each job's chunks found the worker idle ~25 µs at the end of most jobs in such windows (the whole
 /// spin, the caller descheduled beside it) and every second job run by the caller alone; the worker then yields
-/// the core instead. On cores of their own the two never meet here and the worker polls as before (a yield on
+/// the core instead. On cores of their own the two meet here only when the caller has moved since (a hint, no
+/// bit depends on it) and the worker polls as before (a yield on
 /// every poll cost 0.3 s of the pipeline in alternated runs in a quieter window: a yield to another process's
 /// thread gave the core away for ~0.2 ms).
 static int sharing_callers_core(void) {
@@ -253,6 +255,7 @@ void rlhf_pool_run_chunks(void (*body)(void *context, long chunk), void *context
         // The worker was descheduled within a chunk: let it run.
         while (atomic_load_explicit(&done.finished, memory_order_acquire) != theirs) sched_yield();
     }
+    atomic_store_explicit(&callerCore.value, current_core(), memory_order_relaxed);  // where it goes on from
     posting = 0;
     atomic_store(&taken.value, 0);
 }
