@@ -5,7 +5,7 @@
 // mask): only lanes whose mask is -1 are read (the others read as 0) or written, so nothing outside a
 // head's own floats is touched. It undefines the macros at its end.
 //
-// Each element takes exactly the terms of the engine's Swift kernels (Attention.swift), in the same
+// Each element takes exactly the terms of the engine's Swift kernels (AttentionKernels.swift), in the same
 // order, each one rounded multiply then one rounded add:
 //   s[i, j] = ((0 + q[i, 0] k[j, 0]) + q[i, 1] k[j, 1] + ...) * scale        j <= i
 //   m = max over j <= i in order (m = s >= m ? s : m, from -infinity), e[j] = Float(exp(Double(s - m)))
@@ -98,11 +98,11 @@ static inline __attribute__((always_inline)) TARGET void NAME(storeFirst)(float 
 /// The sums over positions of `n` (1 ... 4) consecutive rows first + r at once (independent running sums,
 /// so that they overlap), each over t = 0 ... first + r in order, one head-width index per lane:
 /// out[r][d] = (0 + a(r, 0) src[0, d]) + a(r, 1) src[1, d] + ..., a(r, t) = coefficients[t * step + r],
-/// stored as the total, or with `add` as out[r][d] + total.
+/// stored as the total (overwriting out).
 static inline __attribute__((always_inline)) TARGET void NAME(rowSums)(const int n, const float *coefficients,
                                                                     long step, const float *source, long stride,
                                                                     long first, long headWidth, float *out,
-                                                                    long outStride, int add) {
+                                                                    long outStride) {
     for (long c = 0; c < headWidth; c += LANES) {
         int full = headWidth - c >= LANES;
         NAME(ints) mask = NAME(rowIndex)(c) < (int)headWidth;
@@ -118,11 +118,10 @@ static inline __attribute__((always_inline)) TARGET void NAME(rowSums)(const int
         }
         for (int r = 0; r < n; r++) {
             float *target = out + r * outStride + c;
-            NAME(floats) total = add ? CHUNK(target) + acc[r] : acc[r];
             if (full) {
-                NAME(store)(target, total);
+                NAME(store)(target, acc[r]);
             } else {
-                NAME(storeMasked)(target, total, mask);
+                NAME(storeMasked)(target, acc[r], mask);
             }
         }
     }
@@ -199,9 +198,9 @@ static TARGET void NAME(attention_forward)(const float *queries, const float *ke
     for (long i = 0; i < length; i += length - i >= 4 ? 4 : 1) {
         float *out = output + i * outputStride;
         if (length - i >= 4) {
-            NAME(rowSums)(4, matrix + i, ld, values, stride, i, headWidth, out, outputStride, 0);
+            NAME(rowSums)(4, matrix + i, ld, values, stride, i, headWidth, out, outputStride);
         } else {
-            NAME(rowSums)(1, matrix + i, ld, values, stride, i, headWidth, out, outputStride, 0);
+            NAME(rowSums)(1, matrix + i, ld, values, stride, i, headWidth, out, outputStride);
         }
     }
 }
@@ -241,11 +240,11 @@ static TARGET void NAME(attention_backward)(const float *queries, const float *k
         float *dq = dQueries + i * stride, *dk = dKeys + i * stride, *dv = dValues + i * stride;
         const float *ds = matrix + i * ld, *w = weights + i * length;
         if (length - i >= 4) {
-            NAME(rowSums)(4, matrix + i, ld, keys, stride, i, headWidth, dq, stride, 0);
+            NAME(rowSums)(4, matrix + i, ld, keys, stride, i, headWidth, dq, stride);
             NAME(columnSums)(4, ds, ld, queries, stride, i, length, headWidth, dk, stride);
             NAME(columnSums)(4, w, length, upstream, upstreamStride, i, length, headWidth, dv, stride);
         } else {
-            NAME(rowSums)(1, matrix + i, ld, keys, stride, i, headWidth, dq, stride, 0);
+            NAME(rowSums)(1, matrix + i, ld, keys, stride, i, headWidth, dq, stride);
             NAME(columnSums)(1, ds, ld, queries, stride, i, length, headWidth, dk, stride);
             NAME(columnSums)(1, w, length, upstream, upstreamStride, i, length, headWidth, dv, stride);
         }

@@ -77,4 +77,35 @@ struct AwaitingGradientTests {
         #expect(bitPatterns(table.grad!) == bitPatterns(expected))
         #expect(bitPatterns(positions.grad!) == bitPatterns(ds.map { 0 + (0 + $0) }))
     }
+
+    /// Leaf gradient bits of loss(P + y), P made from `leaves` by `producer`: in `settledFirst`, P passes
+    /// through `* 1` first, whose backward takes the settled 0 + g (the plain rule every op had before the
+    /// deferred add), so the producer's backward reads 0 + g; otherwise it reads g itself, -0 included.
+    static func gradients(seed: UInt64, shapes: [[Int]], settledFirst: Bool,
+                          _ producer: ([Tensor]) -> Tensor) -> (bits: [[UInt32]], upstreamHasNegativeZero: Bool) {
+        var random = SplitMix64(seed: seed)
+        let leaves = shapes.map { random.tensor($0) }
+        let product = producer(leaves)
+        let (w, ds) = AwaitingGradientTests.weights(product.data.count, &random)
+        let y = random.tensor(product.shape)
+        let sum = (settledFirst ? product * 1 : product) + y
+        AwaitingGradientTests.loss(sum.reshaped([product.data.count]), w).backward()
+        return ((leaves + [y]).map { bitPatterns($0.grad!) }, bitPatterns(ds).contains(0x8000_0000))
+    }
+
+    @Test("readers of g as it stands (affine, matmul, a broadcast bias add, a row gather) give the bits of 0 + g",
+          arguments: 0..<4)
+    func readersOfTheRawGradient(_ kind: Int) {
+        let cases: [([[Int]], ([Tensor]) -> Tensor)] = [
+            ([[6, 5], [5, 7], [7]], { $0[0].affine(weight: $0[1], bias: $0[2]) }),  // (6, 7)
+            ([[6, 5], [5, 7]], { $0[0].matmul($0[1]) }),                              // (6, 7)
+            ([[6, 7], [7]], { $0[0] + $0[1] }),                                       // (6, 7) + (7)
+            ([[5, 4]], { $0[0].selectRows([4, 0, 4, 2]) }),                            // (4, 4)
+        ]
+        let (shapes, producer) = cases[kind]
+        let raw = Self.gradients(seed: 1510 + UInt64(kind), shapes: shapes, settledFirst: false, producer)
+        let settled = Self.gradients(seed: 1510 + UInt64(kind), shapes: shapes, settledFirst: true, producer)
+        #expect(raw.upstreamHasNegativeZero)  // the case is there
+        #expect(raw.bits == settled.bits)
+    }
 }

@@ -54,7 +54,9 @@ public final class TransformerBlock {
     /// Each residual add, x + branch(x), is taken by the projection that ends the branch (`adding:`, the bits
     /// of `x + projection(...)` with no tensor for the projection's own output).
     public func callAsFunction(_ input: Tensor, sequenceLengths: [Int]) -> Tensor {
+        // x = x + attn(ln_1(x))
         let afterAttention = attention(attentionNorm(input), sequenceLengths: sequenceLengths, adding: input)
+        // x = x + mlp(ln_2(x)), mlp(h) = c_proj(gelu(c_fc(h)))
         return mlpOutput(mlpInput(mlpNorm(afterAttention)).gelu(), adding: afterAttention)
     }
 
@@ -62,11 +64,11 @@ public final class TransformerBlock {
     /// positions only: softmax(q k^T / sqrt(d) + causal mask) v, per head. The heads are
     /// computed by one op, `causalSelfAttention`, which gives the same bits as splitting
     /// c_attn's output into heads and composing matmul, causalMasked and softmax.
-    /// With `residual`, residual + attention(input), the add done by c_proj (`Affine.callAsFunction(_:adding:)`).
-    func attention(_ input: Tensor, sequenceLengths: [Int], adding residual: Tensor? = nil) -> Tensor {
+    /// Returns residual + attention(input), the add done by c_proj (`Affine.callAsFunction(_:adding:)`).
+    func attention(_ input: Tensor, sequenceLengths: [Int], adding residual: Tensor) -> Tensor {
         let fused = attentionInput(input)                                                             // (N, 3C)
         let mixed = fused.causalSelfAttention(heads: config.headCount, sequenceLengths: sequenceLengths)  // (N, C)
-        return residual.map { attentionOutput(mixed, adding: $0) } ?? attentionOutput(mixed)
+        return attentionOutput(mixed, adding: residual)
     }
 
     public func namedParameters(_ prefix: String) -> [(String, Tensor)] {

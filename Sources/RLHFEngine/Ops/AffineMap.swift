@@ -43,8 +43,10 @@ extension Tensor {
                     }
                 }
             }
-            // y = r + y, the residual add's one rounding per value.
-            residual?.data.withUnsafeBufferPointer { r in Tensor.addInto(y.baseAddress!, r.baseAddress!, count: total) }
+            // y = y + r, the residual add's one rounding per value (the bits of r + y: an IEEE add commutes).
+            residual?.data.withUnsafeBufferPointer { r in
+                Tensor.addRow(r.baseAddress!, into: y.baseAddress!, count: total)
+            }
         }
         // Every gradient is a sum from +0 of terms of g: an awaiting gradient is read as it stands.
         let parents = residual.map { [self, weight, bias, $0] } ?? [self, weight, bias]
@@ -86,21 +88,6 @@ extension Tensor {
 }
 
 extension Tensor {
-    /// y[i] = r[i] + y[i] for i < count, eight lanes at a time, then one (independent IEEE adds).
-    static func addInto(_ y: UnsafeMutablePointer<Float>, _ r: UnsafePointer<Float>, count: Int) {
-        var index = 0
-        while index + 8 <= count {
-            let sum = UnsafeRawPointer(r + index).loadUnaligned(as: SIMD8<Float>.self)
-                + UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + index).storeBytes(of: sum, as: SIMD8<Float>.self)
-            index += 8
-        }
-        while index < count {
-            y[index] = r[index] + y[index]
-            index += 1
-        }
-    }
-
     /// sums[j] = 0 + x[0, j] + x[1, j] + ... (rows in order) for a (rows x width) row-major x: sixteen columns
     /// at a time in the lanes of `SIMD16<Float>` (independent IEEE adds, each column's own order), the
     /// columns past the last sixteen one at a time. `sums` must not overlap x.

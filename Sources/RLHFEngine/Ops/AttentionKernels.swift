@@ -1,7 +1,7 @@
 import RLHFKernels
 
 /// The per-head loops of causal attention, shared by the batched op and the inference
-/// path (see the order of every sum above).
+/// path (the order of every sum: `Tensor.causalSelfAttention`'s doc in Attention.swift).
 enum AttentionKernels {
     /// One head of one sequence by `kernel`'s lanes where it has them (RLHFKernels' AttentionHeads.c), else
     /// `forwardHead`: the rows (stride 3 x width) hold its queries, then its keys `width` floats on, then its

@@ -76,8 +76,10 @@ public enum GradientNorm {
                     let raw = UnsafeRawPointer(base)
                     /// Adds the squares of the eight values from `first` into set `set`.
                     @inline(__always) func add(_ first: Int, into set: Int) {
-                        let doubles = SIMD8<Double>(raw.loadUnaligned(fromByteOffset: first * 4, as: SIMD8<Float>.self))
-                        let sum = sets.load(fromByteOffset: set * 64, as: SIMD8<Double>.self) + doubles * doubles
+                        let floats = raw.loadUnaligned(fromByteOffset: first * 4, as: SIMD8<Float>.self)
+                        let doubles = SIMD8<Double>(floats)
+                        let sum = sets.loadUnaligned(fromByteOffset: set * 64, as: SIMD8<Double>.self)
+                            + doubles * doubles
                         sets.storeBytes(of: sum, toByteOffset: set * 64, as: SIMD8<Double>.self)
                     }
                     var index = rlhf_square_sums(kernel.rawValue, base, values.count, lanes.baseAddress!)

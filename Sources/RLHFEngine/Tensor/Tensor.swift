@@ -89,7 +89,10 @@ public final class Tensor {
     static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
     /// Clears the accumulated gradient.
-    public func zeroGrad() { grad = nil }
+    public func zeroGrad() {
+        grad = nil
+        gradientAwaitsZeroAdd = false
+    }
 
     /// A copy of the values that is cut off from the graph (PyTorch's `detach`).
     public func detached() -> Tensor { Tensor(shape: shape, data: data) }
@@ -180,8 +183,10 @@ public final class Tensor {
     /// Whether `grad` awaits its 0 + (for a pass-through op that hands it on as it is).
     var gradAwaitsZeroAdd: Bool { gradientAwaitsZeroAdd }
 
-    /// Reverse-mode differentiation from this scalar: afterwards every tensor that
-    /// requires a gradient and took part holds d(self)/d(it) added into its `grad`.
+    /// Reverse-mode differentiation from this scalar: afterwards every leaf that requires a gradient and took
+    /// part (a parameter, an input) holds d(self)/d(it) added into its `grad`, and so does this scalar (1).
+    /// The tensors made on the way hold none afterwards: each one's gradient is dropped once its op has
+    /// pushed it on (as PyTorch keeps gradients of leaves only, unless asked).
     public func backward() {
         precondition(data.count == 1, "backward() starts from a scalar; this tensor has shape \(shape)")
         guard requiresGrad else { return }

@@ -224,7 +224,7 @@ long rlhf_pool_worker_halves(void);
 /// not in a job (for tests).
 int rlhf_pool_posted_here(void);
 
-// --- The gradient norm's sum of squares (helper "graph") ---
+// --- The gradient norm's sum of squares ---
 
 /// For each whole block of 32 values from `values` (count / 32 blocks, in order): lanes[8 s + j] +=
 /// Double(x)^2 of the block's value 8 s + j (see SquareSums.c), the bits of GradientNorm.laneSum's Swift
