@@ -47,49 +47,45 @@ struct GroupStepBitsTests {
     }
 
     static func checkGRPO(_ model: GPT2Config, config: GRPOConfig, seed: UInt64) throws {
-        let fast = trainer(GRPOTrainer.self, model, config: config, seed: seed)
-        let plain = trainer(GRPOTrainer.self, model, config: config, seed: seed)
-        var random = RandomGenerator(seed: seed &+ 1)
-        let batch = try fast.collectBatch(prompts: prompts(config.shared.promptsPerIteration), random: &random)
-        let rollouts = batch.rollouts
-        for index in 0..<config.shared.numIterations {
-            let record = fast.step(batch: batch, index: index)
-            let logprobs = plainLogprobs(plain.collector.policy, batch,
-                                         temperature: config.shared.samplingAndAdam.temperature)
-            let terms = GRPOLoss.compute(newLogprobs: logprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
-                                         refLogprobs: rollouts.flatMap(\.refLogprobs), advantages: batch.advantages,
-                                         lengths: rollouts.map(\.tokenCount), config: config,
-                                         generationTokens: batch.tokenCount)
-            terms.loss.backward()
-            // The norm of every gradient (Double sums of squares): a gradient off by one ulp moves it, even where
-            // Adam's first steps (about lr sign(g)) would leave the parameters as they were.
-            let gradNorm = plain.optimizer.step()
-            #expect(record.gradNorm.bitPattern == Double(gradNorm).bitPattern, "gradient norm at step \(index)")
-            #expect(record.newLogprobs.flatMap { $0 }.map(\.bitPattern) == bits(logprobs.data), "step \(index)")
-            #expect(record.loss.bitPattern == Double(terms.loss.item).bitPattern, "step \(index)")
-            #expect(sameParameters(fast.collector.policy, plain.collector.policy), "parameters after step \(index)")
+        let (fast, plain) = (trainer(GRPOTrainer.self, model, config: config, seed: seed),
+                             trainer(GRPOTrainer.self, model, config: config, seed: seed))
+        try checkSteps(fast, plain, shared: config.shared, seed: seed) { logprobs, batch in
+            let rollouts = batch.rollouts
+            return GRPOLoss.compute(newLogprobs: logprobs, oldLogprobs: rollouts.flatMap(\.logprobs),
+                                    refLogprobs: rollouts.flatMap(\.refLogprobs), advantages: batch.advantages,
+                                    lengths: rollouts.map(\.tokenCount), config: config,
+                                    generationTokens: batch.tokenCount).loss
         }
     }
 
     static func checkRLOO(_ model: GPT2Config, config: RLOOConfig, seed: UInt64) throws {
-        let fast = trainer(RLOOTrainer.self, model, config: config, seed: seed)
-        let plain = trainer(RLOOTrainer.self, model, config: config, seed: seed)
+        let (fast, plain) = (trainer(RLOOTrainer.self, model, config: config, seed: seed),
+                             trainer(RLOOTrainer.self, model, config: config, seed: seed))
+        try checkSteps(fast, plain, shared: config.shared, seed: seed) { logprobs, batch in
+            RLOOLoss.compute(newLogprobs: logprobs, oldLogprobs: batch.rollouts.flatMap(\.logprobs),
+                             advantages: batch.advantages, lengths: batch.rollouts.map(\.tokenCount),
+                             epsilon: config.shared.epsilon, epsilonHigh: config.shared.upperEpsilon).loss
+        }
+    }
+
+    /// One batch from `fast`, then each step taken by `fast` and the plain way on `plain` (the padded log-probs,
+    /// `loss` of them, backward, the optimiser), compared bit for bit.
+    static func checkSteps<Trainer: GroupTrainerCore<Config> & GroupAlgorithm, Config>(
+        _ fast: Trainer, _ plain: Trainer, shared: GroupSettings, seed: UInt64, loss: (Tensor, GroupBatch) -> Tensor
+    ) throws {
         var random = RandomGenerator(seed: seed &+ 1)
-        let batch = try fast.collectBatch(prompts: prompts(config.shared.promptsPerIteration), random: &random)
-        for index in 0..<config.shared.numIterations {
+        let batch = try fast.collectBatch(prompts: prompts(shared.promptsPerIteration), random: &random)
+        for index in 0..<shared.numIterations {
             let record = fast.step(batch: batch, index: index)
-            let logprobs = plainLogprobs(plain.collector.policy, batch,
-                                         temperature: config.shared.samplingAndAdam.temperature)
-            let terms = RLOOLoss.compute(newLogprobs: logprobs, oldLogprobs: batch.rollouts.flatMap(\.logprobs),
-                                         advantages: batch.advantages, lengths: batch.rollouts.map(\.tokenCount),
-                                         epsilon: config.shared.epsilon, epsilonHigh: config.shared.upperEpsilon)
-            terms.loss.backward()
+            let logprobs = plainLogprobs(plain.collector.policy, batch, temperature: shared.samplingAndAdam.temperature)
+            let plainLoss = loss(logprobs, batch)
+            plainLoss.backward()
             // The norm of every gradient (Double sums of squares): a gradient off by one ulp moves it, even where
             // Adam's first steps (about lr sign(g)) would leave the parameters as they were.
             let gradNorm = plain.optimizer.step()
             #expect(record.gradNorm.bitPattern == Double(gradNorm).bitPattern, "gradient norm at step \(index)")
             #expect(record.newLogprobs.flatMap { $0 }.map(\.bitPattern) == bits(logprobs.data), "step \(index)")
-            #expect(record.loss.bitPattern == Double(terms.loss.item).bitPattern, "step \(index)")
+            #expect(record.loss.bitPattern == Double(plainLoss.item).bitPattern, "step \(index)")
             #expect(sameParameters(fast.collector.policy, plain.collector.policy), "parameters after step \(index)")
         }
     }
