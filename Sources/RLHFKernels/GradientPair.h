@@ -36,10 +36,10 @@ static long chunk_cost(const struct product *p, long chunk) {
 }
 
 /// The order of the job's chunks: every chunk of both products, longest first (by chunk_cost; equal ones dA's
-/// before dB's, each product's in its own order), then the bias sums (one pass over G, mostly the shortest). The two threads claim them in
-/// this order, so the last ones claimed, which set how long one thread waits for the other, are the short ones
-/// (with dA's and dB's chunks by turns, the job could end on a long chunk of either). Only who runs a chunk
-/// and when changes: each chunk's work stays fixed by the sizes.
+/// before dB's, each product's in its own order), then the bias sums (one pass over G, mostly the shortest). The
+/// two threads claim them in this order, so the last ones claimed, which set how long one thread waits for the
+/// other, are the short ones (with dA's and dB's chunks by turns, the job could end on a long chunk of either).
+/// Only who runs a chunk and when changes: each chunk's work stays fixed by the sizes.
 static void order_pair(struct gradient_pair *job) {
     long costs[PAIR_MOST_CHUNKS], count = 0;
     for (int side = 0; side < 2; side++) {
@@ -93,9 +93,9 @@ int rlhf_product_gradients(int kernel, const float *g, const float *a, const flo
     if (rows <= 0 || depth <= 0 || columns <= 0) return 0;  // the caller's loops handle empty products
     // A dB of few rows (the d48 layers' 48) is cut by panels of columns instead of rows: a chunk of rows reads
     // all of G, so four of them read it four times, while panels read each column of G once, as dB whole does.
-    // One panel a chunk up to PAIR_PANEL_CHUNKS panels (else that many chunks of one or two): chunks of equal size
-    // where it matters (the d48 layers' 6 panels in 4 chunks were 1, 2, 1 and 2 panels, the last a double one). Only without add-total's scratch, which
-    // plan_product sized for the cut by rows.
+    // One panel a chunk up to PAIR_PANEL_CHUNKS panels, else that many near-equal runs of panels: chunks of equal
+    // size where it matters (the d48 layers' 6 panels in 4 chunks were 1, 2, 1 and 2 panels, the last a double
+    // one). Only without add-total's scratch, which plan_product sized for the cut by rows.
     if (split && job.right.rows < PACK_A_ROWS && job.right.panels >= 2 && job.right.scratchCount == 0) {
         job.right.chunks = job.right.panels < PAIR_PANEL_CHUNKS ? job.right.panels : PAIR_PANEL_CHUNKS;
         job.right.rowStep = 0;

@@ -103,7 +103,7 @@ static int current_core(void) {
 #endif
 }
 
-/// Whether the worker, waiting for the next job, runs on the processor the caller last posted from: on a busy
+/// Whether the worker, waiting for the next job, runs on the processor the caller was last seen on: on a busy
 /// machine the two threads often share one core, and then the caller is not running while the worker polls (it
 /// waits for the core, mostly within its last chunk of the job, or in the work between jobs). A private build
 /// timing each job's chunks found the worker idle ~25 µs at the end of most jobs in such windows (the whole
@@ -125,7 +125,7 @@ static long long nanoseconds(void) {
 
 /// Polls `word` until it holds `value` (`equal` 1) or differs from it (`equal` 0), or SPIN_NANOSECONDS
 /// pass; returns 1 when it did, 0 when the time ran out. With `yielding` (the worker waiting for the next job),
-/// yields the processor at each reading of the clock when it runs on the processor the caller last posted from
+/// yields the processor at each reading of the clock when it runs on the processor the caller was last seen on
 /// (`sharing_callers_core`).
 static int spin_for(atomic_uint *word, unsigned value, int equal, int yielding) {
     long long deadline = 0;

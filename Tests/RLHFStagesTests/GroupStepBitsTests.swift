@@ -90,9 +90,8 @@ struct GroupStepBitsTests {
         }
     }
 
-    /// The tiny world's model, and the built-in world's sizes (d48 L2, context 32).
-    static let worldModel = GPT2Config(vocabularySize: WorldVocabulary.tokens.count, contextLength: 32,
-                                       embeddingWidth: 48, layerCount: 2, headCount: 4)
+    /// The built-in world's sizes (d48 L2, context 32).
+    static let worldModel = PackedBatchTests.worldConfig
 
     @Test("GRPO, the tiny world: 2 prompts x 4 completions, 3 steps on one batch, beta 0.04, learning rate 1e-2")
     func grpoTinyWorld() throws {

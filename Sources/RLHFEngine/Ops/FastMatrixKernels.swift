@@ -99,7 +99,7 @@ enum FastMatrixKernels {
     /// and, with `biasGradient`, db[j] = 0 + G[0, j] + G[1, j] + ... (rows in order: `Tensor.columnSums`).
     /// The products are independent: from `pairThreshold` RLHFKernels' tiles run them as one job
     /// (`rlhf_product_gradients`), each cut into its chunks as a split product is (a dB of fewer than 64 rows by
-    /// panels of columns: one a chunk up to 8, else 8 chunks of one or two) and the two threads claiming them
+    /// panels of columns: one a chunk up to 8, else 8 near-equal runs of them) and the two threads claiming them
     /// longest first, the bias sums last; the portable tiles run dA on the caller and dB then the sums on the
     /// worker (both on the caller when the worker is taken). Below it everything runs on the caller, one after
     /// the other. Every element's sum is the same in any case (no product's bits depend on a chunk or a

@@ -11,7 +11,7 @@ extension Tensor {
         precondition(Tensor.elementCount(resolved) == count, "reshape: \(shape) cannot become \(newShape)")
         // The gradient passes through as it is, still awaiting its 0 + if it does.
         return Tensor(shape: resolved, data: data, parents: [self], acceptsAwaitingGradient: true) { result in
-            if result.gradAwaitsZeroAdd {
+            if result.gradientAwaitsZeroAdd {
                 self.accumulateGrad(addedToZero: result.grad!)
             } else {
                 self.accumulateGrad(result.grad!)

@@ -27,7 +27,7 @@ public final class Tensor {
     let backwardClosure: ((Tensor) -> Void)?
     /// Set while `grad` holds values g whose gradient is 0 + g (`accumulateGrad(addedToZero:)`): the add is
     /// deferred into the next accumulation, or into `settleGrad`, and never outlives `backward()`.
-    private var gradientAwaitsZeroAdd = false
+    private(set) var gradientAwaitsZeroAdd = false
     /// Whether this op's backward reads `grad` while it awaits its 0 + (and gives every parent the bits it
     /// would give from the settled 0 + g): true for backward passes that use the gradient only as terms of
     /// sums that start from +0 (matrix products, column sums, rows added onto zeros, 0 + g y), whose bits
@@ -179,9 +179,6 @@ public final class Tensor {
         }
         gradientAwaitsZeroAdd = false
     }
-
-    /// Whether `grad` awaits its 0 + (for a pass-through op that hands it on as it is).
-    var gradAwaitsZeroAdd: Bool { gradientAwaitsZeroAdd }
 
     /// Reverse-mode differentiation from this scalar: afterwards every leaf that requires a gradient and took
     /// part (a parameter, an input) holds d(self)/d(it) added into its `grad`, and so does this scalar (1).

@@ -63,7 +63,7 @@ int rlhf_product_bias(int kernel, const float *a, long aRowStride, long aDepthSt
 /// order, as rlhf_product's overwrite mode gives it), and, when `sums` is not null, sums[j] = 0 + G[0, j] +
 /// G[1, j] + ... (rows in order). With `split`, one job on both threads (rlhf_pool_run_chunks): the products'
 /// chunks (as rlhf_product cuts each with `split`, but a dB of fewer than 64 rows by panels of columns: one panel a
-/// chunk up to 8 panels, else 8 chunks of one or two) longest first, then the sums; else the same chunks in order
+/// chunk up to 8 panels, else 8 near-equal runs of panels) longest first, then the sums; else the same chunks in order
 /// here.
 /// Returns 0 (doing nothing) for the portable kernel, an unavailable one, or no rows, depth or columns.
 int rlhf_product_gradients(int kernel, const float *g, const float *a, const float *b, float *da, float *db,

@@ -20,8 +20,8 @@ public enum CompletionLogProbs {
     public static func of(_ batch: [PromptResponse], model: GPT2, eosID: Int, averaged: Bool = false) -> Tensor {
         let (tokenLogps, positions) = scoredTokens(batch, model: model, eosID: eosID)
         // Each completion's P_b log-probs in a row of L = max P_b, filled up with terms masked to +-0 (copies of
-        // the first log-prob: any finite value would do,
-        // and a log-softmax of finite logits is finite), summed in order from +0: (B, L) -> (B).
+        // the batch's first log-prob: any finite value would do, and a log-softmax of finite logits is finite),
+        // summed in order from +0: (B, L) -> (B).
         let width = positions.counts.max() ?? 0
         var (slots, mask, offset) = ([Int](), [Float](), 0)
         for count in positions.counts {

@@ -4,8 +4,9 @@ import RLHFEngine
 /// set into shuffled minibatches.
 ///
 /// Rows are padded on the right. With causal attention a position never sees the
-/// padding after it, so the real tokens' outputs are unchanged by it; padded
-/// positions are masked out of every loss.
+/// padding after it, so the real tokens' outputs are unchanged by it. The stages run
+/// packed rows instead (`PackedRows`, `PredictingPositions`); padded batches are the
+/// plain reference the tests compare those passes with.
 public enum Batching {
     /// The rows padded with `padID` to the longest row's length.
     public static func padRight(_ rows: [[Int]], padID: Int) -> [[Int]] {
