@@ -1,6 +1,6 @@
 // The matrix tiles of TileTemplate.h for each instruction set, and the choice between them.
 //
-// x86-64: AVX2 (8 lanes, tiles of 6 x 16) and AVX-512 (16 lanes, tiles of 8 x 32), each compiled for its
+// x86-64: AVX2 (8 lanes, tiles of 4 x 16) and AVX-512 (16 lanes, tiles of 8 x 32), each compiled for its
 // instruction set alone with a function attribute, so the binary still runs on baseline x86-64 and
 // uses them only where __builtin_cpu_supports finds them. arm64: NEON (4 lanes, tiles of 8 x 8), part
 // of every arm64 processor. Elsewhere none: the engine's portable Swift tiles run.
@@ -31,7 +31,11 @@
 #define PREFIX avx2_
 #define TARGET __attribute__((target("avx2")))
 #define LANES 8
-#define ROWS 6
+// 4 rows: the 8 sums, the two vectors of B, the broadcast and the product fit the 16 registers. With 6 rows
+// (12 sums) clang kept 5 sums on the stack, a store and a reload on each sum's chain every term; on this
+// project's AVX2-only machine (AMD EPYC, 2026-12-02) one thread ran the d192 c_fc forward product at
+// 27-31 GFLOP/s with 6 rows and 54 with 4 (tools/tile_bench.c), at the arithmetic ceiling.
+#define ROWS 4
 #include "TileTemplate.h"
 
 #define PREFIX avx512_
@@ -82,7 +86,7 @@ int rlhf_kernel_choose(int *forced_unavailable) {
 }
 
 /// Rows per tile of `kernel` (its ROWS above).
-static long kernel_rows(int kernel) { return kernel == RLHF_KERNEL_AVX2 ? 6 : 8; }
+static long kernel_rows(int kernel) { return kernel == RLHF_KERNEL_AVX2 ? 4 : 8; }
 
 /// Floats per vector register of `kernel` (0 for the portable kernel, which is not in this library).
 static long kernel_lanes(int kernel) {
@@ -149,7 +153,7 @@ static void kept_trim(struct kept_buffer *buffer) {
 /// Chunks a split product is cut into: up to RLHF_CHUNKS (the calling thread and the worker claim them in
 /// turn, so the one that finishes first takes more), of rows from CHUNK_LEAST_ROWS rows (about that many rows
 /// each, or PACK_A_ROWS for an A copied into strips, which a shorter chunk would read in place; starts fall
-/// at multiples of the tile rows, so with AVX2's 6 a chunk may be a few rows short), else of panels.
+/// at multiples of the tile rows, so with AVX2's 4 a chunk may be a few rows short), else of panels.
 #define CHUNK_LEAST_ROWS 16
 
 /// C[row, column] = C[row, column] + bias[column] for rows [first, end) and columns [firstColumn, endColumn):

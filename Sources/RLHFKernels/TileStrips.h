@@ -22,7 +22,7 @@ static int strips_pay(const struct product *p, long rows) {
 }
 
 /// Rows of A taken together when A holds more than CHUNK_FLOATS floats (a quarter of the level-2 cache's
-/// 2 MB): a multiple of every kernel's ROWS (6, 8), so only the last chunk has shorter strips.
+/// 2 MB): a multiple of every kernel's ROWS (4, 8), so only the last chunk has shorter strips.
 #define CHUNK_ROWS 192
 #define CHUNK_FLOATS ((long)1 << 17)
 

@@ -7,7 +7,7 @@ import RLHFKernels
 /// same order, for every output element, and no fused multiply-add), so the choice changes
 /// only the speed: transcripts, traces and checkpoints are the same on every machine.
 ///   portable  `FastMatrixKernels`' own 6 x 8 tiles of `SIMD8<Float>` (any processor)
-///   avx2      8-lane tiles of 6 x 16 (x86-64 with AVX2)
+///   avx2      8-lane tiles of 4 x 16 (x86-64 with AVX2)
 ///   avx512    16-lane tiles of 8 x 32 (x86-64 with AVX-512F)
 ///   neon      4-lane tiles of 8 x 8 (arm64)
 /// The environment variable RLHF_KERNELS (one of the names above) forces one, for example
