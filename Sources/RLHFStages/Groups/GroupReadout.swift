@@ -10,9 +10,8 @@ enum GroupReadout {
                          temperature: Double) -> (logprobs: Tensor, scaledLogits: Tensor) {
         let positions = PredictingPositions(rollouts.map(\.episode))
         // The policy on the real rows, the head on the predicting positions alone: the padded batch's bits.
-        let logits = policy.model.logits(fromHidden: positions.hiddenStates(policy.model))
-        let read = EpisodeReadout.logprobs(pickedLogits: logits, responseTokens: positions.targets,
-                                           temperature: temperature)  // (N), (N, V)
+        let read = EpisodeReadout.logprobs(of: policy.model, hidden: positions.hiddenStates(policy.model),
+                                           responseTokens: positions.targets, temperature: temperature)  // (N), (N, V)
         return (read.logprobs, read.logits)
     }
 

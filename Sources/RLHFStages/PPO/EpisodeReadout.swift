@@ -15,6 +15,15 @@ public enum EpisodeReadout {
         return (logSoftmax.gatherLastAxis(responseTokens), scaled, logSoftmax)      // (N), (N, V), (N, V)
     }
 
+    /// `logprobs(pickedLogits:)` from `hidden` (N, C), the hidden states of the positions predicting
+    /// `responseTokens`: the language-model head over those rows alone, then the scaled log-softmax. The one
+    /// read-out of rollouts, of PPO's steps and of GRPO's and RLOO's.
+    public static func logprobs(of model: GPT2, hidden: Tensor, responseTokens: [Int],
+                                temperature: Double) -> (logprobs: Tensor, logits: Tensor, logSoftmax: Tensor) {
+        logprobs(pickedLogits: model.logits(fromHidden: hidden), responseTokens: responseTokens,
+                 temperature: temperature)  // logits (N, V)
+    }
+
     /// Entropy of each kept distribution, per row of (N, V) scaled logits z, with p = softmax(z):
     ///   H = -sum_a p_a log p_a                                                          (N)
     /// A differentiable tensor: the loss's entropy bonus takes its mean; `entropies` records it.

@@ -153,8 +153,7 @@ public final class PPOTrainer {
         let picked = positions.hiddenStates(policy.model)  // (N, C)
         // The batch's temperature, so that before the first step the new log-probs equal the old ones.
         let (newLogprobs, scaledLogits, logSoftmax) = EpisodeReadout.logprobs(
-            pickedLogits: policy.model.logits(fromHidden: picked), responseTokens: positions.targets,
-            temperature: batch.config.temperature)
+            of: policy.model, hidden: picked, responseTokens: positions.targets, temperature: batch.config.temperature)
         let newValues = policy.valueHead(picked)  // (N)
         let old = rollouts.flatMap(\.logprobs), oldValues = rollouts.flatMap(\.values)
         let policyLoss = ClippedLosses.policy(newLogprobs: newLogprobs, oldLogprobs: old,

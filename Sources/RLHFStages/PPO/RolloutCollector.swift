@@ -126,9 +126,9 @@ public struct RolloutCollector {
         }
     }
 
-    /// `EpisodeReadout.logprobs` of `responseTokens` from the hidden states of the positions predicting them.
+    /// `EpisodeReadout.logprobs(of:)` at the rollouts' temperature.
     private func logprobs(_ model: GPT2, hidden: Tensor, responseTokens: [Int]) -> Tensor {
-        EpisodeReadout.logprobs(pickedLogits: model.logits(fromHidden: hidden), responseTokens: responseTokens,
+        EpisodeReadout.logprobs(of: model, hidden: hidden, responseTokens: responseTokens,
                                 temperature: config.temperature).logprobs
     }
 }
