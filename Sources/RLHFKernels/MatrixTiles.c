@@ -34,7 +34,7 @@
 // 4 rows: the 8 sums, the two vectors of B, the broadcast and the product fit the 16 registers. With 6 rows
 // (12 sums) clang kept 5 sums on the stack, a store and a reload on each sum's chain every term; on this
 // project's AVX2-only machine (AMD EPYC, 2026-12-02) one thread ran the d192 c_fc forward product at
-// 27-31 GFLOP/s with 6 rows and 54 with 4 (tools/tile_bench.c), at the arithmetic ceiling.
+// 23 to 36 GFLOP/s with 6 rows and 36 to 56 with 4 (tools/tile_bench.c, five rounds; the ceiling is 54).
 #define ROWS 4
 #include "TileTemplate.h"
 
