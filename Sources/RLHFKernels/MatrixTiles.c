@@ -27,15 +27,18 @@
 #define PACK_ROWS 64
 #define PACK_DEPTH 64
 
+/// Rows of C per AVX2 tile: the template's ROWS and `kernel_rows` both read it.
+#define AVX2_TILE_ROWS 4
+
 #if defined(__x86_64__)
 #define PREFIX avx2_
 #define TARGET __attribute__((target("avx2")))
 #define LANES 8
 // 4 rows: the 8 sums, the two vectors of B, the broadcast and the product fit the 16 registers. With 6 rows
-// (12 sums) clang kept 5 sums on the stack, a store and a reload on each sum's chain every term; on this
-// project's AVX2-only machine (AMD EPYC, 2026-12-02) one thread ran the d192 c_fc forward product at
-// 23 to 36 GFLOP/s with 6 rows and 36 to 56 with 4 (tools/tile_bench.c, five rounds; the ceiling is 54).
-#define ROWS 4
+// (12 sums) clang kept 5 sums on the stack, a store and a reload on each sum's chain every term; on an AMD
+// EPYC without AVX-512 (2026-12-02) one thread ran the d192 c_fc forward product at 23 to 36 GFLOP/s with 6
+// rows and 36 to 56 with 4 (tools/tile_bench.c, five rounds; rlhf_peak measured 54 to 57 GFLOP/s there).
+#define ROWS AVX2_TILE_ROWS
 #include "TileTemplate.h"
 
 #define PREFIX avx512_
@@ -86,7 +89,7 @@ int rlhf_kernel_choose(int *forced_unavailable) {
 }
 
 /// Rows per tile of `kernel` (its ROWS above).
-static long kernel_rows(int kernel) { return kernel == RLHF_KERNEL_AVX2 ? 4 : 8; }
+static long kernel_rows(int kernel) { return kernel == RLHF_KERNEL_AVX2 ? AVX2_TILE_ROWS : 8; }
 
 /// Floats per vector register of `kernel` (0 for the portable kernel, which is not in this library).
 static long kernel_lanes(int kernel) {

@@ -87,11 +87,14 @@ struct RuntimeKernelTests {
         }
     }
 
-    @Test("A^T B of 64 rows or more summing 64 terms or more: A copied into strips of 8 (6), 4 and 1 rows")
+    @Test("A^T B of 64 rows or more summing 64 terms or more: A copied into strips of 8 (4 with AVX2), 4 and 1 rows")
     func packedTransposedLeft() {
         var random = SplitMix64(seed: 912)
-        // C (k x n) = initial + A^T G: k rows of C, m terms per sum; row counts with 4-row and 1-row strips.
-        for (m, k, n) in [(64, 64, 33), (65, 69, 100), (200, 77, 40), (700, 134, 17), (97, 193, 64), (64, 1000, 5)] {
+        // C (k x n) = initial + A^T G: k rows of C, m terms per sum; row counts with 4-row and 1-row strips. Strips
+        // need 4 panels of columns or more (n > 48 with AVX2, n > 96 with AVX-512): (65, 69, 100), (66, 70, 130) and
+        // (80, 99, 129) leave 1, 2 and 3 rows past AVX2's 4-row strips.
+        for (m, k, n) in [(64, 64, 33), (65, 69, 100), (200, 77, 40), (700, 134, 17), (97, 193, 64), (64, 1000, 5),
+                          (66, 70, 130), (80, 99, 129)] {
             let (a, gradient) = (random.floats(m * k, -2, 2), random.floats(m * n, -2, 2))
             let initial = random.floats(k * n, -1, 1)
             RuntimeKernelTests.expectEveryKernelAgrees({ kernel in
@@ -104,11 +107,12 @@ struct RuntimeKernelTests {
     @Test("products whose A holds more than 2^17 floats: A taken 192 rows at a time, the last chunk shorter")
     func rowChunks() {
         var random = SplitMix64(seed: 913)
-        // (m, k, n): A B has m rows of k terms and A^T B k rows of m terms (A copied into strips), both chunked
-        // here: (2048, 200, 40) A B in 10 x 192 + 128, A^T B in 192 + 8; (1100, 150, 20) A B in 5 x 192 + 140;
+        // (m, k, n): A B has m rows of k terms and A^T B k rows of m terms, both chunked here:
+        // (2048, 200, 40) A B in 10 x 192 + 128, A^T B in 192 + 8; (1100, 150, 20) A B in 5 x 192 + 140;
         // (700, 405, 20) A B in 3 x 192 + 124, A^T B in 192 + 192 + 21 (the last, under 64 rows, read in place);
-        // (700, 455, 20) A^T B in 192 + 192 + 71 (strips of 8 or 6, then 4 and 1, in the last).
-        for (m, k, n) in [(2048, 200, 40), (1100, 150, 20), (700, 405, 20), (700, 455, 20)] {
+        // (700, 455, 130) A^T B in 192 + 192 + 71, A copied into strips (9 panels of columns with AVX2, 5 with
+        // AVX-512): of 8 or 4, then 4 and 1, in the last.
+        for (m, k, n) in [(2048, 200, 40), (1100, 150, 20), (700, 405, 20), (700, 455, 130)] {
             let products = RuntimeKernelTests.products(m: m, k: k, n: n, random: &random)
             RuntimeKernelTests.expectEveryKernelAgrees(products, "chunked \(m)x\(k)x\(n)")
         }
