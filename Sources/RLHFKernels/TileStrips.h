@@ -21,8 +21,9 @@ static int strips_pay(const struct product *p, long rows) {
         && p->panels >= PACK_A_PANELS;
 }
 
-/// Rows of A taken together when A holds more than CHUNK_FLOATS floats (a quarter of the level-2 cache's
-/// 2 MB): a multiple of every kernel's ROWS (4, 8), so only the last chunk has shorter strips.
+/// Rows of A taken together when A holds more than CHUNK_FLOATS floats (a quarter of the AVX-512 machine's
+/// 2 MB level-2 cache; the AMD EPYC's is 512 KB, where 64 rows did no better): a multiple of every kernel's
+/// ROWS (4, 8), so only the last chunk has shorter strips.
 #define CHUNK_ROWS 192
 #define CHUNK_FLOATS ((long)1 << 17)
 
