@@ -1,10 +1,11 @@
 // One persistent worker thread beside the caller: the parts (chunks) of a job run on both at once.
 //
 // The worker is started on first use and lives as long as the process. A job is posted by bumping
-// `posted`; the worker spins a short while for it (20 µs, so that the next job of a pass, a few
-// microseconds later, starts at once; yielding the processor every 32 polls while it finds itself on the
-// caller's, so that a caller descheduled there runs) and then sleeps: on a futex on Linux, on a condition
-// variable elsewhere, so an idle process leaves the second core to others within microseconds.
+// `posted`; the worker spins a short while for it (100 µs while the machine has a processor for every
+// runnable thread, else 20 µs, so that the next job of a pass, a few microseconds later, starts at once;
+// yielding the processor every 32 polls while it finds itself on the caller's, so that a caller descheduled
+// there runs) and then sleeps: on a futex on Linux, on a condition variable elsewhere, so an idle process
+// leaves the second core to others within a tenth of a millisecond.
 //
 // A job is `chunks` calls body(context, 0), ..., body(context, chunks - 1). The caller takes chunk 0 at
 // once; every further chunk goes to whichever of the caller and the worker next moves the claim word (the
@@ -24,6 +25,7 @@
 #endif
 #include "RLHFKernels.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -46,11 +48,22 @@
 #define RELAX() ((void)0)
 #endif
 
-/// How long the worker polls for the next job before it sleeps, and a caller waiting for the worker's chunks
-/// polls before it starts yielding the processor. The jobs of a training step come a few microseconds apart;
-/// 20 µs used less processor time than 50 µs (the old 4000 pauses, 58 µs here) for the same iteration time
-/// in alternated `rlhf bench --quick` runs on the loaded 2-core machine.
+/// How long the worker polls for the next job before it sleeps on a busy machine (more runnable threads than
+/// processors), and a caller waiting for the worker's chunks polls before it starts yielding the processor. The
+/// jobs of a training step come a few microseconds apart; 20 µs used less processor time than 50 µs (the old
+/// 4000 pauses, 58 µs here) for the same iteration time in alternated `rlhf bench --quick` runs on the loaded
+/// 2-core machine.
 enum { SPIN_NANOSECONDS = 20000 };
+/// How long the worker polls for the next job while the machine has a processor for every runnable thread: there
+/// the polling takes a processor nobody else wants, and a worker that slept through a gap of 20 to 100 µs between
+/// two jobs (the Swift work between kernels) wakes too late to share the next. On the 2-core AVX-512 machine,
+/// 2026-12-02, eight alternated `rlhf bench` runs each: with the machine otherwise quiet the pipeline took a median
+/// of 2.13 s against 2.32 s with 20 µs (paired ratios' median 0.935); with one other process spinning on a core
+/// (so the worker polled 20 µs) 2.70 against 2.71 s. Polling 100 µs whatever the load had cost a median of 13%
+/// there (four paired runs).
+enum { IDLE_MACHINE_SPIN_NANOSECONDS = 100000 };
+/// How often the worker looks again at whether the machine is busy (1 ms).
+enum { BUSY_CHECK_NANOSECONDS = 1000000 };
 /// Polls between two readings of the clock while spinning.
 enum { POLLS_PER_CLOCK = 32 };
 
@@ -117,6 +130,44 @@ static int sharing_callers_core(void) {
     return caller >= 0 && current_core() == caller;
 }
 
+long rlhf_runnable_threads(const char *loadavg) {
+    // "0.52 0.58 0.59 3/197 12345": the fourth field is runnable/all threads.
+    const char *slash = strchr(loadavg, '/');
+    if (!slash) return -1;
+    const char *start = slash;
+    while (start > loadavg && start[-1] >= '0' && start[-1] <= '9') start--;
+    if (start == slash) return -1;
+    return strtol(start, 0, 10);
+}
+
+/// Whether the machine has more runnable threads than processors (Linux: /proc/loadavg's count, which includes
+/// this thread, read again when BUSY_CHECK_NANOSECONDS have passed since the last look; always 1 elsewhere, or
+/// when the count cannot be read). Called by the worker thread alone, which alone touches these statics. A hint:
+/// no result depends on it, only how long the worker polls.
+static int machine_busy(long long now) {
+#if defined(__linux__)
+    static int descriptor = -2, busy = 1;
+    static long long checked;
+    static long processors;
+    if (checked != 0 && now - checked < BUSY_CHECK_NANOSECONDS) return busy;
+    checked = now;
+    if (descriptor == -2) {
+        descriptor = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+        processors = sysconf(_SC_NPROCESSORS_ONLN);
+    }
+    char text[128];
+    ssize_t length = descriptor >= 0 ? pread(descriptor, text, sizeof text - 1, 0) : -1;
+    if (length <= 0) return busy = 1;
+    text[length] = 0;
+    long runnable = rlhf_runnable_threads(text);
+    busy = runnable < 0 || runnable > processors;
+    return busy;
+#else
+    (void)now;
+    return 1;
+#endif
+}
+
 static long long nanoseconds(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -125,7 +176,8 @@ static long long nanoseconds(void) {
 
 /// Polls `word` until it holds `value` (`equal` 1) or differs from it (`equal` 0), or SPIN_NANOSECONDS
 /// pass; returns 1 when it did, 0 when the time ran out. With `yielding` (the worker waiting for the next job),
-/// yields the processor at each reading of the clock when it runs on the processor the caller was last seen on
+/// polls IDLE_MACHINE_SPIN_NANOSECONDS instead while the machine is not busy (`machine_busy`), and yields the
+/// processor at each reading of the clock when it runs on the processor the caller was last seen on
 /// (`sharing_callers_core`).
 static int spin_for(atomic_uint *word, unsigned value, int equal, int yielding) {
     long long deadline = 0;
@@ -134,7 +186,8 @@ static int spin_for(atomic_uint *word, unsigned value, int equal, int yielding) 
         if (polls % POLLS_PER_CLOCK == 0) {
             long long now = nanoseconds();
             if (deadline == 0) {
-                deadline = now + SPIN_NANOSECONDS;
+                int idle = yielding && !machine_busy(now);
+                deadline = now + (idle ? IDLE_MACHINE_SPIN_NANOSECONDS : SPIN_NANOSECONDS);
             } else if (now >= deadline) {
                 return 0;
             } else if (yielding && sharing_callers_core()) {

@@ -275,4 +275,19 @@ struct WorkerPoolTests {
             }
         }
     }
+
+    @Test("the busy-machine test reads the runnable threads from a /proc/loadavg line, and nothing from others")
+    func runnableThreadsOfLoadavg() {
+        #expect(WorkerPoolCheck.runnableThreads(loadavg: "0.52 0.58 0.59 3/197 12345\n") == 3)
+        #expect(WorkerPoolCheck.runnableThreads(loadavg: "12.00 9.31 4.07 17/1024 4242") == 17)
+        #expect(WorkerPoolCheck.runnableThreads(loadavg: "0.00 0.00 0.00 1/78 5919") == 1)
+        #expect(WorkerPoolCheck.runnableThreads(loadavg: "") == nil)
+        #expect(WorkerPoolCheck.runnableThreads(loadavg: "0.52 0.58 0.59") == nil)
+        #expect(WorkerPoolCheck.runnableThreads(loadavg: "0.52 0.58 0.59 /197 1") == nil)
+        #if os(Linux)
+        let line = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)
+        // This process's test thread is running while the line is read.
+        #expect((line.flatMap { WorkerPoolCheck.runnableThreads(loadavg: $0) } ?? 0) >= 1)
+        #endif
+    }
 }

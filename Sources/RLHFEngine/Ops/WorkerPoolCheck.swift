@@ -18,6 +18,12 @@ public enum WorkerPoolCheck {
     /// Whether the pool's worker thread runs: two processors or more and `RLHF_THREADS` is not 1.
     public static var workerRuns: Bool { rlhf_pool_worker_runs() != 0 }
 
+    /// The runnable threads in a line of /proc/loadavg, or nil when it has none (the worker's busy-machine test).
+    public static func runnableThreads(loadavg: String) -> Int? {
+        let count = loadavg.withCString { rlhf_runnable_threads($0) }
+        return count < 0 ? nil : count
+    }
+
     /// How many parts the worker thread has run since the process started.
     public static var workerParts: Int { rlhf_pool_worker_halves() }
 

@@ -216,6 +216,10 @@ long rlhf_chunk_start(long chunk, long chunks, long units, long step);
 /// has not started.
 int rlhf_pool_worker_runs(void);
 
+/// The runnable threads in a line of Linux's /proc/loadavg (its fourth field, "runnable/all"), or -1 when the
+/// line has none: the worker polls longer for the next job while they are no more than the processors.
+long rlhf_runnable_threads(const char *loadavg);
+
 /// How many parts (chunks) the worker thread has run since the process started (for tests).
 long rlhf_pool_worker_halves(void);
 
