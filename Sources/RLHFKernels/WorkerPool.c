@@ -1,11 +1,11 @@
 // One persistent worker thread beside the caller: the parts (chunks) of a job run on both at once.
 //
 // The worker is started on first use and lives as long as the process. A job is posted by bumping
-// `posted`; the worker spins a short while for it (100 µs while the machine has a processor for every
-// runnable thread, else 20 µs, so that the next job of a pass, a few microseconds later, starts at once;
+// `posted`; the worker spins a short while for it (on Linux 100 µs while the machine has a processor for
+// every runnable thread, else 20 µs, so that the next job of a pass, a few microseconds later, starts at once;
 // yielding the processor every 32 polls while it finds itself on the caller's, so that a caller descheduled
 // there runs) and then sleeps: on a futex on Linux, on a condition variable elsewhere, so an idle process
-// leaves the second core to others within a tenth of a millisecond.
+// leaves the second core to others within about a tenth of a millisecond.
 //
 // A job is `chunks` calls body(context, 0), ..., body(context, chunks - 1). The caller takes chunk 0 at
 // once; every further chunk goes to whichever of the caller and the worker next moves the claim word (the
@@ -49,18 +49,20 @@
 #endif
 
 /// How long the worker polls for the next job before it sleeps on a busy machine (more runnable threads than
-/// processors), and a caller waiting for the worker's chunks polls before it starts yielding the processor. The
+/// processors) or when it cannot tell (the count unreadable, or not Linux), and a caller waiting for the worker's
+/// chunks polls before it starts yielding the processor. The
 /// jobs of a training step come a few microseconds apart; 20 µs used less processor time than 50 µs (the old
 /// 4000 pauses, 58 µs here) for the same iteration time in alternated `rlhf bench --quick` runs on the loaded
 /// 2-core machine.
 enum { SPIN_NANOSECONDS = 20000 };
 /// How long the worker polls for the next job while the machine has a processor for every runnable thread: there
 /// the polling takes a processor nobody else wants, and a worker that slept through a gap of 20 to 100 µs between
-/// two jobs (the Swift work between kernels) wakes too late to share the next. On the 2-core AVX-512 machine,
-/// 2026-12-02, eight alternated `rlhf bench` runs each: with the machine otherwise quiet the pipeline took a median
-/// of 2.13 s against 2.32 s with 20 µs (paired ratios' median 0.935); with one other process spinning on a core
-/// (so the worker polled 20 µs) 2.70 against 2.71 s. Polling 100 µs whatever the load had cost a median of 13%
-/// there (four paired runs).
+/// two jobs (the Swift work between kernels) wakes too late to share the next. On the 2-core Intel Xeon (model
+/// 207, AVX-512) of README's "Speed", 2026-12-02, `rlhf bench` runs alternated with the build before: with the
+/// machine otherwise quiet the pipeline took a median of 2.61 s against 2.75 s with 20 µs (eight runs each, paired
+/// ratios' median 0.952); with one other process spinning on a core (so the worker polled 20 µs) 3.32 against
+/// 3.30 s (six runs each, median 1.03). Polling 100 µs whatever the load had cost a median of 13% there (four
+/// paired runs).
 enum { IDLE_MACHINE_SPIN_NANOSECONDS = 100000 };
 /// How often the worker looks again at whether the machine is busy (1 ms).
 enum { BUSY_CHECK_NANOSECONDS = 1000000 };
@@ -140,10 +142,11 @@ long rlhf_runnable_threads(const char *loadavg) {
     return strtol(start, 0, 10);
 }
 
-/// Whether the machine has more runnable threads than processors (Linux: /proc/loadavg's count, which includes
-/// this thread, read again when BUSY_CHECK_NANOSECONDS have passed since the last look; always 1 elsewhere, or
-/// when the count cannot be read). Called by the worker thread alone, which alone touches these statics. A hint:
-/// no result depends on it, only how long the worker polls.
+/// Whether the machine has more runnable threads than this process may use processors (Linux: /proc/loadavg's
+/// count, which includes this thread, read again when BUSY_CHECK_NANOSECONDS have passed since the last look,
+/// against the processors of this thread's affinity mask; always 1 elsewhere, or when the count cannot be read or
+/// is below 1, as some sandboxes' fixed "0/0" lines are). Called by the worker thread alone, which alone touches
+/// these statics. A hint: no result depends on it, only how long the worker polls.
 static int machine_busy(long long now) {
 #if defined(__linux__)
     static int descriptor = -2, busy = 1;
@@ -153,14 +156,16 @@ static int machine_busy(long long now) {
     checked = now;
     if (descriptor == -2) {
         descriptor = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-        processors = sysconf(_SC_NPROCESSORS_ONLN);
+        cpu_set_t allowed;
+        processors = sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? CPU_COUNT(&allowed)
+                                                                         : sysconf(_SC_NPROCESSORS_ONLN);
     }
     char text[128];
     ssize_t length = descriptor >= 0 ? pread(descriptor, text, sizeof text - 1, 0) : -1;
     if (length <= 0) return busy = 1;
     text[length] = 0;
     long runnable = rlhf_runnable_threads(text);
-    busy = runnable < 0 || runnable > processors;
+    busy = runnable < 1 || runnable > processors;
     return busy;
 #else
     (void)now;

@@ -5,7 +5,7 @@ import Testing
 /// The two-thread pool: every part (chunk) of every job runs exactly once, whichever thread claims it, in
 /// long runs of jobs, empty jobs, jobs of 1 to 40 chunks, nested jobs and jobs posted from several threads
 /// at once; a nested job runs its chunks in order on its thread; chunked sums have the bits of the plain
-/// loop; RLHF_THREADS=1 keeps them on the caller.
+/// loop; RLHF_THREADS=1 keeps them on the caller; the worker's busy-machine test reads /proc/loadavg's line.
 @Suite("The worker pool runs each part of each job once")
 struct WorkerPoolTests {
     /// Counts of each part's runs, written only by the thread running that part: a buffer, not an Array,
@@ -51,7 +51,7 @@ struct WorkerPoolTests {
         // the moment, and then both parts run here. Up to five posted tries, for at most 60 s.
         let giveUp = Date(timeIntervalSinceNow: 60)
         while posted < 5 && Date() < giveUp {
-            usleep(2000)  // far past the worker's 20 µs of polling: it sleeps
+            usleep(2000)  // far past the worker's 20 or 100 µs of polling: it sleeps
             let signal = NSCondition()
             var partOneDone = false
             var partOneElsewhere = false
@@ -285,9 +285,9 @@ struct WorkerPoolTests {
         #expect(WorkerPoolCheck.runnableThreads(loadavg: "0.52 0.58 0.59") == nil)
         #expect(WorkerPoolCheck.runnableThreads(loadavg: "0.52 0.58 0.59 /197 1") == nil)
         #if os(Linux)
+        // The machine's own line has the field (some sandboxes print a fixed 0/0, which still parses).
         let line = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)
-        // This process's test thread is running while the line is read.
-        #expect((line.flatMap { WorkerPoolCheck.runnableThreads(loadavg: $0) } ?? 0) >= 1)
+        #expect(line.flatMap { WorkerPoolCheck.runnableThreads(loadavg: $0) } != nil, "\(line ?? "no /proc/loadavg")")
         #endif
     }
 }
