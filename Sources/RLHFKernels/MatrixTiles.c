@@ -215,6 +215,10 @@ static int plan_product(struct product *p, int kernel, const float *a, long aRow
     long leastRows = strips_pay(&shape, PACK_A_ROWS) ? PACK_A_ROWS : CHUNK_LEAST_ROWS;
     long rowChunks = rows / leastRows < RLHF_CHUNKS ? rows / leastRows : RLHF_CHUNKS;
     if (rows >= CHUNK_LEAST_ROWS && rowChunks < 2) rowChunks = 2;  // halves, as products of 16 or more rows always had
+    // Three long chunks of strips leave one thread idle for the last third: 192 to 255 rows make two instead (the
+    // d192 weight gradients of 192 rows, 192 x 768 x 768 split over both threads: 101 to 105 GFLOP/s in three
+    // chunks, 119 to 123 in two, tools/tile_bench.c's shapes at d192 batch 64, two rounds, the Intel machine).
+    if (leastRows == PACK_A_ROWS && rowChunks == 3) rowChunks = 2;
     long chunks = !split ? 1 : rowChunks >= 2 ? rowChunks : panels < RLHF_CHUNKS ? panels : RLHF_CHUNKS;
     int byRows = rowChunks >= 2;
     struct product planned = {kernel, a, aRowStride, aDepthStride, inPlace ? b : 0, bDepthStride, 0, c, ldc, rows,
