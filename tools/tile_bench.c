@@ -64,5 +64,9 @@ int main(int argc, char **argv) {
     run(kernel, "d192 c_proj forward", 2048, 768, 192, 0, 0);
     run(kernel, "d192 c_proj dW", 768, 2048, 192, 1, 0);
     run(kernel, "d192 c_fc dW", 192, 2048, 768, 1, 0);
+    // d192 at PPO batch 64: a minibatch of 32 rollouts x 24 tokens is 768 rows.
+    run(kernel, "d192 b64 c_proj dW", 768, 768, 192, 1, 0);
+    run(kernel, "d192 b64 c_fc dW", 192, 768, 768, 1, 0);
+    run(kernel, "d192 b64 c_attn dW", 192, 768, 576, 1, 0);
     return 0;
 }

@@ -155,8 +155,9 @@ static void kept_trim(struct kept_buffer *buffer) {
 
 /// Chunks a split product is cut into: up to RLHF_CHUNKS (the calling thread and the worker claim them in
 /// turn, so the one that finishes first takes more), of rows from CHUNK_LEAST_ROWS rows (about that many rows
-/// each, or PACK_A_ROWS for an A copied into strips, which a shorter chunk would read in place; starts fall
-/// at multiples of the tile rows, so with AVX2's 4 a chunk may be a few rows short), else of panels.
+/// each, or PACK_A_ROWS for an A copied into strips, which a shorter chunk would read in place, but never three
+/// of strips: 192 to 255 rows make two, see plan_product; starts fall at multiples of the tile rows, so with
+/// AVX2's 4 a chunk may be a few rows short), else of panels.
 #define CHUNK_LEAST_ROWS 16
 
 /// C[row, column] = C[row, column] + bias[column] for rows [first, end) and columns [firstColumn, endColumn):
@@ -217,7 +218,8 @@ static int plan_product(struct product *p, int kernel, const float *a, long aRow
     if (rows >= CHUNK_LEAST_ROWS && rowChunks < 2) rowChunks = 2;  // halves, as products of 16 or more rows always had
     // Three long chunks of strips leave one thread idle for the last third: 192 to 255 rows make two instead (the
     // d192 weight gradients of 192 rows, 192 x 768 x 768 split over both threads: 101 to 105 GFLOP/s in three
-    // chunks, 119 to 123 in two, tools/tile_bench.c's shapes at d192 batch 64, two rounds, the Intel machine).
+    // chunks, 119 to 123 in two, tools/tile_bench.c's d192 batch 64 shapes, two rounds, the Intel machine). In the
+    // engine's backward passes dA's chunks share the job (rlhf_product_gradients) and fill most of that third.
     if (leastRows == PACK_A_ROWS && rowChunks == 3) rowChunks = 2;
     long chunks = !split ? 1 : rowChunks >= 2 ? rowChunks : panels < RLHF_CHUNKS ? panels : RLHF_CHUNKS;
     int byRows = rowChunks >= 2;

@@ -30,10 +30,11 @@ static int strips_pay(const struct product *p, long rows) {
 /// A's rows [0, rows) copied into the strips `block` in TileTemplate.h reads: strips of `height`
 /// (the kernel's ROWS) rows, then of 4, then of 1, the strip of height h at row r holding A(r + i, d)
 /// at target[r * depth + d * h + i]. Pure data movement: each float is copied, never computed. The transposed A
-/// that strips_pay asks for has each term's rows side by side (aRowStride 1), so a strip's 8 or 4 floats of one
-/// term are copied as one block: one element at a time, the copy took a fifth of the 768 x 768 x 192 weight
-/// gradient's time on one thread (`perf`), and the product ran at 68 GFLOP/s against 76 once it copied blocks
-/// (tools/tile_bench.c's shapes at d192 batch 64, two rounds, the Intel machine of README's "Speed").
+/// that strips_pay asks for has each term's rows side by side (aRowStride 1), so a full strip's `height` floats
+/// (8, or 4 with AVX2) of one term are copied as one block, the 4-row and 1-row tails element by element: one
+/// element at a time, the copy took a fifth of the 768 x 768 x 192 weight gradient's time on one thread (`perf`),
+/// and the product ran at 68 GFLOP/s against 76 once it copied blocks (tools/tile_bench.c's d192 batch 64 shapes,
+/// two rounds, the Intel machine of README's "Speed").
 static void packRows(const float *a, long aRowStride, long aDepthStride, long rows, long depth, long height,
                      float *target) {
     long fullRows = rows / height * height;

@@ -93,7 +93,8 @@ struct RuntimeKernelTests {
         // C (k x n) = initial + A^T G: k rows of C, m terms per sum; row counts with 4-row and 1-row strips. Strips
         // need 4 panels of columns or more (n > 48 with AVX2, n > 96 with AVX-512): (65, 69, 100), (66, 70, 130) and
         // (80, 99, 129) leave 1, 2 and 3 rows past AVX2's 4-row strips. (80, 200, 100): 200 rows in strips, which
-        // 64-row chunks would cut in three, split in two (96 + 104 rows with AVX-512, 100 + 100 with AVX2).
+        // 64-row chunks would cut in three, planned in two (96 + 104 rows with AVX-512, 100 + 100 with AVX2): the
+        // bits of that cut (which thread runs a chunk, and how many chunks there are, change none).
         for (m, k, n) in [(64, 64, 33), (65, 69, 100), (200, 77, 40), (700, 134, 17), (97, 193, 64), (64, 1000, 5),
                           (66, 70, 130), (80, 99, 129), (80, 200, 100)] {
             let (a, gradient) = (random.floats(m * k, -2, 2), random.floats(m * n, -2, 2))
