@@ -27,35 +27,25 @@ static int strips_pay(const struct product *p, long rows) {
 #define CHUNK_ROWS 192
 #define CHUNK_FLOATS ((long)1 << 17)
 
-/// A's rows [0, rows) copied into the strips `block` in TileTemplate.h reads: strips of `height`
-/// (the kernel's ROWS) rows, then of 4, then of 1, the strip of height h at row r holding A(r + i, d)
-/// at target[r * depth + d * h + i]. Pure data movement: each float is copied, never computed. The transposed A
-/// that strips_pay asks for has each term's rows side by side (aRowStride 1), so a full strip's `height` floats
-/// (8, or 4 with AVX2) of one term are copied as one block, the 4-row and 1-row tails element by element: one
-/// element at a time, the copy took a fifth of the 768 x 768 x 192 weight gradient's time on one thread (`perf`),
-/// and the product ran at 68 GFLOP/s against 76 once it copied blocks (tools/tile_bench.c's d192 batch 64 shapes,
-/// two rounds, the Intel machine of README's "Speed").
-static void packRows(const float *a, long aRowStride, long aDepthStride, long rows, long depth, long height,
-                     float *target) {
+/// A's rows [0, rows) copied into the strips `block` in TileTemplate.h reads: strips of `height` (the kernel's ROWS,
+/// 8 or 4: kernel_rows) rows, then of 4, then of 1, the strip of height h at row r holding A(r + i, d) at
+/// target[r * depth + d * h + i]. Pure data movement: each float is copied, never computed. The transposed A that
+/// strips_pay asks for has each term's rows side by side (a row stride of 1), so a strip's floats of one term are one
+/// block of the source, copied at once (8 or 4 floats: one or two vector moves). Copied one float at a time, through
+/// the row stride, the copy took a fifth of the 768 x 768 x 192 weight gradient's time on one thread (`perf`), and the
+/// product ran at 68 GFLOP/s against 76 with blocks (tools/tile_bench.c's d192 batch 64 shapes, two rounds, the Intel
+/// machine of README's "Speed").
+static void packRows(const float *a, long aDepthStride, long rows, long depth, long height, float *target) {
     long fullRows = rows / height * height;
     long fourRows = fullRows + (rows - fullRows) / 4 * 4;
     for (long d = 0; d < depth; d++) {
         const float *source = a + d * aDepthStride;
         long row = 0;
-        if (aRowStride == 1 && height == 8) {
+        if (height == 8) {
             for (; row < fullRows; row += 8) memcpy(target + row * depth + d * 8, source + row, 8 * sizeof(float));
-        } else if (aRowStride == 1 && height == 4) {
-            for (; row < fullRows; row += 4) memcpy(target + row * depth + d * 4, source + row, 4 * sizeof(float));
         }
-        for (; row < fullRows; row += height) {
-            float *strip = target + row * depth + d * height;
-            for (long i = 0; i < height; i++) strip[i] = source[(row + i) * aRowStride];
-        }
-        for (; row < fourRows; row += 4) {
-            float *strip = target + row * depth + d * 4;
-            for (long i = 0; i < 4; i++) strip[i] = source[(row + i) * aRowStride];
-        }
-        for (; row < rows; row++) target[row * depth + d] = source[row * aRowStride];
+        for (; row < fourRows; row += 4) memcpy(target + row * depth + d * 4, source + row, 4 * sizeof(float));
+        for (; row < rows; row++) target[row * depth + d] = source[row];
     }
 }
 
@@ -73,7 +63,7 @@ static void run_rows(const struct product *p, long first, long rows, long firstP
     if (aPacked) {
         float *strips = kept_floats(&rowsWorking, (size_t)(rows * p->depth));
         if (strips) {
-            packRows(a, p->aRowStride, p->aDepthStride, rows, p->depth, kernel_rows(p->kernel), strips);
+            packRows(a, p->aDepthStride, rows, p->depth, kernel_rows(p->kernel), strips);
             a = strips;
         } else {
             aPacked = 0;

@@ -50,10 +50,9 @@
 
 /// How long the worker polls for the next job before it sleeps on a busy machine (more runnable threads than
 /// processors) or when it cannot tell (the count unreadable, or not Linux), and a caller waiting for the worker's
-/// chunks polls before it starts yielding the processor. The
-/// jobs of a training step come a few microseconds apart; 20 µs used less processor time than 50 µs (the old
-/// 4000 pauses, 58 µs here) for the same iteration time in alternated `rlhf bench --quick` runs on the loaded
-/// 2-core machine.
+/// chunks polls before it starts yielding the processor. The jobs of a training step come a few microseconds
+/// apart; 20 µs used less processor time than 50 µs (the old 4000 pauses, 58 µs here) for the same iteration
+/// time in alternated `rlhf bench --quick` runs on the loaded 2-core machine.
 enum { SPIN_NANOSECONDS = 20000 };
 /// How long the worker polls for the next job while the machine has a processor for every runnable thread: there
 /// the polling takes a processor nobody else wants, and a worker that slept through a gap of 20 to 100 µs between
