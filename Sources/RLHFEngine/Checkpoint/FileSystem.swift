@@ -188,7 +188,7 @@ public struct SystemFileSystem: FileSystem {
 
     public func rename(_ source: String, to destination: String) throws {
         guard Foundation.rename(source, destination) == 0 else {
-            throw failure(destination, "cannot rename \((source as NSString).lastPathComponent) into place")
+            throw failure(destination, "cannot rename \(PathNames.lastComponent(of: source)) into place")
         }
     }
 

@@ -82,7 +82,7 @@ public enum SafeFile {
                                      fileSystem: any FileSystem = SystemFileSystem(),
                                      fill: (String) throws -> Void) throws {
         let target = resolvingLinks(trimmed(path), fileSystem: fileSystem)
-        let name = (target as NSString).lastPathComponent
+        let name = PathNames.lastComponent(of: target)
         guard !name.isEmpty, name != ".", name != "..", name != "/" else {
             throw FileError(path: path, reason: "name a folder to create or replace, not \"\(path)\"")
         }
@@ -163,7 +163,7 @@ public enum SafeFile {
         var current = path
         for _ in 0..<32 {
             guard let target = fileSystem.linkTarget(of: current) else { return current }
-            current = target.hasPrefix("/") ? target : (folder(of: current) as NSString).appendingPathComponent(target)
+            current = target.hasPrefix("/") ? target : PathNames.joining(folder(of: current), target)
         }
         return current
     }
@@ -174,12 +174,9 @@ public enum SafeFile {
         return result
     }
 
-    private static func folder(of path: String) -> String {
-        let parent = (path as NSString).deletingLastPathComponent
-        return parent.isEmpty ? "." : parent
-    }
+    private static func folder(of path: String) -> String { PathNames.folder(of: path) }
 
     private static func sibling(of path: String, suffix: String) -> String {
-        (folder(of: path) as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(suffix)")
+        PathNames.joining(folder(of: path), ".\(PathNames.lastComponent(of: path)).\(suffix)")
     }
 }
