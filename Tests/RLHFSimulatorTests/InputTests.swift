@@ -17,7 +17,7 @@ struct InputTests {
         #expect(fixture.run("score fun sun !").contains("reward model:"))
     }
 
-    @Test("over-long SFT and preference lines are refused with FILE:LINE before any training")
+    @Test("over-long SFT and preference lines are refused with FILE:LINE before any training, DPO's too")
     func overLongFiles() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-input-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -39,7 +39,17 @@ struct InputTests {
         #expect(fixture.run("train rm 2 \(preferences.path)")
                 == "error: \(preferences.path):1: prompt + rejected + EOS "
                 + "is 48 tokens (prompt 7, rejected 40); the model's context holds 32\n")
+        // DPO reads the same pairs through the policy and the SFT model (these three trapped before).
+        let policyBefore = fixture.session.policy.model.parameters.map(\.data)
+        let refusal = "error: \(preferences.path):1: prompt + rejected + EOS "
+            + "is 48 tokens (prompt 7, rejected 40); the model's context holds 32\n"
+        #expect(fixture.run("train dpo 1 \(preferences.path)") == refusal)
+        #expect(fixture.run("pairs 1 \(preferences.path)") == refusal)
+        let trace = folder.appendingPathComponent("dpo.json").path
+        #expect(fixture.run("export dpo \(trace) \(preferences.path)") == refusal)
+        #expect(!FileManager.default.fileExists(atPath: trace))
         #expect(fixture.session.sft.parameters.map(\.data) == before)
+        #expect(fixture.session.policy.model.parameters.map(\.data) == policyBefore)
     }
 
     @Test("a world whose prompts fill the context is refused at start-up, naming the file and line")

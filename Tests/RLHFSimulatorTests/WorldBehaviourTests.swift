@@ -64,7 +64,8 @@ struct WorldBehaviourTests {
         let accuracy = try #require(metrics.first { $0.name == "eval_accuracy" }).value
         #expect(accuracy >= 0.9, "held-out accuracy \(accuracy)")
         let seedLine = #"{"input_text": "Create a description for Plantation Palms.", "candidate_0": "Enjoy some fun in the sun at Gulf Shores.", "candidate_1": "A Tranquil Oasis of Natural Beauty.", "choice": 0}"#
-        let pair = try DataFiles.preferencePairs(JSONLines.parse(seedLine, file: "seed"), tokenizer: world.tokenizer)[0]
+        let pair = try DataFiles.preferencePairs(JSONLines.parse(seedLine, file: "seed"),
+                                                 tokenizer: world.tokenizer, contextLength: 32)[0]
         #expect(world.reward.score(pair.chosen) > world.reward.score(pair.rejected))
         #expect(world.annotator.choose(prompt: pair.chosen.prompt, pair.chosen.response, pair.rejected.response) == 0)
     }

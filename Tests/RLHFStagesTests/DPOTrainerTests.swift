@@ -18,7 +18,8 @@ struct DPOTrainerTests {
     ].joined(separator: "\n")
 
     static func pairs() throws -> [PreferencePair] {
-        try DataFiles.preferencePairs(JSONLines.parse(pairLines, file: "pairs"), tokenizer: tokenizer)
+        try DataFiles.preferencePairs(JSONLines.parse(pairLines, file: "pairs"),
+                                      tokenizer: tokenizer, contextLength: 32)
     }
 
     static func model(seed: UInt64) -> GPT2 {

@@ -16,7 +16,7 @@ struct DataFilesTests {
     func preferenceError(_ text: String, name: String = "prefs.jsonl") -> DataError? {
         let path = folder.file(name, text)
         do {
-            _ = try DataFiles.loadPreferences(path: path, tokenizer: tokenizer)
+            _ = try DataFiles.loadPreferences(path: path, tokenizer: tokenizer, contextLength: 32)
             return nil
         } catch let error as DataError {
             return error
@@ -31,7 +31,7 @@ struct DataFilesTests {
     @Test("the seed's own example line loads verbatim")
     func seedLineLoads() throws {
         let path = folder.file("seed.jsonl", Self.seedLine + "\n")
-        let pairs = try DataFiles.loadPreferences(path: path, tokenizer: tokenizer)
+        let pairs = try DataFiles.loadPreferences(path: path, tokenizer: tokenizer, contextLength: 32)
         #expect(pairs.count == 1)
         let pair = try #require(pairs.first)
         #expect(pair.promptText == "Create a description for Plantation Palms.")
@@ -46,7 +46,8 @@ struct DataFilesTests {
           arguments: ["1", "1.0", "1e0"])
     func choiceOne(written: String) throws {
         let line = Self.seedLine.replacingOccurrences(of: #""choice": 0"#, with: #""choice": "# + written)
-        let pairs = try DataFiles.loadPreferences(path: folder.file("one.jsonl", line), tokenizer: tokenizer)
+        let pairs = try DataFiles.loadPreferences(path: folder.file("one.jsonl", line),
+                                                  tokenizer: tokenizer, contextLength: 32)
         #expect(pairs.first?.chosenText == "A Tranquil Oasis of Natural Beauty.")
         #expect(pairs.first?.rejectedText == "Enjoy some fun in the sun at Gulf Shores.")
     }
@@ -55,7 +56,8 @@ struct DataFilesTests {
     func trlFormatLoads() throws {
         let text = #"{"prompt": "describe coral bay .", "chosen": "swim in the warm water at coral bay .", "rejected": "rest in a calm place by the water ."}"#
             + "\n\n" + Self.seedLine + "\n"
-        let pairs = try DataFiles.loadPreferences(path: folder.file("trl.jsonl", text), tokenizer: tokenizer)
+        let pairs = try DataFiles.loadPreferences(path: folder.file("trl.jsonl", text),
+                                                  tokenizer: tokenizer, contextLength: 32)
         #expect(pairs.count == 2)
         #expect(pairs[0].chosenText == "swim in the warm water at coral bay .")
         #expect(pairs[0].rejectedText == "rest in a calm place by the water .")
@@ -74,7 +76,8 @@ struct DataFilesTests {
     func sftLoads() throws {
         let text = #"{"prompt": "describe pine lake .", "completion": "pine lake is a quiet place to relax ."}"#
             + "\n" + #"{"prompt": "Write an ad for Sandy Cove.", "completion": "Great fun for your family!"}"#
-        let examples = try DataFiles.loadSFT(path: folder.file("sft.jsonl", text), tokenizer: tokenizer)
+        let examples = try DataFiles.loadSFT(path: folder.file("sft.jsonl", text),
+                                             tokenizer: tokenizer, contextLength: 32)
         #expect(examples.count == 2)
         #expect(examples[1].completionText == "Great fun for your family!")
         #expect(examples[1].tokens.response == (try tokenizer.encode("great fun for your family !", source: "test")))
@@ -164,7 +167,7 @@ struct DataFilesTests {
         let sft = folder.file("sft.jsonl", #"{"prompt": "describe coral bay .", "completion": "llamas !"}"#)
         #expect(throws: DataError(file: sft, line: 1, message:
             "field \"completion\": unknown word \"llamas\" (not in the vocabulary; `vocab` lists the words)")) {
-            try DataFiles.loadSFT(path: sft, tokenizer: tokenizer)
+            try DataFiles.loadSFT(path: sft, tokenizer: tokenizer, contextLength: 32)
         }
         let prompts = folder.file("prompts.jsonl", #"{"prompt": "describe atlantis ."}"#)
         #expect(throws: DataError(file: prompts, line: 1, message:
@@ -186,10 +189,10 @@ struct DataFilesTests {
     func missingFile() {
         let path = folder.pathFor("nowhere.jsonl")
         #expect(throws: DataError(file: path, line: nil, message: "no such file")) {
-            try DataFiles.loadPreferences(path: path, tokenizer: tokenizer)
+            try DataFiles.loadPreferences(path: path, tokenizer: tokenizer, contextLength: 32)
         }
         #expect(throws: DataError(file: path, line: nil, message: "no such file")) {
-            try DataFiles.loadSFT(path: path, tokenizer: tokenizer)
+            try DataFiles.loadSFT(path: path, tokenizer: tokenizer, contextLength: 32)
         }
         #expect(throws: DataError(file: path, line: nil, message: "no such file")) {
             try DataFiles.loadPrompts(path: path, tokenizer: tokenizer)
@@ -203,7 +206,7 @@ struct DataFilesTests {
         let path = folder.file("late.jsonl", text)
         var loaded: [PreferencePair]? = nil
         #expect(throws: DataError(file: path, line: 5, message: "field \"choice\" must be 0 or 1, found 3")) {
-            loaded = try DataFiles.loadPreferences(path: path, tokenizer: tokenizer)
+            loaded = try DataFiles.loadPreferences(path: path, tokenizer: tokenizer, contextLength: 32)
         }
         #expect(loaded == nil)
     }
@@ -212,7 +215,7 @@ struct DataFilesTests {
     func emptyFields() throws {
         let sft = folder.file("sft.jsonl", #"{"prompt": "describe coral bay .", "completion": "  "}"#)
         #expect(throws: DataError(file: sft, line: 1, message: "field \"completion\" is empty")) {
-            try DataFiles.loadSFT(path: sft, tokenizer: tokenizer)
+            try DataFiles.loadSFT(path: sft, tokenizer: tokenizer, contextLength: 32)
         }
         let prompts = folder.file("prompts.jsonl", #"{"input_text": ""}"#)
         #expect(throws: DataError(file: prompts, line: 1, message: "field \"input_text\" is empty")) {

@@ -33,7 +33,7 @@ struct RegressionTests {
         let folder = TemporaryFolder()
         let path = folder.file("sft.jsonl", #"{"prompt": "", "completion": "great fun for your family !"}"#)
         #expect(throws: DataError(file: path, line: 1, message: "field \"prompt\" is empty")) {
-            try DataFiles.loadSFT(path: path, tokenizer: WorldVocabulary.tokenizer)
+            try DataFiles.loadSFT(path: path, tokenizer: WorldVocabulary.tokenizer, contextLength: 32)
         }
     }
 
@@ -48,11 +48,11 @@ struct RegressionTests {
         let line = #"{"input_text": "describe coral bay .", "candidate_0": "great fun !", "#
             + #""candidate_1": "quiet days .", "choice": 1.0}"#
         let pairs = try DataFiles.loadPreferences(path: folder.file("one.jsonl", line),
-                                                  tokenizer: WorldVocabulary.tokenizer)
+                                                  tokenizer: WorldVocabulary.tokenizer, contextLength: 32)
         #expect(pairs.map(\.chosenText) == ["quiet days ."])
         let path = folder.file("prefs.jsonl", line.replacingOccurrences(of: "1.0}", with: "1.5}"))
         #expect(throws: DataError(file: path, line: 1, message: "field \"choice\" should be an integer, found 1.5")) {
-            try DataFiles.loadPreferences(path: path, tokenizer: WorldVocabulary.tokenizer)
+            try DataFiles.loadPreferences(path: path, tokenizer: WorldVocabulary.tokenizer, contextLength: 32)
         }
     }
 

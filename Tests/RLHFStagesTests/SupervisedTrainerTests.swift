@@ -25,7 +25,7 @@ struct SupervisedTrainerTests {
         }
         let folder = TemporaryFolder()
         let examples = try DataFiles.loadSFT(path: folder.file("sft.jsonl", lines.joined(separator: "\n")),
-                                             tokenizer: WorldVocabulary.tokenizer)
+                                             tokenizer: WorldVocabulary.tokenizer, contextLength: 32)
         #expect(examples.count == 3 * 5 * 18)
         var random = RandomGenerator(seed: seed)
         let shuffled = random.shuffled(examples.map(\.tokens))

@@ -59,14 +59,20 @@ enum DPOCommands {
         }
     }
 
+    /// The preference pairs of the file at `path`, each of which the policy and the SFT model (DPO's
+    /// reference) can hold: a longer pair is refused with its FILE:LINE.
+    private static func loadPairs(path: String, session: Session) throws -> [PreferencePair] {
+        let context = min(session.policy.model.config.contextLength, session.sft.config.contextLength)
+        return try DataFiles.loadPreferences(path: path, tokenizer: session.tokenizer, contextLength: context)
+    }
+
     /// `export dpo FILE [PAIRS]`: the DPO trace of PAIRS' pairs or the held-out ones (docs/dpo.md).
     /// The preference pairs of `file` (the held-out ones without), and a DPO trainer on the session's policy and
     /// SFT model with its dpo.* settings.
     private static func pairsAndTrainer(_ call: Invocation, file: String?) throws -> ([PreferencePair], DPOTrainer) {
         let session = call.session
-        let pairs = try file.map {
-            try DataFiles.loadPreferences(path: call.interpreter.resolve($0), tokenizer: session.tokenizer)
-        } ?? session.data.preferenceHeldOut
+        let pairs = try file.map { try loadPairs(path: call.interpreter.resolve($0), session: session) }
+            ?? session.data.preferenceHeldOut
         guard !pairs.isEmpty else { throw CommandError("\(file ?? "the held-out pairs"): no preference pairs") }
         let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,
                                  config: session.dpoConfig)
@@ -85,8 +91,7 @@ enum DPOCommands {
     /// `train dpo N [FILE]`: N optimiser steps of DPO on the policy, the SFT model as reference.
     static func train(_ call: Invocation, steps: Int, file: String?, path: String?) throws {
         let session = call.session
-        let training = try path.map { try DataFiles.loadPreferences(path: $0, tokenizer: session.tokenizer) }
-            ?? session.data.preferenceTraining
+        let training = try path.map { try loadPairs(path: $0, session: session) } ?? session.data.preferenceTraining
         guard !training.isEmpty else { throw CommandError("\(file ?? "the training pairs"): no preference pairs") }
         let config = session.dpoConfig
         let trainer = DPOTrainer(policy: session.policy.model, reference: session.sft, tokenizer: session.tokenizer,

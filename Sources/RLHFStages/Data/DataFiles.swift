@@ -7,12 +7,13 @@ import RLHFEngine
 public enum DataFiles {
     /// Supervised fine-tuning data: `{"prompt": "...", "completion": "..."}` per line.
     /// - Parameter contextLength: the context of the model to train; a longer line is refused (see `ContextRoom`).
-    public static func loadSFT(path: String, tokenizer: Tokenizer, contextLength: Int? = nil) throws -> [SFTExample] {
+    ///   Every loader asks for it: a line the model cannot hold is refused here, with its FILE:LINE.
+    public static func loadSFT(path: String, tokenizer: Tokenizer, contextLength: Int) throws -> [SFTExample] {
         try sftExamples(JSONLines.read(path: path), tokenizer: tokenizer, contextLength: contextLength)
     }
 
     public static func sftExamples(_ records: [JSONLinesRecord], tokenizer: Tokenizer,
-                                   contextLength: Int? = nil) throws -> [SFTExample] {
+                                   contextLength: Int) throws -> [SFTExample] {
         try records.map { record in
             let prompt = try record.string("prompt")
             let completion = try record.string("completion")
@@ -21,8 +22,7 @@ public enum DataFiles {
             guard !promptIDs.isEmpty else { throw record.error("field \"prompt\" is empty") }
             guard !completionIDs.isEmpty else { throw record.error("field \"completion\" is empty") }
             let tokens = PromptResponse(prompt: promptIDs, response: completionIDs)
-            if let contextLength, let problem = ContextRoom.problem(tokens, contextLength: contextLength,
-                                                                    response: "completion") {
+            if let problem = ContextRoom.problem(tokens, contextLength: contextLength, response: "completion") {
                 throw record.error(problem)
             }
             return SFTExample(promptText: prompt, completionText: completion, tokens: tokens)
@@ -32,14 +32,15 @@ public enum DataFiles {
     /// Preference data, either the seed's format
     /// `{"input_text", "candidate_0", "candidate_1", "choice": 0 or 1}`
     /// or TRL's `{"prompt", "chosen", "rejected"}`, decided line by line.
-    /// - Parameter contextLength: the reward model's context; a longer pair is refused (see `ContextRoom`).
+    /// - Parameter contextLength: the context of the model to train (the reward model's; DPO's, the policy's and
+    ///   its reference's); a longer pair is refused (see `ContextRoom`).
     public static func loadPreferences(path: String, tokenizer: Tokenizer,
-                                       contextLength: Int? = nil) throws -> [PreferencePair] {
+                                       contextLength: Int) throws -> [PreferencePair] {
         try preferencePairs(JSONLines.read(path: path), tokenizer: tokenizer, contextLength: contextLength)
     }
 
     public static func preferencePairs(_ records: [JSONLinesRecord], tokenizer: Tokenizer,
-                                       contextLength: Int? = nil) throws -> [PreferencePair] {
+                                       contextLength: Int) throws -> [PreferencePair] {
         try records.map { record in
             let prompt: String, chosen: String, rejected: String
             let promptField: String, chosenField: String, rejectedField: String
@@ -77,11 +78,9 @@ public enum DataFiles {
             let pair = PreferencePair(promptText: prompt, chosenText: chosen, rejectedText: rejected,
                                       chosen: PromptResponse(prompt: promptIDs, response: chosenIDs),
                                       rejected: PromptResponse(prompt: promptIDs, response: rejectedIDs))
-            if let contextLength {
-                for (tokens, field) in [(pair.chosen, chosenField), (pair.rejected, rejectedField)] {
-                    if let problem = ContextRoom.problem(tokens, contextLength: contextLength, response: field) {
-                        throw record.error(problem)
-                    }
+            for (tokens, field) in [(pair.chosen, chosenField), (pair.rejected, rejectedField)] {
+                if let problem = ContextRoom.problem(tokens, contextLength: contextLength, response: field) {
+                    throw record.error(problem)
                 }
             }
             return pair
