@@ -23,6 +23,27 @@ public struct LoadedCheckpoint {
     public let tokenizer: Tokenizer
     /// The `score` head (`score.weight`, no bias), for a `.sequenceClassifier` folder.
     public let scoreHead: ScalarHead?
+
+    /// Why this model cannot work beside models that read `tokenizer`'s ids with `contextLength` positions
+    /// (`theirs` names them in the message, as "this world's"), or nil: one model's ids fed to another must
+    /// mean the same tokens, and every prompt must fit each of them. Checked: the vocabulary token by token,
+    /// the eos and pad ids, n_positions.
+    public func mismatch(tokenizer other: Tokenizer, contextLength: Int, theirs: String) -> String? {
+        if tokenizer.tokens.count != other.tokens.count {
+            return "its vocabulary has \(tokenizer.tokens.count) tokens, \(theirs) \(other.tokens.count)"
+        }
+        if let id = tokenizer.tokens.indices.first(where: { tokenizer.tokens[$0] != other.tokens[$0] }) {
+            return "its token id \(id) is \"\(tokenizer.tokens[id])\", in \(theirs) vocabulary \"\(other.tokens[id])\""
+        }
+        if tokenizer.eosID != other.eosID || tokenizer.padID != other.padID {
+            return "eos_token_id \(tokenizer.eosID) and pad_token_id \(tokenizer.padID) differ from \(theirs) "
+                + "\(other.eosID) and \(other.padID)"
+        }
+        if model.config.contextLength != contextLength {
+            return "n_positions is \(model.config.contextLength), \(theirs) is \(contextLength)"
+        }
+        return nil
+    }
 }
 
 /// A model saved as a Hugging Face model folder, loadable with `from_pretrained`:

@@ -70,8 +70,10 @@ enum FileCommands {
         }
         let current = session.policy.model.config
         for (name, checkpoint) in loaded {
-            try requireCompatible(checkpoint, named: "\(path)/\(name)", with: session.tokenizer,
-                                  context: current.contextLength)
+            if let problem = checkpoint.mismatch(tokenizer: session.tokenizer, contextLength: current.contextLength,
+                                                 theirs: "this world's") {
+                throw CommandError("\(path)/\(name): \(problem)")
+            }
         }
         let widths = loaded.map { $0.1.model.config.embeddingWidth }
         guard Set(widths).count == 1 else {
@@ -94,22 +96,6 @@ enum FileCommands {
         session.install(policy: ActorCritic(model: policy.model, valueHead: valueHead), sft: reference.model,
                         reward: RewardModel(backbone: reward.model, head: rewardHead,
                                             eosID: session.tokenizer.eosID, padID: session.tokenizer.padID))
-    }
-
-    /// A loaded model must read this world's tokens with its ids, and see as far as its prompts go.
-    private static func requireCompatible(_ checkpoint: LoadedCheckpoint, named name: String, with tokenizer: Tokenizer,
-                                          context: Int) throws {
-        let config = checkpoint.model.config
-        guard checkpoint.tokenizer.tokens == tokenizer.tokens else {
-            throw CommandError("\(name): its vocabulary differs from this world's")
-        }
-        guard checkpoint.tokenizer.eosID == tokenizer.eosID, checkpoint.tokenizer.padID == tokenizer.padID else {
-            throw CommandError("\(name): eos_token_id \(checkpoint.tokenizer.eosID) and pad_token_id "
-                + "\(checkpoint.tokenizer.padID) differ from this world's \(tokenizer.eosID) and \(tokenizer.padID)")
-        }
-        guard config.contextLength == context else {
-            throw CommandError("\(name): n_positions is \(config.contextLength), this world's models have \(context)")
-        }
     }
 
     /// `export trace FILE` under PPO: the batch and its update steps (docs/ppo-trace.md).

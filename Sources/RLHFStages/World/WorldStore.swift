@@ -69,6 +69,14 @@ public enum WorldStore {
         guard tokenizer.tokens == recipe.vocabulary.tokens else {
             throw DataError(file: path(recipeFile), line: nil, message: "its vocabulary is not the models' vocabulary")
         }
+        // The reward model scores the policy's ids and the base model's feed the same prompts: one vocabulary
+        // and one context for all three, or a lookup past a table (or a silently wrong token) later.
+        for (name, checkpoint) in [(modelFolders.base, base), (modelFolders.reward, reward)] {
+            if let problem = checkpoint.mismatch(tokenizer: tokenizer, contextLength: sft.model.config.contextLength,
+                                                 theirs: "\(modelFolders.sft)/'s") {
+                throw DataError(file: path(name), line: nil, message: problem)
+            }
+        }
         let (sftContext, rewardContext) = (base.model.config.contextLength, reward.model.config.contextLength)
         return World(
             recipe: recipe, tokenizer: tokenizer,
