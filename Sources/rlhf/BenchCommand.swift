@@ -20,20 +20,35 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time one PPO iteration on d48 L2, d96 L4 and d192 L6 (4 heads), each at batch 16 and 64.")
     var ladder = false
 
-    @Option(help: "Time one PPO iteration on a model of this width (with the other sizes: one rung).")
+    @Option(help: "Time one PPO iteration on a model of this width, at most 768 (with the other sizes: one rung).")
     var width: Int?
 
-    @Option(help: "Layers of that model (default 2).")
+    @Option(help: "Layers of that model (default 2, at most 12).")
     var layers: Int?
 
     @Option(help: "Attention heads of that model (default 4; must divide the width).")
     var heads: Int?
 
-    @Option(help: "Rollouts per PPO batch of that rung (default 16).")
+    @Option(help: "Rollouts per PPO batch of that rung (default 16, at most 256).")
     var batch: Int?
 
-    @Option(help: "Timed runs per figure; the median is reported.")
+    @Option(help: "Timed runs per figure (1 to 1000); the median is reported.")
     var repetitions = 5
+
+    /// The largest rung: GPT-2 small's width and depth (its copies take a few gigabytes), 256 rollouts; the
+    /// heads must divide the width (`rungs()`), so they are bounded by it.
+    static let largest = (width: 768, layers: 12, batch: 256)
+
+    func validate() throws {
+        guard (1...1000).contains(repetitions) else {
+            throw ValidationError("--repetitions takes 1 to 1000 runs, not \(repetitions)")
+        }
+        let limits = Self.largest
+        for (name, value, bound) in [("--width", width, limits.width), ("--layers", layers, limits.layers),
+                                     ("--batch", batch, limits.batch)] {
+            if let value, value > bound { throw ValidationError("\(name) takes at most \(bound), not \(value)") }
+        }
+    }
 
     func run() throws {
         #if DEBUG
