@@ -5,6 +5,7 @@ import RLHFSimulator
 /// `rlhf world build`: runs a recipe and reports each stage's progress.
 enum WorldBuildReport {
     static func build(recipe: WorldRecipe, to folder: URL) throws {
+        try WorldStore.requireSavable(to: folder)  // before the build, not after it
         let start = Date()
         var lastStage: WorldBuilder.Stage?
         print("recipe \(recipe.name): \(recipe.about)")

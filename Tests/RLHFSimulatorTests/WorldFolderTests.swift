@@ -29,4 +29,31 @@ struct WorldFolderTests {
         #expect(error?.description == "\(world.appendingPathComponent(folder).path): its token id 4 is \"create\", "
                 + "in sft/'s vocabulary \",\"", "\(String(describing: error))")
     }
+
+    @Test("a world is saved whole over an older one, and a file or a folder of other files is refused first")
+    func savedWhole() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-save-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let world = try WorldStore.load(from: WorldLocation.worldFolder)
+        let folder = root.appendingPathComponent("world")
+        try WorldStore.save(world, to: folder)
+        try WorldStore.save(world, to: folder)  // over the first: only the world's own names are there
+        let models = WorldStore.modelFolders
+        for name in [models.base, models.sft, models.reward] {
+            let weights = "\(name)/model.safetensors"
+            #expect(try Data(contentsOf: folder.appendingPathComponent(weights))
+                    == Data(contentsOf: WorldLocation.worldFolder.appendingPathComponent(weights)), "\(weights)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == ["world"], "no staging left")
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: folder.path)) == WorldStore.fileNames)
+
+        try Data("notes".utf8).write(to: folder.appendingPathComponent("notes.txt"))
+        let refused = #expect(throws: DataError.self) { try WorldStore.requireSavable(to: folder) }
+        #expect(refused?.description == "\(folder.path): holds other files (notes.txt); name a new or empty folder")
+        let file = root.appendingPathComponent("file")
+        try Data().write(to: file)
+        let notFolder = #expect(throws: DataError.self) { try WorldStore.save(world, to: file) }
+        #expect(notFolder?.description == "\(file.path): is a file, not a folder")
+    }
 }

@@ -81,28 +81,10 @@ public enum SafeFile {
     public static func replaceFolder(_ path: String, allowed: Set<String>,
                                      fileSystem: any FileSystem = SystemFileSystem(),
                                      fill: (String) throws -> Void) throws {
-        let target = resolvingLinks(trimmed(path), fileSystem: fileSystem)
-        let name = PathNames.lastComponent(of: target)
-        guard !name.isEmpty, name != ".", name != "..", name != "/" else {
-            throw FileError(path: path, reason: "name a folder to create or replace, not \"\(path)\"")
-        }
+        let target = try requireReplaceable(path, allowed: allowed, fileSystem: fileSystem)
         let parent = folder(of: target)
-        guard fileSystem.kind(of: parent) == .folder else {
-            throw FileError(path: path, reason: "its parent folder \(parent) does not exist")
-        }
         let staging = sibling(of: target, suffix: "saving")
         let previous = sibling(of: target, suffix: "previous")
-        switch fileSystem.kind(of: target) {
-        case .missing: break
-        case .folder:
-            let others = try fileSystem.entries(ofFolder: target).filter { !allowed.contains($0) }
-            guard others.isEmpty else {
-                throw FileError(path: path, reason: "holds other files (\(others.prefix(3).joined(separator: ", "))); "
-                    + "name a new or empty folder")
-            }
-        case .regularFile: throw FileError(path: path, reason: "is a file, not a folder")
-        case let .special(what): throw FileError(path: path, reason: "is \(what), not a folder")
-        }
         if fileSystem.kind(of: staging) != .missing { try fileSystem.removeTree(staging) }
         do {
             try fileSystem.createFolder(staging)
@@ -131,6 +113,36 @@ public enum SafeFile {
         // The new folder is in place: what follows only tidies up, and the next save retries it.
         try? fileSystem.syncFolder(parent)
         if fileSystem.kind(of: previous) != .missing { try? fileSystem.removeTree(previous) }
+    }
+
+    /// Checks that `replaceFolder` may write `path` (a new name in a folder that exists, or a folder holding
+    /// nothing but names in `allowed`), so that a caller can refuse it before the work that fills it.
+    /// - Returns: the path with links at its end followed, which `replaceFolder` replaces.
+    /// - Throws: `FileError` naming the path and the reason.
+    @discardableResult
+    public static func requireReplaceable(_ path: String, allowed: Set<String>,
+                                          fileSystem: any FileSystem = SystemFileSystem()) throws -> String {
+        let target = resolvingLinks(trimmed(path), fileSystem: fileSystem)
+        let name = PathNames.lastComponent(of: target)
+        guard !name.isEmpty, name != ".", name != "..", name != "/" else {
+            throw FileError(path: path, reason: "name a folder to create or replace, not \"\(path)\"")
+        }
+        let parent = folder(of: target)
+        guard fileSystem.kind(of: parent) == .folder else {
+            throw FileError(path: path, reason: "its parent folder \(parent) does not exist")
+        }
+        switch fileSystem.kind(of: target) {
+        case .missing: break
+        case .folder:
+            let others = try fileSystem.entries(ofFolder: target).filter { !allowed.contains($0) }
+            guard others.isEmpty else {
+                throw FileError(path: path, reason: "holds other files (\(others.prefix(3).joined(separator: ", "))); "
+                    + "name a new or empty folder")
+            }
+        case .regularFile: throw FileError(path: path, reason: "is a file, not a folder")
+        case let .special(what): throw FileError(path: path, reason: "is \(what), not a folder")
+        }
+        return target
     }
 
     /// For a folder that is missing: where an interrupted `replaceFolder` left its copies, or nil.

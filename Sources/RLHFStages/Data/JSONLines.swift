@@ -130,6 +130,18 @@ public enum AtomicFile {
         try reportingDataErrors { try SafeFile.appendLine(line, to: path) }
     }
 
+    /// Replaces the folder at `path` with one that `fill` writes into the staging folder it is given
+    /// (`SafeFile.replaceFolder`): a failure leaves the old folder, or none, never a mixture.
+    /// - Throws: `DataError` naming the folder when it may not be replaced or cannot be written.
+    public static func replaceFolder(_ path: String, allowed: Set<String>, fill: (String) throws -> Void) throws {
+        try reportingDataErrors { try SafeFile.replaceFolder(path, allowed: allowed, fill: fill) }
+    }
+
+    /// Refuses, before any work, a folder that `replaceFolder` would refuse (`SafeFile.requireReplaceable`).
+    public static func requireReplaceableFolder(_ path: String, allowed: Set<String>) throws {
+        try reportingDataErrors { try SafeFile.requireReplaceable(path, allowed: allowed) }
+    }
+
     private static func reportingDataErrors(_ body: () throws -> Void) throws {
         do {
             try body()

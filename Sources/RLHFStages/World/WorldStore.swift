@@ -17,18 +17,44 @@ public enum WorldStore {
     public static let modelFolders = (base: "base", sft: "sft", reward: "reward")
     public static let recipeFile = "recipe.json"
 
-    /// Writes every file of `world` into `folder`.
+    public static let dataFiles = (corpus: "corpus.txt", sftTraining: "sft-train.jsonl",
+                                   sftHeldOut: "sft-heldout.jsonl", preferenceTraining: "preferences-train.jsonl",
+                                   preferenceHeldOut: "preferences-heldout.jsonl",
+                                   promptTraining: "prompts-train.jsonl", promptHeldOut: "prompts-heldout.jsonl")
+
+    /// Every name `save` writes into a world folder: a folder holding others is never replaced.
+    public static let fileNames: Set<String> = [
+        recipeFile, dataFiles.corpus, dataFiles.sftTraining, dataFiles.sftHeldOut, dataFiles.preferenceTraining,
+        dataFiles.preferenceHeldOut, dataFiles.promptTraining, dataFiles.promptHeldOut,
+        modelFolders.base, modelFolders.sft, modelFolders.reward,
+    ]
+
+    /// Refuses a `folder` that `save` would refuse (a file, or a folder of other files, or a missing parent),
+    /// so that a builder can say so before the minutes of training that make the world.
+    public static func requireSavable(to folder: URL) throws {
+        try AtomicFile.requireReplaceableFolder(folder.path, allowed: fileNames)
+    }
+
+    /// Writes every file of `world` into `folder`, all at once: they are written into a staging folder beside
+    /// it, which then replaces `folder` (`AtomicFile.replaceFolder`), so a failure or a kill part-way leaves
+    /// the old world or none, never one mixed of two.
     public static func save(_ world: World, to folder: URL) throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try AtomicFile.replaceFolder(folder.path, allowed: fileNames) { staging in
+            try write(world, into: URL(fileURLWithPath: staging))
+        }
+    }
+
+    /// Every file of `world`, into the empty folder `folder`.
+    private static func write(_ world: World, into folder: URL) throws {
         func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
         try AtomicFile.write(Data(world.recipe.source.utf8), to: path(recipeFile))
         try AtomicFile.write(Data((world.recipe.text.corpus.joined(separator: "\n") + "\n").utf8),
-                             to: path("corpus.txt"))
+                             to: path(dataFiles.corpus))
         let sft: ([SFTExample]) -> [JSONText] = { examples in
             examples.map { DataFiles.sftRecord(prompt: $0.promptText, completion: $0.completionText) }
         }
-        try JSONLines.write(sft(world.sftTraining), to: path("sft-train.jsonl"))
-        try JSONLines.write(sft(world.sftHeldOut), to: path("sft-heldout.jsonl"))
+        try JSONLines.write(sft(world.sftTraining), to: path(dataFiles.sftTraining))
+        try JSONLines.write(sft(world.sftHeldOut), to: path(dataFiles.sftHeldOut))
         // The seed's format; the chosen candidate alternates between positions 0 and 1.
         let preferences: ([PreferencePair]) -> [JSONText] = { pairs in
             pairs.enumerated().map { index, pair in
@@ -38,12 +64,12 @@ public enum WorldStore {
                 return DataFiles.preferenceRecord(prompt: pair.promptText, candidates: candidates, choice: choice)
             }
         }
-        try JSONLines.write(preferences(world.preferenceTraining), to: path("preferences-train.jsonl"))
-        try JSONLines.write(preferences(world.preferenceHeldOut), to: path("preferences-heldout.jsonl"))
+        try JSONLines.write(preferences(world.preferenceTraining), to: path(dataFiles.preferenceTraining))
+        try JSONLines.write(preferences(world.preferenceHeldOut), to: path(dataFiles.preferenceHeldOut))
         try JSONLines.write(world.recipe.text.trainingPrompts.map(DataFiles.promptRecord),
-                            to: path("prompts-train.jsonl"))
+                            to: path(dataFiles.promptTraining))
         try JSONLines.write(world.recipe.text.heldOutPrompts.map(DataFiles.promptRecord),
-                            to: path("prompts-heldout.jsonl"))
+                            to: path(dataFiles.promptHeldOut))
         try RLHFCheckpoint.saveLanguageModel(world.base, valueHead: nil, tokenizer: world.tokenizer,
                                              to: folder.appendingPathComponent(modelFolders.base))
         try RLHFCheckpoint.saveLanguageModel(world.sft, valueHead: nil, tokenizer: world.tokenizer,
@@ -84,13 +110,13 @@ public enum WorldStore {
             base: base.model, sft: sft.model,
             reward: RewardModel(backbone: reward.model, head: rewardHead, eosID: tokenizer.eosID,
                                 padID: tokenizer.padID),
-            sftTraining: try DataFiles.loadSFT(path: path("sft-train.jsonl"), tokenizer: tokenizer,
+            sftTraining: try DataFiles.loadSFT(path: path(dataFiles.sftTraining), tokenizer: tokenizer,
                                                contextLength: sftContext),
-            sftHeldOut: try DataFiles.loadSFT(path: path("sft-heldout.jsonl"), tokenizer: tokenizer,
+            sftHeldOut: try DataFiles.loadSFT(path: path(dataFiles.sftHeldOut), tokenizer: tokenizer,
                                               contextLength: sftContext),
-            preferenceTraining: try DataFiles.loadPreferences(path: path("preferences-train.jsonl"),
+            preferenceTraining: try DataFiles.loadPreferences(path: path(dataFiles.preferenceTraining),
                                                               tokenizer: tokenizer, contextLength: rewardContext),
-            preferenceHeldOut: try DataFiles.loadPreferences(path: path("preferences-heldout.jsonl"),
+            preferenceHeldOut: try DataFiles.loadPreferences(path: path(dataFiles.preferenceHeldOut),
                                                              tokenizer: tokenizer, contextLength: rewardContext))
     }
 
@@ -102,6 +128,6 @@ public enum WorldStore {
             try DataFiles.loadPrompts(path: folder.appendingPathComponent(name).path, tokenizer: tokenizer,
                                       maxTokens: contextLength - 1)
         }
-        return (try load("prompts-train.jsonl"), try load("prompts-heldout.jsonl"))
+        return (try load(dataFiles.promptTraining), try load(dataFiles.promptHeldOut))
     }
 }
