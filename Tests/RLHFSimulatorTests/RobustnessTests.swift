@@ -96,4 +96,27 @@ struct UnwritableFileTests {
         #expect(!answer.contains("NSCocoaErrorDomain") && !answer.contains("Saved your choice"))
         #expect(!FileManager.default.fileExists(atPath: missing))
     }
+
+    @Test("a 5,000-character value quoted from a file is cut, so the error stays one short line")
+    func longValueFromFile() throws {
+        let fixture = try SessionFixture()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-long-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(fixture.run("save \(folder.path)").hasPrefix("Saved"))
+        let config = folder.appendingPathComponent("policy/config.json")
+        let text = try String(contentsOf: config, encoding: .utf8)
+        let long = String(repeating: "a", count: 5000)
+        try text.replacingOccurrences(of: "\"gelu_new\"", with: "\"\(long)\"").write(to: config, atomically: true,
+                                                                                     encoding: .utf8)
+        let failure = fixture.run("load \(folder.path)")
+        #expect(failure.hasPrefix("error: \(config.path):"), "\(failure.prefix(300))")
+        #expect(failure.contains("only \"gelu_new\" is supported, found \"aaa"))
+        #expect(failure.count < 300 && failure.dropLast().allSatisfy { $0 != "\n" }, "\(failure.prefix(300))")
+        // A long key in a data file reaches the message in the list of the line's fields: cut at the end.
+        let prompts = folder.appendingPathComponent("prompts.jsonl")
+        try "{\"\(long)\": 1}\n".write(to: prompts, atomically: true, encoding: .utf8)
+        let missing = fixture.run("batch 2 \(prompts.path)")
+        #expect(missing.hasPrefix("error: \(prompts.path):1: missing field"), "\(missing.prefix(300))")
+        #expect(missing.count < 400 && missing.contains("..."), "\(missing.prefix(300))")
+    }
 }

@@ -103,7 +103,8 @@ enum HuggingFaceFiles {
         if json.has("activation_function") {
             let activation = try json.string("activation_function")
             guard activation == "gelu_new" else {
-                throw invalid("activation_function", "only \"gelu_new\" is supported, found \"\(activation)\"")
+                throw invalid("activation_function",
+                              "only \"gelu_new\" is supported, found \(JSONFields.written(.string(activation)))")
             }
         }
         if json.has("n_inner") {

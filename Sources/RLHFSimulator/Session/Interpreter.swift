@@ -83,11 +83,24 @@ public final class Interpreter {
         }
     }
 
-    /// `message` with every over-long argument in it (a file name, a word) cut to about 80 characters.
+    /// `message` with every over-long argument in it (a file name, a word) cut to about 80 characters, then
+    /// every run of more than 160 characters without a space (a value quoted from a file) cut to 160, so that
+    /// an error stays one readable line whatever a file holds.
     static func shortened(_ message: String, arguments: [String]) -> String {
-        arguments.filter { $0.count > 80 }.reduce(message) { text, argument in
+        let typed = arguments.filter { $0.count > 80 }.reduce(message) { text, argument in
             text.replacingOccurrences(of: argument, with: String(argument.prefix(77)) + "...")
         }
+        var result = "", run = ""
+        for character in typed + " " {
+            if character == " " {
+                result += run.count > 160 ? String(run.prefix(157)) + "..." : run
+                result.append(character)
+                run = ""
+            } else {
+                run.append(character)
+            }
+        }
+        return String(result.dropLast())
     }
 
     /// "unknown command" with the nearest command name as a suggestion.
