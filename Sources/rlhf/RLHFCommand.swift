@@ -81,6 +81,14 @@ struct LessonCommand: ParsableCommand {
 
     @OptionGroup var options: SessionOptions
 
+    func validate() throws {
+        // A transcript is what the lesson prints on the built-in world from seed 0 (`Lessons.replay`).
+        if record && (options.world != nil || options.seed != 0) {
+            throw ValidationError("--record replays the lessons on the built-in world from seed 0, as their "
+                                  + "transcripts are; --seed and --world do not apply to it")
+        }
+    }
+
     func run() throws {
         let lessons: [Lesson]
         do { lessons = try Lessons.available() } catch let error as CommandError {
