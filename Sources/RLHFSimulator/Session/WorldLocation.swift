@@ -49,20 +49,24 @@ public enum WorldLocation {
         return cachedWorld(WorldRecipe.builtIn)
     }
 
-    /// The world of `recipe` in the cache, built there first if it is not (into a scratch folder,
-    /// then renamed, so that no half-built world is ever found). The folder is named after the
-    /// recipe and a hash of its text, so an edited recipe gets a world of its own.
-    public static func cachedWorld(_ recipe: WorldRecipe) -> URL {
+    /// The world of `recipe` in the cache (default: `cacheFolder`), built there first if it is not (into a
+    /// scratch folder of this process, then renamed, so that no half-built world is ever found, and two
+    /// processes building at once do not write into one folder). The cache folder is created if missing.
+    /// The world's folder is named after the recipe and a hash of its text, so an edited recipe gets a
+    /// world of its own.
+    public static func cachedWorld(_ recipe: WorldRecipe, in cache: URL = cacheFolder) -> URL {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits
         for byte in recipe.source.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        let folder = cacheFolder.appendingPathComponent("world-\(recipe.name)-\(String(hash, radix: 16))")
+        let folder = cache.appendingPathComponent("world-\(recipe.name)-\(String(hash, radix: 16))")
         let manager = FileManager.default
         if manager.fileExists(atPath: folder.appendingPathComponent(WorldStore.recipeFile).path) { return folder }
         let notice = "rlhf: no lessons/ here; building the \(recipe.name) world once into \(folder.path)\n"
         FileHandle.standardError.write(Data(notice.utf8))
-        let scratch = cacheFolder.appendingPathComponent(".building-\(ProcessInfo.processInfo.processIdentifier)")
+        let scratch = cache.appendingPathComponent(".building-\(ProcessInfo.processInfo.processIdentifier)")
         do {
+            try manager.createDirectory(at: cache, withIntermediateDirectories: true)
             try? manager.removeItem(at: scratch)
+            try WorldStore.requireSavable(to: scratch)  // before the build, not after it
             try WorldStore.save(WorldBuilder.build(recipe: recipe), to: scratch)
             if manager.fileExists(atPath: folder.path) { try manager.removeItem(at: folder) }
             try manager.moveItem(at: scratch, to: folder)
