@@ -119,4 +119,27 @@ struct UnwritableFileTests {
         #expect(missing.hasPrefix("error: \(prompts.path):1: missing field"), "\(missing.prefix(300))")
         #expect(missing.count < 400 && missing.contains("..."), "\(missing.prefix(300))")
     }
+
+    @Test("a path of more than 160 characters is cut in its middle: the file name and FILE:LINE stay in the message")
+    func longPathKeepsItsLine() throws {
+        let fixture = try SessionFixture()
+        var folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-deep-\(UUID().uuidString)")
+        let top = folder
+        defer { try? FileManager.default.removeItem(at: top) }
+        for index in 0..<12 { folder.appendPathComponent("segment-of-a-long-path-\(index)") }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        #expect(folder.path.count > 300)
+        let prompts = folder.appendingPathComponent("p.jsonl")
+        let lines = "{\"prompt\": \"describe coral bay .\"}\n{\"nothing\": 1}\n"
+        try lines.write(to: prompts, atomically: true, encoding: .utf8)
+        let typed = fixture.run("batch 2 \(prompts.path)")  // the path as typed, then as quoted by the loader
+        #expect(typed.hasPrefix("error: ") && typed.contains("p.jsonl:2: missing field"), "\(typed)")
+        #expect(typed.count < 300 && typed.dropLast().allSatisfy { $0 != "\n" }, "\(typed)")
+        // Resolved beside a script, the path was never typed: only the 160-character cut applies to it.
+        let script = folder.appendingPathComponent("a.rlhf")
+        try "batch 2 p.jsonl\n".write(to: script, atomically: true, encoding: .utf8)
+        let sourced = fixture.run("source \(script.path)")
+        #expect(sourced.contains("a.rlhf:1: ") && sourced.contains("p.jsonl:2: missing field"), "\(sourced)")
+        #expect(sourced.count < 500 && sourced.dropLast().allSatisfy { $0 != "\n" }, "\(sourced)")
+    }
 }

@@ -83,17 +83,18 @@ public final class Interpreter {
         }
     }
 
-    /// `message` with every over-long argument in it (a file name, a word) cut to about 80 characters, then
-    /// every run of more than 160 characters without a space (a value quoted from a file) cut to 160, so that
-    /// an error stays one readable line whatever a file holds.
+    /// `message` with every over-long argument in it (a file name, a word) cut to 80 characters, then every
+    /// run of more than 160 characters without a space (a value quoted from a file, a long path) cut to 160,
+    /// so that an error stays one readable line whatever a file holds. Each is cut in its middle, so that a
+    /// path keeps its file name and the FILE:LINE before a message keeps its line.
     static func shortened(_ message: String, arguments: [String]) -> String {
         let typed = arguments.filter { $0.count > 80 }.reduce(message) { text, argument in
-            text.replacingOccurrences(of: argument, with: String(argument.prefix(77)) + "...")
+            text.replacingOccurrences(of: argument, with: cutInMiddle(argument, to: 80))
         }
         var result = "", run = ""
         for character in typed + " " {
             if character == " " {
-                result += run.count > 160 ? String(run.prefix(157)) + "..." : run
+                result += run.count > 160 ? cutInMiddle(run, to: 160) : run
                 result.append(character)
                 run = ""
             } else {
@@ -101,6 +102,12 @@ public final class Interpreter {
             }
         }
         return String(result.dropLast())
+    }
+
+    /// `text`'s first and last characters around "...", `length` characters in all.
+    private static func cutInMiddle(_ text: String, to length: Int) -> String {
+        let kept = length - 3
+        return String(text.prefix(kept / 2)) + "..." + String(text.suffix(kept - kept / 2))
     }
 
     /// "unknown command" with the nearest command name as a suggestion.
