@@ -22,7 +22,9 @@ private struct RootedFileSystem: FileSystem {
     func appendLines(_ data: Data, to path: String, permissions: Int) throws {
         try real.appendLines(data, to: inside(path), permissions: permissions)
     }
-    func rename(_ source: String, to destination: String) throws { try real.rename(inside(source), to: inside(destination)) }
+    func rename(_ source: String, to destination: String) throws {
+        try real.rename(inside(source), to: inside(destination))
+    }
     func removeTree(_ path: String) throws { try real.removeTree(inside(path)) }
     func syncFolder(_ path: String) throws { try real.syncFolder(inside(path)) }
 }
@@ -35,6 +37,8 @@ struct PathNamesTests {
             ("x", ".", "x"), ("x/", ".", "x"), ("é", ".", "é"), ("", ".", ""), (".", ".", "."),
             ("/", "/", "/"), ("/x", "/", "x"), ("//x", "/", "x"), ("a/b", "a", "b"), ("a//b", "a", "b"),
             ("a/b/", "a", "b"), ("/a/b/c", "/a/b", "c"), ("./x", ".", "x"), ("../x", "..", "x"),
+            // A combining acute accent after the slash: one Swift character with it, but two components.
+            ("dir/\u{301}x", "dir", "\u{301}x"), ("é/\u{301}/", "é", "\u{301}"),
         ]
         for (path, folder, last) in cases {
             #expect(PathNames.folder(of: path) == folder, "folder of \"\(path)\"")
