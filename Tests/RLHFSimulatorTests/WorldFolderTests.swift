@@ -3,7 +3,7 @@ import Testing
 import RLHFSimulator
 import RLHFStages
 
-@Suite("A world folder whose models disagree")
+@Suite("World folders: built, cached and saved whole; refused when their models disagree")
 struct WorldFolderTests {
     /// A copy of the shipped world in which `folder`'s tokenizer gives two tokens each other's ids: the
     /// model still loads on its own (the vocabulary has vocab_size tokens), but its ids are not SFT's.
@@ -55,5 +55,37 @@ struct WorldFolderTests {
         try Data().write(to: file)
         let notFolder = #expect(throws: DataError.self) { try WorldStore.save(world, to: file) }
         #expect(notFolder?.description == "\(file.path): is a file, not a folder")
+    }
+
+    @Test("a reward model copied over sft/ is refused at start-up: base/ and sft/ must be language models")
+    func classifierAsLanguageModel() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-kind-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: WorldLocation.worldFolder, to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let sft = copy.appendingPathComponent(WorldStore.modelFolders.sft)
+        try FileManager.default.removeItem(at: sft)
+        try FileManager.default.copyItem(at: copy.appendingPathComponent(WorldStore.modelFolders.reward), to: sft)
+        let error = #expect(throws: DataError.self) { try WorldLocation.startSession(folder: copy) }
+        #expect(error?.description == "\(sft.path): not a language model folder (it is a "
+                + "GPT2ForSequenceClassification)", "\(String(describing: error))")
+    }
+
+    @Test("a copied binary builds its world into a cache folder that does not exist yet, then finds it there")
+    func cachedWorldInNewFolder() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let cache = root.appendingPathComponent("home/.cache/rlhf")  // none of it exists
+        let recipe = try WorldRecipe.read(TeacherRecipeTests.recipe, file: "replies.json")
+        let folder = WorldLocation.cachedWorld(recipe, in: cache)
+        #expect(folder.deletingLastPathComponent().path == cache.path)
+        let world = try WorldStore.load(from: folder)
+        #expect(world.recipe.name == "replies")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path) == [folder.lastPathComponent],
+                "no scratch folder left")
+        // Found, not built again: a file removed from the cached world stays removed.
+        let corpus = folder.appendingPathComponent("corpus.txt")
+        try FileManager.default.removeItem(at: corpus)
+        #expect(WorldLocation.cachedWorld(recipe, in: cache).path == folder.path)
+        #expect(!FileManager.default.fileExists(atPath: corpus.path))
     }
 }

@@ -33,7 +33,10 @@ public struct LoadedCheckpoint {
             return "its vocabulary has \(tokenizer.tokens.count) tokens, \(theirs) \(other.tokens.count)"
         }
         if let id = tokenizer.tokens.indices.first(where: { tokenizer.tokens[$0] != other.tokens[$0] }) {
-            return "its token id \(id) is \"\(tokenizer.tokens[id])\", in \(theirs) vocabulary \"\(other.tokens[id])\""
+            // Quoted as JSON strings: a token may hold a quote or a newline, and the message stays one line.
+            let (mine, yours) = (JSONFields.written(.string(tokenizer.tokens[id])),
+                                 JSONFields.written(.string(other.tokens[id])))
+            return "its token id \(id) is \(mine), in \(theirs) vocabulary \(yours)"
         }
         if tokenizer.eosID != other.eosID || tokenizer.padID != other.padID {
             return "eos_token_id \(tokenizer.eosID) and pad_token_id \(tokenizer.padID) differ from \(theirs) "

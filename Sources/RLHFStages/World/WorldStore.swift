@@ -87,6 +87,11 @@ public enum WorldStore {
         let base = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.base))
         let sft = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.sft))
         let reward = try CheckpointFolder.load(from: folder.appendingPathComponent(modelFolders.reward))
+        for (name, checkpoint) in [(modelFolders.base, base), (modelFolders.sft, sft)]
+        where checkpoint.kind != .languageModel {
+            throw DataError(file: path(name), line: nil,
+                            message: "not a language model folder (it is a \(checkpoint.kind.architecture))")
+        }
         guard let rewardHead = reward.scoreHead else {
             throw DataError(file: path(modelFolders.reward), line: nil,
                             message: "not a reward model folder (no score head)")
