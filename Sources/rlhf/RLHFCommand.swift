@@ -27,7 +27,11 @@ struct SessionOptions: ParsableArguments {
         do {
             return try WorldLocation.startSession(folder: folder, seed: seed)
         } catch {
-            throw StartupError(message: "cannot load the world: \(error)\n(`rlhf world build` makes lessons/world)")
+            let hint = world != nil ? "`rlhf world build --output DIR` makes a world folder"
+                : folder.path.hasPrefix(WorldLocation.cacheFolder.path + "/")
+                ? "without lessons/, the built-in world is built into \(WorldLocation.cacheFolder.path)"
+                : "`rlhf world build` makes lessons/world"
+            throw StartupError(message: "cannot load the world: \(error)\n(\(hint))")
         }
     }
 }

@@ -112,7 +112,7 @@ struct UnwritableFileTests {
         #expect(failure.hasPrefix("error: \(config.path):"), "\(failure.prefix(300))")
         #expect(failure.contains("only \"gelu_new\" is supported, found \"aaa"))
         #expect(failure.count < 300 && failure.dropLast().allSatisfy { $0 != "\n" }, "\(failure.prefix(300))")
-        // A long key in a data file reaches the message in the list of the line's fields: cut at the end.
+        // A long key in a data file reaches the message in the list of the line's fields: cut in its middle.
         let prompts = folder.appendingPathComponent("prompts.jsonl")
         try "{\"\(long)\": 1}\n".write(to: prompts, atomically: true, encoding: .utf8)
         let missing = fixture.run("batch 2 \(prompts.path)")

@@ -30,6 +30,22 @@ struct WorldFolderTests {
                 + "in sft/'s vocabulary \",\"", "\(String(describing: error))")
     }
 
+    @Test("a token holding a quote and a newline is quoted as JSON in the message, which stays one line")
+    func tokenQuotedInMessage() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-quote-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: WorldLocation.worldFolder, to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let base = copy.appendingPathComponent(WorldStore.modelFolders.base)
+        let tokenizerFile = base.appendingPathComponent("tokenizer.json")
+        let text = try String(contentsOf: tokenizerFile, encoding: .utf8)
+        let edited = text.replacingOccurrences(of: "\"create\": 5", with: #""cr\"e\nate": 5"#)
+        #expect(edited != text, "the shipped tokenizer.json has the entry this test edits")
+        try edited.write(to: tokenizerFile, atomically: true, encoding: .utf8)
+        let error = #expect(throws: DataError.self) { try WorldLocation.startSession(folder: copy) }
+        #expect(error?.description == "\(base.path): its token id 5 is " + #""cr\"e\nate""#
+                + ", in sft/'s vocabulary \"create\"", "\(String(describing: error))")
+    }
+
     @Test("a world is saved whole over an older one, and a file or a folder of other files is refused first")
     func savedWhole() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-save-\(UUID().uuidString)")

@@ -175,15 +175,16 @@ public enum SafeFile {
         var current = path
         for _ in 0..<32 {
             guard let target = fileSystem.linkTarget(of: current) else { return current }
-            current = target.hasPrefix("/") ? target : PathNames.joining(folder(of: current), target)
+            current = target.utf8.first == UInt8(ascii: "/") ? target : PathNames.joining(folder(of: current), target)
         }
         return current
     }
 
+    /// `path` without the slashes at its end ("/" stays "/"), by its UTF-8 bytes as `PathNames` splits it.
     private static func trimmed(_ path: String) -> String {
-        var result = path
-        while result.count > 1 && result.hasSuffix("/") { result.removeLast() }
-        return result
+        var bytes = Array(path.utf8)
+        while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func folder(of path: String) -> String { PathNames.folder(of: path) }

@@ -86,7 +86,7 @@ public final class Interpreter {
     /// `message` with every over-long argument in it (a file name, a word) cut to 80 characters, then every
     /// run of more than 160 characters without a space (a value quoted from a file, a long path) cut to 160,
     /// so that an error stays one readable line whatever a file holds. Each is cut in its middle, so that a
-    /// path keeps its file name and the FILE:LINE before a message keeps its line.
+    /// path keeps its end (the file name, as far as it fits in the kept half) and FILE:LINE: keeps its line.
     static func shortened(_ message: String, arguments: [String]) -> String {
         let typed = arguments.filter { $0.count > 80 }.reduce(message) { text, argument in
             text.replacingOccurrences(of: argument, with: cutInMiddle(argument, to: 80))
@@ -104,8 +104,10 @@ public final class Interpreter {
         return String(result.dropLast())
     }
 
-    /// `text`'s first and last characters around "...", `length` characters in all.
+    /// `text`'s first and last characters around "...", `length` characters in all (`text` itself when
+    /// it is no longer than that).
     private static func cutInMiddle(_ text: String, to length: Int) -> String {
+        guard text.count > length else { return text }
         let kept = length - 3
         return String(text.prefix(kept / 2)) + "..." + String(text.suffix(kept - kept / 2))
     }

@@ -49,31 +49,50 @@ public enum WorldLocation {
         return cachedWorld(WorldRecipe.builtIn)
     }
 
-    /// The world of `recipe` in the cache (default: `cacheFolder`), built there first if it is not (into a
-    /// scratch folder of this process, then renamed, so that no half-built world is ever found, and two
-    /// processes building at once do not write into one folder). The cache folder is created if missing.
-    /// The world's folder is named after the recipe and a hash of its text, so an edited recipe gets a
-    /// world of its own.
+    /// The world of `recipe` in the cache (default: `cacheFolder`, created with its parents if missing), built
+    /// there first if it is not: into a scratch folder of its own, then renamed, so that no half-built world
+    /// is ever found and two builds at once never write into one folder (the second to finish finds the
+    /// first's world and keeps it). The world's folder is named after the recipe and a hash of its text, so
+    /// an edited recipe gets a world of its own. A failure is reported on standard error; the folder returned
+    /// then holds no world, and loading it names what is missing.
     public static func cachedWorld(_ recipe: WorldRecipe, in cache: URL = cacheFolder) -> URL {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits
         for byte in recipe.source.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         let folder = cache.appendingPathComponent("world-\(recipe.name)-\(String(hash, radix: 16))")
         let manager = FileManager.default
-        if manager.fileExists(atPath: folder.appendingPathComponent(WorldStore.recipeFile).path) { return folder }
+        func built() -> Bool { manager.fileExists(atPath: folder.appendingPathComponent(WorldStore.recipeFile).path) }
+        if built() { return folder }
         let notice = "rlhf: no lessons/ here; building the \(recipe.name) world once into \(folder.path)\n"
         FileHandle.standardError.write(Data(notice.utf8))
-        let scratch = cache.appendingPathComponent(".building-\(ProcessInfo.processInfo.processIdentifier)")
+        let scratch = cache.appendingPathComponent(".building-\(UUID().uuidString)")
+        defer { try? manager.removeItem(at: scratch) }
         do {
-            try manager.createDirectory(at: cache, withIntermediateDirectories: true)
-            try? manager.removeItem(at: scratch)
+            try createFolders(cache.path)
             try WorldStore.requireSavable(to: scratch)  // before the build, not after it
             try WorldStore.save(WorldBuilder.build(recipe: recipe), to: scratch)
+            if built() { return folder }  // another process finished first: its world is the same bytes
             if manager.fileExists(atPath: folder.path) { try manager.removeItem(at: folder) }
             try manager.moveItem(at: scratch, to: folder)
         } catch {
-            FileHandle.standardError.write(Data("rlhf: cannot build into \(folder.path): \(error)\n".utf8))
+            let reason = (error as NSError).domain == NSCocoaErrorDomain ? error.localizedDescription : "\(error)"
+            FileHandle.standardError.write(Data("rlhf: cannot build into \(folder.path): \(reason)\n".utf8))
         }
         return folder
+    }
+
+    /// Creates the folder at `path` and any missing folders above it.
+    /// - Throws: `FileError` naming the first folder that cannot be created and why.
+    private static func createFolders(_ path: String) throws {
+        let fileSystem = SystemFileSystem()
+        switch fileSystem.kind(of: path) {
+        case .folder: return
+        case .missing: break
+        case .regularFile: throw FileError(path: path, reason: "is a file, not a folder")
+        case let .special(what): throw FileError(path: path, reason: "is \(what), not a folder")
+        }
+        let parent = PathNames.folder(of: path)
+        if parent != path { try createFolders(parent) }
+        try fileSystem.createFolder(path)
     }
 
     /// A session on the world in `folder` (default: the built-in one).
