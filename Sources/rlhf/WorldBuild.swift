@@ -9,7 +9,7 @@ enum WorldBuildReport {
         let start = Date()
         var lastStage: WorldBuilder.Stage?
         print("recipe \(recipe.name): \(recipe.about)")
-        let world = WorldBuilder.build(recipe: recipe) { stage, event in
+        let world = try WorldBuilder.build(recipe: recipe) { stage, event in
             if stage != lastStage {
                 print("\(stage.rawValue):")
                 lastStage = stage

@@ -49,9 +49,9 @@ import Testing
         try Self.recipe.write(to: recipeFile, atomically: true, encoding: .utf8)
         let recipe = try WorldRecipe.read(path: recipeFile.path)
         let worldFolder = folder.appendingPathComponent("world")
-        try WorldStore.save(WorldBuilder.build(recipe: recipe), to: worldFolder)
+        try WorldStore.save(try WorldBuilder.build(recipe: recipe), to: worldFolder)
         let again = folder.appendingPathComponent("again")
-        try WorldStore.save(WorldBuilder.build(recipe: recipe), to: again)
+        try WorldStore.save(try WorldBuilder.build(recipe: recipe), to: again)
         for name in ["corpus.txt", "preferences-train.jsonl", "sft/model.safetensors", "reward/model.safetensors"] {
             #expect(try Data(contentsOf: worldFolder.appendingPathComponent(name))
                     == Data(contentsOf: again.appendingPathComponent(name)), "\(name) differs between two builds")
@@ -70,5 +70,31 @@ import Testing
         #expect(console.text.contains("names anna"))
         #expect(console.text.contains("14:hello"))
         #expect(session.tokenizer.tokens.count == 15)
+    }
+
+    @Test("held_out_fraction 0 still holds one pair out, and the world loads")
+    func oneHeldOutPairAtLeast() throws {
+        let text = Self.recipe.replacingOccurrences(of: "\"held_out_fraction\": 0.2", with: "\"held_out_fraction\": 0")
+        #expect(text != Self.recipe)
+        let world = try WorldBuilder.build(recipe: try WorldRecipe.read(text, file: "replies.json"))
+        #expect(world.preferenceHeldOut.count == 1)
+        #expect(world.preferenceTraining.count >= 1)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-held-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try WorldStore.save(world, to: folder)
+        _ = try WorldLocation.startSession(folder: folder)
+    }
+
+    @Test("a recipe whose annotator tells no two samples apart is refused, not built into a world that traps")
+    func noPairsToLabel() throws {
+        // Taste alone: every response has the same gold score, so no pair can be labelled.
+        let start = Self.recipe.range(of: "\"word_scores\"")!.lowerBound
+        let end = Self.recipe.range(of: "\"points\": 1}\n")!.upperBound
+        let text = Self.recipe.replacingCharacters(in: start..<end, with: "\"word_scores\": []\n")
+        let recipe = try WorldRecipe.read(text, file: "replies.json")
+        let error = #expect(throws: WorldBuildError.self) { try WorldBuilder.build(recipe: recipe) }
+        #expect(error?.description.hasPrefix("recipe replies: the annotator labelled 0 pairs of the SFT model's "
+                                             + "samples in 400 attempts; a world needs at least 2") == true,
+                "\(String(describing: error))")
     }
 }

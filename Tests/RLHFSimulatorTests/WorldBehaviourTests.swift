@@ -144,7 +144,7 @@ struct WorldReproducibilityTests {
     @Test("building the world from its recipe gives the shipped models and data, bit for bit")
     func rebuildMatchesShipped() throws {
         let shipped = try WorldStore.load(from: WorldLocation.worldFolder)
-        let rebuilt = WorldBuilder.build()
+        let rebuilt = try WorldBuilder.build()
         for (name, built, stored) in [("base", rebuilt.base, shipped.base), ("sft", rebuilt.sft, shipped.sft),
                                        ("reward", rebuilt.reward.backbone, shipped.reward.backbone)] {
             for ((parameter, a), (_, b)) in zip(built.namedParameters(), stored.namedParameters()) {

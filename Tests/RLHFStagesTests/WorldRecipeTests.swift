@@ -109,7 +109,7 @@ import RLHFStages
         let recipe = try #require(try WorldRecipe.shipped(named: "arithmetic"))
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-arith-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try WorldStore.save(WorldBuilder.build(recipe: recipe), to: folder)
+        try WorldStore.save(try WorldBuilder.build(recipe: recipe), to: folder)
         for name in ["recipe.json", "corpus.txt", "sft-train.jsonl", "preferences-train.jsonl", "prompts-heldout.jsonl",
                      "base/model.safetensors", "sft/model.safetensors", "reward/model.safetensors"] {
             #expect(try Data(contentsOf: folder.appendingPathComponent(name))

@@ -69,7 +69,7 @@ public enum WorldLocation {
         do {
             try createFolders(cache.path)
             try WorldStore.requireSavable(to: scratch)  // before the build, not after it
-            try WorldStore.save(WorldBuilder.build(recipe: recipe), to: scratch)
+            try WorldStore.save(try WorldBuilder.build(recipe: recipe), to: scratch)
             if built() { return folder }  // another process finished first: its world is the same bytes
             if manager.fileExists(atPath: folder.path) { try manager.removeItem(at: folder) }
             try manager.moveItem(at: scratch, to: folder)

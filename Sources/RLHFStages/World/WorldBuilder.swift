@@ -14,6 +14,11 @@ public struct World {
     public let preferenceHeldOut: [PreferencePair]
 }
 
+/// Why a recipe built no world.
+public struct WorldBuildError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
 /// Builds a world from a recipe: pre-train a base model on the corpus, fine-tune it
 /// on prompt/completion pairs, let the annotator label pairs of the SFT model's own
 /// samples, and train a reward model on those labels.
@@ -24,11 +29,13 @@ public enum WorldBuilder {
     /// - Parameters:
     ///   - progress: called after every training step of a stage.
     ///   - starting: called as each stage begins (for timing them).
+    /// - Throws: `WorldBuildError` when the annotator labels fewer than two pairs: the reward model needs one
+    ///   to train on and one held out.
     public static func build(
         recipe: WorldRecipe = WorldRecipe(),
         progress: (Stage, TrainingEvent) -> TrainingControl = { _, _ in .proceed },
         starting: (Stage) -> Void = { _ in }
-    ) -> World {
+    ) throws -> World {
         let tokenizer = recipe.vocabulary.tokenizer
         let annotator = Annotator(taste: recipe.taste, text: recipe.text, tokenizer: tokenizer)
         var random = RandomGenerator(seed: recipe.seed)
@@ -58,7 +65,15 @@ public enum WorldBuilder {
         let pairs = labelledPairs(model: sft, annotator: annotator, count: recipe.preferencePairCount,
                                   attempts: recipe.preferencePairCount * recipe.attemptsPerPair,
                                   maxLength: recipe.maxResponseLength, random: &random)
-        let heldOutCount = Int((Double(pairs.count) * recipe.preferenceHeldOutFraction).rounded())
+        guard pairs.count >= 2 else {
+            throw WorldBuildError(description: "recipe \(recipe.name): the annotator labelled \(pairs.count) "
+                + "pair\(pairs.count == 1 ? "" : "s") of the SFT model's samples in "
+                + "\(recipe.preferencePairCount * recipe.attemptsPerPair) attempts; a world needs at least 2 (one to "
+                + "train the reward model on, one held out): two distinct complete samples whose gold scores differ")
+        }
+        // round(count x held_out_fraction), but at least one pair on each side.
+        let heldOutFraction = Int((Double(pairs.count) * recipe.preferenceHeldOutFraction).rounded())
+        let heldOutCount = min(max(1, heldOutFraction), pairs.count - 1)
         let preferenceHeldOut = Array(pairs.prefix(heldOutCount))
         let preferenceTraining = Array(pairs.dropFirst(heldOutCount))
 
@@ -95,7 +110,8 @@ public enum WorldBuilder {
     }
 
     /// Pairs of distinct SFT samples for random prompts, labelled by the annotator.
-    /// Pairs it cannot tell apart (equal gold scores) are skipped, and so is a pair already
+    /// Pairs it cannot tell apart (equal gold scores) are skipped, and so is a response that its text would
+    /// not give back (see `readsBack`) and a pair already
     /// labelled (in either order): each pair appears once, so no held-out pair is also trained on.
     static func labelledPairs(model: GPT2, annotator: Annotator, count: Int, attempts maxAttempts: Int,
                               maxLength: Int, random: inout RandomGenerator) -> [PreferencePair] {
@@ -117,7 +133,12 @@ public enum WorldBuilder {
             // Only complete responses are labelled; the EOS is part of the model input, not the text.
             guard first.endedWithEOS, second.endedWithEOS else { continue }
             let (a, b) = (Array(first.tokens.dropLast()), Array(second.tokens.dropLast()))
-            guard a != b, !a.isEmpty, !b.isEmpty,
+            // The pairs are stored as text: a response that does not read back as the same ids (one that
+            // holds the pad token, which decodes to nothing) would load as another response, or as none.
+            func readsBack(_ response: [Int]) -> Bool {
+                (try? tokenizer.encode(tokenizer.decode(response), source: "a sample")) == response
+            }
+            guard a != b, !a.isEmpty, !b.isEmpty, readsBack(a), readsBack(b),
                   labelled.insert([prompt] + (a.lexicographicallyPrecedes(b) ? [a, b] : [b, a])).inserted,
                   let choice = annotator.choose(prompt: prompt, a, b) else { continue }
             let (chosen, rejected) = choice == 0 ? (a, b) : (b, a)
