@@ -130,6 +130,13 @@ struct InputTests {
         #expect(fixture.session.config.numMiniBatches == 2)
         #expect(fixture.run("set top_k 100").hasPrefix("error: top_k 100 is more than the vocabulary's 62 tokens"))
         #expect(fixture.session.config.topK == 0)
+        // The adaptive controller's factor 1 - 0.2 x 16 / 3 is negative: beta would change sign.
+        #expect(fixture.run("set adaptive_kl_target 6") == "adaptive_kl_target = 6\n")
+        #expect(fixture.run("set adaptive_kl_horizon 3").hasPrefix("error: adaptive_kl_horizon 3 is too short for "
+                                                                     + "batch_size 16"))
+        #expect(fixture.session.config.adaptiveKLHorizon == 10_000)
+        #expect(fixture.run("set adaptive_kl_horizon 4") == "adaptive_kl_horizon = 4\n")
+        #expect(fixture.run("set batch_size 20").hasPrefix("error: adaptive_kl_horizon 4 is too short"))
     }
 
     @Test("long arguments are cut to about 80 characters in messages")

@@ -28,7 +28,8 @@ public struct FileError: Error, Equatable, CustomStringConvertible, Sendable {
         self.reason = reason
     }
 
-    public var description: String { "\(path): \(reason)" }
+    /// PATH: reason; an empty path shows as "".
+    public var description: String { "\(path.isEmpty ? "\"\"" : path): \(reason)" }
 }
 
 /// The file operations that `SafeFile` is built from: a seam, so that tests can fail

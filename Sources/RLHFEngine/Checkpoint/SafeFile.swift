@@ -158,6 +158,7 @@ public enum SafeFile {
     // MARK: - Parts
 
     private static func requireWritable(_ target: String, shown path: String, fileSystem: any FileSystem) throws {
+        guard !target.isEmpty else { throw FileError(path: path, reason: "an empty name; name a file") }
         switch fileSystem.kind(of: target) {
         case .missing, .regularFile: break
         case .folder: throw FileError(path: path, reason: "is a folder; name a file")

@@ -54,14 +54,13 @@ public enum DPOTraceExport {
     }
 
     /// Writes the trace to `path` whole or not at all.
-    /// - Throws: `DataError` naming the file when it cannot be written.
+    /// - Throws: `DataError` naming the file and why it cannot be written.
     public static func write(trainer: DPOTrainer, pairs: [PreferencePair], tokenizer: Tokenizer,
                              to path: String) throws {
         do {
             try AtomicFile.write(json(trainer: trainer, pairs: pairs, tokenizer: tokenizer), to: path)
-        } catch {
-            let reason = (error as? CheckpointError).map { "\($0)" } ?? error.localizedDescription
-            throw DataError(file: path, line: nil, message: "cannot write the DPO trace (\(reason))")
+        } catch let error as DataError {
+            throw DataError(file: path, line: nil, message: "cannot write the DPO trace: \(error.message)")
         }
     }
 }

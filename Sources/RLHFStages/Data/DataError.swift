@@ -11,8 +11,10 @@ public struct DataError: Error, Equatable, CustomStringConvertible, Sendable {
         self.message = message
     }
 
+    /// FILE:LINE: message, or FILE: message; an empty file name shows as "".
     public var description: String {
-        if let line { return "\(file):\(line): \(message)" }
-        return "\(file): \(message)"
+        let shown = file.isEmpty ? "\"\"" : file
+        if let line { return "\(shown):\(line): \(message)" }
+        return "\(shown): \(message)"
     }
 }
