@@ -100,6 +100,22 @@ struct UnwritableFileTests {
         #expect(!FileManager.default.fileExists(atPath: missing))
     }
 
+    @Test("GRPO at learning_rate 1 leaves a finite model that saves and loads: Adam skips non-finite steps")
+    func nonFiniteStepsSkipped() throws {
+        let fixture = try SessionFixture()
+        for line in ["set algorithm grpo", "set learning_rate 1", "set num_iterations 4"] { _ = fixture.run(line) }
+        let output = fixture.run("train grpo 3")
+        #expect(!output.hasPrefix("error"), "\(output)")
+        for (name, parameter) in fixture.session.policy.model.namedParameters() {
+            let finite = parameter.data.allSatisfy(\.isFinite)
+            #expect(finite, "\(name) holds a value that is not finite")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-nan-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(fixture.run("save \(folder.path)").hasPrefix("Saved"))
+        #expect(!fixture.run("load \(folder.path)").hasPrefix("error"))
+    }
+
     @Test("a 5,000-character value quoted from a file is cut, so the error stays one short line")
     func longValueFromFile() throws {
         let fixture = try SessionFixture()

@@ -82,11 +82,18 @@ public final class Adam {
         GradientNorm.fast(parameters.compactMap(\.grad))
     }
 
-    /// Clips, takes one Adam step on every parameter, and clears the gradients.
+    /// Clips, takes one Adam step on every parameter, and clears the gradients. A gradient whose norm is
+    /// not finite (nan or inf somewhere in it) is dropped instead: the parameters, moments and step count
+    /// stay as they were, as a mixed-precision loss scaler skips such a step, where PyTorch's
+    /// clip_grad_norm_ and Adam would write nan into every parameter.
     /// - Returns: the gradient norm before clipping.
     @discardableResult
     public func step() -> Float {
         let norm = gradientNorm()
+        guard norm.isFinite else {
+            for parameter in parameters { parameter.grad = nil }
+            return norm
+        }
         var scale: Float = 1
         if let maxGradNorm, norm > maxGradNorm { scale = maxGradNorm / (norm + 1e-6) }
         stepCount += 1

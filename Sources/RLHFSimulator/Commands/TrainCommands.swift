@@ -222,5 +222,11 @@ enum TrainCommands {
                        Format.signed(last, 4), Bars.sparkline(series, width: 40)])
         }
         call.console.line(table.render())
+        let notFinite = names.filter { history.series($0).contains { !$0.isFinite } }
+        if !notFinite.isEmpty {
+            call.console.line(Format.wrapped("Not finite (nan or inf) in some steps: "
+                + notFinite.joined(separator: ", ") + ". Adam skips a step whose gradient is not finite, so such a "
+                + "step leaves the model as it was; a smaller learning_rate keeps the numbers finite."))
+        }
     }
 }
