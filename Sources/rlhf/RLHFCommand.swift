@@ -86,10 +86,12 @@ struct LessonCommand: ParsableCommand {
     @OptionGroup var options: SessionOptions
 
     func validate() throws {
-        // A transcript is what the lesson prints on the built-in world from seed 0 (`Lessons.replay`).
-        if record && (options.world != nil || options.seed != 0) {
-            throw ValidationError("--record replays the lessons on the built-in world from seed 0, as their "
-                                  + "transcripts are; --seed and --world do not apply to it")
+        // Every lesson begins with `restart` on the built-in world (seed 0), and a transcript is what it prints
+        // there (`Lessons.replay`): neither option would change a number of it.
+        if options.world != nil || options.seed != 0 {
+            throw ValidationError("lessons play on the built-in world from seed 0 (each begins with `restart`), "
+                                  + "so --seed and --world do not apply to `rlhf lesson`; `rlhf --world DIR` and "
+                                  + "`rlhf --seed N` start a session of your own")
         }
     }
 

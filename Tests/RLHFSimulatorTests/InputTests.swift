@@ -139,6 +139,29 @@ struct InputTests {
         #expect(fixture.run("set batch_size 20").hasPrefix("error: adaptive_kl_horizon 4 is too short"))
     }
 
+    @Test("a lesson started on another world plays on the built-in one, which its narration is about")
+    func lessonOnAnotherWorld() throws {
+        let fixture = try SessionFixture()
+        let arithmetic = packageRoot.appendingPathComponent("lessons/world-arithmetic").path
+        #expect(fixture.run("world \(arithmetic)").contains("World arithmetic"))
+        let output = fixture.run("lesson 1")
+        #expect(output.hasPrefix("Lessons play on the built-in world; `world \(arithmetic)` goes back"), "\(output)")
+        #expect(fixture.session.recipe.name == WorldRecipe.builtIn.name)
+    }
+
+    @Test("a response stopped by the context, not response_length, says so")
+    func contextStopsTheResponse() throws {
+        let fixture = try SessionFixture()
+        _ = fixture.run("set response_length 64")
+        _ = fixture.run("prompt")
+        let prompt = try #require(fixture.session.episode?.prompt.count)
+        _ = fixture.run("set temperature 100")  // EOS is then unlikely before the context is full
+        let finished = fixture.run("finish")
+        #expect(fixture.session.episode?.endedWithEOS == false, "seed 0 at temperature 100 fills the context")
+        #expect(finished.contains("Reached the context's room of \(32 - prompt) tokens (n_positions 32 after the "
+                                  + "\(prompt)-token prompt; response_length is 64)"), "\(finished)")
+    }
+
     @Test("long arguments are cut to about 80 characters in messages")
     func longArguments() throws {
         let fixture = try SessionFixture()

@@ -33,7 +33,7 @@ enum EpisodeCommands {
         if episode.endedWithEOS {
             call.console.line("The episode has ended with EOS: `reward` shows its score.")
         } else if atLimit(session, episode) {
-            call.console.line("The response reached response_length (\(session.config.responseLength)) without EOS.")
+            call.console.line("The response reached \(limitName(session, episode)) without EOS.")
         } else {
             call.console.line("Next action: token a\(t), chosen from pi(. | s\(t)).")
         }
@@ -154,8 +154,8 @@ enum EpisodeCommands {
         if episode.endedWithEOS {
             call.console.line("EOS: the episode is over. Its reward arrives now, at this last token: try `reward`.")
         } else if atLimit(call.session, episode) {
-            call.console.line("Reached response_length (\(call.session.config.responseLength)) without EOS: `reward` "
-                + "applies the missing-EOS rule.")
+            call.console.line("Reached \(limitName(call.session, episode)) without EOS: `reward` applies the "
+                + "missing-EOS rule.")
         }
     }
 
@@ -171,9 +171,16 @@ enum EpisodeCommands {
             throw CommandError("the episode has ended with EOS; `back` undoes it, `prompt` starts another")
         }
         if atLimit(session, episode) {
-            throw CommandError("the response is at response_length (\(session.config.responseLength)); "
-                + "`back` or `prompt`")
+            throw CommandError("the response is at \(limitName(session, episode)); `back` or `prompt`")
         }
+    }
+
+    /// What stops the response: response_length, or the context when it leaves less room than that.
+    static func limitName(_ session: Session, _ episode: Episode) -> String {
+        let room = session.trainer.collector.responseRoom(promptLength: episode.prompt.count)
+        guard room < session.config.responseLength else { return "response_length (\(session.config.responseLength))" }
+        return "the context's room of \(room) tokens (n_positions \(session.policy.model.config.contextLength) after "
+            + "the \(episode.prompt.count)-token prompt; response_length is \(session.config.responseLength))"
     }
 
     static func atLimit(_ session: Session, _ episode: Episode) -> Bool {

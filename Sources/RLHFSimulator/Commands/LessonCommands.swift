@@ -22,6 +22,13 @@ enum LessonCommands {
         guard let chosen = lessons.first(where: { $0.number == number }) else {
             throw CommandError("no lesson \(number); `lesson` lists them")
         }
+        // The lessons' narration is about the built-in world, whose `restart` each lesson begins with.
+        let builtIn = WorldLocation.worldFolder
+        if let current = call.session.worldFolder, current.standardizedFileURL != builtIn.standardizedFileURL {
+            call.session.worldFolder = builtIn
+            call.console.line("Lessons play on the built-in world; `world \(current.path)` goes back to this "
+                + "session's afterwards.")
+        }
         let wasEchoing = call.interpreter.echoesCommands
         defer { call.interpreter.echoesCommands = wasEchoing }
         try call.interpreter.source(path: chosen.file.path, console: call.console)
