@@ -5,45 +5,44 @@ import RLHFStages
 
 @Suite("World folders: built, cached and saved whole; refused when their models disagree")
 struct WorldFolderTests {
-    /// A copy of the shipped world in which `folder`'s tokenizer gives two tokens each other's ids: the
-    /// model still loads on its own (the vocabulary has vocab_size tokens), but its ids are not SFT's.
-    static func worldWithSwappedTokens(in folder: String) throws -> URL {
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-mixed-\(UUID().uuidString)")
+    /// What start-up says of a copy of the shipped world after `edit` changed it (nil if it loads).
+    static func refusal(of edit: (URL) throws -> Void) throws -> String? {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-edited-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: WorldLocation.worldFolder, to: copy)
-        let tokenizerFile = copy.appendingPathComponent(folder).appendingPathComponent("tokenizer.json")
-        let text = try String(contentsOf: tokenizerFile, encoding: .utf8)
-        let swapped = text.replacingOccurrences(of: "\",\": 4", with: "\",\": @")
-            .replacingOccurrences(of: "\"create\": 5", with: "\"create\": 4")
-            .replacingOccurrences(of: "\",\": @", with: "\",\": 5")
-        #expect(swapped != text, "the shipped tokenizer.json has the two entries this test swaps")
-        try swapped.write(to: tokenizerFile, atomically: true, encoding: .utf8)
-        return copy
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try edit(copy)
+        do { _ = try WorldLocation.startSession(folder: copy) } catch let error as DataError {
+            return error.description.replacingOccurrences(of: copy.path, with: "WORLD")
+        }
+        return nil
+    }
+
+    /// `replacements` made in order in `folder`'s tokenizer.json of the world at `world`.
+    static func editTokenizer(_ world: URL, _ folder: String, _ replacements: [(String, String)]) throws {
+        let file = world.appendingPathComponent(folder).appendingPathComponent("tokenizer.json")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let edited = replacements.reduce(text) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
+        #expect(edited != text, "the shipped tokenizer.json has the entries this test edits")
+        try edited.write(to: file, atomically: true, encoding: .utf8)
     }
 
     @Test("a base or reward model with other token ids is refused at start-up, naming its folder",
           arguments: [WorldStore.modelFolders.base, WorldStore.modelFolders.reward])
     func swappedTokens(folder: String) throws {
-        let world = try Self.worldWithSwappedTokens(in: folder)
-        defer { try? FileManager.default.removeItem(at: world) }
-        let error = #expect(throws: DataError.self) { try WorldLocation.startSession(folder: world) }
-        #expect(error?.description == "\(world.appendingPathComponent(folder).path): its token id 4 is \"create\", "
-                + "in sft/'s vocabulary \",\"", "\(String(describing: error))")
+        // Two tokens given each other's ids: the model still loads on its own, but its ids are not SFT's.
+        let message = try Self.refusal { world in
+            try Self.editTokenizer(world, folder, [("\",\": 4", "\",\": @"), ("\"create\": 5", "\"create\": 4"),
+                                                   ("\",\": @", "\",\": 5")])
+        }
+        #expect(message == "WORLD/\(folder): its token id 4 is \"create\", in sft/'s vocabulary \",\"")
     }
 
     @Test("a token holding a quote and a newline is quoted as JSON in the message, which stays one line")
     func tokenQuotedInMessage() throws {
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-quote-\(UUID().uuidString)")
-        try FileManager.default.copyItem(at: WorldLocation.worldFolder, to: copy)
-        defer { try? FileManager.default.removeItem(at: copy) }
-        let base = copy.appendingPathComponent(WorldStore.modelFolders.base)
-        let tokenizerFile = base.appendingPathComponent("tokenizer.json")
-        let text = try String(contentsOf: tokenizerFile, encoding: .utf8)
-        let edited = text.replacingOccurrences(of: "\"create\": 5", with: #""cr\"e\nate": 5"#)
-        #expect(edited != text, "the shipped tokenizer.json has the entry this test edits")
-        try edited.write(to: tokenizerFile, atomically: true, encoding: .utf8)
-        let error = #expect(throws: DataError.self) { try WorldLocation.startSession(folder: copy) }
-        #expect(error?.description == "\(base.path): its token id 5 is " + #""cr\"e\nate""#
-                + ", in sft/'s vocabulary \"create\"", "\(String(describing: error))")
+        let message = try Self.refusal { world in
+            try Self.editTokenizer(world, WorldStore.modelFolders.base, [("\"create\": 5", #""cr\"e\nate": 5"#)])
+        }
+        #expect(message == "WORLD/base: its token id 5 is " + #""cr\"e\nate""# + ", in sft/'s vocabulary \"create\"")
     }
 
     @Test("a world is saved whole over an older one, and a file or a folder of other files is refused first")
@@ -75,15 +74,12 @@ struct WorldFolderTests {
 
     @Test("a reward model copied over sft/ is refused at start-up: base/ and sft/ must be language models")
     func classifierAsLanguageModel() throws {
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-kind-\(UUID().uuidString)")
-        try FileManager.default.copyItem(at: WorldLocation.worldFolder, to: copy)
-        defer { try? FileManager.default.removeItem(at: copy) }
-        let sft = copy.appendingPathComponent(WorldStore.modelFolders.sft)
-        try FileManager.default.removeItem(at: sft)
-        try FileManager.default.copyItem(at: copy.appendingPathComponent(WorldStore.modelFolders.reward), to: sft)
-        let error = #expect(throws: DataError.self) { try WorldLocation.startSession(folder: copy) }
-        #expect(error?.description == "\(sft.path): not a language model folder (it is a "
-                + "GPT2ForSequenceClassification)", "\(String(describing: error))")
+        let message = try Self.refusal { world in
+            let sft = world.appendingPathComponent(WorldStore.modelFolders.sft)
+            try FileManager.default.removeItem(at: sft)
+            try FileManager.default.copyItem(at: world.appendingPathComponent(WorldStore.modelFolders.reward), to: sft)
+        }
+        #expect(message == "WORLD/sft: not a language model folder (it is a GPT2ForSequenceClassification)")
     }
 
     @Test("a copied binary builds its world into a cache folder that does not exist yet, then finds it there")
