@@ -40,6 +40,20 @@ struct AlgorithmCommandTests {
         #expect(fixture.run("advantages").contains("no episode"))
     }
 
+    @Test("advantages shows the formula its batch was computed with, and says when today's settings differ")
+    func advantagesAfterASettingChange() throws {
+        let fixture = try SessionFixture()
+        for line in ["set algorithm grpo", "set num_generations 4", "set generation_batch_size 8", "batch"] {
+            _ = fixture.run(line)
+        }
+        #expect(fixture.run("advantages 0").hasPrefix("GRPO: A_i = (r_i - group mean) / (group std + 1e-4)\nGroup 0"))
+        _ = fixture.run("set scale_rewards none")
+        let changed = fixture.run("advantages 0")
+        #expect(changed.hasPrefix("GRPO: A_i = (r_i - group mean) / (group std + 1e-4)\nSettings changed since this "
+                                  + "batch was computed"), "\(changed)")
+        #expect(changed.contains("today's settings give A_i = r_i - group mean."))
+    }
+
     @Test("under rloo: one ratio per completion, the KL in the reward")
     func rlooVerbs() throws {
         let fixture = try SessionFixture(seed: 4)

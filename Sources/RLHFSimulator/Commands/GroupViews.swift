@@ -60,6 +60,7 @@ struct GroupViews: AlgorithmViews {
         if let last = result.last {
             session.algorithms.batch = last.batch
             session.algorithms.batchAlgorithm = algorithm
+            session.algorithms.batchFormula = trainer.advantageFormula
             session.algorithms.steps = last.steps
             // An iteration stopped part-way (Ctrl-C) is not finished: `update` takes its remaining steps.
             session.algorithms.lastIteration = last.steps.count < trainer.stepsPerBatch ? nil : last
@@ -85,6 +86,7 @@ struct GroupViews: AlgorithmViews {
         state.dropBatch()
         state.batch = batch
         state.batchAlgorithm = state.algorithm
+        state.batchFormula = trainer.advantageFormula
         call.console.line("\(trainer.name) batch: \(count) prompt\(count == 1 ? "" : "s") x "
             + "\(batch.groupSize) completions "
             + "= \(batch.rollouts.count) (\(batch.tokenCount) tokens). No critic: each group is its own baseline.")
@@ -119,7 +121,12 @@ struct GroupViews: AlgorithmViews {
         let (session, trainer, batch) = try inHand(call, atMostArguments: 1)
         let chosen = call.arguments.isEmpty ? Array(0..<batch.groupCount)
             : [try call.integer(0, name: "G", range: 0...(batch.groupCount - 1))]
-        call.console.line("\(trainer.name): \(trainer.advantageFormula)")
+        let formula = session.algorithms.batchFormula ?? trainer.advantageFormula
+        call.console.line("\(trainer.name): \(formula)")
+        if formula != trainer.advantageFormula {
+            call.console.line("Settings changed since this batch was computed: the numbers below use its formula; "
+                + "today's settings give \(trainer.advantageFormula). `batch` collects one with them.")
+        }
         let showsKL = trainer.rewardIncludesKL
         for group in chosen {
             let summary = batch.groups[group]

@@ -20,6 +20,8 @@ public final class AlgorithmState {
     /// The last group batch, which algorithm made it, and the steps taken on it so far.
     public var batch: GroupBatch?
     public var batchAlgorithm: Algorithm?
+    /// The advantage formula under the settings `batch` was computed with (`advantages` says when it differs).
+    public var batchFormula: String?
     public var steps: [GroupStepRecord] = []
     /// The finished iteration on `batch`, once its num_iterations steps are done.
     public var lastIteration: GroupIteration?
@@ -41,6 +43,7 @@ public final class AlgorithmState {
     public func dropBatch() {
         batch = nil
         batchAlgorithm = nil
+        batchFormula = nil
         steps = []
         lastIteration = nil
     }
