@@ -92,6 +92,18 @@ struct CurveCommandTests {
         // An estimate from 256 + 256 samples per prompt: the true KL is at most the bound, the estimate near it.
         #expect(bound == 1.2044 && measured > 0.5 * bound && measured < bound + 0.2, "\(output)")
         #expect(Double(eight[2])! > Double(one[2])!, "best-of-8's gold above a single sample's: \(output)")
+        #expect(!output.contains("KL is never below 0"), "no note where every KL is at least 0")
+    }
+
+    @Test("bestof from a nearly deterministic policy: a measured KL below 0 is explained as sampling error")
+    func negativeKLExplained() throws {
+        let fixture = try SessionFixture()
+        _ = fixture.run("set temperature 0.01")
+        let output = fixture.run("bestof 64")
+        let rows = output.split(separator: "\n").map { $0.split(separator: " ") }
+        let row = try #require(rows.first { $0.first == "64" })
+        #expect(try #require(Double(String(row[3]))) < 0, "\(output)")
+        #expect(output.contains("KL is never below 0: a value below 0 here is the estimate's sampling error."))
     }
 
     @Test("overoptimisation: fits, a plot within 100 columns, SVG well-formed and byte-identical; session untouched")

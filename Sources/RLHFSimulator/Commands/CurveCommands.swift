@@ -37,6 +37,12 @@ enum CurveCommands {
                        Format.fixed(result.kl, 4), Format.fixed(result.klBound, 4)])
         }
         call.console.line(table.render())
+        if results.contains(where: { $0.kl < 0 }) {
+            // Below 0 only where F < 1: with F = 1 the sum F^k G^(n-1-k) holds the term 1 and its log is >= 0.
+            call.console.line(Format.wrapped("KL is never below 0: a value below 0 here is the estimate's sampling "
+                + "error. Some of the pool's best responses scored below some of the independent sample's (F < 1 "
+                + "in log((F^n - G^n) / (F - G))), which a nearly deterministic policy makes likely."))
+        }
     }
 
     static let overoptimisation = Command(
