@@ -155,6 +155,13 @@ public enum SafeFile {
             + "restores that save, and saving again replaces it"
     }
 
+    /// Refuses, before anything is written, a path that `write` and `appendLine` would refuse: an empty name, a
+    /// folder, a special file, or a file in a folder that does not exist. Nothing is created.
+    /// - Throws: `FileError` naming the path and the reason.
+    public static func requireWritableFile(_ path: String, fileSystem: any FileSystem = SystemFileSystem()) throws {
+        try requireWritable(resolvingLinks(path, fileSystem: fileSystem), shown: path, fileSystem: fileSystem)
+    }
+
     // MARK: - Parts
 
     private static func requireWritable(_ target: String, shown path: String, fileSystem: any FileSystem) throws {

@@ -1,3 +1,4 @@
+import RLHFEngine
 import RLHFStages
 
 /// Every setting `set` and `show` know: the PPO settings under TRL's PPOConfig names, where `label`
@@ -12,7 +13,12 @@ struct Setting: Sendable {
 
     static let all: [Setting] = PPOConfig.fields.listed().map { bound($0, to: \.config) }
         + [Setting(name: "label_file", meaning: "where `label` appends your choices",
-                   read: { $0.labelFile }, write: { session, value in session.labelFile = value }),
+                   read: { $0.labelFile }, write: { session, value in
+                       do { try SafeFile.requireWritableFile(value) } catch let error as FileError {
+                           throw CommandError("label_file: \(error.description)")
+                       }
+                       session.labelFile = value
+                   }),
            Setting(name: "log_file",
                    meaning: "training appends one JSON line per iteration here, TRL's names (off: none)",
                    read: { $0.logFile ?? "off" }, write: { session, value in
