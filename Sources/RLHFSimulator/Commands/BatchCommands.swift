@@ -14,6 +14,8 @@ enum BatchCommands {
         let count = try call.integer(0, name: "N", default: session.config.batchSize, range: 1...256)
         let file = call.arguments.count > 1 ? call.interpreter.resolve(call.arguments[1]) : nil
         let pool = try PromptFiles.pool(file, session: session)
+        // Refused before a prompt is drawn, so the random stream is as it was.
+        if let problem = session.config.adaptiveKLProblem(rollouts: count) { throw CommandError(problem) }
         let prompts = (0..<count).map { _ in pool[session.random.nextInt(below: pool.count)] }
         let batch = try session.trainer.collectBatch(prompts: prompts, random: &session.random)
         if let unfinished = session.pendingUpdate, !unfinished.isFinished {

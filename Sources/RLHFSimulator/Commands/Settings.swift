@@ -51,13 +51,7 @@ struct Setting: Sendable {
             return "num_mini_batches \(config.numMiniBatches) is more than batch_size \(config.batchSize): "
                 + "every minibatch needs at least one rollout"
         }
-        // Ziegler et al.'s update multiplies beta by 1 + err x batch_size / horizon with |err| <= 0.2 (TRL 0.11.4's
-        // AdaptiveKLController): from batch_size >= 5 x horizon on, a KL above target can take beta to 0 or below.
-        if config.adaptiveKLTarget != nil, Double(config.batchSize) >= 5 * config.adaptiveKLHorizon {
-            return "adaptive_kl_horizon \(Format.short(config.adaptiveKLHorizon)) is too short for batch_size "
-                + "\(config.batchSize): beta is multiplied by 1 +/- 0.2 x batch_size / horizon each batch, which "
-                + "reaches 0 unless horizon is more than batch_size / 5"
-        }
+        if let problem = config.adaptiveKLProblem(rollouts: config.batchSize) { return problem }
         if config.topK > session.tokenizer.vocabularySize {
             return "top_k \(config.topK) is more than the vocabulary's \(session.tokenizer.vocabularySize) tokens "
                 + "(0 samples from all of them)"

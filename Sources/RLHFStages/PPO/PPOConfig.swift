@@ -124,6 +124,17 @@ public struct PPOConfig: Sendable, Equatable {
 extension PPOConfig {
     /// The settings a batch's numbers depend on (`shapesBatch`), by TRL's name, where `self` and `other`
     /// differ: (name, self's value, other's value). Empty when the batch would come out the same.
+    /// Why the adaptive controller could take beta to 0 or below after a batch of `rollouts`, or nil. Its
+    /// update (Ziegler et al.; TRL 0.11.4's AdaptiveKLController) multiplies beta by 1 + e x rollouts / horizon
+    /// with e = clip(KL / target - 1, -0.2, 0.2), so a KL under 0.8 x target gives a factor of 0 or below
+    /// once rollouts >= 5 x horizon.
+    public func adaptiveKLProblem(rollouts: Int) -> String? {
+        guard adaptiveKLTarget != nil, Double(rollouts) >= 5 * adaptiveKLHorizon else { return nil }
+        return "adaptive_kl_horizon \(ConfigField<PPOConfig>.shortText(adaptiveKLHorizon)) is too short for "
+            + "\(rollouts) rollouts a batch: beta is multiplied by 1 + e x rollouts / horizon, e = clip(kl / target "
+            + "- 1, -0.2, 0.2), which is 0 or below when kl is under 0.8 x target unless horizon > rollouts / 5"
+    }
+
     public func batchSettingsDiffering(from other: PPOConfig) -> [(name: String, value: String, other: String)] {
         Self.fields.filter(\.shapesBatch).compactMap { field in
             let (value, otherValue) = (field.read(self), field.read(other))

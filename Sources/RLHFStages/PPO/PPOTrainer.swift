@@ -60,8 +60,11 @@ public final class PPOTrainer {
     // MARK: - The batch
 
     /// Samples one rollout per prompt and computes every per-token quantity.
+    /// - Throws: `ConfigFieldError` when the adaptive controller's horizon is too short for this many
+    ///   rollouts (`PPOConfig.adaptiveKLProblem`), before any is sampled.
     public func collectBatch(prompts: [[Int]], random: inout RandomGenerator) throws -> RolloutBatch {
-        try prepare(collector.collect(prompts: prompts, random: &random))
+        if let problem = config.adaptiveKLProblem(rollouts: prompts.count) { throw ConfigFieldError(problem) }
+        return try prepare(collector.collect(prompts: prompts, random: &random))
     }
 
     /// KL, shaped rewards, GAE and whitening for recorded rollouts.
