@@ -37,4 +37,28 @@ struct AdamParameterTests {
         #expect(twice.norms == once.norms)
         #expect(once.values != [0.5, -1, 2, 0.25, 4].map { Float($0).bitPattern })  // the steps moved them
     }
+
+    @Test("a step whose gradient holds nan or inf is skipped: values, moments and step count stay, gradients clear")
+    func nonFiniteStepSkipped() {
+        func run(badFirst: Float?) -> (values: [UInt32], norms: [UInt32]) {
+            let weight = Tensor(shape: [3], data: [0.5, -1, 2], requiresGrad: true)
+            let optimizer = Adam(parameters: [weight], learningRate: 0.1, maxGradNorm: 1)
+            var norms: [UInt32] = []
+            if let badFirst {
+                weight.grad = [1, badFirst, 0.5]
+                #expect(!optimizer.step().isFinite)
+                #expect(weight.grad == nil, "the dropped gradient is cleared")
+                #expect(weight.data == [0.5, -1, 2], "a skipped step moves nothing")
+            }
+            for step in 0..<2 {
+                weight.grad = [1, -2, 0.5].map { $0 * Float(step + 1) }
+                norms.append(optimizer.step().bitPattern)
+            }
+            return (weight.data.map(\.bitPattern), norms)
+        }
+        // After a skipped step the next steps are a fresh Adam's first ones: same moments, same t.
+        let fresh = run(badFirst: nil)
+        #expect(run(badFirst: .nan) == fresh)
+        #expect(run(badFirst: .infinity) == fresh)
+    }
 }

@@ -1,7 +1,8 @@
 import RLHFKernels
 
 /// Adam (Kingma and Ba, 2015) as PyTorch's `torch.optim.Adam` computes it, with
-/// optional gradient-norm clipping first (`torch.nn.utils.clip_grad_norm_`).
+/// optional gradient-norm clipping first (`torch.nn.utils.clip_grad_norm_`), except that a step
+/// whose gradient norm is not finite is skipped (`step`).
 ///
 /// For each parameter p with gradient g, at step t = 1, 2, ...:
 ///   m = beta1 m + (1 - beta1) g
@@ -83,9 +84,10 @@ public final class Adam {
     }
 
     /// Clips, takes one Adam step on every parameter, and clears the gradients. A gradient whose norm is
-    /// not finite (nan or inf somewhere in it) is dropped instead: the parameters, moments and step count
-    /// stay as they were, as a mixed-precision loss scaler skips such a step, where PyTorch's
-    /// clip_grad_norm_ and Adam would write nan into every parameter.
+    /// not finite (a nan or inf in it, or a norm past Float's largest value) is dropped instead: the
+    /// parameters, moments and step count stay as they were, as a mixed-precision loss scaler skips such
+    /// a step. PyTorch would step: with clipping, a nan norm turns every parameter to nan (and an inf one
+    /// scales the gradient to 0); without it, the parameters with a nan gradient.
     /// - Returns: the gradient norm before clipping.
     @discardableResult
     public func step() -> Float {

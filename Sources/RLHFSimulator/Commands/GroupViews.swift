@@ -274,7 +274,8 @@ struct GroupViews: AlgorithmViews {
         call.console.line(Format.wrapped("  loss \(Format.signed(record.loss, 5)) = sum of weight*term   grad_norm "
             + "\(Format.fixed(record.gradNorm))   " + record.metrics.map { "\($0.name) \(Format.fixed($0.value, 4))" }
                 .joined(separator: "  ")))
-        call.console.line("  (from the forward pass before this step; the Adam step then moved the parameters)")
+        call.console.line(UpdateReport.afterStep("from the forward pass before this step",
+                                                 gradNorm: Double(record.gradNorm)))
     }
 
     // MARK: - export trace

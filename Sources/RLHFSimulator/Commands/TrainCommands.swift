@@ -224,9 +224,10 @@ enum TrainCommands {
         call.console.line(table.render())
         let notFinite = names.filter { history.series($0).contains { !$0.isFinite } }
         if !notFinite.isEmpty {
-            call.console.line(Format.wrapped("Not finite (nan or inf) in some steps: "
-                + notFinite.joined(separator: ", ") + ". Adam skips a step whose gradient is not finite, so such a "
-                + "step leaves the model as it was; a smaller learning_rate keeps the numbers finite."))
+            let list = notFinite.joined(separator: ", ")
+            call.console.line(Format.wrapped("Not finite (nan or inf) somewhere in: " + list + ". Adam skips any step "
+                + "whose gradient is not finite, leaving the parameters as they were; a smaller learning_rate usually "
+                + "keeps the numbers finite."))
         }
     }
 }

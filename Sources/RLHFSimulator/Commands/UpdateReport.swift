@@ -51,7 +51,15 @@ enum UpdateReport {
             + "  vf_loss \(Format.fixed(record.vfLoss, 4))  loss \(Format.signed(record.loss, 4))"
             + "  clipfrac \(Format.fixed(record.clipfrac))  approxkl \(Format.fixed(record.approxkl, 5))"
             + "  grad_norm \(Format.fixed(record.gradNorm))")
-        console.line("  (these are from the forward pass before this step; the Adam step then moved the parameters)")
+        console.line(afterStep("these are from the forward pass before this step", gradNorm: Double(record.gradNorm)))
+    }
+
+    /// The line under an opened step: what the numbers are from, and whether Adam then moved the parameters
+    /// (it skips a step whose gradient norm is not finite, `Adam.step`).
+    static func afterStep(_ source: String, gradNorm: Double) -> String {
+        gradNorm.isFinite ? "  (\(source); the Adam step then moved the parameters)"
+            : "  (\(source); grad_norm is \(Format.fixed(gradNorm)), so Adam skipped this step: the parameters did "
+                + "not move)"
     }
 
     static func summary(_ iteration: PPOIteration, session: Session, style: Style, console: Console) {
