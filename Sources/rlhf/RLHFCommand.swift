@@ -83,17 +83,8 @@ struct LessonCommand: ParsableCommand {
     @Flag(help: "Replay the lesson (or every lesson) and write its transcript under lessons/transcripts.")
     var record = false
 
-    @OptionGroup var options: SessionOptions
-
-    func validate() throws {
-        // Every lesson begins with `restart` on the built-in world (seed 0), and a transcript is what it prints
-        // there (`Lessons.replay`): neither option would change a number of it.
-        if options.world != nil || options.seed != 0 {
-            throw ValidationError("lessons play on the built-in world from seed 0 (each begins with `restart`), "
-                                  + "so --seed and --world do not apply to `rlhf lesson`; `rlhf --world DIR` and "
-                                  + "`rlhf --seed N` start a session of your own")
-        }
-    }
+    // No --seed or --world: every lesson begins with `restart` on the built-in world (seed 0), and a transcript
+    // is what it prints there (`Lessons.replay`).
 
     func run() throws {
         let lessons: [Lesson]
@@ -120,7 +111,7 @@ struct LessonCommand: ParsableCommand {
         guard lessons.contains(where: { $0.number == number }) else {
             throw StartupError(message: "no lesson \(number); `rlhf lesson` lists them")
         }
-        let interpreter = Interpreter(session: try options.startSession())
+        let interpreter = Interpreter(session: try SessionOptions().startSession())
         if LineEditor.standardInputIsTerminal {
             if let signal = InteractiveMode.run(interpreter: interpreter, firstLine: "lesson \(number)") {
                 throw ExitCode(128 + signal)

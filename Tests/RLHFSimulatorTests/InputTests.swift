@@ -133,10 +133,12 @@ struct InputTests {
         // The adaptive controller's factor 1 - 0.2 x 16 / 3 is negative: beta would change sign.
         #expect(fixture.run("set adaptive_kl_target 6") == "adaptive_kl_target = 6\n")
         #expect(fixture.run("set adaptive_kl_horizon 3").hasPrefix("error: adaptive_kl_horizon 3 is too short for "
-                                                                     + "batch_size 16"))
+                                                                     + "16 rollouts a batch"))
         #expect(fixture.session.config.adaptiveKLHorizon == 10_000)
         #expect(fixture.run("set adaptive_kl_horizon 4") == "adaptive_kl_horizon = 4\n")
         #expect(fixture.run("set batch_size 20").hasPrefix("error: adaptive_kl_horizon 4 is too short"))
+        #expect(fixture.run("batch 20").hasPrefix("error: adaptive_kl_horizon 4 is too short for 20 rollouts"))
+        #expect(fixture.session.batch == nil)
     }
 
     @Test("a lesson started on another world plays on the built-in one, which its narration is about")
@@ -145,7 +147,8 @@ struct InputTests {
         let arithmetic = packageRoot.appendingPathComponent("lessons/world-arithmetic").path
         #expect(fixture.run("world \(arithmetic)").contains("World arithmetic"))
         let output = fixture.run("lesson 1")
-        #expect(output.hasPrefix("Lessons play on the built-in world; `world \(arithmetic)` goes back"), "\(output)")
+        #expect(output.hasPrefix("Lessons play on the built-in world; `world \"\(arithmetic)\"` goes back"),
+                "\(output)")
         #expect(fixture.session.recipe.name == WorldRecipe.builtIn.name)
     }
 

@@ -110,7 +110,8 @@ import RLHFStages
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rlhf-arith-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         try WorldStore.save(try WorldBuilder.build(recipe: recipe), to: folder)
-        for name in ["recipe.json", "corpus.txt", "sft-train.jsonl", "preferences-train.jsonl", "prompts-heldout.jsonl",
+        for name in ["recipe.json", "corpus.txt", "sft-train.jsonl", "preferences-train.jsonl",
+                     "preferences-heldout.jsonl", "prompts-heldout.jsonl",
                      "base/model.safetensors", "sft/model.safetensors", "reward/model.safetensors"] {
             #expect(try Data(contentsOf: folder.appendingPathComponent(name))
                     == Data(contentsOf: shipped.appendingPathComponent(name)),

@@ -33,7 +33,7 @@ enum EpisodeCommands {
         if episode.endedWithEOS {
             call.console.line("The episode has ended with EOS: `reward` shows its score.")
         } else if atLimit(session, episode) {
-            call.console.line("The response reached \(limitName(session, episode)) without EOS.")
+            call.console.line(Format.wrapped("The response reached \(limitName(session, episode)) without EOS."))
         } else {
             call.console.line("Next action: token a\(t), chosen from pi(. | s\(t)).")
         }
@@ -154,8 +154,8 @@ enum EpisodeCommands {
         if episode.endedWithEOS {
             call.console.line("EOS: the episode is over. Its reward arrives now, at this last token: try `reward`.")
         } else if atLimit(call.session, episode) {
-            call.console.line("Reached \(limitName(call.session, episode)) without EOS: `reward` applies the "
-                + "missing-EOS rule.")
+            call.console.line(Format.wrapped("Reached \(limitName(call.session, episode)) without EOS: `reward` "
+                + "applies the missing-EOS rule."))
         }
     }
 

@@ -24,14 +24,22 @@ enum LessonCommands {
         }
         // The lessons' narration is about the built-in world, whose `restart` each lesson begins with.
         let builtIn = WorldLocation.worldFolder
-        if let current = call.session.worldFolder, current.standardizedFileURL != builtIn.standardizedFileURL {
+        let previous = call.session.worldFolder
+        if let current = previous, current.standardizedFileURL != builtIn.standardizedFileURL {
             call.session.worldFolder = builtIn
-            call.console.line("Lessons play on the built-in world; `world \(current.path)` goes back to this "
-                + "session's afterwards.")
+            call.console.line("Lessons play on the built-in world; `world \(Format.quoted(current.path))` goes back "
+                + "to this session's afterwards.")
         }
         let wasEchoing = call.interpreter.echoesCommands
         defer { call.interpreter.echoesCommands = wasEchoing }
-        try call.interpreter.source(path: chosen.file.path, console: call.console)
+        let models = call.session.sft
+        do {
+            try call.interpreter.source(path: chosen.file.path, console: call.console)
+        } catch {
+            // A lesson whose opening `restart` failed left the old world's models: keep its folder with them.
+            if call.session.sft === models { call.session.worldFolder = previous }
+            throw error
+        }
     }
 
     static let pause = Command(

@@ -69,7 +69,8 @@ public enum WorldBuilder {
             throw WorldBuildError(description: "recipe \(recipe.name): the annotator labelled \(pairs.count) "
                 + "pair\(pairs.count == 1 ? "" : "s") of the SFT model's samples in "
                 + "\(recipe.preferencePairCount * recipe.attemptsPerPair) attempts; a world needs at least 2 (one to "
-                + "train the reward model on, one held out): two distinct complete samples whose gold scores differ")
+                + "train the reward model on, one held out): two distinct complete samples that read back from "
+                + "their text and whose gold scores differ")
         }
         // round(count x held_out_fraction), but at least one pair on each side.
         let heldOutFraction = Int((Double(pairs.count) * recipe.preferenceHeldOutFraction).rounded())
@@ -110,8 +111,8 @@ public enum WorldBuilder {
     }
 
     /// Pairs of distinct SFT samples for random prompts, labelled by the annotator.
-    /// Pairs it cannot tell apart (equal gold scores) are skipped, and so is a response that its text would
-    /// not give back (see `readsBack`) and a pair already
+    /// Pairs it cannot tell apart (equal gold scores) are skipped, and so are a pair with a response that did
+    /// not end with EOS, is empty, or would not come back from its text (see `readsBack`), and a pair already
     /// labelled (in either order): each pair appears once, so no held-out pair is also trained on.
     static func labelledPairs(model: GPT2, annotator: Annotator, count: Int, attempts maxAttempts: Int,
                               maxLength: Int, random: inout RandomGenerator) -> [PreferencePair] {
