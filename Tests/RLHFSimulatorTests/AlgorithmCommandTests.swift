@@ -52,6 +52,9 @@ struct AlgorithmCommandTests {
         #expect(changed.hasPrefix("GRPO: A_i = (r_i - group mean) / (group std + 1e-4)\nSettings changed since this "
                                   + "batch was computed"), "\(changed)")
         #expect(changed.contains("today's settings give A_i = r_i - group mean."))
+        // `reward N` opens a PPO rollout: under grpo it says where a group batch's numbers are.
+        #expect(fixture.run("reward 0").hasPrefix("error: N names a rollout of a PPO batch, and there is none: "
+                                                  + "under grpo, `batch` lists"))
     }
 
     @Test("under rloo: one ratio per completion, the KL in the reward")

@@ -162,7 +162,16 @@ enum InspectCommands {
         let session = call.session
         try call.expectAtMost(1)
         if !call.arguments.isEmpty {
-            guard let batch = session.batch else { throw CommandError("no batch yet: `batch N` collects one") }
+            guard let batch = session.batch else {
+                let algorithm = session.algorithms.algorithm
+                guard algorithm == .ppo else {
+                    // A group batch has no per-token shaped rewards to open: say where its numbers are.
+                    throw CommandError("N names a rollout of a PPO batch, and there is none: under "
+                        + "\(algorithm.rawValue), `batch` lists each completion's score and `advantages` its "
+                        + "advantage (`set algorithm ppo`, then `batch N`, collects a PPO batch)")
+                }
+                throw CommandError("no batch yet: `batch N` collects one")
+            }
             let index = try call.integer(0, name: "N", range: 0...(batch.rollouts.count - 1))
             return (batch.rollouts[index], "rollout \(index)", batch, true)
         }
