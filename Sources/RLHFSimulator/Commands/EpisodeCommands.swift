@@ -18,7 +18,7 @@ enum EpisodeCommands {
         guard !tokens.isEmpty else { throw CommandError("the prompt has no words") }
         try PromptRoom.check(tokens, session: session, source: "prompt")
         session.episode = Episode(prompt: tokens, eosID: session.tokenizer.eosID)
-        call.console.line("New episode. State s0 is the prompt (\(tokens.count) tokens):")
+        call.console.line("New episode. State s0 is the prompt (\(tokens.count) token\(tokens.count == 1 ? "" : "s")):")
         call.console.line("  \(call.style.bold(session.tokenizer.decode(tokens)))")
         call.console.line("The policy now picks one token at a time: `logits` shows its options, `step` takes one.")
     }

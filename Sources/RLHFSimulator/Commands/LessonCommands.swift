@@ -18,7 +18,7 @@ enum LessonCommands {
             call.console.line(Lessons.listing(lessons))
             return
         }
-        let number = try call.integer(0, name: "N", range: 0...99)
+        let number = try call.integer(0, name: "N", range: 1...99)
         guard let chosen = lessons.first(where: { $0.number == number }) else {
             throw CommandError("no lesson \(number); `lesson` lists them")
         }
