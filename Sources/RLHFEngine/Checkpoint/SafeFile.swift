@@ -162,6 +162,21 @@ public enum SafeFile {
         try requireWritable(resolvingLinks(path, fileSystem: fileSystem), shown: path, fileSystem: fileSystem)
     }
 
+    /// Creates the folder at `path` and any missing folders above it (as `mkdir -p`), each named in the
+    /// error when it cannot be made.
+    /// - Throws: `FileError` naming the first folder that is a file, a special file, or cannot be created.
+    public static func createFolders(_ path: String, fileSystem: any FileSystem = SystemFileSystem()) throws {
+        switch fileSystem.kind(of: path) {
+        case .folder: return
+        case .missing: break
+        case .regularFile: throw FileError(path: path, reason: "is a file, not a folder")
+        case let .special(what): throw FileError(path: path, reason: "is \(what), not a folder")
+        }
+        let parent = folder(of: path)
+        if parent != path { try createFolders(parent, fileSystem: fileSystem) }
+        try fileSystem.createFolder(path)
+    }
+
     // MARK: - Parts
 
     private static func requireWritable(_ target: String, shown path: String, fileSystem: any FileSystem) throws {

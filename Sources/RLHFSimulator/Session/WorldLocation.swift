@@ -67,7 +67,7 @@ public enum WorldLocation {
         let scratch = cache.appendingPathComponent(".building-\(UUID().uuidString)")
         defer { try? manager.removeItem(at: scratch) }
         do {
-            try createFolders(cache.path)
+            try SafeFile.createFolders(cache.path)
             try WorldStore.requireSavable(to: scratch)  // before the build, not after it
             try WorldStore.save(try WorldBuilder.build(recipe: recipe), to: scratch)
             if built() { return folder }  // another process finished first: its world is the same bytes
@@ -78,21 +78,6 @@ public enum WorldLocation {
             FileHandle.standardError.write(Data("rlhf: cannot build into \(folder.path): \(reason)\n".utf8))
         }
         return folder
-    }
-
-    /// Creates the folder at `path` and any missing folders above it.
-    /// - Throws: `FileError` naming the first folder that cannot be created and why.
-    private static func createFolders(_ path: String) throws {
-        let fileSystem = SystemFileSystem()
-        switch fileSystem.kind(of: path) {
-        case .folder: return
-        case .missing: break
-        case .regularFile: throw FileError(path: path, reason: "is a file, not a folder")
-        case let .special(what): throw FileError(path: path, reason: "is \(what), not a folder")
-        }
-        let parent = PathNames.folder(of: path)
-        if parent != path { try createFolders(parent) }
-        try fileSystem.createFolder(path)
     }
 
     /// A session on the world in `folder` (default: the built-in one).

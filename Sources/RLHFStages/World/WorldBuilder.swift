@@ -73,8 +73,8 @@ public enum WorldBuilder {
                 + "their text and whose gold scores differ")
         }
         // round(count x held_out_fraction), but at least one pair on each side.
-        let heldOutFraction = Int((Double(pairs.count) * recipe.preferenceHeldOutFraction).rounded())
-        let heldOutCount = min(max(1, heldOutFraction), pairs.count - 1)
+        let rounded = Int((Double(pairs.count) * recipe.preferenceHeldOutFraction).rounded())
+        let heldOutCount = min(max(1, rounded), pairs.count - 1)
         let preferenceHeldOut = Array(pairs.prefix(heldOutCount))
         let preferenceTraining = Array(pairs.dropFirst(heldOutCount))
 
@@ -124,6 +124,11 @@ public enum WorldBuilder {
         // One decoder for every sample, and each prompt's key/value cache computed once (`Generator`:
         // the same samples from the same draws as `model.generate`).
         let generator = Generator(model: model)
+        // The pairs are stored as text: a response that does not read back as the same ids (one that holds
+        // the pad token, which decodes to nothing) would load as another response, or as none.
+        func readsBack(_ response: [Int]) -> Bool {
+            (try? tokenizer.encode(tokenizer.decode(response), source: "a sample")) == response
+        }
         while pairs.count < count && attempts < maxAttempts {
             attempts += 1
             let prompt = prompts[random.nextInt(below: prompts.count)]
@@ -134,11 +139,6 @@ public enum WorldBuilder {
             // Only complete responses are labelled; the EOS is part of the model input, not the text.
             guard first.endedWithEOS, second.endedWithEOS else { continue }
             let (a, b) = (Array(first.tokens.dropLast()), Array(second.tokens.dropLast()))
-            // The pairs are stored as text: a response that does not read back as the same ids (one that
-            // holds the pad token, which decodes to nothing) would load as another response, or as none.
-            func readsBack(_ response: [Int]) -> Bool {
-                (try? tokenizer.encode(tokenizer.decode(response), source: "a sample")) == response
-            }
             guard a != b, !a.isEmpty, !b.isEmpty, readsBack(a), readsBack(b),
                   labelled.insert([prompt] + (a.lexicographicallyPrecedes(b) ? [a, b] : [b, a])).inserted,
                   let choice = annotator.choose(prompt: prompt, a, b) else { continue }
